@@ -1,0 +1,9 @@
+//! Pallets benchmarked through `platone-node benchmark pallet` (feature `runtime-benchmarks`).
+
+frame_benchmarking::define_benchmarks!(
+	[frame_system, SystemBench::<Runtime>]
+	[pallet_balances, Balances]
+	[pallet_timestamp, Timestamp]
+	[pallet_collective, Consortium]
+	[pallet_membership, ConsortiumMembership]
+);

@@ -1,0 +1,155 @@
+//! Genesis presets. The node's chain specs and `chain-spec/*.json` are generated from these.
+//!
+//! - `development`: one validator (Alice), sudo, a one-seat council. Local experiments only.
+//! - `local-consortium`: four validators on one machine (two DSOs, one TSO, one market
+//!   operator), a four-seat council, no sudo key, and the four nodes' peer IDs authorised.
+
+use crate::{
+	AccountId, BalancesConfig, ConsortiumMembershipConfig, NodeAuthorizationConfig,
+	RuntimeGenesisConfig, SudoConfig, UNIT,
+};
+use alloc::{vec, vec::Vec};
+use frame_support::{build_struct_json_patch, BoundedVec};
+use serde_json::Value;
+use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+use sp_consensus_grandpa::AuthorityId as GrandpaId;
+use sp_core::OpaquePeerId;
+use sp_genesis_builder::PresetId;
+use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+/// Preset of the four-validator network that `scripts/local-consortium.sh` starts.
+pub const LOCAL_CONSORTIUM_PRESET: &str = "local-consortium";
+
+/// One consortium validator: its operator account (also its Aura and GRANDPA dev keys) and the
+/// ed25519 public key of its libp2p identity (`--node-key`).
+struct Validator {
+	operator: Sr25519Keyring,
+	grandpa: Ed25519Keyring,
+	node_public: [u8; 32],
+}
+
+/// libp2p encodes an ed25519 PeerId as an identity multihash (0x00, len 36) of the protobuf
+/// public key (type Ed25519 = 0x08 0x01, bytes 0x12 0x20).
+pub fn ed25519_peer_id(public: &[u8; 32]) -> OpaquePeerId {
+	let mut bytes = Vec::with_capacity(38);
+	bytes.extend_from_slice(&[0x00, 0x24, 0x08, 0x01, 0x12, 0x20]);
+	bytes.extend_from_slice(public);
+	OpaquePeerId(bytes)
+}
+
+// Public halves of the well-known development node keys 0x00…01 to 0x00…04 that
+// `scripts/local-consortium.sh` passes as `--node-key`. Never use them outside a laptop.
+const NODE_KEY_1: [u8; 32] = hex32("4cb5abf6ad79fbf5abbccafcc269d85cd2651ed4b885b5869f241aedf0a5ba29");
+const NODE_KEY_2: [u8; 32] = hex32("7422b9887598068e32c4448a949adb290d0f4e35b9e01b0ee5f1a1e600fe2674");
+const NODE_KEY_3: [u8; 32] = hex32("f381626e41e7027ea431bfe3009e94bdd25a746beec468948d6c3c7c5dc9a54b");
+const NODE_KEY_4: [u8; 32] = hex32("fd50b8e3b144ea244fbf7737f550bc8dd0c2650bbc1aada833ca17ff8dbf329b");
+
+fn local_consortium_validators() -> [Validator; 4] {
+	use {Ed25519Keyring as Ed, Sr25519Keyring as Sr};
+	[
+		// DSO "north"
+		Validator { operator: Sr::Alice, grandpa: Ed::Alice, node_public: NODE_KEY_1 },
+		// DSO "south"
+		Validator { operator: Sr::Bob, grandpa: Ed::Bob, node_public: NODE_KEY_2 },
+		// TSO
+		Validator { operator: Sr::Charlie, grandpa: Ed::Charlie, node_public: NODE_KEY_3 },
+		// Market operator
+		Validator { operator: Sr::Dave, grandpa: Ed::Dave, node_public: NODE_KEY_4 },
+	]
+}
+
+/// Decodes 64 lowercase hex digits at compile time (a bad literal fails the build, not the chain).
+const fn hex32(s: &str) -> [u8; 32] {
+	const fn nibble(c: u8) -> u8 {
+		match c {
+			b'0'..=b'9' => c - b'0',
+			b'a'..=b'f' => c - b'a' + 10,
+			_ => panic!("not lowercase hex"),
+		}
+	}
+	let b = s.as_bytes();
+	assert!(b.len() == 64, "expected 32 bytes of hex");
+	let mut out = [0u8; 32];
+	let mut i = 0;
+	while i < 32 {
+		out[i] = (nibble(b[2 * i]) << 4) | nibble(b[2 * i + 1]);
+		i += 1;
+	}
+	out
+}
+
+impl Validator {
+	fn session_keys(&self) -> (AuraId, GrandpaId) {
+		(self.operator.public().into(), self.grandpa.public().into())
+	}
+}
+
+fn genesis(
+	authorities: Vec<(AuraId, GrandpaId)>,
+	council: Vec<AccountId>,
+	nodes: Vec<(OpaquePeerId, AccountId)>,
+	endowed: Vec<AccountId>,
+	sudo: Option<AccountId>,
+) -> Value {
+	build_struct_json_patch!(RuntimeGenesisConfig {
+		balances: BalancesConfig {
+			balances: endowed.into_iter().map(|who| (who, 1_000_000 * UNIT)).collect::<Vec<_>>(),
+		},
+		aura: pallet_aura::GenesisConfig {
+			authorities: authorities.iter().map(|k| k.0.clone()).collect::<Vec<_>>(),
+		},
+		grandpa: pallet_grandpa::GenesisConfig {
+			authorities: authorities.iter().map(|k| (k.1.clone(), 1)).collect::<Vec<_>>(),
+		},
+		consortium_membership: ConsortiumMembershipConfig {
+			members: BoundedVec::truncate_from(council),
+		},
+		node_authorization: NodeAuthorizationConfig { nodes },
+		sudo: SudoConfig { key: sudo },
+	})
+}
+
+pub fn development() -> Value {
+	let alice = Sr25519Keyring::Alice.to_account_id();
+	let validator =
+		Validator { operator: Sr25519Keyring::Alice, grandpa: Ed25519Keyring::Alice, node_public: NODE_KEY_1 };
+	genesis(
+		vec![validator.session_keys()],
+		vec![alice.clone()],
+		vec![],
+		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
+		Some(alice),
+	)
+}
+
+pub fn local_consortium() -> Value {
+	let validators = local_consortium_validators();
+	let operators: Vec<AccountId> =
+		validators.iter().map(|v| v.operator.to_account_id()).collect();
+	genesis(
+		validators.iter().map(Validator::session_keys).collect(),
+		operators.clone(),
+		validators
+			.iter()
+			.map(|v| (ed25519_peer_id(&v.node_public), v.operator.to_account_id()))
+			.collect(),
+		operators,
+		None,
+	)
+}
+
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+	let patch = match id.as_ref() {
+		sp_genesis_builder::DEV_RUNTIME_PRESET => development(),
+		LOCAL_CONSORTIUM_PRESET => local_consortium(),
+		_ => return None,
+	};
+	serde_json::to_vec(&patch).ok()
+}
+
+pub fn preset_names() -> Vec<PresetId> {
+	vec![
+		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
+		PresetId::from(LOCAL_CONSORTIUM_PRESET),
+	]
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every check and test, from a fresh Debian machine or a warm one:
+#   setup, build (one debug build serves the tests and the main job), rustfmt, clippy, tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+. scripts/env.sh
+
+step() { echo "== $* ($(date +%T))"; }
+
+step build
+platone_build
+step rustfmt
+cargo fmt --all -- --check
+step clippy
+# The wasm runtime is already built above; clippy only needs the native code.
+SKIP_WASM_BUILD=1 cargo clippy --locked --workspace --all-targets -- -D warnings
+step test
+cargo test --locked --workspace
+step done

@@ -1,0 +1,226 @@
+//! Support for integration tests: start and kill real `platone-node` processes, talk to them
+//! over JSON-RPC, and wait for chain conditions with a deadline.
+
+use std::{
+	io::{BufRead, BufReader, Read, Write},
+	net::{TcpListener, TcpStream},
+	path::{Path, PathBuf},
+	process::{Child, Command, Stdio},
+	time::{Duration, Instant},
+};
+
+use serde_json::{json, Value};
+
+/// Directory holding the workspace's build outputs (`…/target/debug`), found from the running
+/// test executable (`…/target/debug/deps/<test>`), so the tests use the binary `cargo` just built.
+pub fn build_dir() -> PathBuf {
+	let exe = std::env::current_exe().expect("test executable path");
+	exe.parent().and_then(Path::parent).expect("target/<profile>/deps layout").to_path_buf()
+}
+
+pub fn node_binary() -> PathBuf {
+	let bin = std::env::var_os("PLATONE_NODE")
+		.map(PathBuf::from)
+		.unwrap_or_else(|| build_dir().join("platone-node"));
+	assert!(bin.exists(), "{} missing: run `cargo build --workspace` first", bin.display());
+	bin
+}
+
+/// A fresh scratch directory under the target dir, removed on drop unless the test failed.
+pub struct Scratch(pub PathBuf);
+
+impl Scratch {
+	pub fn new(name: &str) -> Self {
+		let dir = build_dir()
+			.join("platone-test-scratch")
+			.join(format!("{name}-{}", std::process::id()));
+		let _ = std::fs::remove_dir_all(&dir);
+		std::fs::create_dir_all(&dir).expect("create scratch dir");
+		Scratch(dir)
+	}
+}
+
+impl Drop for Scratch {
+	fn drop(&mut self) {
+		if !std::thread::panicking() {
+			let _ = std::fs::remove_dir_all(&self.0);
+		}
+	}
+}
+
+/// A TCP port that was free a moment ago.
+pub fn free_port() -> u16 {
+	TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind port 0").port()
+}
+
+/// Peer ID of a node key, computed by the node binary itself.
+pub fn peer_id(node_key_hex: &str, dir: &Path) -> String {
+	let file = dir.join(format!("node-key-{node_key_hex}"));
+	std::fs::write(&file, node_key_hex).expect("write node key");
+	let out = Command::new(node_binary())
+		.args(["key", "inspect-node-key", "--file"])
+		.arg(&file)
+		.output()
+		.expect("run platone-node key inspect-node-key");
+	assert!(out.status.success(), "inspect-node-key: {}", String::from_utf8_lossy(&out.stderr));
+	String::from_utf8(out.stdout).expect("utf8").trim().to_string()
+}
+
+/// A running `platone-node` with its ports and log file.
+pub struct Node {
+	pub name: String,
+	pub rpc_port: u16,
+	pub p2p_port: u16,
+	pub log: PathBuf,
+	args: Vec<String>,
+	child: Option<Child>,
+}
+
+impl Node {
+	/// Starts a node with `extra` arguments; ports and log are chosen here.
+	pub fn start(name: &str, dir: &Path, extra: &[String]) -> Node {
+		Self::start_on(name, dir, free_port(), extra)
+	}
+
+	/// Starts a node listening for peers on `p2p_port`, known in advance to its bootnodes.
+	pub fn start_on(name: &str, dir: &Path, p2p_port: u16, extra: &[String]) -> Node {
+		let mut node = Node {
+			name: name.into(),
+			rpc_port: free_port(),
+			p2p_port,
+			log: dir.join(format!("{name}.log")),
+			args: extra.to_vec(),
+			child: None,
+		};
+		node.spawn();
+		node
+	}
+
+	fn spawn(&mut self) {
+		let log = std::fs::OpenOptions::new()
+			.create(true)
+			.append(true)
+			.open(&self.log)
+			.expect("open node log");
+		let child = Command::new(node_binary())
+			.args(&self.args)
+			.args(["--rpc-port", &self.rpc_port.to_string()])
+			.args(["--port", &self.p2p_port.to_string()])
+			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
+			.stdout(Stdio::null())
+			.stderr(log)
+			.spawn()
+			.expect("spawn platone-node");
+		self.child = Some(child);
+	}
+
+	/// `kill -9`: no chance to flush or say goodbye.
+	pub fn kill9(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	/// Starts the node again with the same arguments, ports and base path.
+	pub fn restart(&mut self) {
+		self.kill9();
+		self.spawn();
+	}
+
+	pub fn rpc(&self, method: &str, params: Value) -> Result<Value, String> {
+		rpc_call(self.rpc_port, method, params)
+	}
+
+	pub fn finalized_number(&self) -> Option<u64> {
+		let hash = self.rpc("chain_getFinalizedHead", json!([])).ok()?;
+		let header = self.rpc("chain_getHeader", json!([hash])).ok()?;
+		header_number(&header)
+	}
+
+	pub fn best_number(&self) -> Option<u64> {
+		header_number(&self.rpc("chain_getHeader", json!([])).ok()?)
+	}
+
+	pub fn peer_count(&self) -> Option<u64> {
+		self.rpc("system_health", json!([])).ok()?.get("peers")?.as_u64()
+	}
+
+	pub fn local_peer_id(&self) -> Option<String> {
+		self.rpc("system_localPeerId", json!([])).ok()?.as_str().map(str::to_string)
+	}
+
+	/// Last lines of the node's log, for failure messages.
+	pub fn log_tail(&self) -> String {
+		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+		let lines: Vec<&str> = text.lines().collect();
+		lines[lines.len().saturating_sub(30)..].join("\n")
+	}
+}
+
+impl Drop for Node {
+	fn drop(&mut self) {
+		self.kill9();
+	}
+}
+
+fn header_number(header: &Value) -> Option<u64> {
+	let hex = header.get("number")?.as_str()?.trim_start_matches("0x");
+	u64::from_str_radix(hex, 16).ok()
+}
+
+/// Polls `probe` every 500 ms until it returns `Some`, or panics with `what` after `timeout`.
+pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+	let start = Instant::now();
+	loop {
+		if let Some(v) = probe() {
+			return v;
+		}
+		assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+		std::thread::sleep(Duration::from_millis(500));
+	}
+}
+
+/// One JSON-RPC call over HTTP/1.1 to a node on localhost. Deliberately minimal: the node's
+/// server closes nothing early and answers `Content-Length` framed JSON.
+pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String> {
+	let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
+	let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
+	stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+	write!(
+		stream,
+		"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)
+	.map_err(|e| e.to_string())?;
+	let mut reader = BufReader::new(stream);
+	let mut content_length = None;
+	loop {
+		let mut line = String::new();
+		reader.read_line(&mut line).map_err(|e| e.to_string())?;
+		let line = line.trim_end();
+		if line.is_empty() {
+			break;
+		}
+		if let Some((k, v)) = line.split_once(':') {
+			if k.eq_ignore_ascii_case("content-length") {
+				content_length = v.trim().parse::<usize>().ok();
+			}
+		}
+	}
+	let mut buf = Vec::new();
+	match content_length {
+		Some(n) => {
+			buf.resize(n, 0);
+			reader.read_exact(&mut buf).map_err(|e| e.to_string())?;
+		},
+		None => {
+			reader.read_to_end(&mut buf).map_err(|e| e.to_string())?;
+		},
+	}
+	let reply: Value = serde_json::from_slice(&buf).map_err(|e| e.to_string())?;
+	if let Some(err) = reply.get("error") {
+		return Err(err.to_string());
+	}
+	reply.get("result").cloned().ok_or_else(|| format!("no result in {reply}"))
+}

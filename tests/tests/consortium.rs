@@ -1,0 +1,140 @@
+//! The four-validator local consortium (issue #2): finality survives the loss of a validator,
+//! the lost validator catches up and votes again, and a node outside the authorised peer set
+//! cannot join.
+
+use std::{sync::Mutex, time::Duration};
+
+use platone_tests::{free_port, peer_id, wait_for, Node, Scratch};
+
+/// Both tests run a whole network; on two cores they must not overlap.
+static NETWORK: Mutex<()> = Mutex::new(());
+
+const VALIDATORS: [(&str, &str); 4] =
+	[("alice", "dso-north"), ("bob", "dso-south"), ("charlie", "tso"), ("dave", "market-operator")];
+
+/// Well-known development node key number `i` (1-based), as in the runtime's genesis preset.
+fn node_key(i: usize) -> String {
+	format!("{i:064x}")
+}
+
+const LONG: Duration = Duration::from_secs(240);
+
+/// Starts the four validators of the `local-consortium` preset, each booting from all others.
+fn start_consortium(scratch: &Scratch) -> Vec<Node> {
+	let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
+	let bootnodes: Vec<String> = (0..4)
+		.map(|i| {
+			format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", ports[i], peer_id(&node_key(i + 1), &scratch.0))
+		})
+		.collect();
+	VALIDATORS
+		.iter()
+		.enumerate()
+		.map(|(i, (key, name))| {
+			let mut args = vec![
+				"--chain".to_string(),
+				"local-consortium".into(),
+				"--base-path".into(),
+				scratch.0.join(name).display().to_string(),
+				format!("--{key}"),
+				"--node-key".into(),
+				node_key(i + 1),
+				"--bootnodes".into(),
+			];
+			args.extend(bootnodes.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, b)| b.clone()));
+			Node::start_on(name, &scratch.0, ports[i], &args)
+		})
+		.collect()
+}
+
+fn finalized_at_least(node: &Node, n: u64) -> Option<u64> {
+	node.finalized_number().filter(|f| *f >= n)
+}
+
+#[test]
+fn finality_survives_a_killed_validator_which_then_catches_up() {
+	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
+	let scratch = Scratch::new("consortium-failover");
+	let mut nodes = start_consortium(&scratch);
+
+	for node in &nodes {
+		wait_for(&format!("{} to finalise #3", node.name), LONG, || finalized_at_least(node, 3));
+	}
+	for node in &nodes {
+		assert_eq!(node.peer_count(), Some(3), "{} should see the other three validators", node.name);
+	}
+
+	// Three of four GRANDPA voters are a supermajority: finality must go on without the TSO.
+	nodes[2].kill9();
+	let before = nodes[0].finalized_number().expect("alice answers");
+	let after = wait_for("finality to advance with the TSO down", LONG, || {
+		finalized_at_least(&nodes[0], before + 3)
+	});
+	assert!(after >= before + 3, "{}", nodes[0].log_tail());
+
+	// The TSO restarts on its database, catches up with the finalised chain…
+	nodes[2].restart();
+	let target = nodes[0].finalized_number().expect("alice answers");
+	wait_for("the restarted TSO to catch up", LONG, || finalized_at_least(&nodes[2], target));
+
+	// …and votes again: with the market operator down as well, finality now needs the TSO.
+	nodes[3].kill9();
+	let before = nodes[0].finalized_number().expect("alice answers");
+	wait_for("finality to advance with the restarted TSO voting", LONG, || {
+		finalized_at_least(&nodes[0], before + 3)
+	});
+	wait_for("the TSO itself to finalise new blocks", LONG, || {
+		finalized_at_least(&nodes[2], before + 3)
+	});
+}
+
+#[test]
+fn unauthorised_node_cannot_join() {
+	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
+	let scratch = Scratch::new("consortium-intruder");
+	let nodes = start_consortium(&scratch);
+	// Every validator has run its offchain worker, which hands the authorised set to the network.
+	for node in &nodes {
+		wait_for(&format!("{} to finalise #2", node.name), LONG, || finalized_at_least(node, 2));
+	}
+
+	// A well-formed node with the right chain spec and all bootnodes, whose key is not in
+	// pallet-node-authorization's well-known set.
+	let bootnodes: Vec<String> = nodes
+		.iter()
+		.enumerate()
+		.map(|(i, n)| {
+			format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", n.p2p_port, peer_id(&node_key(i + 1), &scratch.0))
+		})
+		.collect();
+	let mut args = vec![
+		"--chain".to_string(),
+		"local-consortium".into(),
+		"--base-path".into(),
+		scratch.0.join("intruder").display().to_string(),
+		"--node-key".into(),
+		node_key(5),
+		"--offchain-worker".into(),
+		"always".into(),
+		"--bootnodes".into(),
+	];
+	args.extend(bootnodes);
+	let intruder = Node::start("intruder", &scratch.0, &args);
+	let intruder_id = wait_for("the intruder's RPC", LONG, || intruder.local_peer_id());
+
+	// Watch for 30 s: it must never gain a peer or a block, and no validator may list it.
+	for _ in 0..30 {
+		std::thread::sleep(Duration::from_secs(1));
+		assert_eq!(intruder.peer_count(), Some(0), "intruder got a peer:\n{}", intruder.log_tail());
+		assert_eq!(intruder.best_number(), Some(0), "intruder synced a block");
+	}
+	for node in &nodes {
+		let peers = node.rpc("system_peers", serde_json::json!([])).expect("system_peers");
+		assert!(
+			!peers.to_string().contains(&intruder_id),
+			"{} accepted the intruder: {peers}",
+			node.name
+		);
+		assert_eq!(node.peer_count(), Some(3), "{} lost its validator peers", node.name);
+	}
+}
