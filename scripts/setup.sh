@@ -27,6 +27,6 @@ fi
 # rust-toolchain.toml pins the channel; make sure its target and component exist.
 cd "$(dirname "$0")/.."
 rustup show active-toolchain >/dev/null
-rustup target add wasm32-unknown-unknown >/dev/null
+rustup target add wasm32-unknown-unknown wasm32v1-none >/dev/null
 rustup component add rust-src >/dev/null
 echo "setup: ok"

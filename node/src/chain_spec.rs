@@ -57,8 +57,10 @@ pub fn from_file(path: &std::path::Path) -> Result<ChainSpec, String> {
 
 fn hex(bytes: &[u8]) -> String {
 	use std::fmt::Write;
-	bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-		let _ = write!(s, "{b:02x}");
-		s
-	})
+	bytes
+		.iter()
+		.fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+			let _ = write!(s, "{b:02x}");
+			s
+		})
 }

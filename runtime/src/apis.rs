@@ -1,10 +1,9 @@
 //! Runtime APIs the node and clients call into.
 
 use alloc::vec::Vec;
-use frame_support::{
-	genesis_builder_helper::{build_state, get_preset},
-	weights::Weight,
-};
+use frame_support::genesis_builder_helper::{build_state, get_preset};
+#[cfg(feature = "try-runtime")]
+use frame_support::weights::Weight;
 use pallet_grandpa::AuthorityId as GrandpaId;
 use sp_api::impl_runtime_apis;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -17,8 +16,8 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Block, Executive, Grandpa, InherentDataExt, Nonce, Runtime,
-	RuntimeGenesisConfig, SessionKeys, System, VERSION,
+	AccountId, Aura, Block, BlockNumber, Certification, Executive, Grandpa, InherentDataExt, Nonce,
+	Runtime, RuntimeGenesisConfig, SessionKeys, System, VERSION,
 };
 
 impl_runtime_apis! {
@@ -108,8 +107,8 @@ impl_runtime_apis! {
 	}
 
 	impl sp_session::SessionKeys<Block> for Runtime {
-		fn generate_session_keys(seed: Option<Vec<u8>>) -> Vec<u8> {
-			SessionKeys::generate(seed)
+		fn generate_session_keys(owner: Vec<u8>, seed: Option<Vec<u8>>) -> sp_session::OpaqueGeneratedSessionKeys {
+			SessionKeys::generate(&owner, seed).into()
 		}
 
 		fn decode_session_keys(encoded: Vec<u8>) -> Option<Vec<(Vec<u8>, KeyTypeId)>> {
@@ -149,6 +148,39 @@ impl_runtime_apis! {
 	impl frame_system_rpc_runtime_api::AccountNonceApi<Block, AccountId, Nonce> for Runtime {
 		fn account_nonce(account: AccountId) -> Nonce {
 			System::account_nonce(account)
+		}
+	}
+
+	impl pallet_certification::runtime_api::CertificationApi<Block, AccountId, BlockNumber> for Runtime {
+		fn certificate(
+			gateway: AccountId,
+			window: platone_primitives::Window,
+		) -> Option<pallet_certification::Certificate<BlockNumber>> {
+			Certification::certificate(&gateway, window)
+		}
+
+		fn verify_measurement(
+			gateway: AccountId,
+			window: platone_primitives::Window,
+			proof: platone_primitives::MeasurementProof,
+		) -> Result<(), platone_primitives::VerifyError> {
+			Certification::verify(&gateway, window, &proof)
+		}
+
+		fn anchor(
+			kind: platone_primitives::AnchorKind,
+			subject: pallet_certification::Subject,
+		) -> Option<pallet_certification::Anchor<AccountId, BlockNumber>> {
+			pallet_certification::Anchors::<Runtime>::get(kind, subject)
+		}
+
+		fn verify_anchored(
+			kind: platone_primitives::AnchorKind,
+			subject: pallet_certification::Subject,
+			record: Vec<u8>,
+			proof: platone_primitives::MerkleProof,
+		) -> Result<(), platone_primitives::VerifyError> {
+			Certification::verify_anchored(kind, subject, &record, &proof)
 		}
 	}
 

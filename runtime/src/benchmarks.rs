@@ -6,4 +6,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_timestamp, Timestamp]
 	[pallet_collective, Consortium]
 	[pallet_membership, ConsortiumMembership]
+	[pallet_certification, Certification]
+	[pallet_consortium, ConsortiumGovernance]
 );

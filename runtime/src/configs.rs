@@ -1,7 +1,9 @@
 //! Pallet configuration. Limits are chosen on purpose; each says why.
 
 use frame_support::{
-	derive_impl, parameter_types,
+	derive_impl,
+	dispatch::DispatchClass,
+	parameter_types,
 	traits::{ConstBool, ConstU128, ConstU32, ConstU64, EitherOfDiverse, VariantCountOf},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
@@ -10,16 +12,16 @@ use frame_support::{
 };
 use frame_system::{
 	limits::{BlockLength, BlockWeights},
-	EnsureRoot,
+	EnsureRoot, EnsureSignedBy,
 };
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::Perbill;
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, Consortium, Hash, Nonce, PalletInfo, Runtime,
-	RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask,
-	System, DAYS, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
+	AccountId, Aura, Balance, Block, Consortium, ConsortiumMembership, Hash, Nonce, PalletInfo,
+	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
+	RuntimeTask, System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block that ordinary transactions may fill; the rest is kept for operational
@@ -40,8 +42,10 @@ parameter_types! {
 	);
 	/// 5 MiB per block: far above what certification batches need (a few hundred KiB), and small
 	/// enough to gossip within a slot on a utility WAN.
-	pub RuntimeBlockLength: BlockLength =
-		BlockLength::max_with_normal_ratio(5 * 1024 * 1024, NORMAL_DISPATCH_RATIO);
+	pub RuntimeBlockLength: BlockLength = BlockLength::builder()
+		.max_length(5 * 1024 * 1024)
+		.modify_max_length_for_class(DispatchClass::Normal, |max| *max = NORMAL_DISPATCH_RATIO * *max)
+		.build();
 	/// Generic Substrate SS58 prefix until the consortium registers its own.
 	pub const SS58Prefix: u16 = 42;
 }
@@ -126,6 +130,24 @@ pub type EnsureConsortium = EitherOfDiverse<
 	pallet_collective::EnsureProportionAtLeast<AccountId, ConsortiumCollective, 2, 3>,
 >;
 
+/// Three quarters of the council may act as root (runtime upgrades): a larger majority than
+/// day-to-day governance, because root can change anything.
+pub type EnsureConsortiumRoot = EitherOfDiverse<
+	EnsureRoot<AccountId>,
+	pallet_collective::EnsureProportionAtLeast<AccountId, ConsortiumCollective, 3, 4>,
+>;
+
+impl pallet_consortium::Config for Runtime {
+	type RuntimeCall = RuntimeCall;
+	type ValidatorOrigin = EnsureConsortium;
+	type RootOrigin = EnsureConsortiumRoot;
+	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
+	/// GRANDPA needs more than two thirds of the voters online: with fewer than four, one
+	/// failure stalls finality. Development chains run one validator from genesis.
+	type MinValidators = ConstU32<1>;
+	type WeightInfo = pallet_consortium::weights::SubstrateWeight<Runtime>;
+}
+
 /// Upper bound on council seats; motions are weighed against it.
 pub const MAX_CONSORTIUM_MEMBERS: u32 = 64;
 
@@ -179,3 +201,51 @@ impl pallet_node_authorization::Config for Runtime {
 	type WeightInfo = ();
 }
 
+/// Until the participant registry lands, the gateways are the consortium's members and each may
+/// certify any dataset. The registry replaces this with per-PoM gateway assignments.
+pub struct ConsortiumGateways;
+
+impl pallet_certification::CertificationAuthority<AccountId> for ConsortiumGateways {
+	fn can_certify(gateway: &AccountId, _dataset: platone_primitives::DatasetId) -> bool {
+		pallet_membership::Members::<Runtime, pallet_membership::Instance1>::get().contains(gateway)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn authorize(gateway: &AccountId, _dataset: platone_primitives::DatasetId) {
+		use frame_support::traits::SortedMembers;
+		if !Self::can_certify(gateway, 0) {
+			ConsortiumMembership::add(gateway);
+		}
+	}
+}
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_certification::BenchmarkHelper for ConsortiumGateways {
+	fn set_now_ms(ms: u64) {
+		pallet_timestamp::Now::<Runtime>::put(ms);
+	}
+}
+
+impl pallet_certification::Config for Runtime {
+	type CertifyOrigin = EnsureSignedBy<ConsortiumMembership, AccountId>;
+	type Authority = ConsortiumGateways;
+	type AnchorOrigin = EnsureSignedBy<ConsortiumMembership, AccountId>;
+	type AdminOrigin = EnsureConsortium;
+	type UnixTime = Timestamp;
+	/// 16 windows of 1,024 datasets: 16,384 dataset-windows, 786 KiB of extrinsic, within one
+	/// block's length and weight (docs/benchmarks.md).
+	type MaxWindowsPerBatch = ConstU32<16>;
+	type MaxDatasetsPerWindow = ConstU32<1_024>;
+	/// 10 s: sensors report every 10 s (T-BAP-01).
+	type MinWindowMs = ConstU32<10_000>;
+	/// One day: 15-minute meter data (T-BAP-02) may be certified daily.
+	type MaxWindowMs = ConstU32<86_400_000>;
+	/// Gateways keep NTP time; 30 s covers their skew plus one slot.
+	type MaxClockDriftMs = ConstU64<30_000>;
+	/// 400 days in state: a full settlement year plus disputes, then archive nodes keep them.
+	type RetentionMs = ConstU64<{ 400 * 24 * 3_600_000 }>;
+	type MaxPrunePerCall = ConstU32<256>;
+	type WeightInfo = pallet_certification::weights::SubstrateWeight<Runtime>;
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = ConsortiumGateways;
+}

@@ -5,8 +5,8 @@
 //!   operator), a four-seat council, no sudo key, and the four nodes' peer IDs authorised.
 
 use crate::{
-	AccountId, BalancesConfig, ConsortiumMembershipConfig, NodeAuthorizationConfig,
-	RuntimeGenesisConfig, SudoConfig, UNIT,
+	AccountId, BalancesConfig, ConsortiumGovernanceConfig, ConsortiumMembershipConfig,
+	NodeAuthorizationConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
 };
 use alloc::{vec, vec::Vec};
 use frame_support::{build_struct_json_patch, BoundedVec};
@@ -39,22 +39,42 @@ pub fn ed25519_peer_id(public: &[u8; 32]) -> OpaquePeerId {
 
 // Public halves of the well-known development node keys 0x00…01 to 0x00…04 that
 // `scripts/local-consortium.sh` passes as `--node-key`. Never use them outside a laptop.
-const NODE_KEY_1: [u8; 32] = hex32("4cb5abf6ad79fbf5abbccafcc269d85cd2651ed4b885b5869f241aedf0a5ba29");
-const NODE_KEY_2: [u8; 32] = hex32("7422b9887598068e32c4448a949adb290d0f4e35b9e01b0ee5f1a1e600fe2674");
-const NODE_KEY_3: [u8; 32] = hex32("f381626e41e7027ea431bfe3009e94bdd25a746beec468948d6c3c7c5dc9a54b");
-const NODE_KEY_4: [u8; 32] = hex32("fd50b8e3b144ea244fbf7737f550bc8dd0c2650bbc1aada833ca17ff8dbf329b");
+const NODE_KEY_1: [u8; 32] =
+	hex32("4cb5abf6ad79fbf5abbccafcc269d85cd2651ed4b885b5869f241aedf0a5ba29");
+const NODE_KEY_2: [u8; 32] =
+	hex32("7422b9887598068e32c4448a949adb290d0f4e35b9e01b0ee5f1a1e600fe2674");
+const NODE_KEY_3: [u8; 32] =
+	hex32("f381626e41e7027ea431bfe3009e94bdd25a746beec468948d6c3c7c5dc9a54b");
+const NODE_KEY_4: [u8; 32] =
+	hex32("fd50b8e3b144ea244fbf7737f550bc8dd0c2650bbc1aada833ca17ff8dbf329b");
 
 fn local_consortium_validators() -> [Validator; 4] {
 	use {Ed25519Keyring as Ed, Sr25519Keyring as Sr};
 	[
 		// DSO "north"
-		Validator { operator: Sr::Alice, grandpa: Ed::Alice, node_public: NODE_KEY_1 },
+		Validator {
+			operator: Sr::Alice,
+			grandpa: Ed::Alice,
+			node_public: NODE_KEY_1,
+		},
 		// DSO "south"
-		Validator { operator: Sr::Bob, grandpa: Ed::Bob, node_public: NODE_KEY_2 },
+		Validator {
+			operator: Sr::Bob,
+			grandpa: Ed::Bob,
+			node_public: NODE_KEY_2,
+		},
 		// TSO
-		Validator { operator: Sr::Charlie, grandpa: Ed::Charlie, node_public: NODE_KEY_3 },
+		Validator {
+			operator: Sr::Charlie,
+			grandpa: Ed::Charlie,
+			node_public: NODE_KEY_3,
+		},
 		// Market operator
-		Validator { operator: Sr::Dave, grandpa: Ed::Dave, node_public: NODE_KEY_4 },
+		Validator {
+			operator: Sr::Dave,
+			grandpa: Ed::Dave,
+			node_public: NODE_KEY_4,
+		},
 	]
 }
 
@@ -79,13 +99,17 @@ const fn hex32(s: &str) -> [u8; 32] {
 }
 
 impl Validator {
-	fn session_keys(&self) -> (AuraId, GrandpaId) {
-		(self.operator.public().into(), self.grandpa.public().into())
+	fn keys(&self) -> (AccountId, AuraId, GrandpaId) {
+		(
+			self.operator.to_account_id(),
+			self.operator.public().into(),
+			self.grandpa.public().into(),
+		)
 	}
 }
 
 fn genesis(
-	authorities: Vec<(AuraId, GrandpaId)>,
+	authorities: Vec<(AccountId, AuraId, GrandpaId)>,
 	council: Vec<AccountId>,
 	nodes: Vec<(OpaquePeerId, AccountId)>,
 	endowed: Vec<AccountId>,
@@ -93,13 +117,22 @@ fn genesis(
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
-			balances: endowed.into_iter().map(|who| (who, 1_000_000 * UNIT)).collect::<Vec<_>>(),
+			balances: endowed
+				.into_iter()
+				.map(|who| (who, 1_000_000 * UNIT))
+				.collect::<Vec<_>>(),
 		},
 		aura: pallet_aura::GenesisConfig {
-			authorities: authorities.iter().map(|k| k.0.clone()).collect::<Vec<_>>(),
+			authorities: authorities.iter().map(|k| k.1.clone()).collect::<Vec<_>>(),
 		},
 		grandpa: pallet_grandpa::GenesisConfig {
-			authorities: authorities.iter().map(|k| (k.1.clone(), 1)).collect::<Vec<_>>(),
+			authorities: authorities
+				.iter()
+				.map(|k| (k.2.clone(), 1))
+				.collect::<Vec<_>>(),
+		},
+		consortium_governance: ConsortiumGovernanceConfig {
+			validators: authorities
 		},
 		consortium_membership: ConsortiumMembershipConfig {
 			members: BoundedVec::truncate_from(council),
@@ -111,10 +144,13 @@ fn genesis(
 
 pub fn development() -> Value {
 	let alice = Sr25519Keyring::Alice.to_account_id();
-	let validator =
-		Validator { operator: Sr25519Keyring::Alice, grandpa: Ed25519Keyring::Alice, node_public: NODE_KEY_1 };
+	let validator = Validator {
+		operator: Sr25519Keyring::Alice,
+		grandpa: Ed25519Keyring::Alice,
+		node_public: NODE_KEY_1,
+	};
 	genesis(
-		vec![validator.session_keys()],
+		vec![validator.keys()],
 		vec![alice.clone()],
 		vec![],
 		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
@@ -124,10 +160,12 @@ pub fn development() -> Value {
 
 pub fn local_consortium() -> Value {
 	let validators = local_consortium_validators();
-	let operators: Vec<AccountId> =
-		validators.iter().map(|v| v.operator.to_account_id()).collect();
+	let operators: Vec<AccountId> = validators
+		.iter()
+		.map(|v| v.operator.to_account_id())
+		.collect();
 	genesis(
-		validators.iter().map(Validator::session_keys).collect(),
+		validators.iter().map(Validator::keys).collect(),
 		operators.clone(),
 		validators
 			.iter()

@@ -13,6 +13,8 @@ include!(concat!(env!("OUT_DIR"), "/wasm_binary.rs"));
 
 extern crate alloc;
 
+use alloc::vec::Vec;
+
 pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarks;
@@ -24,8 +26,6 @@ use sp_runtime::{
 	traits::{BlakeTwo256, IdentifyAccount, Verify},
 	MultiAddress, MultiSignature,
 };
-#[cfg(feature = "std")]
-use sp_version::NativeVersion;
 use sp_version::RuntimeVersion;
 
 pub use configs::{ConsortiumCollective, EnsureConsortium};
@@ -71,11 +71,6 @@ pub const DAYS: BlockNumber = HOURS * 24;
 /// Smallest unit of the settlement token; 12 decimals.
 pub const UNIT: Balance = 1_000_000_000_000;
 pub const EXISTENTIAL_DEPOSIT: Balance = UNIT / 1_000;
-
-#[cfg(feature = "std")]
-pub fn native_version() -> NativeVersion {
-	NativeVersion { runtime_version: VERSION, can_author_with: Default::default() }
-}
 
 pub type Signature = MultiSignature;
 pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::AccountId;
@@ -152,4 +147,11 @@ mod runtime {
 	pub type ConsortiumMembership = pallet_membership<Instance1>;
 	#[runtime::pallet_index(8)]
 	pub type NodeAuthorization = pallet_node_authorization;
+
+	#[runtime::pallet_index(9)]
+	pub type ConsortiumGovernance = pallet_consortium;
+
+	// 10 is reserved for the participant registry.
+	#[runtime::pallet_index(11)]
+	pub type Certification = pallet_certification;
 }

@@ -15,14 +15,21 @@ use serde_json::{json, Value};
 /// test executable (`…/target/debug/deps/<test>`), so the tests use the binary `cargo` just built.
 pub fn build_dir() -> PathBuf {
 	let exe = std::env::current_exe().expect("test executable path");
-	exe.parent().and_then(Path::parent).expect("target/<profile>/deps layout").to_path_buf()
+	exe.parent()
+		.and_then(Path::parent)
+		.expect("target/<profile>/deps layout")
+		.to_path_buf()
 }
 
 pub fn node_binary() -> PathBuf {
 	let bin = std::env::var_os("PLATONE_NODE")
 		.map(PathBuf::from)
 		.unwrap_or_else(|| build_dir().join("platone-node"));
-	assert!(bin.exists(), "{} missing: run `cargo build --workspace` first", bin.display());
+	assert!(
+		bin.exists(),
+		"{} missing: run `cargo build --workspace` first",
+		bin.display()
+	);
 	bin
 }
 
@@ -50,7 +57,10 @@ impl Drop for Scratch {
 
 /// A TCP port that was free a moment ago.
 pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("bind port 0").port()
+	TcpListener::bind("127.0.0.1:0")
+		.and_then(|l| l.local_addr())
+		.expect("bind port 0")
+		.port()
 }
 
 /// Peer ID of a node key, computed by the node binary itself.
@@ -62,8 +72,15 @@ pub fn peer_id(node_key_hex: &str, dir: &Path) -> String {
 		.arg(&file)
 		.output()
 		.expect("run platone-node key inspect-node-key");
-	assert!(out.status.success(), "inspect-node-key: {}", String::from_utf8_lossy(&out.stderr));
-	String::from_utf8(out.stdout).expect("utf8").trim().to_string()
+	assert!(
+		out.status.success(),
+		"inspect-node-key: {}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	String::from_utf8(out.stdout)
+		.expect("utf8")
+		.trim()
+		.to_string()
 }
 
 /// A running `platone-node` with its ports and log file.
@@ -143,11 +160,17 @@ impl Node {
 	}
 
 	pub fn peer_count(&self) -> Option<u64> {
-		self.rpc("system_health", json!([])).ok()?.get("peers")?.as_u64()
+		self.rpc("system_health", json!([]))
+			.ok()?
+			.get("peers")?
+			.as_u64()
 	}
 
 	pub fn local_peer_id(&self) -> Option<String> {
-		self.rpc("system_localPeerId", json!([])).ok()?.as_str().map(str::to_string)
+		self.rpc("system_localPeerId", json!([]))
+			.ok()?
+			.as_str()
+			.map(str::to_string)
 	}
 
 	/// Last lines of the node's log, for failure messages.
@@ -176,7 +199,10 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Opt
 		if let Some(v) = probe() {
 			return v;
 		}
-		assert!(start.elapsed() < timeout, "timed out after {timeout:?} waiting for {what}");
+		assert!(
+			start.elapsed() < timeout,
+			"timed out after {timeout:?} waiting for {what}"
+		);
 		std::thread::sleep(Duration::from_millis(500));
 	}
 }
@@ -186,7 +212,9 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Opt
 pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String> {
 	let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
 	let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-	stream.set_read_timeout(Some(Duration::from_secs(10))).map_err(|e| e.to_string())?;
+	stream
+		.set_read_timeout(Some(Duration::from_secs(10)))
+		.map_err(|e| e.to_string())?;
 	write!(
 		stream,
 		"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
@@ -213,14 +241,17 @@ pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String>
 		Some(n) => {
 			buf.resize(n, 0);
 			reader.read_exact(&mut buf).map_err(|e| e.to_string())?;
-		},
+		}
 		None => {
 			reader.read_to_end(&mut buf).map_err(|e| e.to_string())?;
-		},
+		}
 	}
 	let reply: Value = serde_json::from_slice(&buf).map_err(|e| e.to_string())?;
 	if let Some(err) = reply.get("error") {
 		return Err(err.to_string());
 	}
-	reply.get("result").cloned().ok_or_else(|| format!("no result in {reply}"))
+	reply
+		.get("result")
+		.cloned()
+		.ok_or_else(|| format!("no result in {reply}"))
 }

@@ -7,7 +7,10 @@ use platone_tests::node_binary;
 use serde_json::Value;
 
 fn without_code(mut spec: Value) -> Value {
-	if let Some(rg) = spec.pointer_mut("/genesis/runtimeGenesis").and_then(Value::as_object_mut) {
+	if let Some(rg) = spec
+		.pointer_mut("/genesis/runtimeGenesis")
+		.and_then(Value::as_object_mut)
+	{
 		rg.remove("code");
 	}
 	spec
@@ -19,7 +22,11 @@ fn committed_local_consortium_spec_matches_runtime() {
 		.args(["build-spec", "--chain", "local-consortium"])
 		.output()
 		.expect("run build-spec");
-	assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+	assert!(
+		out.status.success(),
+		"{}",
+		String::from_utf8_lossy(&out.stderr)
+	);
 	let built: Value = serde_json::from_slice(&out.stdout).expect("build-spec prints JSON");
 
 	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../chain-spec/local-consortium.json");
@@ -41,9 +48,19 @@ fn committed_spec_loads_with_the_embedded_runtime() {
 		.arg(&path)
 		.output()
 		.expect("run build-spec --raw");
-	assert!(raw.status.success(), "{}", String::from_utf8_lossy(&raw.stderr));
+	assert!(
+		raw.status.success(),
+		"{}",
+		String::from_utf8_lossy(&raw.stderr)
+	);
 	let spec: Value = serde_json::from_slice(&raw.stdout).expect("raw spec is JSON");
-	let top = spec.pointer("/genesis/raw/top").and_then(Value::as_object).expect("raw storage");
+	let top = spec
+		.pointer("/genesis/raw/top")
+		.and_then(Value::as_object)
+		.expect("raw storage");
 	// `:code` is the well-known storage key of the runtime blob.
-	assert!(top.contains_key("0x3a636f6465"), "raw genesis carries the runtime");
+	assert!(
+		top.contains_key("0x3a636f6465"),
+		"raw genesis carries the runtime"
+	);
 }

@@ -9,8 +9,12 @@ use platone_tests::{free_port, peer_id, wait_for, Node, Scratch};
 /// Both tests run a whole network; on two cores they must not overlap.
 static NETWORK: Mutex<()> = Mutex::new(());
 
-const VALIDATORS: [(&str, &str); 4] =
-	[("alice", "dso-north"), ("bob", "dso-south"), ("charlie", "tso"), ("dave", "market-operator")];
+const VALIDATORS: [(&str, &str); 4] = [
+	("alice", "dso-north"),
+	("bob", "dso-south"),
+	("charlie", "tso"),
+	("dave", "market-operator"),
+];
 
 /// Well-known development node key number `i` (1-based), as in the runtime's genesis preset.
 fn node_key(i: usize) -> String {
@@ -24,7 +28,11 @@ fn start_consortium(scratch: &Scratch) -> Vec<Node> {
 	let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
 	let bootnodes: Vec<String> = (0..4)
 		.map(|i| {
-			format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", ports[i], peer_id(&node_key(i + 1), &scratch.0))
+			format!(
+				"/ip4/127.0.0.1/tcp/{}/p2p/{}",
+				ports[i],
+				peer_id(&node_key(i + 1), &scratch.0)
+			)
 		})
 		.collect();
 	VALIDATORS
@@ -41,7 +49,13 @@ fn start_consortium(scratch: &Scratch) -> Vec<Node> {
 				node_key(i + 1),
 				"--bootnodes".into(),
 			];
-			args.extend(bootnodes.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, b)| b.clone()));
+			args.extend(
+				bootnodes
+					.iter()
+					.enumerate()
+					.filter(|(j, _)| *j != i)
+					.map(|(_, b)| b.clone()),
+			);
 			Node::start_on(name, &scratch.0, ports[i], &args)
 		})
 		.collect()
@@ -58,10 +72,17 @@ fn finality_survives_a_killed_validator_which_then_catches_up() {
 	let mut nodes = start_consortium(&scratch);
 
 	for node in &nodes {
-		wait_for(&format!("{} to finalise #3", node.name), LONG, || finalized_at_least(node, 3));
+		wait_for(&format!("{} to finalise #3", node.name), LONG, || {
+			finalized_at_least(node, 3)
+		});
 	}
 	for node in &nodes {
-		assert_eq!(node.peer_count(), Some(3), "{} should see the other three validators", node.name);
+		assert_eq!(
+			node.peer_count(),
+			Some(3),
+			"{} should see the other three validators",
+			node.name
+		);
 	}
 
 	// Three of four GRANDPA voters are a supermajority: finality must go on without the TSO.
@@ -75,14 +96,18 @@ fn finality_survives_a_killed_validator_which_then_catches_up() {
 	// The TSO restarts on its database, catches up with the finalised chain…
 	nodes[2].restart();
 	let target = nodes[0].finalized_number().expect("alice answers");
-	wait_for("the restarted TSO to catch up", LONG, || finalized_at_least(&nodes[2], target));
+	wait_for("the restarted TSO to catch up", LONG, || {
+		finalized_at_least(&nodes[2], target)
+	});
 
 	// …and votes again: with the market operator down as well, finality now needs the TSO.
 	nodes[3].kill9();
 	let before = nodes[0].finalized_number().expect("alice answers");
-	wait_for("finality to advance with the restarted TSO voting", LONG, || {
-		finalized_at_least(&nodes[0], before + 3)
-	});
+	wait_for(
+		"finality to advance with the restarted TSO voting",
+		LONG,
+		|| finalized_at_least(&nodes[0], before + 3),
+	);
 	wait_for("the TSO itself to finalise new blocks", LONG, || {
 		finalized_at_least(&nodes[2], before + 3)
 	});
@@ -95,7 +120,9 @@ fn unauthorised_node_cannot_join() {
 	let nodes = start_consortium(&scratch);
 	// Every validator has run its offchain worker, which hands the authorised set to the network.
 	for node in &nodes {
-		wait_for(&format!("{} to finalise #2", node.name), LONG, || finalized_at_least(node, 2));
+		wait_for(&format!("{} to finalise #2", node.name), LONG, || {
+			finalized_at_least(node, 2)
+		});
 	}
 
 	// A well-formed node with the right chain spec and all bootnodes, whose key is not in
@@ -104,7 +131,11 @@ fn unauthorised_node_cannot_join() {
 		.iter()
 		.enumerate()
 		.map(|(i, n)| {
-			format!("/ip4/127.0.0.1/tcp/{}/p2p/{}", n.p2p_port, peer_id(&node_key(i + 1), &scratch.0))
+			format!(
+				"/ip4/127.0.0.1/tcp/{}/p2p/{}",
+				n.p2p_port,
+				peer_id(&node_key(i + 1), &scratch.0)
+			)
 		})
 		.collect();
 	let mut args = vec![
@@ -125,16 +156,28 @@ fn unauthorised_node_cannot_join() {
 	// Watch for 30 s: it must never gain a peer or a block, and no validator may list it.
 	for _ in 0..30 {
 		std::thread::sleep(Duration::from_secs(1));
-		assert_eq!(intruder.peer_count(), Some(0), "intruder got a peer:\n{}", intruder.log_tail());
+		assert_eq!(
+			intruder.peer_count(),
+			Some(0),
+			"intruder got a peer:\n{}",
+			intruder.log_tail()
+		);
 		assert_eq!(intruder.best_number(), Some(0), "intruder synced a block");
 	}
 	for node in &nodes {
-		let peers = node.rpc("system_peers", serde_json::json!([])).expect("system_peers");
+		let peers = node
+			.rpc("system_peers", serde_json::json!([]))
+			.expect("system_peers");
 		assert!(
 			!peers.to_string().contains(&intruder_id),
 			"{} accepted the intruder: {peers}",
 			node.name
 		);
-		assert_eq!(node.peer_count(), Some(3), "{} lost its validator peers", node.name);
+		assert_eq!(
+			node.peer_count(),
+			Some(3),
+			"{} lost its validator peers",
+			node.name
+		);
 	}
 }

@@ -1,0 +1,125 @@
+//! Benchmarks (v2) for every call over its full parameter range.
+
+use super::*;
+use frame_benchmarking::v2::*;
+use frame_support::{traits::Get, BoundedVec};
+use platone_primitives::{AnchorKind, DatasetRoot, Window};
+
+/// A fixed "now" far from the epoch, aligned to any window duration we use.
+const NOW_MS: u64 = 1_795_564_800_000;
+
+fn gateway<T: Config>() -> Result<(T::RuntimeOrigin, T::AccountId), BenchmarkError> {
+	let origin =
+		T::CertifyOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+	let who =
+		T::CertifyOrigin::try_origin(origin.clone()).map_err(|_| BenchmarkError::Weightless)?;
+	Ok((origin, who))
+}
+
+/// `w` closed windows holding `d` datasets in all (at least one each), every dataset new and
+/// authorised: the worst case, where each dataset's window duration is written.
+fn batch<T: Config>(gateway: &T::AccountId, w: u32, d: u32) -> BatchOf<T> {
+	let duration = T::MinWindowMs::get().max(1);
+	let per_window = d.div_ceil(w).clamp(1, T::MaxDatasetsPerWindow::get());
+	let mut next_dataset = 0u64;
+	let mut windows = alloc::vec::Vec::new();
+	for i in 0..u64::from(w) {
+		let start = (NOW_MS / u64::from(duration)).saturating_sub(i + 2) * u64::from(duration);
+		let mut datasets = alloc::vec::Vec::new();
+		for _ in 0..per_window {
+			T::Authority::authorize(gateway, next_dataset);
+			datasets.push(DatasetRoot {
+				dataset: next_dataset,
+				leaf_count: 180,
+				root: [next_dataset as u8; 32],
+			});
+			next_dataset += 1;
+		}
+		windows.push(WindowCommitment {
+			window: Window {
+				start_ms: start,
+				duration_ms: duration,
+			},
+			datasets: BoundedVec::truncate_from(datasets),
+		});
+	}
+	BoundedVec::truncate_from(windows)
+}
+
+#[benchmarks]
+mod benchmarks {
+	use super::*;
+
+	#[benchmark]
+	fn certify(
+		w: Linear<1, { T::MaxWindowsPerBatch::get() }>,
+		d: Linear<1, { T::MaxWindowsPerBatch::get() * T::MaxDatasetsPerWindow::get() }>,
+	) -> Result<(), BenchmarkError> {
+		T::BenchmarkHelper::set_now_ms(NOW_MS);
+		let (origin, who) = gateway::<T>()?;
+		let batch = batch::<T>(&who, w, d);
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, batch);
+
+		assert_eq!(Certificates::<T>::iter_prefix(&who).count() as u32, w);
+		Ok(())
+	}
+
+	#[benchmark]
+	fn anchor() -> Result<(), BenchmarkError> {
+		let origin =
+			T::AnchorOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+
+		#[extrinsic_call]
+		_(
+			origin as T::RuntimeOrigin,
+			AnchorKind::MarketOutcome,
+			[1u8; 32],
+			[2u8; 32],
+			1000,
+		);
+
+		assert!(Anchors::<T>::contains_key(
+			AnchorKind::MarketOutcome,
+			[1u8; 32]
+		));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn prune(n: Linear<1, { T::MaxPrunePerCall::get() }>) -> Result<(), BenchmarkError> {
+		let admin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let (_, who) = gateway::<T>()?;
+		let duration = T::MinWindowMs::get().max(1);
+		let mut windows = alloc::vec::Vec::new();
+		for i in 0..u64::from(n) {
+			let window = Window {
+				start_ms: i * u64::from(duration),
+				duration_ms: duration,
+			};
+			Certificates::<T>::insert(
+				&who,
+				window,
+				Certificate {
+					root: [1; 32],
+					datasets: 1,
+					leaves: 1,
+					certified_at: 1u32.into(),
+				},
+			);
+			windows.push(window);
+		}
+		T::BenchmarkHelper::set_now_ms(NOW_MS.saturating_add(T::RetentionMs::get()));
+		let list: PruneList<T> = BoundedVec::truncate_from(windows);
+
+		#[extrinsic_call]
+		_(admin as T::RuntimeOrigin, who.clone(), list);
+
+		assert_eq!(Certificates::<T>::iter_prefix(&who).count(), 0);
+		Ok(())
+	}
+
+	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
+}

@@ -1,0 +1,82 @@
+//! Validator-set changes, applied to Aura at once and to GRANDPA on finality.
+
+use alloc::vec::Vec;
+use frame_support::{ensure, pallet_prelude::*};
+
+use crate::{Config, Error, Event, Pallet, ValidatorOf, Validators};
+
+impl<T: Config> Pallet<T> {
+	pub(crate) fn do_add_validator(validator: ValidatorOf<T>) -> DispatchResult {
+		ensure!(
+			!pallet_grandpa::PendingChange::<T>::exists(),
+			Error::<T>::ChangePending
+		);
+		let mut set = Validators::<T>::get();
+		ensure!(
+			!set.iter().any(|v| v.operator == validator.operator
+				|| v.aura == validator.aura
+				|| v.grandpa == validator.grandpa),
+			Error::<T>::AlreadyValidator
+		);
+		let operator = validator.operator.clone();
+		set.try_push(validator)
+			.map_err(|_| Error::<T>::TooManyValidators)?;
+		Self::apply(&set)?;
+		Validators::<T>::put(set);
+		Self::deposit_event(Event::ValidatorAdded { operator });
+		Ok(())
+	}
+
+	pub(crate) fn do_remove_validator(operator: T::AccountId) -> DispatchResult {
+		ensure!(
+			!pallet_grandpa::PendingChange::<T>::exists(),
+			Error::<T>::ChangePending
+		);
+		let mut set = Validators::<T>::get();
+		let before = set.len();
+		set.retain(|v| v.operator != operator);
+		ensure!(set.len() < before, Error::<T>::NotValidator);
+		ensure!(
+			set.len() as u32 >= T::MinValidators::get().max(1),
+			Error::<T>::TooFewValidators
+		);
+		Self::apply(&set)?;
+		Validators::<T>::put(set);
+		Self::deposit_event(Event::ValidatorRemoved { operator });
+		Ok(())
+	}
+
+	/// Hands the set to the consensus pallets. GRANDPA's change is scheduled with no delay: it
+	/// takes effect when the block carrying it is finalised by the current set.
+	fn apply(set: &[ValidatorOf<T>]) -> DispatchResult {
+		let aura: Vec<T::AuthorityId> = set.iter().map(|v| v.aura.clone()).collect();
+		let aura = BoundedVec::try_from(aura).map_err(|_| Error::<T>::TooManyValidators)?;
+		let grandpa = set.iter().map(|v| (v.grandpa.clone(), 1)).collect();
+		pallet_grandpa::Pallet::<T>::schedule_change(grandpa, 0u32.into(), None)
+			.map_err(|_| Error::<T>::ChangePending)?;
+		pallet_aura::Pallet::<T>::change_authorities(aura);
+		Ok(())
+	}
+
+	/// Invariants: the set is non-empty, has no duplicate operator or key, and Aura's
+	/// authorities are exactly the set's Aura keys in order.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let set = Validators::<T>::get();
+		ensure!(!set.is_empty(), "empty validator set");
+		for (i, v) in set.iter().enumerate() {
+			ensure!(
+				!set.iter().skip(i + 1).any(|w| w.operator == v.operator
+					|| w.aura == v.aura
+					|| w.grandpa == v.grandpa),
+				"duplicate validator"
+			);
+		}
+		let aura: Vec<T::AuthorityId> = set.iter().map(|v| v.aura.clone()).collect();
+		ensure!(
+			pallet_aura::Authorities::<T>::get().into_inner() == aura,
+			"Aura authorities differ from the validator set"
+		);
+		Ok(())
+	}
+}

@@ -1,0 +1,194 @@
+//! # Consortium pallet
+//!
+//! On a permissioned chain the consortium, not a single key, decides who validates. This pallet
+//! keeps the validator set (operator account, Aura key, GRANDPA key) and changes it only on
+//! `ValidatorOrigin` (two thirds of the consortium council in the runtime). A change takes effect
+//! for Aura at once and for GRANDPA once the changing block is finalised.
+//!
+//! It also lets `RootOrigin` (a larger council majority) dispatch a call as root: runtime
+//! upgrades and other root-only operations, on a chain whose consortium presets have no sudo key.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod functions;
+#[cfg(test)]
+mod mock;
+#[cfg(test)]
+mod tests;
+pub mod weights;
+
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::boxed::Box;
+	use frame_support::{
+		dispatch::{GetDispatchInfo, PostDispatchInfo},
+		pallet_prelude::*,
+	};
+	use frame_system::pallet_prelude::*;
+	use sp_consensus_grandpa::AuthorityId as GrandpaId;
+	use sp_runtime::traits::Dispatchable;
+
+	/// A validator: who runs it and its consensus keys.
+	#[derive(
+		Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+	)]
+	pub struct Validator<AccountId, AuraId> {
+		pub operator: AccountId,
+		pub aura: AuraId,
+		pub grandpa: GrandpaId,
+	}
+
+	pub type ValidatorOf<T> =
+		Validator<<T as frame_system::Config>::AccountId, <T as pallet_aura::Config>::AuthorityId>;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config + pallet_aura::Config + pallet_grandpa::Config {
+		/// Calls that `RootOrigin` may dispatch as root.
+		type RuntimeCall: Parameter
+			+ Dispatchable<RuntimeOrigin = Self::RuntimeOrigin, PostInfo = PostDispatchInfo>
+			+ GetDispatchInfo
+			+ From<frame_system::Call<Self>>;
+		/// Who may add and remove validators.
+		type ValidatorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Who may act as root.
+		type RootOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Most validators; at most `pallet_aura::Config::MaxAuthorities`.
+		#[pallet::constant]
+		type MaxValidators: Get<u32>;
+		/// Fewest validators the set may shrink to.
+		#[pallet::constant]
+		type MinValidators: Get<u32>;
+		type WeightInfo: WeightInfo;
+	}
+
+	/// The validator set, in the order Aura assigns slots.
+	#[pallet::storage]
+	pub type Validators<T: Config> =
+		StorageValue<_, BoundedVec<ValidatorOf<T>, <T as Config>::MaxValidators>, ValueQuery>;
+
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// Must match the Aura and GRANDPA genesis authorities (checked by `try_state`).
+		pub validators: alloc::vec::Vec<(T::AccountId, T::AuthorityId, GrandpaId)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			let set: alloc::vec::Vec<ValidatorOf<T>> = self
+				.validators
+				.iter()
+				.map(|(operator, aura, grandpa)| Validator {
+					operator: operator.clone(),
+					aura: aura.clone(),
+					grandpa: grandpa.clone(),
+				})
+				.collect();
+			Validators::<T>::put(BoundedVec::truncate_from(set));
+		}
+	}
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		/// A validator joined; Aura uses it from the next block, GRANDPA once this block is final.
+		ValidatorAdded { operator: T::AccountId },
+		/// A validator left.
+		ValidatorRemoved { operator: T::AccountId },
+		/// A call was dispatched as root on the consortium's decision.
+		DispatchedAsRoot { result: DispatchResult },
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The operator or one of the keys already belongs to a validator.
+		AlreadyValidator,
+		/// No validator with that operator.
+		NotValidator,
+		/// The set is full.
+		TooManyValidators,
+		/// The set would shrink below `MinValidators`.
+		TooFewValidators,
+		/// A GRANDPA authority change is still pending; try again after it is final.
+		ChangePending,
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Add a validator with its Aura and GRANDPA keys.
+		///
+		/// - Origin: `ValidatorOrigin`.
+		/// - Errors: `AlreadyValidator`, `TooManyValidators`, `ChangePending`.
+		/// - Events: `ValidatorAdded`.
+		#[pallet::call_index(0)]
+		#[pallet::weight(<T as Config>::WeightInfo::add_validator(<T as Config>::MaxValidators::get()))]
+		pub fn add_validator(
+			origin: OriginFor<T>,
+			operator: T::AccountId,
+			aura: T::AuthorityId,
+			grandpa: GrandpaId,
+		) -> DispatchResult {
+			T::ValidatorOrigin::ensure_origin(origin)?;
+			Self::do_add_validator(Validator {
+				operator,
+				aura,
+				grandpa,
+			})
+		}
+
+		/// Remove the validator run by `operator`.
+		///
+		/// - Origin: `ValidatorOrigin`.
+		/// - Errors: `NotValidator`, `TooFewValidators`, `ChangePending`.
+		/// - Events: `ValidatorRemoved`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(<T as Config>::WeightInfo::remove_validator(<T as Config>::MaxValidators::get()))]
+		pub fn remove_validator(origin: OriginFor<T>, operator: T::AccountId) -> DispatchResult {
+			T::ValidatorOrigin::ensure_origin(origin)?;
+			Self::do_remove_validator(operator)
+		}
+
+		/// Dispatch `call` as root, e.g. `System::set_code` for a runtime upgrade.
+		///
+		/// - Origin: `RootOrigin`.
+		/// - Errors: only `BadOrigin`; the inner call's result is in the event.
+		/// - Events: `DispatchedAsRoot`.
+		#[pallet::call_index(2)]
+		#[pallet::weight({
+			let info = call.get_dispatch_info();
+			(<T as Config>::WeightInfo::dispatch_as_root().saturating_add(info.call_weight), info.class)
+		})]
+		pub fn dispatch_as_root(
+			origin: OriginFor<T>,
+			call: Box<<T as Config>::RuntimeCall>,
+		) -> DispatchResultWithPostInfo {
+			T::RootOrigin::ensure_origin(origin)?;
+			let result = call.dispatch(frame_system::RawOrigin::Root.into());
+			Self::deposit_event(Event::DispatchedAsRoot {
+				result: result.map(|_| ()).map_err(|e| e.error),
+			});
+			Ok(().into())
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+}

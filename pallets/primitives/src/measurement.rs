@@ -1,0 +1,149 @@
+//! The canonical measurement record. Its SCALE encoding is what a dataset's Merkle tree commits
+//! to, so it must never change meaning: add a new [`Reading`] variant rather than alter one.
+//!
+//! Values are fixed-point integers (no floats anywhere near consensus): the unit of each field
+//! is in its name. Canonical order inside a dataset is ascending `(timestamp_us, sequence)`.
+
+use alloc::vec::Vec;
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use scale_info::TypeInfo;
+
+use crate::certificate::DatasetId;
+
+/// One certified observation of one device.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct MeasurementRecord {
+	pub dataset: DatasetId,
+	/// Device-side measurement time, Unix microseconds (PMUs are time-synchronised).
+	pub timestamp_us: u64,
+	/// Device sequence number, to order samples with equal timestamps.
+	pub sequence: u32,
+	pub reading: Reading,
+}
+
+impl MeasurementRecord {
+	/// The bytes a Merkle leaf commits to.
+	pub fn canonical_bytes(&self) -> Vec<u8> {
+		self.encode()
+	}
+
+	/// Canonical order within a dataset.
+	pub fn order_key(&self) -> (u64, u32) {
+		(self.timestamp_us, self.sequence)
+	}
+}
+
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum Reading {
+	/// A synchrophasor sample (IEEE C37.118-style), typically 50 per second.
+	Pmu(PmuSample),
+	/// A smart-meter interval reading (IEC 61968-9 MeterReadings), typically 15 minutes.
+	Meter(MeterInterval),
+	/// Any other sensor: one quantity, one value.
+	Sensor(SensorValue),
+}
+
+/// One phase of a synchrophasor: magnitudes and angles.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Phasor {
+	pub voltage_mv: u64,
+	pub voltage_angle_urad: i32,
+	pub current_ma: u64,
+	pub current_angle_urad: i32,
+}
+
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct PmuSample {
+	pub frequency_mhz: u32,
+	/// Rate of change of frequency, mHz/s.
+	pub rocof_mhz_per_s: i32,
+	/// Phases L1, L2, L3.
+	pub phases: [Phasor; 3],
+}
+
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct MeterInterval {
+	/// Length of the interval that ends at the record's timestamp, seconds.
+	pub interval_s: u32,
+	pub active_import_wh: u64,
+	pub active_export_wh: u64,
+	pub reactive_import_varh: u64,
+	pub reactive_export_varh: u64,
+}
+
+/// Physical quantity of a [`SensorValue`].
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Quantity {
+	VoltageMv,
+	CurrentMa,
+	ActivePowerW,
+	ReactivePowerVar,
+	TemperatureMilliC,
+	StateOfChargePermille,
+}
+
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct SensorValue {
+	pub quantity: Quantity,
+	pub value: i64,
+}
