@@ -6,7 +6,7 @@ set -euo pipefail
 . "$(dirname "$0")/env.sh"
 [ -x "$PLATONE_NODE" ] || platone_build
 for chain in local-consortium; do
-  "$PLATONE_NODE" build-spec --chain "$chain" 2>/dev/null \
+  "$PLATONE_NODE" build-spec --chain "$chain" --disable-default-bootnode 2>/dev/null \
     | python3 -c 'import json,sys; s=json.load(sys.stdin); s["genesis"]["runtimeGenesis"].pop("code",None); print(json.dumps(s,indent=2,sort_keys=True))' \
     > "$PLATONE_ROOT/chain-spec/$chain.json"
   echo "wrote chain-spec/$chain.json"

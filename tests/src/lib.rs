@@ -208,7 +208,8 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Opt
 }
 
 /// One JSON-RPC call over HTTP/1.1 to a node on localhost. Deliberately minimal: the node's
-/// server closes nothing early and answers `Content-Length` framed JSON.
+/// server answers `Content-Length` framed JSON. The `Host` header carries the port, as the
+/// server's host filter requires on non-development chains.
 pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String> {
 	let body = json!({"jsonrpc": "2.0", "id": 1, "method": method, "params": params}).to_string();
 	let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
@@ -217,7 +218,7 @@ pub fn rpc_call(port: u16, method: &str, params: Value) -> Result<Value, String>
 		.map_err(|e| e.to_string())?;
 	write!(
 		stream,
-		"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		"POST / HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
 		body.len()
 	)
 	.map_err(|e| e.to_string())?;

@@ -19,7 +19,12 @@ fn without_code(mut spec: Value) -> Value {
 #[test]
 fn committed_local_consortium_spec_matches_runtime() {
 	let out = Command::new(node_binary())
-		.args(["build-spec", "--chain", "local-consortium"])
+		.args([
+			"build-spec",
+			"--disable-default-bootnode",
+			"--chain",
+			"local-consortium",
+		])
 		.output()
 		.expect("run build-spec");
 	assert!(

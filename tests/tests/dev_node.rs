@@ -22,6 +22,25 @@ fn dev_node_produces_and_finalises_blocks() {
 		|| node.finalized_number().filter(|n| *n >= 3),
 	);
 	assert!(finalized >= 3, "{}", node.log_tail());
+	// The certification runtime API answers through `state_call` (issue #3): no certificate yet
+	// for Alice's first 180 s window, SCALE `None` = 0x00.
+	let mut args = Vec::new();
+	args.extend_from_slice(&[
+		0xd4u8, 0x35, 0x93, 0xc7, 0x15, 0xfd, 0xd3, 0x1c, 0x61, 0x14, 0x1a, 0xbd, 0x04, 0xa9, 0x9f,
+		0xd6, 0x82, 0x2c, 0x85, 0x58, 0x85, 0x4c, 0xcd, 0xe3, 0x9a, 0x56, 0x84, 0xe7, 0xa5, 0x6d,
+		0xa2, 0x7d,
+	]);
+	args.extend_from_slice(&0u64.to_le_bytes());
+	args.extend_from_slice(&180_000u32.to_le_bytes());
+	let hex: String = args.iter().map(|b| format!("{b:02x}")).collect();
+	let reply = node
+		.rpc(
+			"state_call",
+			serde_json::json!(["CertificationApi_certificate", format!("0x{hex}")]),
+		)
+		.expect("state_call CertificationApi_certificate");
+	assert_eq!(reply, serde_json::json!("0x00"));
+
 	// ParityDB is the default database: its files are where the node keeps its chain.
 	let db = scratch.0.join("dev/chains/platone_dev/paritydb");
 	assert!(db.is_dir(), "expected ParityDB at {}", db.display());
