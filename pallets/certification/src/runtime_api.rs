@@ -1,6 +1,9 @@
 //! Runtime API (called through `state_call`, no custom RPC): read certificates and anchors, and
 //! verify one measurement or market record against them.
 
+// `decl_runtime_apis!` repeats the generic bounds in its expansion.
+#![allow(clippy::multiple_bound_locations)]
+
 use alloc::vec::Vec;
 use codec::Codec;
 use platone_primitives::{AnchorKind, MeasurementProof, MerkleProof, VerifyError, Window};

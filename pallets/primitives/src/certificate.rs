@@ -55,7 +55,7 @@ impl Window {
 	}
 
 	pub fn is_aligned(&self) -> bool {
-		self.duration_ms > 0 && self.start_ms % u64::from(self.duration_ms) == 0
+		self.duration_ms > 0 && self.start_ms.is_multiple_of(u64::from(self.duration_ms))
 	}
 
 	pub fn contains(&self, time_ms: u64) -> bool {
