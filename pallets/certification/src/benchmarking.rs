@@ -2,7 +2,10 @@
 
 use super::*;
 use frame_benchmarking::v2::*;
-use frame_support::{traits::Get, BoundedVec};
+use frame_support::{
+	traits::{EnsureOrigin, Get},
+	BoundedVec,
+};
 use platone_primitives::{AnchorKind, DatasetRoot, Window};
 
 /// A fixed "now" far from the epoch, aligned to any window duration we use.

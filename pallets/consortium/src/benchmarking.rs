@@ -3,8 +3,10 @@
 use super::*;
 use alloc::{boxed::Box, vec};
 use frame_benchmarking::v2::*;
-use frame_support::{traits::Get, BoundedVec};
-use sp_runtime::traits::One;
+use frame_support::{
+	traits::{EnsureOrigin, Get},
+	BoundedVec,
+};
 
 fn key<K: codec::Decode>(seed: u32) -> K {
 	let mut bytes = [0u8; 64];
@@ -84,7 +86,6 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, Box::new(call));
 
-		let _ = BlockNumberFor::<T>::one();
 		Ok(())
 	}
 
