@@ -218,11 +218,13 @@ pub mod pallet {
 		///   `DatasetsNotSorted`, `DatasetNotAuthorized`, `OverlappingWindow`, `Overflow`.
 		/// - Events per window: `Certified`, `AlreadyCertified` (identical retry) or `Conflict`
 		///   (different root; the stored certificate stays).
+		/// - Weight: refunded by one write per dataset already on record.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::certify(batch.len() as u32, Pallet::<T>::dataset_count(batch)))]
-		pub fn certify(origin: OriginFor<T>, batch: BatchOf<T>) -> DispatchResult {
+		pub fn certify(origin: OriginFor<T>, batch: BatchOf<T>) -> DispatchResultWithPostInfo {
 			let gateway = T::CertifyOrigin::ensure_origin(origin)?;
-			Self::do_certify(gateway, batch)
+			let actual = Self::do_certify(gateway, batch)?;
+			Ok(Some(actual).into())
 		}
 
 		/// Anchor a digest of market data: a Merkle root (built with `platone-primitives`) over

@@ -18,6 +18,7 @@ frame_support::construct_runtime!(
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
 	type Block = Block;
+	type DbWeight = frame_support::weights::constants::ParityDbWeight;
 }
 
 pub const GATEWAY: u64 = 1;

@@ -51,6 +51,8 @@ fn certify(
 	items: Vec<WindowCommitment<<Test as crate::Config>::MaxDatasetsPerWindow>>,
 ) -> frame_support::dispatch::DispatchResult {
 	Certification::certify(RuntimeOrigin::signed(who), batch(items))
+		.map(|_| ())
+		.map_err(|e| e.error)
 }
 
 fn last_event() -> RuntimeEvent {
@@ -547,5 +549,31 @@ fn try_state_catches_a_corrupt_certificate() {
 		assert_ok!(Certification::do_try_state());
 		Certificates::<Test>::mutate(GATEWAY, window(1), |c| c.as_mut().unwrap().datasets = 0);
 		assert!(Certification::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn known_datasets_are_refunded_their_write() {
+	use crate::weights::WeightInfo;
+	ExtBuilder::default().build_and_execute(|| {
+		let declared = <() as WeightInfo>::certify(1, 3);
+		let first = Certification::certify(
+			RuntimeOrigin::signed(GATEWAY),
+			batch(vec![commitment(window(2), &[1, 2, 3], 0)]),
+		)
+		.expect("certified");
+		assert_eq!(
+			first.actual_weight,
+			Some(declared),
+			"new datasets: nothing to refund"
+		);
+		let second = Certification::certify(
+			RuntimeOrigin::signed(GATEWAY),
+			batch(vec![commitment(window(1), &[1, 2, 3], 0)]),
+		)
+		.expect("certified");
+		let refund = <Test as frame_system::Config>::DbWeight::get().writes(3);
+		assert!(refund.ref_time() > 0);
+		assert_eq!(second.actual_weight, Some(declared.saturating_sub(refund)));
 	});
 }

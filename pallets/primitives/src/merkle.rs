@@ -258,44 +258,41 @@ pub mod fast {
 	use super::*;
 	use blake2b_simd::many::{hash_many, HashManyJob};
 
-	/// Leaf hashes of many leaves, four or so at a time.
-	pub fn leaf_hashes<L: AsRef<[u8]>>(leaves: &[L]) -> Vec<Hash> {
+	/// Hashes equal-purpose inputs laid out back to back in `buf` at `ranges`, several at a
+	/// time. One buffer and one job list: no allocation per input.
+	fn hash_ranges(buf: &[u8], ranges: impl Iterator<Item = core::ops::Range<usize>>) -> Vec<Hash> {
 		let params = Blake2_256::params();
-		let mut prefixed: Vec<Vec<u8>> = Vec::with_capacity(leaves.len());
-		for leaf in leaves {
-			let leaf = leaf.as_ref();
-			let mut buf = Vec::with_capacity(leaf.len() + 1);
-			buf.push(LEAF_PREFIX);
-			buf.extend_from_slice(leaf);
-			prefixed.push(buf);
-		}
-		let mut jobs: Vec<HashManyJob> = prefixed
-			.iter()
-			.map(|input| HashManyJob::new(&params, input))
-			.collect();
+		let mut jobs: Vec<HashManyJob> =
+			ranges.map(|r| HashManyJob::new(&params, &buf[r])).collect();
 		hash_many(jobs.iter_mut());
 		jobs.iter().map(|j| Blake2_256::out(j.to_hash())).collect()
 	}
 
+	/// Leaf hashes `H(0x00 ‖ leaf)` of many leaves.
+	pub fn leaf_hashes<L: AsRef<[u8]>>(leaves: &[L]) -> Vec<Hash> {
+		let total: usize = leaves.iter().map(|l| l.as_ref().len() + 1).sum();
+		let mut buf = Vec::with_capacity(total);
+		let mut ranges = Vec::with_capacity(leaves.len());
+		for leaf in leaves {
+			let start = buf.len();
+			buf.push(LEAF_PREFIX);
+			buf.extend_from_slice(leaf.as_ref());
+			ranges.push(start..buf.len());
+		}
+		hash_ranges(&buf, ranges.into_iter())
+	}
+
 	fn next_level(level: &[Hash]) -> Vec<Hash> {
-		let params = Blake2_256::params();
-		let inputs: Vec<[u8; 65]> = level
-			.chunks_exact(2)
-			.map(|pair| {
-				let mut buf = [0u8; 65];
-				buf[0] = NODE_PREFIX;
-				buf[1..33].copy_from_slice(&pair[0]);
-				buf[33..].copy_from_slice(&pair[1]);
-				buf
-			})
-			.collect();
-		let mut jobs: Vec<HashManyJob> = inputs
-			.iter()
-			.map(|input| HashManyJob::new(&params, input))
-			.collect();
-		hash_many(jobs.iter_mut());
-		let mut out: Vec<Hash> = jobs.iter().map(|j| Blake2_256::out(j.to_hash())).collect();
-		out.extend_from_slice(level.chunks_exact(2).remainder());
+		let pairs = level.chunks_exact(2);
+		let lone = pairs.remainder();
+		let mut buf = Vec::with_capacity(pairs.len() * 65);
+		for pair in pairs {
+			buf.push(NODE_PREFIX);
+			buf.extend_from_slice(&pair[0]);
+			buf.extend_from_slice(&pair[1]);
+		}
+		let mut out = hash_ranges(&buf, (0..buf.len() / 65).map(|i| i * 65..(i + 1) * 65));
+		out.extend_from_slice(lone);
 		out
 	}
 
