@@ -23,30 +23,30 @@ pub trait WeightInfo {
 /// Weights measured for this runtime, with its database costs.
 pub struct SubstrateWeight<T>(PhantomData<T>);
 impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
-	/// `w` in `[1, 16]`.
+	/// `w` in `[1, 8]`.
 	/// `d` in `[1, 1024]`.
 	fn certify(w: u32, d: u32) -> Weight {
-		Weight::from_parts(2_299_946_000, 9719)
-			.saturating_add(Weight::from_parts(8_891_930, 0).saturating_mul(w.into()))
-			.saturating_add(Weight::from_parts(49_954_402, 0).saturating_mul(d.into()))
-			.saturating_add(T::DbWeight::get().reads(5))
+		Weight::from_parts(306_573_507, 5194)
+			.saturating_add(Weight::from_parts(76_778_770, 0).saturating_mul(w.into()))
+			.saturating_add(Weight::from_parts(51_825_378, 0).saturating_mul(d.into()))
+			.saturating_add(T::DbWeight::get().reads(4))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(w.into())))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
-			.saturating_add(T::DbWeight::get().writes(3))
+			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(w.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(d.into())))
-			.saturating_add(Weight::from_parts(0, 2487).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(0, 2491).saturating_mul(d.into()))
 			.saturating_add(Weight::from_parts(0, 2591).saturating_mul(w.into()))
 	}
 	fn anchor() -> Weight {
-		Weight::from_parts(204_704_000, 3582)
+		Weight::from_parts(206_376_000, 3582)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// `n` in `[1, 256]`.
 	fn prune(n: u32) -> Weight {
-		Weight::from_parts(237_779_975, 1493)
-			.saturating_add(Weight::from_parts(106_789_918, 0).saturating_mul(n.into()))
+		Weight::from_parts(676_760_505, 1493)
+			.saturating_add(Weight::from_parts(106_504_325, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -57,26 +57,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures against ParityDB costs, for tests and mocks.
 impl WeightInfo for () {
 	fn certify(w: u32, d: u32) -> Weight {
-		Weight::from_parts(2_299_946_000, 9719)
-			.saturating_add(Weight::from_parts(8_891_930, 0).saturating_mul(w.into()))
-			.saturating_add(Weight::from_parts(49_954_402, 0).saturating_mul(d.into()))
-			.saturating_add(ParityDbWeight::get().reads(5))
+		Weight::from_parts(306_573_507, 5194)
+			.saturating_add(Weight::from_parts(76_778_770, 0).saturating_mul(w.into()))
+			.saturating_add(Weight::from_parts(51_825_378, 0).saturating_mul(d.into()))
+			.saturating_add(ParityDbWeight::get().reads(4))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(w.into())))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
-			.saturating_add(ParityDbWeight::get().writes(3))
+			.saturating_add(ParityDbWeight::get().writes(2))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(w.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(d.into())))
-			.saturating_add(Weight::from_parts(0, 2487).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(0, 2491).saturating_mul(d.into()))
 			.saturating_add(Weight::from_parts(0, 2591).saturating_mul(w.into()))
 	}
 	fn anchor() -> Weight {
-		Weight::from_parts(204_704_000, 3582)
+		Weight::from_parts(206_376_000, 3582)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn prune(n: u32) -> Weight {
-		Weight::from_parts(237_779_975, 1493)
-			.saturating_add(Weight::from_parts(106_789_918, 0).saturating_mul(n.into()))
+		Weight::from_parts(676_760_505, 1493)
+			.saturating_add(Weight::from_parts(106_504_325, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))
