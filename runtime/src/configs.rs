@@ -264,8 +264,8 @@ mod tests {
 		type MaxWindows = <Runtime as pallet_certification::Config>::MaxWindowsPerBatch;
 		type PerWindow = <Runtime as pallet_certification::Config>::MaxDatasetsPerWindow;
 		let worst = pallet_certification::weights::SubstrateWeight::<Runtime>::certify(
-			MaxWindows::get(),
-			MaxWindows::get() * PerWindow::get(),
+			<MaxWindows as Get<u32>>::get(),
+			<MaxWindows as Get<u32>>::get() * <PerWindow as Get<u32>>::get(),
 		);
 		let limit = RuntimeBlockWeights::get()
 			.get(DispatchClass::Normal)
