@@ -80,8 +80,9 @@ impl<T: Config> Pallet<T> {
 		for pair in new_datasets.windows(2) {
 			ensure!(pair[0].0 != pair[1].0, Error::<T>::OverlappingWindow);
 		}
-		let declared = T::WeightInfo::certify(batch.len() as u32, Self::dataset_count(&batch));
-		let known = Self::dataset_count(&batch).saturating_sub(new_datasets.len() as u32);
+		let datasets = Self::dataset_count(&batch);
+		let declared = T::WeightInfo::certify(batch.len() as u32, datasets);
+		let known = datasets.saturating_sub(new_datasets.len() as u32);
 		for (dataset, duration) in new_datasets {
 			DatasetWindow::<T>::insert(dataset, duration);
 		}
