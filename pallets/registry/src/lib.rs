@@ -1,0 +1,515 @@
+//! # Registry pallet
+//!
+//! Everything on the Platone chain is attributable to a known market participant or device.
+//! This pallet keeps who is who (D2.2 §3; FR_MP_I_1):
+//!
+//! - **Participants** with role sets ([`roles`]): DSO, TSO, aggregator, balance service
+//!   provider, market operator, auditor, gateway. Each has an EIC code, a name and a status.
+//!   The consortium (`AdminOrigin`) admits, re-roles, suspends, reinstates and removes them.
+//! - **Grid areas** (control areas, zones, feeders; each with an optional parent) owned by the
+//!   DSO or TSO that registers them.
+//! - **PoDs** in an area, registered by the area's operator, each optionally represented by an
+//!   aggregator.
+//! - **PoMs** (meters, PMUs, sensors) at a PoD, each with its device key and the gateway that
+//!   certifies it. A PoM's id is its certification dataset id.
+//!
+//! Rules: a grid operator registers areas, PoDs and PoMs only in its own areas. An aggregator
+//! takes over a PoD when it asks and the PoD's DSO confirms (the DSO holds the customer's
+//! contract data and is the party the seed makes responsible for the PoD register; customers
+//! hold no chain accounts). A suspended participant can do nothing: the [`CheckParticipant`]
+//! extension refuses its transactions and every role check fails.
+//!
+//! Other pallets use [`EnsureRole`] as their origins, `Pallet<T>` as
+//! `pallet_certification::CertificationAuthority` ("who may certify dataset X") and as
+//! [`ParticipantRegistry`]. The [`runtime_api::RegistryApi`] serves the PoD/PoM snapshot a
+//! market session starts from and the device list a gateway's ingest accepts.
+
+#![cfg_attr(not(feature = "std"), no_std)]
+
+extern crate alloc;
+
+pub use pallet::*;
+
+#[cfg(feature = "runtime-benchmarks")]
+mod benchmarking;
+mod extension;
+mod functions;
+#[cfg(test)]
+mod mock;
+pub mod runtime_api;
+#[cfg(test)]
+mod tests;
+pub mod types;
+pub mod weights;
+
+pub use extension::CheckParticipant;
+pub use functions::EnsureRole;
+pub use types::*;
+pub use weights::WeightInfo;
+
+#[frame_support::pallet]
+pub mod pallet {
+	use super::*;
+	use alloc::{string::String, vec::Vec};
+	use frame_support::pallet_prelude::*;
+	use frame_system::pallet_prelude::*;
+
+	#[pallet::pallet]
+	pub struct Pallet<T>(_);
+
+	#[pallet::config]
+	pub trait Config: frame_system::Config {
+		/// The consortium: admits, re-roles, suspends and removes participants.
+		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Longest participant name, bytes.
+		#[pallet::constant]
+		type MaxNameLen: Get<u32>;
+		/// Longest area or PoD code, bytes.
+		#[pallet::constant]
+		type MaxCodeLen: Get<u32>;
+		/// Deepest area nesting (0 = top level).
+		#[pallet::constant]
+		type MaxAreaDepth: Get<u8>;
+		/// Most PoMs at one PoD.
+		#[pallet::constant]
+		type MaxPomsPerPod: Get<u32>;
+		/// Blocks per rate window of the [`CheckParticipant`] extension.
+		#[pallet::constant]
+		type RateWindow: Get<BlockNumberFor<Self>>;
+		/// Transactions one participant may have included per rate window.
+		#[pallet::constant]
+		type MaxTxPerWindow: Get<u32>;
+		type WeightInfo: WeightInfo;
+	}
+
+	pub type NameOf<T> = BoundedVec<u8, <T as Config>::MaxNameLen>;
+	pub type CodeOf<T> = BoundedVec<u8, <T as Config>::MaxCodeLen>;
+	pub type ParticipantOf<T> = Participant<NameOf<T>, BlockNumberFor<T>>;
+	pub type AreaOf<T> = Area<<T as frame_system::Config>::AccountId, CodeOf<T>>;
+	pub type PodOf<T> = Pod<<T as frame_system::Config>::AccountId, CodeOf<T>>;
+	pub type PomOf<T> = Pom<<T as frame_system::Config>::AccountId>;
+
+	#[pallet::storage]
+	pub type Participants<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, ParticipantOf<T>>;
+
+	/// EIC code → participant; keeps codes unique.
+	#[pallet::storage]
+	pub type EicIndex<T: Config> = StorageMap<_, Blake2_128Concat, Eic, T::AccountId>;
+
+	#[pallet::storage]
+	pub type Areas<T: Config> = StorageMap<_, Twox64Concat, AreaId, AreaOf<T>>;
+
+	/// Area code → area; keeps codes unique.
+	#[pallet::storage]
+	pub type AreaCodes<T: Config> = StorageMap<_, Blake2_128Concat, CodeOf<T>, AreaId>;
+
+	#[pallet::storage]
+	pub type Pods<T: Config> = StorageMap<_, Twox64Concat, PodId, PodOf<T>>;
+
+	/// PoD code → PoD; keeps codes unique.
+	#[pallet::storage]
+	pub type PodCodes<T: Config> = StorageMap<_, Blake2_128Concat, CodeOf<T>, PodId>;
+
+	/// An aggregator's standing request to represent a PoD, awaiting the DSO.
+	#[pallet::storage]
+	pub type RepresentationRequests<T: Config> = StorageMap<_, Twox64Concat, PodId, T::AccountId>;
+
+	#[pallet::storage]
+	pub type Poms<T: Config> = StorageMap<_, Twox64Concat, PomId, PomOf<T>>;
+
+	/// PoMs of each PoD, for session snapshots.
+	#[pallet::storage]
+	pub type PodPoms<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, PodId, Twox64Concat, PomId, (), OptionQuery>;
+
+	/// PoMs each gateway certifies, for its ingest's device list.
+	#[pallet::storage]
+	pub type GatewayPoms<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, PomId, (), OptionQuery>;
+
+	/// Device key → PoM; one device, one PoM.
+	#[pallet::storage]
+	pub type DeviceKeys<T: Config> = StorageMap<_, Blake2_128Concat, DeviceKey, PomId>;
+
+	/// Last id handed out; ids start at 1 and are never reused.
+	#[pallet::storage]
+	pub type LastAreaId<T: Config> = StorageValue<_, AreaId, ValueQuery>;
+	#[pallet::storage]
+	pub type LastPodId<T: Config> = StorageValue<_, PodId, ValueQuery>;
+	#[pallet::storage]
+	pub type LastPomId<T: Config> = StorageValue<_, PomId, ValueQuery>;
+
+	/// Transactions included per participant in its latest rate window: (window index, count).
+	#[pallet::storage]
+	pub type TxUsage<T: Config> =
+		StorageMap<_, Blake2_128Concat, T::AccountId, (BlockNumberFor<T>, u32)>;
+
+	#[pallet::event]
+	#[pallet::generate_deposit(pub(super) fn deposit_event)]
+	pub enum Event<T: Config> {
+		ParticipantRegistered {
+			who: T::AccountId,
+			roles: Roles,
+			eic: Eic,
+		},
+		RolesChanged {
+			who: T::AccountId,
+			roles: Roles,
+		},
+		ParticipantSuspended {
+			who: T::AccountId,
+		},
+		ParticipantReinstated {
+			who: T::AccountId,
+		},
+		ParticipantRemoved {
+			who: T::AccountId,
+		},
+		AreaRegistered {
+			area: AreaId,
+			owner: T::AccountId,
+			parent: Option<AreaId>,
+		},
+		AreaRemoved {
+			area: AreaId,
+		},
+		PodRegistered {
+			pod: PodId,
+			area: AreaId,
+		},
+		PodRemoved {
+			pod: PodId,
+		},
+		RepresentationRequested {
+			pod: PodId,
+			aggregator: T::AccountId,
+		},
+		RepresentationConfirmed {
+			pod: PodId,
+			aggregator: T::AccountId,
+		},
+		RepresentationEnded {
+			pod: PodId,
+			aggregator: T::AccountId,
+		},
+		PomRegistered {
+			pom: PomId,
+			pod: PodId,
+			kind: PomKind,
+			gateway: T::AccountId,
+		},
+		PomGatewayChanged {
+			pom: PomId,
+			gateway: T::AccountId,
+		},
+		PomRemoved {
+			pom: PomId,
+		},
+	}
+
+	#[pallet::error]
+	pub enum Error<T> {
+		/// The account is not a registered participant.
+		NotParticipant,
+		/// The account is already a participant.
+		AlreadyRegistered,
+		/// The participant is suspended.
+		Suspended,
+		/// The participant is not suspended.
+		NotSuspended,
+		/// The participant lacks the role this needs.
+		MissingRole,
+		/// No role, or an unknown role bit.
+		InvalidRoles,
+		/// The EIC code has characters outside `A-Z0-9-`.
+		MalformedEic,
+		/// Another participant has this EIC code.
+		DuplicateEic,
+		/// Records still name the participant (areas, PoDs, PoMs); hand them over first.
+		StillReferenced,
+		/// Empty area or PoD code.
+		EmptyCode,
+		/// Another area or PoD has this code.
+		DuplicateCode,
+		UnknownArea,
+		/// The caller does not operate this area.
+		NotAreaOwner,
+		/// Nesting deeper than `MaxAreaDepth`.
+		AreaTooDeep,
+		/// The area still has sub-areas or PoDs.
+		AreaNotEmpty,
+		UnknownPod,
+		/// The PoD still has PoMs.
+		PodNotEmpty,
+		/// The aggregator already represents this PoD.
+		AlreadyRepresented,
+		/// No such pending request from that aggregator.
+		NoRequest,
+		/// Nobody represents this PoD.
+		NotRepresented,
+		/// Only the representing aggregator or the PoD's DSO may end the representation.
+		NotAggregatorOrOwner,
+		UnknownPom,
+		/// The device key belongs to another PoM.
+		DuplicateDeviceKey,
+		/// The PoD has `MaxPomsPerPod` PoMs.
+		TooManyPoms,
+		/// All ids of this kind are used.
+		IdsExhausted,
+	}
+
+	#[pallet::call]
+	impl<T: Config> Pallet<T> {
+		/// Admit a participant.
+		///
+		/// - Origin: `AdminOrigin` (the consortium).
+		/// - Errors: `InvalidRoles`, `MalformedEic`, `AlreadyRegistered`, `DuplicateEic`.
+		/// - Events: `ParticipantRegistered`.
+		/// - The account becomes able to transact without holding tokens (a sufficient reference).
+		#[pallet::call_index(0)]
+		#[pallet::weight(T::WeightInfo::register_participant())]
+		pub fn register_participant(
+			origin: OriginFor<T>,
+			who: T::AccountId,
+			roles: Roles,
+			eic: Eic,
+			name: NameOf<T>,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_register_participant(who, roles, eic, name)
+		}
+
+		/// Replace a participant's roles. Records it already holds stay; new actions need the
+		/// new roles.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Errors: `InvalidRoles`, `NotParticipant`.
+		/// - Events: `RolesChanged`.
+		#[pallet::call_index(1)]
+		#[pallet::weight(T::WeightInfo::set_roles())]
+		pub fn set_roles(origin: OriginFor<T>, who: T::AccountId, roles: Roles) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_roles(who, roles)
+		}
+
+		/// Suspend a participant: it can no longer transact, certify or act in any role.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Errors: `NotParticipant`, `Suspended` (already).
+		/// - Events: `ParticipantSuspended`.
+		#[pallet::call_index(2)]
+		#[pallet::weight(T::WeightInfo::suspend())]
+		pub fn suspend(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_status(who, Status::Suspended)
+		}
+
+		/// Lift a suspension.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Errors: `NotParticipant`, `NotSuspended`.
+		/// - Events: `ParticipantReinstated`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::reinstate())]
+		pub fn reinstate(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_set_status(who, Status::Active)
+		}
+
+		/// Remove a participant that no record names any more.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Errors: `NotParticipant`, `StillReferenced`.
+		/// - Events: `ParticipantRemoved`.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::remove_participant())]
+		pub fn remove_participant(origin: OriginFor<T>, who: T::AccountId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_remove_participant(who)
+		}
+
+		/// Register a grid area the caller operates, optionally inside one of its own areas.
+		///
+		/// - Origin: signed by an active DSO or TSO.
+		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `EmptyCode`, `DuplicateCode`,
+		///   `UnknownArea` (parent), `NotAreaOwner` (parent), `AreaTooDeep`, `IdsExhausted`.
+		/// - Events: `AreaRegistered`.
+		#[pallet::call_index(5)]
+		#[pallet::weight(T::WeightInfo::register_area())]
+		pub fn register_area(
+			origin: OriginFor<T>,
+			code: CodeOf<T>,
+			kind: AreaKind,
+			parent: Option<AreaId>,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register_area(who, code, kind, parent).map(|_| ())
+		}
+
+		/// Remove an empty area.
+		///
+		/// - Origin: signed by the area's operator, active.
+		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownArea`,
+		///   `NotAreaOwner`, `AreaNotEmpty`.
+		/// - Events: `AreaRemoved`.
+		#[pallet::call_index(6)]
+		#[pallet::weight(T::WeightInfo::remove_area())]
+		pub fn remove_area(origin: OriginFor<T>, area: AreaId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_remove_area(who, area)
+		}
+
+		/// Register a PoD in one of the caller's areas.
+		///
+		/// - Origin: signed by the area's operator (DSO or TSO), active.
+		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownArea`,
+		///   `NotAreaOwner`, `EmptyCode`, `DuplicateCode`, `IdsExhausted`.
+		/// - Events: `PodRegistered`.
+		#[pallet::call_index(7)]
+		#[pallet::weight(T::WeightInfo::register_pod())]
+		pub fn register_pod(origin: OriginFor<T>, code: CodeOf<T>, area: AreaId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register_pod(who, code, area).map(|_| ())
+		}
+
+		/// Remove a PoD without PoMs; ends its representation.
+		///
+		/// - Origin: signed by the operator of the PoD's area, active.
+		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownPod`,
+		///   `NotAreaOwner`, `PodNotEmpty`.
+		/// - Events: `RepresentationEnded` (if represented), `PodRemoved`.
+		#[pallet::call_index(8)]
+		#[pallet::weight(T::WeightInfo::remove_pod())]
+		pub fn remove_pod(origin: OriginFor<T>, pod: PodId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_remove_pod(who, pod)
+		}
+
+		/// Ask to represent a PoD. Takes effect when the PoD's DSO confirms; a new request
+		/// replaces an older one from another aggregator.
+		///
+		/// - Origin: signed by an active aggregator.
+		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownPod`,
+		///   `AlreadyRepresented`.
+		/// - Events: `RepresentationRequested`.
+		#[pallet::call_index(9)]
+		#[pallet::weight(T::WeightInfo::request_representation())]
+		pub fn request_representation(origin: OriginFor<T>, pod: PodId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_request_representation(who, pod)
+		}
+
+		/// Confirm an aggregator's request: it now represents the PoD, replacing any previous
+		/// aggregator.
+		///
+		/// - Origin: signed by the operator of the PoD's area, active.
+		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownPod`,
+		///   `NotAreaOwner`, `NoRequest`, and the aggregator's own `Suspended`/`MissingRole`
+		///   if it lost its standing since asking.
+		/// - Events: `RepresentationEnded` (previous aggregator), `RepresentationConfirmed`.
+		#[pallet::call_index(10)]
+		#[pallet::weight(T::WeightInfo::confirm_representation())]
+		pub fn confirm_representation(
+			origin: OriginFor<T>,
+			pod: PodId,
+			aggregator: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_confirm_representation(who, pod, aggregator)
+		}
+
+		/// End a PoD's representation.
+		///
+		/// - Origin: signed by the representing aggregator or the PoD's DSO. Either may do it
+		///   even while suspended, so a suspended aggregator's PoDs can be freed.
+		/// - Errors: `UnknownPod`, `NotRepresented`, `NotAggregatorOrOwner`.
+		/// - Events: `RepresentationEnded`.
+		#[pallet::call_index(11)]
+		#[pallet::weight(T::WeightInfo::end_representation())]
+		pub fn end_representation(origin: OriginFor<T>, pod: PodId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_end_representation(who, pod)
+		}
+
+		/// Register a PoM (device) at a PoD and the gateway that certifies it. Its id, handed
+		/// out in `PomRegistered`, is its certification dataset id.
+		///
+		/// - Origin: signed by the operator of the PoD's area, active.
+		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole` (caller, or gateway without
+		///   the gateway role or not active), `UnknownPod`, `NotAreaOwner`,
+		///   `DuplicateDeviceKey`, `TooManyPoms`, `IdsExhausted`.
+		/// - Events: `PomRegistered`.
+		#[pallet::call_index(12)]
+		#[pallet::weight(T::WeightInfo::register_pom())]
+		pub fn register_pom(
+			origin: OriginFor<T>,
+			pod: PodId,
+			kind: PomKind,
+			device_key: DeviceKey,
+			gateway: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_register_pom(who, pod, kind, device_key, gateway).map(|_| ())
+		}
+
+		/// Hand a PoM to another gateway (from the next window it certifies).
+		///
+		/// - Origin: signed by the operator of the PoM's area, active.
+		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownPom`,
+		///   `NotAreaOwner`.
+		/// - Events: `PomGatewayChanged`.
+		#[pallet::call_index(13)]
+		#[pallet::weight(T::WeightInfo::set_pom_gateway())]
+		pub fn set_pom_gateway(
+			origin: OriginFor<T>,
+			pom: PomId,
+			gateway: T::AccountId,
+		) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_set_pom_gateway(who, pom, gateway)
+		}
+
+		/// Decommission a PoM. Its certified windows stay on chain; its id is never reused.
+		///
+		/// - Origin: signed by the operator of the PoM's area, active.
+		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownPom`,
+		///   `NotAreaOwner`.
+		/// - Events: `PomRemoved`.
+		#[pallet::call_index(14)]
+		#[pallet::weight(T::WeightInfo::remove_pom())]
+		pub fn remove_pom(origin: OriginFor<T>, pom: PomId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_remove_pom(who, pom)
+		}
+	}
+
+	/// Genesis records. Strings keep chain specs readable; records refer to each other by code.
+	#[pallet::genesis_config]
+	#[derive(frame_support::DefaultNoBound)]
+	pub struct GenesisConfig<T: Config> {
+		/// `(account, role bits, EIC, name)`.
+		pub participants: Vec<(T::AccountId, u8, String, String)>,
+		/// `(code, kind, parent code, operator)`; a parent comes before its children.
+		pub areas: Vec<(String, AreaKind, Option<String>, T::AccountId)>,
+		/// `(code, area code, aggregator)`.
+		pub pods: Vec<(String, String, Option<T::AccountId>)>,
+		/// `(PoD code, kind, device key, gateway)`; PoM ids are handed out in this order from 1.
+		pub poms: Vec<(String, PomKind, DeviceKey, T::AccountId)>,
+	}
+
+	#[pallet::genesis_build]
+	impl<T: Config> BuildGenesisConfig for GenesisConfig<T> {
+		fn build(&self) {
+			Pallet::<T>::build_genesis(self);
+		}
+	}
+
+	#[pallet::hooks]
+	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		#[cfg(feature = "try-runtime")]
+		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Self::do_try_state()
+		}
+	}
+}
