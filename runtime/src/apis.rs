@@ -16,8 +16,8 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Block, BlockNumber, Certification, Executive, Grandpa, InherentDataExt, Nonce,
-	Runtime, RuntimeGenesisConfig, SessionKeys, System, VERSION,
+	configs, AccountId, Aura, Block, BlockNumber, Certification, Executive, Grandpa,
+	InherentDataExt, Nonce, Registry, Runtime, RuntimeGenesisConfig, SessionKeys, System, VERSION,
 };
 
 impl_runtime_apis! {
@@ -148,6 +148,24 @@ impl_runtime_apis! {
 	impl frame_system_rpc_runtime_api::AccountNonceApi<Block, AccountId, Nonce> for Runtime {
 		fn account_nonce(account: AccountId) -> Nonce {
 			System::account_nonce(account)
+		}
+	}
+
+	impl pallet_registry::runtime_api::RegistryApi<Block, AccountId> for Runtime {
+		fn participant(who: AccountId) -> Option<pallet_registry::ParticipantInfo> {
+			Registry::participant_info(&who)
+		}
+
+		fn session_snapshot(
+			area: Option<pallet_registry::AreaId>,
+			after: Option<pallet_registry::PodId>,
+			limit: u32,
+		) -> Vec<pallet_registry::PodSnapshot<AccountId>> {
+			Registry::session_snapshot(area, after, limit.min(configs::MAX_SNAPSHOT_PAGE))
+		}
+
+		fn gateway_devices(gateway: AccountId) -> Vec<pallet_registry::DeviceInfo> {
+			Registry::gateway_devices(&gateway)
 		}
 	}
 

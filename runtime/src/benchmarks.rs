@@ -8,4 +8,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_membership, ConsortiumMembership]
 	[pallet_certification, Certification]
 	[pallet_consortium, ConsortiumGovernance]
+	[pallet_registry, Registry]
 );

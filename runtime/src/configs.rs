@@ -12,16 +12,16 @@ use frame_support::{
 };
 use frame_system::{
 	limits::{BlockLength, BlockWeights},
-	EnsureRoot, EnsureSignedBy,
+	EnsureRoot,
 };
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_runtime::Perbill;
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, Consortium, ConsortiumMembership, Hash, Nonce, PalletInfo,
+	AccountId, Aura, Balance, Block, BlockNumber, Consortium, Hash, Nonce, PalletInfo, Registry,
 	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, SLOT_DURATION, VERSION,
+	RuntimeTask, System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block that ordinary transactions may fill; the rest is kept for operational
@@ -201,35 +201,56 @@ impl pallet_node_authorization::Config for Runtime {
 	type WeightInfo = ();
 }
 
-/// Until the participant registry lands, the gateways are the consortium's members and each may
-/// certify any dataset. The registry replaces this with per-PoM gateway assignments.
-pub struct ConsortiumGateways;
-
-impl pallet_certification::CertificationAuthority<AccountId> for ConsortiumGateways {
-	fn can_certify(gateway: &AccountId, _dataset: platone_primitives::DatasetId) -> bool {
-		pallet_membership::Members::<Runtime, pallet_membership::Instance1>::get().contains(gateway)
-	}
-
-	#[cfg(feature = "runtime-benchmarks")]
-	fn authorize(gateway: &AccountId, _dataset: platone_primitives::DatasetId) {
-		use frame_support::traits::SortedMembers;
-		if !Self::can_certify(gateway, 0) {
-			ConsortiumMembership::add(gateway);
-		}
-	}
+parameter_types! {
+	/// Four levels: control area > zone > primary substation > feeder.
+	pub const MaxAreaDepth: u8 = 3;
+	/// One minute of blocks per rate window.
+	pub const RateWindow: BlockNumber = MINUTES;
 }
 
+/// Most PoDs one `session_snapshot` call returns; clients page on.
+pub const MAX_SNAPSHOT_PAGE: u32 = 1_000;
+
+impl pallet_registry::Config for Runtime {
+	type AdminOrigin = EnsureConsortium;
+	type MaxNameLen = ConstU32<64>;
+	/// 34 bytes: the longest point-of-delivery identifiers in use (metering-point IDs of 33
+	/// characters; EAN-18 and Italian 14/15-character POD codes fit easily).
+	type MaxCodeLen = ConstU32<34>;
+	type MaxAreaDepth = MaxAreaDepth;
+	/// A meter, a PMU and a handful of sensors per PoD, with room for replacements.
+	type MaxPomsPerPod = ConstU32<16>;
+	type RateWindow = RateWindow;
+	/// Two transactions per second per member on average, 120 in a burst: far above what a
+	/// gateway (a batch per window) or an aggregator (offers per session) needs, while a
+	/// flooding member can never take more than 120 extrinsics' worth of blocks per minute.
+	type MaxTxPerWindow = ConstU32<120>;
+	type WeightInfo = pallet_registry::weights::SubstrateWeight<Runtime>;
+}
+
+/// A grid operator (DSO or TSO) or the market operator: the parties that anchor market data
+/// and validations.
+pub type EnsureAnchorer = pallet_registry::EnsureRole<
+	Runtime,
+	{ pallet_registry::roles::GRID_OPERATOR | pallet_registry::roles::MARKET_OPERATOR },
+>;
+
+/// Wall clock for certification benchmarks.
+pub struct CertificationClock;
+
 #[cfg(feature = "runtime-benchmarks")]
-impl pallet_certification::BenchmarkHelper for ConsortiumGateways {
+impl pallet_certification::BenchmarkHelper for CertificationClock {
 	fn set_now_ms(ms: u64) {
 		pallet_timestamp::Now::<Runtime>::put(ms);
 	}
 }
 
 impl pallet_certification::Config for Runtime {
-	type CertifyOrigin = EnsureSignedBy<ConsortiumMembership, AccountId>;
-	type Authority = ConsortiumGateways;
-	type AnchorOrigin = EnsureSignedBy<ConsortiumMembership, AccountId>;
+	/// Active participants with the gateway role; each certifies only the PoMs (datasets) the
+	/// registry assigns it.
+	type CertifyOrigin = pallet_registry::EnsureRole<Runtime, { pallet_registry::roles::GATEWAY }>;
+	type Authority = Registry;
+	type AnchorOrigin = EnsureAnchorer;
 	type AdminOrigin = EnsureConsortium;
 	type UnixTime = Timestamp;
 	/// 8 windows of 1,024 datasets: 8,192 dataset-windows and 393 KiB in one extrinsic, whose
@@ -248,7 +269,7 @@ impl pallet_certification::Config for Runtime {
 	type MaxPrunePerCall = ConstU32<256>;
 	type WeightInfo = pallet_certification::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]
-	type BenchmarkHelper = ConsortiumGateways;
+	type BenchmarkHelper = CertificationClock;
 }
 
 #[cfg(test)]

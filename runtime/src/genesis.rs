@@ -1,15 +1,27 @@
 //! Genesis presets. The node's chain specs and `chain-spec/*.json` are generated from these.
 //!
-//! - `development`: one validator (Alice), sudo, a one-seat council. Local experiments only.
+//! - `development`: one validator (Alice), sudo, a one-seat council, and a small registered
+//!   grid: Alice (DSO, market operator), Bob and Ferdie (aggregators), Charlie (gateway), Dave
+//!   (TSO), Eve (auditor); one zone with a feeder, four PoDs, ten PMUs and four meters.
 //! - `local-consortium`: four validators on one machine (two DSOs, one TSO, one market
-//!   operator), a four-seat council, no sudo key, and the four nodes' peer IDs authorised.
+//!   operator), a four-seat council, no sudo key, the four nodes' peer IDs authorised, and two
+//!   aggregators, a gateway and an auditor registered beside them.
+//!
+//! Development device keys are `blake2_256` of the device name (`pmu-001`, `meter-001`, …);
+//! real PoMs carry the SHA-256 fingerprint of the device's client certificate.
 
 use crate::{
 	AccountId, BalancesConfig, ConsortiumGovernanceConfig, ConsortiumMembershipConfig,
-	NodeAuthorizationConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	NodeAuthorizationConfig, RegistryConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
 };
-use alloc::{vec, vec::Vec};
+use alloc::{
+	format,
+	string::{String, ToString},
+	vec,
+	vec::Vec,
+};
 use frame_support::{build_struct_json_patch, BoundedVec};
+use pallet_registry::{roles, AreaKind, PomKind};
 use serde_json::Value;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
 use sp_consensus_grandpa::AuthorityId as GrandpaId;
@@ -108,12 +120,78 @@ impl Validator {
 	}
 }
 
+/// The registry's genesis records, in `pallet_registry::GenesisConfig` order.
+#[derive(Default)]
+struct Grid {
+	participants: Vec<(AccountId, u8, String, String)>,
+	areas: Vec<(String, AreaKind, Option<String>, AccountId)>,
+	pods: Vec<(String, String, Option<AccountId>)>,
+	poms: Vec<(String, PomKind, [u8; 32], AccountId)>,
+}
+
+impl Grid {
+	fn participant(&mut self, who: Sr25519Keyring, roles: u8, tag: &str, name: &str) -> &mut Self {
+		// A fictitious EIC in the "10X" (ENTSO-E) space, padded to 16 characters.
+		let eic = format!("10X{tag:->13}");
+		self.participants
+			.push((who.to_account_id(), roles, eic, name.to_string()));
+		self
+	}
+
+	fn area(
+		&mut self,
+		code: &str,
+		kind: AreaKind,
+		parent: Option<&str>,
+		owner: Sr25519Keyring,
+	) -> &mut Self {
+		self.areas.push((
+			code.to_string(),
+			kind,
+			parent.map(ToString::to_string),
+			owner.to_account_id(),
+		));
+		self
+	}
+
+	fn pod(&mut self, code: &str, area: &str, aggregator: Option<Sr25519Keyring>) -> &mut Self {
+		self.pods.push((
+			code.to_string(),
+			area.to_string(),
+			aggregator.map(|a| a.to_account_id()),
+		));
+		self
+	}
+
+	fn pom(
+		&mut self,
+		pod: &str,
+		kind: PomKind,
+		device: &str,
+		gateway: Sr25519Keyring,
+	) -> &mut Self {
+		self.poms.push((
+			pod.to_string(),
+			kind,
+			dev_device_key(device),
+			gateway.to_account_id(),
+		));
+		self
+	}
+}
+
+/// Development stand-in for a device certificate fingerprint.
+pub fn dev_device_key(device: &str) -> [u8; 32] {
+	<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(device.as_bytes()).0
+}
+
 fn genesis(
 	authorities: Vec<(AccountId, AuraId, GrandpaId)>,
 	council: Vec<AccountId>,
 	nodes: Vec<(OpaquePeerId, AccountId)>,
 	endowed: Vec<AccountId>,
 	sudo: Option<AccountId>,
+	grid: Grid,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
 		balances: BalancesConfig {
@@ -139,6 +217,12 @@ fn genesis(
 		},
 		node_authorization: NodeAuthorizationConfig { nodes },
 		sudo: SudoConfig { key: sudo },
+		registry: RegistryConfig {
+			participants: grid.participants,
+			areas: grid.areas,
+			pods: grid.pods,
+			poms: grid.poms,
+		},
 	})
 }
 
@@ -155,7 +239,89 @@ pub fn development() -> Value {
 		vec![],
 		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
 		Some(alice),
+		development_grid(),
 	)
+}
+
+/// PoDs `IT001E0000000{1..4}` on feeder `DEV-F1`; ten PMUs (`pmu-001`…) spread over them and a
+/// meter (`meter-001`…) at each, all certified by Charlie.
+fn development_grid() -> Grid {
+	use Sr25519Keyring::*;
+	let mut g = Grid::default();
+	g.participant(
+		Alice,
+		roles::DSO | roles::MARKET_OPERATOR,
+		"DEV-DSO",
+		"Development DSO",
+	)
+	.participant(Bob, roles::AGGREGATOR, "DEV-AGG-1", "Aggregator One")
+	.participant(Charlie, roles::GATEWAY, "DEV-GATEWAY", "BAL gateway")
+	.participant(Dave, roles::TSO, "DEV-TSO", "Development TSO")
+	.participant(Eve, roles::AUDITOR, "DEV-AUDITOR", "Auditor")
+	.participant(
+		Ferdie,
+		roles::AGGREGATOR | roles::BALANCE_SERVICE_PROVIDER,
+		"DEV-AGG-2",
+		"Aggregator Two",
+	)
+	.area("DEV-ZONE", AreaKind::Zone, None, Alice)
+	.area("DEV-F1", AreaKind::Feeder, Some("DEV-ZONE"), Alice)
+	.area("DEV-TSO-CA", AreaKind::ControlArea, None, Dave);
+	for i in 1..=4 {
+		let aggregator = if i % 2 == 1 { Bob } else { Ferdie };
+		g.pod(&format!("IT001E0000000{i}"), "DEV-F1", Some(aggregator));
+	}
+	for i in 1..=10 {
+		g.pom(
+			&format!("IT001E0000000{}", (i - 1) % 4 + 1),
+			PomKind::Pmu,
+			&format!("pmu-{i:03}"),
+			Charlie,
+		);
+	}
+	for i in 1..=4 {
+		g.pom(
+			&format!("IT001E0000000{i}"),
+			PomKind::Meter,
+			&format!("meter-{i:03}"),
+			Charlie,
+		);
+	}
+	g
+}
+
+/// Two DSOs' zones and feeders, the TSO's control area, PoDs represented by two aggregators,
+/// and a PMU and a meter per PoD certified by the gateway (keyring `One`).
+fn local_consortium_grid() -> Grid {
+	use Sr25519Keyring::*;
+	let mut g = Grid::default();
+	g.participant(Alice, roles::DSO, "DSO-NORTH", "DSO North")
+		.participant(Bob, roles::DSO, "DSO-SOUTH", "DSO South")
+		.participant(Charlie, roles::TSO, "TSO", "Transmission System Operator")
+		.participant(Dave, roles::MARKET_OPERATOR, "MARKET-OP", "Market Operator")
+		.participant(Eve, roles::AGGREGATOR, "AGG-EAST", "Aggregator East")
+		.participant(
+			Ferdie,
+			roles::AGGREGATOR | roles::BALANCE_SERVICE_PROVIDER,
+			"AGG-WEST",
+			"Aggregator West",
+		)
+		.participant(One, roles::GATEWAY, "GATEWAY", "BAL gateway")
+		.participant(Two, roles::AUDITOR, "AUDITOR", "Auditor")
+		.area("TSO-CA", AreaKind::ControlArea, None, Charlie)
+		.area("NORTH", AreaKind::Zone, None, Alice)
+		.area("NORTH-F1", AreaKind::Feeder, Some("NORTH"), Alice)
+		.area("SOUTH", AreaKind::Zone, None, Bob)
+		.area("SOUTH-F1", AreaKind::Feeder, Some("SOUTH"), Bob);
+	for (dso_feeder, prefix) in [("NORTH-F1", "IT001E1"), ("SOUTH-F1", "IT002E2")] {
+		for i in 1..=3 {
+			let pod = format!("{prefix}000000{i}");
+			g.pod(&pod, dso_feeder, Some(if i == 3 { Ferdie } else { Eve }))
+				.pom(&pod, PomKind::Pmu, &format!("pmu-{pod}"), One)
+				.pom(&pod, PomKind::Meter, &format!("meter-{pod}"), One);
+		}
+	}
+	g
 }
 
 pub fn local_consortium() -> Value {
@@ -173,6 +339,7 @@ pub fn local_consortium() -> Value {
 			.collect(),
 		operators,
 		None,
+		local_consortium_grid(),
 	)
 }
 

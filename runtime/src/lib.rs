@@ -20,6 +20,8 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis;
+#[cfg(test)]
+mod tests;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,
@@ -51,10 +53,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("platone"),
 	impl_name: alloc::borrow::Cow::Borrowed("platone"),
 	authoring_version: 1,
-	spec_version: 100,
+	spec_version: 101,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 1,
+	transaction_version: 2,
 	system_version: 1,
 };
 
@@ -83,13 +85,16 @@ pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
 pub type Block = generic::Block<Header, UncheckedExtrinsic>;
 
 /// Checks every signed extrinsic passes. There is deliberately no fee payment: consortium members
-/// do not buy a token to transact (participant admission and spam limits are the registry's job).
+/// do not buy a token to transact. `CheckParticipant` admits active registered participants only,
+/// each within its per-window quota (spam protection); it runs before `CheckNonce`, so a
+/// stranger gets its specific refusal rather than a nonce error.
 pub type TxExtension = (
 	frame_system::CheckNonZeroSender<Runtime>,
 	frame_system::CheckSpecVersion<Runtime>,
 	frame_system::CheckTxVersion<Runtime>,
 	frame_system::CheckGenesis<Runtime>,
 	frame_system::CheckEra<Runtime>,
+	pallet_registry::CheckParticipant<Runtime>,
 	frame_system::CheckNonce<Runtime>,
 	frame_system::CheckWeight<Runtime>,
 	frame_system::WeightReclaim<Runtime>,
@@ -151,7 +156,8 @@ mod runtime {
 	#[runtime::pallet_index(9)]
 	pub type ConsortiumGovernance = pallet_consortium;
 
-	// 10 is reserved for the participant registry.
+	#[runtime::pallet_index(10)]
+	pub type Registry = pallet_registry;
 	#[runtime::pallet_index(11)]
 	pub type Certification = pallet_certification;
 }

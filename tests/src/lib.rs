@@ -11,6 +11,8 @@ use std::{
 
 use serde_json::{json, Value};
 
+pub mod tx;
+
 /// Directory holding the workspace's build outputs (`…/target/debug`), found from the running
 /// test executable (`…/target/debug/deps/<test>`), so the tests use the binary `cargo` just built.
 pub fn build_dir() -> PathBuf {

@@ -544,8 +544,7 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// Every index agrees with the records it indexes, counts and links match, and no record
-	/// points at a missing one.
-	#[cfg(any(feature = "try-runtime", test))]
+	/// points at a missing one. Also used by runtime tests.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		let mut links: BTreeMap<T::AccountId, u32> = BTreeMap::new();
