@@ -1,5 +1,8 @@
 //! Runtime API: what off-chain services read from the registry.
 
+// `decl_runtime_apis!` repeats the generic bounds in its expansion.
+#![allow(clippy::multiple_bound_locations)]
+
 use crate::types::{AreaId, DeviceInfo, ParticipantInfo, PodId, PodSnapshot};
 use alloc::vec::Vec;
 use codec::Codec;
