@@ -9,7 +9,7 @@ STEPS="${STEPS:-20}"
 REPEAT="${REPEAT:-10}"
 cargo build --locked -p platone-node --features runtime-benchmarks
 NODE="$CARGO_TARGET_DIR/debug/platone-node"
-for pallet in ${PALLETS:-certification consortium}; do
+for pallet in ${PALLETS:-certification consortium registry}; do
   "$NODE" benchmark pallet --chain dev --pallet "pallet_$pallet" --extrinsic '*' \
     --steps "$STEPS" --repeat "$REPEAT" --template scripts/weight-template.hbs \
     --output "pallets/$pallet/src/weights.rs"

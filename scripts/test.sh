@@ -18,6 +18,6 @@ SKIP_WASM_BUILD=1 cargo clippy --locked --workspace --all-targets -- -D warnings
 step test
 cargo test --locked --workspace
 step "benchmark tests (every pallet benchmark runs once against its mock)"
-SKIP_WASM_BUILD=1 cargo test --locked -p pallet-certification -p pallet-consortium \
-  --features pallet-certification/runtime-benchmarks,pallet-consortium/runtime-benchmarks --lib
+SKIP_WASM_BUILD=1 cargo test --locked -p pallet-certification -p pallet-consortium -p pallet-registry \
+  --features pallet-certification/runtime-benchmarks,pallet-consortium/runtime-benchmarks,pallet-registry/runtime-benchmarks --lib
 step done

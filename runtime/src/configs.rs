@@ -248,15 +248,17 @@ impl pallet_certification::BenchmarkHelper for CertificationClock {
 impl pallet_certification::Config for Runtime {
 	/// Active participants with the gateway role; each certifies only the PoMs (datasets) the
 	/// registry assigns it.
-	type CertifyOrigin = pallet_registry::EnsureRole<Runtime, { pallet_registry::roles::GATEWAY }>;
+	type CertifyOrigin = pallet_registry::EnsureGateway<Runtime>;
 	type Authority = Registry;
 	type AnchorOrigin = EnsureAnchorer;
 	type AdminOrigin = EnsureConsortium;
 	type UnixTime = Timestamp;
-	/// 8 windows of 1,024 datasets: 8,192 dataset-windows and 393 KiB in one extrinsic, whose
-	/// worst-case weight (about 0.9 s) fits a block's normal share (1.5 s); see the test below
-	/// and docs/benchmarks.md.
-	type MaxWindowsPerBatch = ConstU32<8>;
+	/// 6 windows of 1,024 datasets (a gateway's PoMs): 6,144 dataset-windows and 295 KiB in one
+	/// extrinsic, whose worst-case weight with its extensions (about 1.1 s) fits a block's
+	/// normal share (1.5 s) with room for benchmark noise; see the test below and
+	/// docs/benchmarks.md. A certifier catching up after an outage still clears 18 minutes of
+	/// 180 s windows per block.
+	type MaxWindowsPerBatch = ConstU32<6>;
 	type MaxDatasetsPerWindow = ConstU32<1_024>;
 	/// 10 s: sensors report every 10 s (T-BAP-01).
 	type MinWindowMs = ConstU32<10_000>;
@@ -278,16 +280,20 @@ mod tests {
 	use frame_support::traits::Get;
 	use pallet_certification::WeightInfo;
 
-	/// The largest certification batch must be includable: its worst-case weight fits one
-	/// normal extrinsic.
+	/// The largest certification batch must be includable: its worst-case weight, plus the
+	/// participant check every signed extrinsic pays, fits one normal extrinsic with 10 % to
+	/// spare for the spread between benchmark runs.
 	#[test]
 	fn largest_certification_batch_fits_in_a_block() {
+		use pallet_registry::WeightInfo as _;
 		type MaxWindows = <Runtime as pallet_certification::Config>::MaxWindowsPerBatch;
 		type PerWindow = <Runtime as pallet_certification::Config>::MaxDatasetsPerWindow;
 		let worst = pallet_certification::weights::SubstrateWeight::<Runtime>::certify(
 			<MaxWindows as Get<u32>>::get(),
 			<MaxWindows as Get<u32>>::get() * <PerWindow as Get<u32>>::get(),
-		);
+		)
+		.saturating_add(pallet_registry::weights::SubstrateWeight::<Runtime>::check_participant());
+		let worst = worst.saturating_add(worst / 10);
 		let limit = RuntimeBlockWeights::get()
 			.get(DispatchClass::Normal)
 			.max_extrinsic

@@ -26,27 +26,26 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 	/// `w` in `[1, 8]`.
 	/// `d` in `[1, 1024]`.
 	fn certify(w: u32, d: u32) -> Weight {
-		Weight::from_parts(306_573_507, 5194)
-			.saturating_add(Weight::from_parts(76_778_770, 0).saturating_mul(w.into()))
-			.saturating_add(Weight::from_parts(51_825_378, 0).saturating_mul(d.into()))
-			.saturating_add(T::DbWeight::get().reads(4))
+		Weight::from_parts(1_666_349_449, 5303)
+			.saturating_add(Weight::from_parts(115_307_160, 0).saturating_mul(d.into()))
+			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(w.into())))
-			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(d.into())))
+			.saturating_add(T::DbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(T::DbWeight::get().writes(2))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(w.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(d.into())))
-			.saturating_add(Weight::from_parts(0, 2491).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(0, 2556).saturating_mul(d.into()))
 			.saturating_add(Weight::from_parts(0, 2591).saturating_mul(w.into()))
 	}
 	fn anchor() -> Weight {
-		Weight::from_parts(206_376_000, 3582)
+		Weight::from_parts(265_344_000, 3605)
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
 	}
 	/// `n` in `[1, 256]`.
 	fn prune(n: u32) -> Weight {
-		Weight::from_parts(676_760_505, 1493)
-			.saturating_add(Weight::from_parts(106_504_325, 0).saturating_mul(n.into()))
+		Weight::from_parts(233_226_000, 1493)
+			.saturating_add(Weight::from_parts(111_591_938, 0).saturating_mul(n.into()))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(T::DbWeight::get().writes((1_u64).saturating_mul(n.into())))
@@ -57,26 +56,25 @@ impl<T: frame_system::Config> WeightInfo for SubstrateWeight<T> {
 /// The same figures against ParityDB costs, for tests and mocks.
 impl WeightInfo for () {
 	fn certify(w: u32, d: u32) -> Weight {
-		Weight::from_parts(306_573_507, 5194)
-			.saturating_add(Weight::from_parts(76_778_770, 0).saturating_mul(w.into()))
-			.saturating_add(Weight::from_parts(51_825_378, 0).saturating_mul(d.into()))
-			.saturating_add(ParityDbWeight::get().reads(4))
+		Weight::from_parts(1_666_349_449, 5303)
+			.saturating_add(Weight::from_parts(115_307_160, 0).saturating_mul(d.into()))
+			.saturating_add(ParityDbWeight::get().reads(5))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(w.into())))
-			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(d.into())))
+			.saturating_add(ParityDbWeight::get().reads((2_u64).saturating_mul(d.into())))
 			.saturating_add(ParityDbWeight::get().writes(2))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(w.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(d.into())))
-			.saturating_add(Weight::from_parts(0, 2491).saturating_mul(d.into()))
+			.saturating_add(Weight::from_parts(0, 2556).saturating_mul(d.into()))
 			.saturating_add(Weight::from_parts(0, 2591).saturating_mul(w.into()))
 	}
 	fn anchor() -> Weight {
-		Weight::from_parts(206_376_000, 3582)
+		Weight::from_parts(265_344_000, 3605)
 			.saturating_add(ParityDbWeight::get().reads(2))
 			.saturating_add(ParityDbWeight::get().writes(1))
 	}
 	fn prune(n: u32) -> Weight {
-		Weight::from_parts(676_760_505, 1493)
-			.saturating_add(Weight::from_parts(106_504_325, 0).saturating_mul(n.into()))
+		Weight::from_parts(233_226_000, 1493)
+			.saturating_add(Weight::from_parts(111_591_938, 0).saturating_mul(n.into()))
 			.saturating_add(ParityDbWeight::get().reads(1))
 			.saturating_add(ParityDbWeight::get().reads((1_u64).saturating_mul(n.into())))
 			.saturating_add(ParityDbWeight::get().writes((1_u64).saturating_mul(n.into())))

@@ -669,6 +669,15 @@ impl<T: Config> Pallet<T> {
 /// `EnsureRole<Runtime, { roles::GATEWAY }>` admits gateways, say.
 pub struct EnsureRole<T, const MASK: u8>(PhantomData<T>);
 
+pub type EnsureDso<T> = EnsureRole<T, { roles::DSO }>;
+pub type EnsureTso<T> = EnsureRole<T, { roles::TSO }>;
+pub type EnsureGridOperator<T> = EnsureRole<T, { roles::GRID_OPERATOR }>;
+pub type EnsureAggregator<T> = EnsureRole<T, { roles::AGGREGATOR }>;
+pub type EnsureBalanceServiceProvider<T> = EnsureRole<T, { roles::BALANCE_SERVICE_PROVIDER }>;
+pub type EnsureMarketOperator<T> = EnsureRole<T, { roles::MARKET_OPERATOR }>;
+pub type EnsureAuditor<T> = EnsureRole<T, { roles::AUDITOR }>;
+pub type EnsureGateway<T> = EnsureRole<T, { roles::GATEWAY }>;
+
 impl<T: Config, const MASK: u8> EnsureOrigin<T::RuntimeOrigin> for EnsureRole<T, MASK> {
 	type Success = T::AccountId;
 

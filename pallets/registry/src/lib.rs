@@ -43,7 +43,10 @@ pub mod types;
 pub mod weights;
 
 pub use extension::CheckParticipant;
-pub use functions::EnsureRole;
+pub use functions::{
+	EnsureAggregator, EnsureAuditor, EnsureBalanceServiceProvider, EnsureDso, EnsureGateway,
+	EnsureGridOperator, EnsureMarketOperator, EnsureRole, EnsureTso,
+};
 pub use types::*;
 pub use weights::WeightInfo;
 
