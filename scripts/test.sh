@@ -16,6 +16,10 @@ step clippy
 # The wasm runtime is already built above; clippy only needs the native code.
 SKIP_WASM_BUILD=1 cargo clippy --locked --workspace --all-targets -- -D warnings
 step test
+# A private PostgreSQL for the SCD's backend tests, stopped again however the tests end.
+PLATONE_PG_URL="$(bash scripts/pg.sh start)"
+export PLATONE_PG_URL
+trap 'bash scripts/pg.sh stop' EXIT
 cargo test --locked --workspace
 step "benchmark tests (every pallet benchmark runs once against its mock)"
 SKIP_WASM_BUILD=1 cargo test --locked -p pallet-certification -p pallet-consortium -p pallet-registry \

@@ -22,4 +22,7 @@ pub use certificate::{
 	verify_measurement, window_root, AnchorKind, DatasetId, DatasetRoot, MeasurementProof,
 	VerifyError, Window,
 };
+pub use measurement::{
+	MeasurementRecord, MeterInterval, Phasor, PmuSample, Quantity, Reading, SensorValue,
+};
 pub use merkle::{Blake2_256, Hash, Hasher, MerkleProof, MerkleTree, ProofError};

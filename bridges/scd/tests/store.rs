@@ -1,0 +1,171 @@
+//! One suite, both backends, real databases: SQLite in a temporary file, PostgreSQL at
+//! `PLATONE_PG_URL` (`scripts/test.sh` starts a private server and sets it; requirement
+//! FR-BAP-DM-01: data is stored in the SCD, once, durably).
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use platone_primitives::{MeasurementRecord, Quantity, Reading, SensorValue};
+use platone_scd::{DeadLetter, Measurement, PostgresStore, Reason, SqliteStore, Store};
+
+fn record(dataset: u64, t_ms: u64, sequence: u32, value: i64) -> MeasurementRecord {
+	MeasurementRecord {
+		dataset,
+		timestamp_us: t_ms * 1_000,
+		sequence,
+		reading: Reading::Sensor(SensorValue {
+			quantity: Quantity::VoltageMv,
+			value,
+		}),
+	}
+}
+
+fn m(dataset: u64, t_ms: u64, sequence: u32, value: i64) -> Measurement {
+	Measurement::new(&record(dataset, t_ms, sequence, value), 180_000, 1)
+}
+
+fn letter(reason: Reason) -> DeadLetter {
+	DeadLetter {
+		received_ms: 2,
+		source: "platone/v1/gw/pmu/x".into(),
+		reason,
+		detail: "test".into(),
+		payload: b"{bad".to_vec(),
+	}
+}
+
+/// The behaviour every backend must have. `reopen` gives a fresh handle on the same database.
+async fn suite<S: Store, F: std::future::Future<Output = S>>(store: S, reopen: impl Fn() -> F) {
+	// Window assignment: 180 s windows aligned to the epoch.
+	let first = m(7, 360_000 + 5, 0, 1);
+	assert_eq!(first.window_start_ms, 360_000);
+	assert_eq!(m(7, 539_999, 0, 1).window_start_ms, 360_000);
+	assert_eq!(m(7, 540_000, 0, 1).window_start_ms, 540_000);
+
+	// Stored out of order, read back in canonical order.
+	let batch = vec![
+		m(7, 360_300, 1, 3),
+		m(7, 360_300, 0, 2),
+		first.clone(),
+		m(8, 360_000, 0, 9),
+	];
+	let done = store
+		.commit(&batch, &[letter(Reason::Malformed)])
+		.await
+		.expect("commit");
+	assert_eq!((done.stored, done.duplicates, done.dead_letters), (4, 0, 1));
+	let window = store.window(7, 360_000).await.expect("window");
+	let order: Vec<_> = window
+		.iter()
+		.map(|m| (m.timestamp_us, m.sequence))
+		.collect();
+	assert_eq!(
+		order,
+		vec![(360_005_000, 0), (360_300_000, 0), (360_300_000, 1)]
+	);
+	assert_eq!(window[0], first);
+	assert_eq!(
+		window[0].decode().expect("canonical bytes decode"),
+		record(7, 360_005, 0, 1)
+	);
+
+	// A redelivered batch is stored once; each copy is dead-lettered as a duplicate.
+	let done = store.commit(&batch, &[]).await.expect("redelivery");
+	assert_eq!((done.stored, done.duplicates, done.conflicts), (0, 4, 0));
+	assert_eq!(store.measurement_count().await.unwrap(), 4);
+
+	// Same identity, other bytes: refused as a conflict, the first stays.
+	let forged = m(7, 360_005, 0, 666);
+	let done = store.commit(&[forged], &[]).await.expect("conflict");
+	assert_eq!((done.stored, done.conflicts), (0, 1));
+	assert_eq!(store.window(7, 360_000).await.unwrap()[0], first);
+
+	// Repeats inside one batch: the first is stored, the rest dead-lettered.
+	let twice = m(9, 720_000, 0, 1);
+	let done = store
+		.commit(&[twice.clone(), twice.clone()], &[])
+		.await
+		.expect("repeat");
+	assert_eq!((done.stored, done.duplicates), (1, 1));
+
+	// Everything survives a new connection (and, for SQLite, a new process opening the file).
+	drop(store);
+	let store = reopen().await;
+	assert_eq!(store.measurement_count().await.unwrap(), 5);
+	let counts = store.dead_letter_counts().await.unwrap();
+	assert_eq!(
+		counts,
+		vec![
+			(Reason::Conflict, 1),
+			(Reason::Duplicate, 5),
+			(Reason::Malformed, 1)
+		]
+	);
+	let newest = store.dead_letters(1).await.unwrap();
+	assert_eq!(newest[0].reason, Reason::Duplicate);
+	assert_eq!(newest[0].payload, twice.record);
+
+	// Windows on another day land in another partition (PostgreSQL) and read back alike.
+	let next_day = m(7, 86_400_000 * 3 + 1, 0, 5);
+	store
+		.commit(std::slice::from_ref(&next_day), &[])
+		.await
+		.expect("next day");
+	assert_eq!(
+		store.window(7, next_day.window_start_ms).await.unwrap(),
+		vec![next_day]
+	);
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+	let nanos = SystemTime::now()
+		.duration_since(UNIX_EPOCH)
+		.unwrap()
+		.as_nanos();
+	let dir =
+		std::env::temp_dir().join(format!("platone-scd-{name}-{}-{nanos}", std::process::id()));
+	std::fs::create_dir_all(&dir).unwrap();
+	dir
+}
+
+#[tokio::test]
+async fn sqlite_backend() {
+	let dir = scratch("sqlite");
+	let path = dir.join("scd.sqlite");
+	let store = SqliteStore::open(&path).await.expect("open");
+	suite(store, || async {
+		SqliteStore::open(&path).await.expect("reopen")
+	})
+	.await;
+	std::fs::remove_dir_all(dir).ok();
+}
+
+#[tokio::test]
+async fn postgres_backend() {
+	let Ok(admin) = std::env::var("PLATONE_PG_URL") else {
+		eprintln!("PLATONE_PG_URL unset: start one with scripts/pg.sh (scripts/test.sh does)");
+		return;
+	};
+	// A fresh database per run, on the server the test script started.
+	let db = format!("scd_test_{}", std::process::id());
+	let pool = sqlx::PgPool::connect(&admin)
+		.await
+		.expect("connect to PostgreSQL");
+	sqlx::raw_sql(&format!("DROP DATABASE IF EXISTS {db}"))
+		.execute(&pool)
+		.await
+		.unwrap();
+	sqlx::raw_sql(&format!("CREATE DATABASE {db}"))
+		.execute(&pool)
+		.await
+		.unwrap();
+	let url = match admin.rsplit_once('/') {
+		Some((server, _)) => format!("{server}/{db}"),
+		None => panic!("PLATONE_PG_URL must name a database"),
+	};
+	let store = PostgresStore::open(&url).await.expect("open");
+	suite(store, || async {
+		PostgresStore::open(&url).await.expect("reopen")
+	})
+	.await;
+	pool.close().await;
+}
