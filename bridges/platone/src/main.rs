@@ -1,0 +1,347 @@
+//! `platone`: the off-chain roles of the Blockchain Access Layer behind one CLI.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+use platone_ingest::{mqtt, sim, Device, Directory, Metrics};
+use platone_scd::{PostgresStore, SqliteStore, Store};
+use serde::Deserialize;
+use tracing::info;
+
+#[derive(Parser)]
+#[command(
+	name = "platone",
+	version,
+	about = "Platone Blockchain Access Layer: ingest, simulator, …"
+)]
+struct Cli {
+	/// Config file (TOML); built-in development defaults if absent.
+	#[arg(long, short, global = true)]
+	config: Option<PathBuf>,
+	/// Broker host, overriding the config.
+	#[arg(long, global = true)]
+	broker_host: Option<String>,
+	/// Broker port, overriding the config.
+	#[arg(long, global = true)]
+	broker_port: Option<u16>,
+	/// SCD URL (`sqlite://path` or `postgres://…`), overriding the config.
+	#[arg(long, global = true)]
+	scd: Option<String>,
+	#[command(subcommand)]
+	role: Role,
+}
+
+#[derive(Subcommand)]
+enum Role {
+	/// Ingest device data from MQTT into the SCD.
+	Ingest,
+	/// Simulate PMUs and meters publishing to the broker.
+	Sim {
+		/// Number of PMUs.
+		#[arg(long)]
+		pmus: Option<u32>,
+		/// Samples per second per PMU.
+		#[arg(long)]
+		rate: Option<u32>,
+		/// Number of meters.
+		#[arg(long)]
+		meters: Option<u32>,
+		/// Stop after this many seconds.
+		#[arg(long)]
+		seconds: Option<u64>,
+	},
+	/// Run ingest and the simulator together in one process.
+	Run,
+	/// Print the effective configuration.
+	Config,
+}
+
+/// The config file. Every field has a development default.
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct Config {
+	scd: ScdConfig,
+	broker: BrokerConfig,
+	ingest: IngestConfig,
+	sim: SimConfig,
+	/// Devices the gateway accepts. Absent: the development chain's `pmu-001`…`010` and
+	/// `meter-001`…`004` (PoMs 1–14).
+	devices: Option<Vec<Device>>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct ScdConfig {
+	url: String,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct BrokerConfig {
+	host: String,
+	port: u16,
+	/// Mutual TLS: CA certificate, client certificate and key (PEM).
+	ca: Option<PathBuf>,
+	cert: Option<PathBuf>,
+	key: Option<PathBuf>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct IngestConfig {
+	gateway: String,
+	client_id: Option<String>,
+	batch_max: usize,
+	linger_ms: u64,
+	window_ms: u32,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct SimConfig {
+	client_id: Option<String>,
+	pmus: u32,
+	rate_hz: u32,
+	meters: u32,
+	/// Simulator TLS identity (the broker's CA from `[broker]`).
+	cert: Option<PathBuf>,
+	key: Option<PathBuf>,
+}
+
+impl Default for Config {
+	fn default() -> Self {
+		Config {
+			scd: ScdConfig::default(),
+			broker: BrokerConfig::default(),
+			ingest: IngestConfig::default(),
+			sim: SimConfig::default(),
+			devices: None,
+		}
+	}
+}
+
+impl Default for ScdConfig {
+	fn default() -> Self {
+		ScdConfig {
+			url: "sqlite://.tmp/scd.sqlite".into(),
+		}
+	}
+}
+
+impl Default for BrokerConfig {
+	fn default() -> Self {
+		BrokerConfig {
+			host: "127.0.0.1".into(),
+			port: 1883,
+			ca: None,
+			cert: None,
+			key: None,
+		}
+	}
+}
+
+impl Default for IngestConfig {
+	fn default() -> Self {
+		IngestConfig {
+			gateway: "charlie".into(),
+			client_id: None,
+			batch_max: 4_096,
+			linger_ms: 20,
+			window_ms: platone_ingest::DEFAULT_WINDOW_MS,
+		}
+	}
+}
+
+impl Default for SimConfig {
+	fn default() -> Self {
+		SimConfig {
+			client_id: None,
+			pmus: 10,
+			rate_hz: 50,
+			meters: 4,
+			cert: None,
+			key: None,
+		}
+	}
+}
+
+impl Config {
+	fn load(cli: &Cli) -> anyhow::Result<Config> {
+		let mut config: Config = match &cli.config {
+			Some(path) => {
+				let text = std::fs::read_to_string(path)
+					.with_context(|| format!("reading {}", path.display()))?;
+				toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?
+			}
+			None => Config::default(),
+		};
+		if let Some(host) = &cli.broker_host {
+			config.broker.host = host.clone();
+		}
+		if let Some(port) = cli.broker_port {
+			config.broker.port = port;
+		}
+		if let Some(url) = &cli.scd {
+			config.scd.url = url.clone();
+		}
+		Ok(config)
+	}
+
+	fn tls(
+		&self,
+		cert: &Option<PathBuf>,
+		key: &Option<PathBuf>,
+	) -> anyhow::Result<Option<mqtt::TlsFiles>> {
+		match (&self.broker.ca, cert, key) {
+			(None, None, None) => Ok(None),
+			(Some(ca), Some(cert), Some(key)) => Ok(Some(mqtt::TlsFiles {
+				ca: ca.clone(),
+				cert: cert.clone(),
+				key: key.clone(),
+			})),
+			_ => bail!("TLS needs broker.ca and a certificate and key"),
+		}
+	}
+
+	fn directory(&self) -> Directory {
+		match &self.devices {
+			Some(devices) => Directory::new(devices.iter().cloned(), self.ingest.window_ms),
+			None => Directory::development(10, 4),
+		}
+	}
+
+	fn ingest(&self) -> anyhow::Result<mqtt::Config> {
+		let mut c = mqtt::Config::new(&self.broker.host, self.broker.port, &self.ingest.gateway);
+		if let Some(id) = &self.ingest.client_id {
+			c.client_id = id.clone();
+		}
+		c.batch_max = self.ingest.batch_max.max(1);
+		c.linger = Duration::from_millis(self.ingest.linger_ms);
+		c.tls = self.tls(&self.broker.cert, &self.broker.key)?;
+		Ok(c)
+	}
+
+	fn sim(&self) -> anyhow::Result<sim::Config> {
+		let mut c = sim::Config::new(&self.broker.host, self.broker.port, &self.ingest.gateway);
+		if let Some(id) = &self.sim.client_id {
+			c.client_id = id.clone();
+		}
+		c.pmus = self.sim.pmus;
+		c.rate_hz = self.sim.rate_hz;
+		c.meters = self.sim.meters;
+		c.tls = self.tls(&self.sim.cert, &self.sim.key)?;
+		Ok(c)
+	}
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+	let ctrl_c = tokio::signal::ctrl_c();
+	#[cfg(unix)]
+	{
+		let mut term =
+			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+				Ok(term) => term,
+				Err(_) => return std::future::pending().await,
+			};
+		tokio::select! {
+			_ = ctrl_c => {},
+			_ = term.recv() => {},
+		}
+	}
+	#[cfg(not(unix))]
+	let _ = ctrl_c.await;
+	info!("shutdown requested");
+}
+
+async fn ingest_with<S: Store>(config: &Config, store: S) -> anyhow::Result<()> {
+	let directory = Arc::new(config.directory());
+	info!(devices = directory.len(), gateway = %config.ingest.gateway, "ingest starting");
+	let metrics = Arc::new(Metrics::default());
+	mqtt::run(
+		config.ingest()?,
+		directory,
+		Arc::new(store),
+		metrics.clone(),
+		shutdown_signal(),
+	)
+	.await?;
+	info!("ingest stopped:\n{}", metrics.render());
+	Ok(())
+}
+
+async fn ingest(config: &Config) -> anyhow::Result<()> {
+	let url = &config.scd.url;
+	if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+		ingest_with(
+			config,
+			PostgresStore::open(url).await.context("opening the SCD")?,
+		)
+		.await
+	} else {
+		let path = url.strip_prefix("sqlite://").unwrap_or(url);
+		if let Some(dir) = std::path::Path::new(path).parent() {
+			std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+		}
+		ingest_with(
+			config,
+			SqliteStore::open_url(url)
+				.await
+				.context("opening the SCD")?,
+		)
+		.await
+	}
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+	tracing_subscriber::fmt()
+		.with_env_filter(
+			tracing_subscriber::EnvFilter::try_from_default_env()
+				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+		)
+		.with_writer(std::io::stderr)
+		.init();
+	let cli = Cli::parse();
+	let mut config = Config::load(&cli)?;
+	match cli.role {
+		Role::Ingest => ingest(&config).await,
+		Role::Sim {
+			pmus,
+			rate,
+			meters,
+			seconds,
+		} => {
+			if let Some(p) = pmus {
+				config.sim.pmus = p;
+			}
+			if let Some(r) = rate {
+				config.sim.rate_hz = r;
+			}
+			if let Some(m) = meters {
+				config.sim.meters = m;
+			}
+			let mut sim = config.sim()?;
+			sim.duration = seconds.map(Duration::from_secs);
+			let published = sim::run(sim, shutdown_signal()).await?;
+			info!(published, "simulator stopped");
+			Ok(())
+		}
+		Role::Run => {
+			let sim = config.sim()?;
+			let simulator = tokio::spawn(sim::run(sim, shutdown_signal()));
+			ingest(&config).await?;
+			let published = simulator.await.context("simulator task")??;
+			info!(published, "all roles stopped");
+			Ok(())
+		}
+		Role::Config => {
+			println!(
+				"{}",
+				toml::to_string_pretty(&config).context("rendering the config")?
+			);
+			Ok(())
+		}
+	}
+}
