@@ -11,6 +11,7 @@ use std::{
 
 use serde_json::{json, Value};
 
+pub mod bridges;
 pub mod tx;
 
 /// Directory holding the workspace's build outputs (`…/target/debug`), found from the running

@@ -302,6 +302,7 @@ async fn main() -> anyhow::Result<()> {
 				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
 		)
 		.with_writer(std::io::stderr)
+		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
 		.init();
 	let cli = Cli::parse();
 	let mut config = Config::load(&cli)?;

@@ -1,0 +1,128 @@
+//! Off-chain processes for integration tests: a real mosquitto broker and the `platone` binary.
+
+use std::{
+	path::{Path, PathBuf},
+	process::{Child, Command},
+	time::Duration,
+};
+
+use crate::{build_dir, free_port, wait_for};
+
+pub fn platone_binary() -> PathBuf {
+	let bin = build_dir().join("platone");
+	assert!(
+		bin.exists(),
+		"{} missing: run `cargo build --workspace` first",
+		bin.display()
+	);
+	bin
+}
+
+/// A child process with its log file, killed on drop.
+pub struct Service {
+	pub log: PathBuf,
+	program: PathBuf,
+	args: Vec<String>,
+	child: Option<Child>,
+}
+
+impl Service {
+	pub fn start(program: PathBuf, args: &[String], log: PathBuf) -> Service {
+		let mut s = Service {
+			log,
+			program,
+			args: args.to_vec(),
+			child: None,
+		};
+		s.spawn();
+		s
+	}
+
+	fn spawn(&mut self) {
+		let log = std::fs::OpenOptions::new()
+			.create(true)
+			.append(true)
+			.open(&self.log)
+			.expect("open log");
+		let child = Command::new(&self.program)
+			.args(&self.args)
+			.env(
+				"RUST_LOG",
+				std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()),
+			)
+			.stdout(log.try_clone().expect("log handle"))
+			.stderr(log)
+			.spawn()
+			.unwrap_or_else(|e| panic!("spawn {}: {e}", self.program.display()));
+		self.child = Some(child);
+	}
+
+	/// `kill -9`.
+	pub fn kill9(&mut self) {
+		if let Some(mut child) = self.child.take() {
+			let _ = child.kill();
+			let _ = child.wait();
+		}
+	}
+
+	pub fn restart(&mut self) {
+		self.kill9();
+		self.spawn();
+	}
+
+	/// Waits for the process to exit by itself; its exit status.
+	pub fn wait(&mut self, timeout: Duration) -> std::process::ExitStatus {
+		let child = self.child.as_mut().expect("running");
+		let status = wait_for("the process to exit", timeout, || {
+			child.try_wait().ok().flatten()
+		});
+		self.child = None;
+		status
+	}
+
+	pub fn log_text(&self) -> String {
+		std::fs::read_to_string(&self.log).unwrap_or_default()
+	}
+}
+
+impl Drop for Service {
+	fn drop(&mut self) {
+		self.kill9();
+	}
+}
+
+/// A mosquitto broker on a free port, with settings for lossless QoS 1 ingest: a large
+/// in-flight window and an unbounded queue for a persistent session whose client is down.
+pub struct Mosquitto {
+	pub port: u16,
+	pub service: Service,
+}
+
+impl Mosquitto {
+	pub fn start(dir: &Path) -> Mosquitto {
+		let port = free_port();
+		let conf = dir.join("mosquitto.conf");
+		std::fs::write(
+			&conf,
+			format!(
+				"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
+				 max_inflight_messages 10000\nmax_queued_messages 0\nlog_type error\nlog_type warning\n"
+			),
+		)
+		.expect("write mosquitto.conf");
+		let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+			.into_iter()
+			.map(PathBuf::from)
+			.find(|p| p.exists())
+			.expect("mosquitto installed (scripts/setup.sh)");
+		let service = Service::start(
+			bin,
+			&["-c".into(), conf.display().to_string()],
+			dir.join("mosquitto.log"),
+		);
+		wait_for("mosquitto to listen", Duration::from_secs(10), || {
+			std::net::TcpStream::connect(("127.0.0.1", port)).ok()
+		});
+		Mosquitto { port, service }
+	}
+}
