@@ -23,14 +23,19 @@ pub use payload::{Kind, Limits, Refusal, Topic};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+	/// Boxed: the client's error carries the whole request.
 	#[error("MQTT client: {0}")]
-	Client(#[from] rumqttc::ClientError),
-	#[error("MQTT connection: {0}")]
-	Connection(#[from] rumqttc::ConnectionError),
+	Client(Box<rumqttc::ClientError>),
 	#[error("SCD: {0}")]
 	Store(#[from] platone_scd::Error),
 	#[error("TLS setup: {0}")]
 	Tls(String),
+}
+
+impl From<rumqttc::ClientError> for Error {
+	fn from(e: rumqttc::ClientError) -> Self {
+		Error::Client(Box::new(e))
+	}
 }
 
 /// A registered device: its PoM (dataset) and certification window.

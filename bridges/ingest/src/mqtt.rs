@@ -254,7 +254,7 @@ async fn commit<S: Store>(
 	for p in batch {
 		let topic = &p.topic;
 		process(
-			&topic,
+			topic,
 			&p.payload,
 			directory,
 			&limits,

@@ -58,7 +58,7 @@ enum Role {
 }
 
 /// The config file. Every field has a development default.
-#[derive(Debug, Deserialize, serde::Serialize)]
+#[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct Config {
 	scd: ScdConfig,
@@ -107,18 +107,6 @@ struct SimConfig {
 	/// Simulator TLS identity (the broker's CA from `[broker]`).
 	cert: Option<PathBuf>,
 	key: Option<PathBuf>,
-}
-
-impl Default for Config {
-	fn default() -> Self {
-		Config {
-			scd: ScdConfig::default(),
-			broker: BrokerConfig::default(),
-			ingest: IngestConfig::default(),
-			sim: SimConfig::default(),
-			devices: None,
-		}
-	}
 }
 
 impl Default for ScdConfig {
