@@ -70,6 +70,15 @@ impl Service {
 		self.spawn();
 	}
 
+	/// SIGTERM: asks for a graceful shutdown.
+	pub fn terminate(&self) {
+		if let Some(child) = &self.child {
+			let _ = Command::new("kill")
+				.args(["-TERM", &child.id().to_string()])
+				.status();
+		}
+	}
+
 	/// Waits for the process to exit by itself; its exit status.
 	pub fn wait(&mut self, timeout: Duration) -> std::process::ExitStatus {
 		let child = self.child.as_mut().expect("running");
@@ -98,18 +107,51 @@ pub struct Mosquitto {
 	pub service: Service,
 }
 
+/// Broker settings shared by the plain and the TLS broker.
+const LOSSLESS: &str = "persistence false\nmax_inflight_messages 10000\nmax_queued_messages 0\n\
+	log_type error\nlog_type warning\nlog_type notice\n";
+
 impl Mosquitto {
+	/// Plain TCP, anonymous: for ingest mechanics.
 	pub fn start(dir: &Path) -> Mosquitto {
 		let port = free_port();
-		let conf = dir.join("mosquitto.conf");
-		std::fs::write(
-			&conf,
-			format!(
-				"listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n\
-				 max_inflight_messages 10000\nmax_queued_messages 0\nlog_type error\nlog_type warning\n"
-			),
+		Self::start_with(
+			dir,
+			port,
+			&format!("listener {port} 127.0.0.1\nallow_anonymous true\n"),
 		)
-		.expect("write mosquitto.conf");
+	}
+
+	/// Mutual TLS with the development PKI in `pki` (`scripts/pki.sh`): every client shows a
+	/// certificate whose CN is its identity, and the ACL lets a device write only its own topic
+	/// (`platone/v1/<gateway>/<kind>/<CN>`), the gateway's ingest read its devices, and the
+	/// DSOTP read everything.
+	pub fn start_tls(dir: &Path, pki: &Path) -> Mosquitto {
+		let port = free_port();
+		let acl = dir.join("mosquitto.acl");
+		std::fs::write(
+			&acl,
+			"user platone-ingest-charlie\ntopic read platone/v1/charlie/#\n\n\
+			 user dsotp\ntopic read platone/v1/#\n\n\
+			 pattern write platone/v1/+/+/%u\n",
+		)
+		.expect("write ACL");
+		let p = |f: &str| pki.join(f).display().to_string();
+		let listener = format!(
+			"listener {port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n\
+			 require_certificate true\nuse_identity_as_username true\nallow_anonymous false\n\
+			 acl_file {}\nuser root\n",
+			p("ca.pem"),
+			p("broker.pem"),
+			p("broker.key"),
+			acl.display()
+		);
+		Self::start_with(dir, port, &listener)
+	}
+
+	fn start_with(dir: &Path, port: u16, listener: &str) -> Mosquitto {
+		let conf = dir.join("mosquitto.conf");
+		std::fs::write(&conf, format!("{listener}{LOSSLESS}")).expect("write mosquitto.conf");
 		let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
 			.into_iter()
 			.map(PathBuf::from)

@@ -38,6 +38,7 @@ fn kill_9_in_mid_stream_loses_nothing_and_stores_nothing_twice() {
 			broker.port.to_string(),
 			"--scd".into(),
 			format!("sqlite://{}", scd.display()),
+			"--no-http".into(),
 		]
 	};
 	let mut ingest = Service::start(
@@ -131,4 +132,76 @@ fn kill_9_in_mid_stream_loses_nothing_and_stores_nothing_twice() {
 			.all(|(r, _)| *r == platone_scd::Reason::Duplicate),
 		"only redeliveries may be dead-lettered here: {counts:?}"
 	);
+}
+
+/// `platone run` on its defaults: the embedded broker (rumqttd), ingest and the simulator in one
+/// process store data with nothing installed, and SIGTERM stops it cleanly.
+#[test]
+fn platone_run_with_the_embedded_broker() {
+	let scratch = Scratch::new("ingest-embedded");
+	let scd = scratch.0.join("scd.sqlite");
+	let http = platone_tests::free_port();
+	let mut run = Service::start(
+		platone_binary(),
+		&[
+			"run".into(),
+			"--broker-port".into(),
+			platone_tests::free_port().to_string(),
+			"--scd".into(),
+			format!("sqlite://{}", scd.display()),
+			"--http-listen".into(),
+			format!("127.0.0.1:{http}"),
+		],
+		scratch.0.join("run.log"),
+	);
+	wait_for("the SCD file", Duration::from_secs(30), || {
+		scd.exists().then_some(())
+	});
+	let runtime = tokio::runtime::Runtime::new().expect("tokio");
+	let store = runtime
+		.block_on(SqliteStore::open(&scd))
+		.expect("open the SCD");
+	// 10 PMUs at 50 Hz: a second's worth.
+	wait_for(
+		"500 measurements via the embedded broker",
+		Duration::from_secs(30),
+		|| (runtime.block_on(store.measurement_count()).ok()? >= 500).then_some(()),
+	);
+	run.terminate();
+	assert!(
+		run.wait(Duration::from_secs(30)).success(),
+		"{}",
+		run.log_text()
+	);
+	let log = run.log_text();
+	assert!(log.contains("embedded MQTT broker on"), "{log}");
+	assert!(log.contains("ingest stopped"), "{log}");
+	let counts = runtime
+		.block_on(store.dead_letter_counts())
+		.expect("dead letters");
+	assert!(counts.is_empty(), "nothing refused: {counts:?}");
+}
+
+/// The documented example configuration is one the binary accepts.
+#[test]
+fn example_config_is_valid() {
+	let out = std::process::Command::new(platone_binary())
+		.args([
+			"--config",
+			concat!(
+				env!("CARGO_MANIFEST_DIR"),
+				"/../bridges/platone.example.toml"
+			),
+			"config",
+		])
+		.output()
+		.expect("run platone config");
+	let text = String::from_utf8_lossy(&out.stdout);
+	assert!(
+		out.status.success(),
+		"{}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	assert!(text.contains("broker.gateway.example"), "{text}");
+	assert!(text.contains("meter-001"), "{text}");
 }

@@ -7,18 +7,17 @@
 //! identity keeps a redelivery from being stored twice. Every message ends either stored or
 //! dead-lettered with its reason ([`payload`]).
 
-use std::{
-	collections::HashMap,
-	sync::atomic::{AtomicU64, Ordering},
-};
+use std::collections::HashMap;
 
 use platone_primitives::DatasetId;
-use platone_scd::Reason;
 
+pub mod http;
+mod metrics;
 pub mod mqtt;
 pub mod payload;
 pub mod sim;
 
+pub use metrics::{Histogram, Metrics};
 pub use payload::{Kind, Limits, Refusal, Topic};
 
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +29,8 @@ pub enum Error {
 	Store(#[from] platone_scd::Error),
 	#[error("TLS setup: {0}")]
 	Tls(String),
+	#[error("HTTP server: {0}")]
+	Http(std::io::Error),
 }
 
 impl From<rumqttc::ClientError> for Error {
@@ -104,69 +105,6 @@ impl Directory {
 
 	pub fn devices(&self) -> impl Iterator<Item = &Device> {
 		self.devices.values()
-	}
-}
-
-/// Ingest counters, rendered in the Prometheus text format by [`Metrics::render`].
-#[derive(Debug, Default)]
-pub struct Metrics {
-	pub messages: AtomicU64,
-	pub stored: AtomicU64,
-	pub batches: AtomicU64,
-	pub commit_errors: AtomicU64,
-	dead: [AtomicU64; Reason::ALL.len()],
-}
-
-impl Metrics {
-	pub fn dead_lettered(&self, reason: Reason) {
-		if let Some(i) = Reason::ALL.iter().position(|r| *r == reason) {
-			self.dead[i].fetch_add(1, Ordering::Relaxed);
-		}
-	}
-
-	pub fn dead_letters(&self, reason: Reason) -> u64 {
-		Reason::ALL
-			.iter()
-			.position(|r| *r == reason)
-			.map_or(0, |i| self.dead[i].load(Ordering::Relaxed))
-	}
-
-	pub fn render(&self) -> String {
-		let mut out = String::new();
-		let mut counter = |name: &str, help: &str, v: u64| {
-			out.push_str(&format!(
-				"# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"
-			));
-		};
-		counter(
-			"platone_ingest_messages_total",
-			"Messages received.",
-			self.messages.load(Ordering::Relaxed),
-		);
-		counter(
-			"platone_ingest_stored_total",
-			"Measurements stored.",
-			self.stored.load(Ordering::Relaxed),
-		);
-		counter(
-			"platone_ingest_batches_total",
-			"Batches committed.",
-			self.batches.load(Ordering::Relaxed),
-		);
-		counter(
-			"platone_ingest_commit_errors_total",
-			"Failed commits (retried).",
-			self.commit_errors.load(Ordering::Relaxed),
-		);
-		out.push_str("# HELP platone_ingest_dead_letters_total Input refused, by reason.\n");
-		out.push_str("# TYPE platone_ingest_dead_letters_total counter\n");
-		for reason in Reason::ALL {
-			out.push_str(&format!(
-				"platone_ingest_dead_letters_total{{reason=\"{reason}\"}} {}\n",
-				self.dead_letters(reason)
-			));
-		}
-		out
 	}
 }
 

@@ -271,6 +271,7 @@ async fn commit<S: Store>(
 				metrics.messages.fetch_add(batch.len() as u64, Relaxed);
 				metrics.stored.fetch_add(done.stored as u64, Relaxed);
 				metrics.batches.fetch_add(1, Relaxed);
+				observe_latency(metrics, &measurements);
 				for letter in &dead {
 					metrics.dead_lettered(letter.reason);
 				}
@@ -297,5 +298,15 @@ async fn commit<S: Store>(
 				backoff = (backoff * 2).min(Duration::from_secs(10));
 			}
 		}
+	}
+}
+
+/// Device time to now, for measurements just committed.
+pub(crate) fn observe_latency(metrics: &Metrics, committed: &[Measurement]) {
+	let now_ms = now_us() / 1_000;
+	for m in committed {
+		metrics
+			.latency
+			.observe_ms(now_ms.saturating_sub(m.timestamp_us / 1_000));
 	}
 }

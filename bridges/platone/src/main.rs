@@ -1,13 +1,20 @@
 //! `platone`: the off-chain roles of the Blockchain Access Layer behind one CLI.
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::{
+	net::{SocketAddr, ToSocketAddrs},
+	path::PathBuf,
+	sync::Arc,
+	time::Duration,
+};
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use platone_ingest::{mqtt, sim, Device, Directory, Metrics};
+use platone_ingest::{http, mqtt, sim, Device, Directory, Metrics};
 use platone_scd::{PostgresStore, SqliteStore, Store};
 use serde::Deserialize;
 use tracing::info;
+
+mod broker;
 
 #[derive(Parser)]
 #[command(
@@ -28,6 +35,12 @@ struct Cli {
 	/// SCD URL (`sqlite://path` or `postgres://…`), overriding the config.
 	#[arg(long, global = true)]
 	scd: Option<String>,
+	/// Address of the HTTP ingest and metrics server, overriding the config.
+	#[arg(long, global = true)]
+	http_listen: Option<SocketAddr>,
+	/// No HTTP server.
+	#[arg(long, global = true, conflicts_with = "http_listen")]
+	no_http: bool,
 	#[command(subcommand)]
 	role: Role,
 }
@@ -51,8 +64,14 @@ enum Role {
 		#[arg(long)]
 		seconds: Option<u64>,
 	},
-	/// Run ingest and the simulator together in one process.
-	Run,
+	/// Run the embedded broker, ingest and the simulator together in one process.
+	Run {
+		/// Use the broker of `[broker]` instead of starting the embedded one.
+		#[arg(long)]
+		external_broker: bool,
+	},
+	/// Run only the embedded MQTT broker (loopback, no authentication: development).
+	Broker,
 	/// Print the effective configuration.
 	Config,
 }
@@ -64,6 +83,7 @@ struct Config {
 	scd: ScdConfig,
 	broker: BrokerConfig,
 	ingest: IngestConfig,
+	http: HttpConfig,
 	sim: SimConfig,
 	/// Devices the gateway accepts. Absent: the development chain's `pmu-001`…`010` and
 	/// `meter-001`…`004` (PoMs 1–14).
@@ -81,6 +101,9 @@ struct ScdConfig {
 struct BrokerConfig {
 	host: String,
 	port: u16,
+	/// `platone run` starts an embedded broker (rumqttd) on `host:port`, which must be loopback.
+	/// Off: connect to an existing broker, such as mosquitto with mutual TLS.
+	embedded: bool,
 	/// Mutual TLS: CA certificate, client certificate and key (PEM).
 	ca: Option<PathBuf>,
 	cert: Option<PathBuf>,
@@ -95,6 +118,22 @@ struct IngestConfig {
 	batch_max: usize,
 	linger_ms: u64,
 	window_ms: u32,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct HttpConfig {
+	/// HTTP batch ingest and metrics; off if absent. Local only by default: put a TLS-terminating
+	/// proxy with client authentication in front before exposing it.
+	listen: Option<SocketAddr>,
+}
+
+impl Default for HttpConfig {
+	fn default() -> Self {
+		HttpConfig {
+			listen: Some(SocketAddr::from(([127, 0, 0, 1], 8081))),
+		}
+	}
 }
 
 #[derive(Debug, Deserialize, serde::Serialize)]
@@ -122,6 +161,7 @@ impl Default for BrokerConfig {
 		BrokerConfig {
 			host: "127.0.0.1".into(),
 			port: 1883,
+			embedded: true,
 			ca: None,
 			cert: None,
 			key: None,
@@ -173,7 +213,21 @@ impl Config {
 		if let Some(url) = &cli.scd {
 			config.scd.url = url.clone();
 		}
+		if let Some(addr) = cli.http_listen {
+			config.http.listen = Some(addr);
+		}
+		if cli.no_http {
+			config.http.listen = None;
+		}
 		Ok(config)
+	}
+
+	fn broker_addr(&self) -> anyhow::Result<SocketAddr> {
+		(self.broker.host.as_str(), self.broker.port)
+			.to_socket_addrs()
+			.with_context(|| format!("resolving broker host {}", self.broker.host))?
+			.next()
+			.with_context(|| format!("no address for broker host {}", self.broker.host))
 	}
 
 	fn tls(
@@ -247,14 +301,36 @@ async fn ingest_with<S: Store>(config: &Config, store: S) -> anyhow::Result<()> 
 	let directory = Arc::new(config.directory());
 	info!(devices = directory.len(), gateway = %config.ingest.gateway, "ingest starting");
 	let metrics = Arc::new(Metrics::default());
+	let store = Arc::new(store);
+	// One shutdown for both servers: MQTT commits and acks what it holds, HTTP finishes requests.
+	let (stop, stopped) = tokio::sync::watch::channel(false);
+	tokio::spawn(async move {
+		shutdown_signal().await;
+		let _ = stop.send(true);
+	});
+	let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
+		let _ = rx.wait_for(|stop| *stop).await;
+	};
+	let http = config.http.listen.map(|addr| {
+		let state = Arc::new(http::Ingest {
+			store: store.clone(),
+			directory: directory.clone(),
+			metrics: metrics.clone(),
+			max_future: Duration::from_secs(60),
+		});
+		tokio::spawn(http::serve(addr, state, until_stopped(stopped.clone())))
+	});
 	mqtt::run(
 		config.ingest()?,
 		directory,
-		Arc::new(store),
+		store,
 		metrics.clone(),
-		shutdown_signal(),
+		until_stopped(stopped),
 	)
 	.await?;
+	if let Some(http) = http {
+		http.await.context("HTTP task")??;
+	}
 	info!("ingest stopped:\n{}", metrics.render());
 	Ok(())
 }
@@ -287,11 +363,15 @@ async fn main() -> anyhow::Result<()> {
 	tracing_subscriber::fmt()
 		.with_env_filter(
 			tracing_subscriber::EnvFilter::try_from_default_env()
-				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+				.unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,rumqttd=warn")),
 		)
 		.with_writer(std::io::stderr)
 		.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
 		.init();
+	// Both rustls backends are in the build (the node's libp2p brings ring): name one.
+	rustls::crypto::aws_lc_rs::default_provider()
+		.install_default()
+		.map_err(|_| anyhow::anyhow!("a TLS crypto provider was installed twice"))?;
 	let cli = Cli::parse();
 	let mut config = Config::load(&cli)?;
 	match cli.role {
@@ -317,7 +397,15 @@ async fn main() -> anyhow::Result<()> {
 			info!(published, "simulator stopped");
 			Ok(())
 		}
-		Role::Run => {
+		Role::Broker => {
+			broker::start(config.broker_addr()?)?;
+			shutdown_signal().await;
+			Ok(())
+		}
+		Role::Run { external_broker } => {
+			if config.broker.embedded && !external_broker {
+				broker::start(config.broker_addr()?)?;
+			}
 			let sim = config.sim()?;
 			let simulator = tokio::spawn(sim::run(sim, shutdown_signal()));
 			ingest(&config).await?;
