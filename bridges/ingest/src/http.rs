@@ -112,6 +112,7 @@ async fn ingest<S: Store>(s: &Ingest<S>, topic: &str, source: &str, body: &[u8])
 			use std::sync::atomic::Ordering::Relaxed;
 			s.metrics.messages.fetch_add(1, Relaxed);
 			s.metrics.stored.fetch_add(done.stored as u64, Relaxed);
+			s.metrics.late.fetch_add(done.late as u64, Relaxed);
 			crate::mqtt::observe_latency(&s.metrics, &measurements);
 			for d in &dead {
 				s.metrics.dead_lettered(d.reason);
@@ -129,6 +130,7 @@ async fn ingest<S: Store>(s: &Ingest<S>, topic: &str, source: &str, body: &[u8])
 				"stored": done.stored,
 				"duplicates": done.duplicates,
 				"conflicts": done.conflicts,
+				"late": done.late,
 				"refused": refused,
 			});
 			(status, Json(reply)).into_response()

@@ -11,6 +11,8 @@ pub struct Metrics {
 	pub stored: AtomicU64,
 	pub batches: AtomicU64,
 	pub commit_errors: AtomicU64,
+	/// Stored after their window was sealed: certified in a later window.
+	pub late: AtomicU64,
 	dead: [AtomicU64; Reason::ALL.len()],
 	/// Commit time minus device time of every stored measurement: what the PMU's clock says it
 	/// waited for durability (network, broker, batching and the SCD's fsync).
@@ -57,6 +59,11 @@ impl Metrics {
 			"platone_ingest_commit_errors_total",
 			"Failed commits (retried).",
 			self.commit_errors.load(Relaxed),
+		);
+		counter(
+			"platone_ingest_late_total",
+			"Measurements stored after their window was sealed (certified in a later window).",
+			self.late.load(Relaxed),
 		);
 		out.push_str("# HELP platone_ingest_dead_letters_total Input refused, by reason.\n");
 		out.push_str("# TYPE platone_ingest_dead_letters_total counter\n");

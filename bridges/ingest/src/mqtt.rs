@@ -1,10 +1,16 @@
 //! The MQTT ingest loop.
 //!
-//! Two tasks: the event loop reads publishes into a bounded queue; the writer takes batches
-//! from it, validates them, commits measurements and dead letters in one transaction, and only
-//! then acknowledges every message of the batch. Backpressure: when the writer falls behind,
-//! the queue fills, the event loop stops reading, and the broker holds further messages (its
-//! in-flight window and queue); nothing is buffered without bound here.
+//! Two tasks: the event loop hands publishes to the writer through a bounded queue; the writer
+//! takes batches from it, validates them, commits measurements and dead letters in one
+//! transaction, and only then acknowledges every message of the batch.
+//!
+//! Backpressure comes from the broker's in-flight window: it sends at most that many
+//! unacknowledged messages, and we acknowledge only what is committed, so a slow writer slows
+//! the broker and the rest waits in the broker's session queue. The event loop must keep
+//! running while the writer is behind, since acknowledgements travel through it: it parks what
+//! the queue cannot take in a local buffer, which that window bounds. Should a broker ignore its
+//! window, reading stops at `hold_max` parked messages (with a warning) until the writer catches
+//! up.
 
 use std::{sync::Arc, time::Duration};
 
@@ -43,6 +49,8 @@ pub struct Config {
 	pub linger: Duration,
 	/// Publishes held between the event loop and the writer.
 	pub queue: usize,
+	/// Most publishes parked in the event loop when the queue is full (see the module docs).
+	pub hold_max: usize,
 	/// How far device time may run ahead of ours.
 	pub max_future: Duration,
 }
@@ -60,6 +68,7 @@ impl Config {
 			batch_max: 4_096,
 			linger: Duration::from_millis(20),
 			queue: 16_384,
+			hold_max: 65_536,
 			max_future: Duration::from_secs(60),
 		}
 	}
@@ -170,45 +179,73 @@ pub async fn run<S: Store>(
 	shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), Error> {
 	// Room for every ack of two batches, so that acking never waits on the event loop.
-	let (client, mut eventloop) = AsyncClient::new(config.options()?, 2 * config.batch_max + 64);
+	// Room for the acks of everything the writer may hold, so that acking rarely waits.
+	let (client, mut eventloop) =
+		AsyncClient::new(config.options()?, config.queue + 2 * config.batch_max + 64);
 	let (tx, mut rx) = mpsc::channel::<Publish>(config.queue);
 	let filter = config.topic_filter();
 	let subscriber = client.clone();
-	let poller = tokio::spawn(async move {
-		let mut backoff = Duration::from_millis(100);
-		loop {
-			match eventloop.poll().await {
-				Ok(Event::Incoming(Packet::Publish(p))) => {
-					if tx.send(p).await.is_err() {
-						return;
-					}
+	let hold_max = config.hold_max.max(1);
+	let poller =
+		tokio::spawn(async move {
+			let mut backoff = Duration::from_millis(100);
+			let mut parked = std::collections::VecDeque::<Publish>::new();
+			let mut warned = false;
+			loop {
+				let reading = parked.len() < hold_max;
+				if !reading && !warned {
+					warn!("the broker sent {hold_max} messages beyond the writer's queue: pausing reads");
+					warned = true;
 				}
-				Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-					backoff = Duration::from_millis(100);
-					info!(
-						session_present = ack.session_present,
-						"connected to the broker"
-					);
-					// A new session (first start, or a broker that lost it) has no subscription.
-					if !ack.session_present {
-						if let Err(e) = subscriber.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
-							error!("subscribe: {e}");
+				tokio::select! {
+					permit = tx.reserve(), if !parked.is_empty() => {
+						let Ok(permit) = permit else { return };
+						if let Some(p) = parked.pop_front() {
+							permit.send(p);
+						}
+					}
+					event = eventloop.poll(), if reading => match event {
+						Ok(Event::Incoming(Packet::Publish(p))) => {
+							// Straight to the writer when it has room, in order behind what is parked.
+							if parked.is_empty() {
+								match tx.try_send(p) {
+									Ok(()) => {}
+									Err(mpsc::error::TrySendError::Full(p)) => parked.push_back(p),
+									Err(mpsc::error::TrySendError::Closed(_)) => return,
+								}
+							} else {
+								parked.push_back(p);
+							}
+						}
+						Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+							backoff = Duration::from_millis(100);
+							info!(
+								session_present = ack.session_present,
+								"connected to the broker"
+							);
+							// A new session (first start, or a broker that lost it) has no subscription.
+							if !ack.session_present {
+								if let Err(e) = subscriber.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
+									error!("subscribe: {e}");
+								}
+							}
+						}
+						Ok(_) => {}
+						Err(e) => {
+							warn!("broker connection: {e}; retrying in {backoff:?}");
+							tokio::time::sleep(backoff).await;
+							backoff = (backoff * 2).min(Duration::from_secs(30));
 						}
 					}
 				}
-				Ok(_) => {}
-				Err(e) => {
-					warn!("broker connection: {e}; retrying in {backoff:?}");
-					tokio::time::sleep(backoff).await;
-					backoff = (backoff * 2).min(Duration::from_secs(30));
-				}
 			}
-		}
-	});
+		});
 
 	let mut shutdown = std::pin::pin!(shutdown);
+	// Set once `shutdown` has resolved; it is never polled again after that.
+	let mut stopping = false;
 	let mut batch: Vec<Publish> = Vec::with_capacity(config.batch_max);
-	loop {
+	while !stopping {
 		let first = tokio::select! {
 			p = rx.recv() => p,
 			() = &mut shutdown => None,
@@ -222,27 +259,44 @@ pub async fn run<S: Store>(
 				_ => break,
 			}
 		}
-		commit(&batch, &directory, &*store, &metrics, &config).await;
+		// Until the SCD takes the batch, nothing of it is acked; a shutdown meanwhile leaves it
+		// to the broker to redeliver.
+		let mut backoff = Duration::from_millis(100);
+		while !commit(&batch, &directory, &*store, &metrics, &config).await {
+			tokio::select! {
+				() = tokio::time::sleep(backoff) => {},
+				() = &mut shutdown => { stopping = true; batch.clear(); break; }
+			}
+			backoff = (backoff * 2).min(Duration::from_secs(10));
+		}
 		for p in batch.drain(..) {
-			client.ack(&p).await?;
+			if stopping {
+				// A broker that is gone must not hold up the exit; unacked means redelivered.
+				let _ = client.try_ack(&p);
+				continue;
+			}
+			tokio::select! {
+				r = client.ack(&p) => r?,
+				() = &mut shutdown => { stopping = true; let _ = client.try_ack(&p); }
+			}
 		}
 	}
 	info!("ingest stopping");
 	// Let the event loop send the last acks before disconnecting.
-	let _ = client.disconnect().await;
+	let _ = client.try_disconnect();
 	tokio::time::sleep(Duration::from_millis(200)).await;
 	poller.abort();
 	Ok(())
 }
 
-/// Commits one batch, retrying until the SCD takes it: its messages are not acked before.
+/// One attempt to commit a batch; `false` if the SCD refused it (nothing of it is stored).
 async fn commit<S: Store>(
 	batch: &[Publish],
 	directory: &Directory,
 	store: &S,
 	metrics: &Metrics,
 	config: &Config,
-) {
+) -> bool {
 	let now = now_us();
 	let limits = Limits {
 		now_us: now,
@@ -263,40 +317,37 @@ async fn commit<S: Store>(
 			&mut dead,
 		);
 	}
-	let mut backoff = Duration::from_millis(100);
-	loop {
-		match store.commit(&measurements, &dead).await {
-			Ok(done) => {
-				use std::sync::atomic::Ordering::Relaxed;
-				metrics.messages.fetch_add(batch.len() as u64, Relaxed);
-				metrics.stored.fetch_add(done.stored as u64, Relaxed);
-				metrics.batches.fetch_add(1, Relaxed);
-				observe_latency(metrics, &measurements);
-				for letter in &dead {
-					metrics.dead_lettered(letter.reason);
-				}
-				for _ in 0..done.duplicates {
-					metrics.dead_lettered(Reason::Duplicate);
-				}
-				for _ in 0..done.conflicts {
-					metrics.dead_lettered(Reason::Conflict);
-				}
-				debug!(
-					messages = batch.len(),
-					stored = done.stored,
-					dead = done.dead_letters,
-					"batch committed"
-				);
-				return;
+	match store.commit(&measurements, &dead).await {
+		Ok(done) => {
+			use std::sync::atomic::Ordering::Relaxed;
+			metrics.messages.fetch_add(batch.len() as u64, Relaxed);
+			metrics.stored.fetch_add(done.stored as u64, Relaxed);
+			metrics.late.fetch_add(done.late as u64, Relaxed);
+			metrics.batches.fetch_add(1, Relaxed);
+			observe_latency(metrics, &measurements);
+			for letter in &dead {
+				metrics.dead_lettered(letter.reason);
 			}
-			Err(e) => {
-				metrics
-					.commit_errors
-					.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-				error!("SCD commit failed, retrying in {backoff:?}: {e}");
-				tokio::time::sleep(backoff).await;
-				backoff = (backoff * 2).min(Duration::from_secs(10));
+			for _ in 0..done.duplicates {
+				metrics.dead_lettered(Reason::Duplicate);
 			}
+			for _ in 0..done.conflicts {
+				metrics.dead_lettered(Reason::Conflict);
+			}
+			debug!(
+				messages = batch.len(),
+				stored = done.stored,
+				dead = done.dead_letters,
+				"batch committed"
+			);
+			true
+		}
+		Err(e) => {
+			metrics
+				.commit_errors
+				.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+			error!("SCD commit failed, retrying: {e}");
+			false
 		}
 	}
 }

@@ -6,12 +6,20 @@
 //! the certification window it falls in.
 //!
 //! Bad input never disappears: it goes to the dead-letter table with a [`Reason`].
+//!
+//! The SCD is also the certifier's outbox (FR-BAP-DM-02/03): windows are sealed, their Merkle
+//! roots built and kept with the chain's answer, and every measurement can be served with its
+//! inclusion proof ([`proof`]). Late-data rule: a measurement whose window is already sealed is
+//! still stored, in the dataset's window that contains its *received* time, flagged `late`; it
+//! is certified there, and its proof says so.
 //! [`Store::commit`] writes measurements and dead letters in one transaction, so the caller may
 //! acknowledge a batch's messages as soon as it returns.
 
 use std::{fmt, str::FromStr};
 
-use platone_primitives::{DatasetId, MeasurementRecord};
+use platone_primitives::{
+	merkle, Blake2_256, DatasetId, DatasetRoot, Hash, MeasurementProof, MeasurementRecord, Window,
+};
 
 pub mod postgres;
 pub mod sqlite;
@@ -27,6 +35,8 @@ pub enum Error {
 	Range(&'static str),
 	#[error("stored row is corrupt: {0}")]
 	Corrupt(String),
+	#[error("SCD schema version {found}, this build needs {wanted}: migrate or start a new SCD")]
+	Schema { found: i64, wanted: i64 },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -37,9 +47,12 @@ pub struct Measurement {
 	pub dataset: DatasetId,
 	pub timestamp_us: u64,
 	pub sequence: u32,
-	/// Start of its certification window, Unix ms (aligned to `window_ms`).
+	/// Start of the window its device time falls in, Unix ms (aligned to `window_ms`).
 	pub window_start_ms: u64,
 	pub window_ms: u32,
+	/// Start of the window that certifies it: `window_start_ms`, or for late data the window
+	/// that was open when it arrived (see the crate docs). Set by the store.
+	pub cert_window_start_ms: u64,
 	/// When ingest received it, Unix ms.
 	pub received_ms: u64,
 	/// `MeasurementRecord` in canonical SCALE encoding.
@@ -57,6 +70,7 @@ impl Measurement {
 			sequence: record.sequence,
 			window_start_ms: ms - ms % u64::from(window_ms),
 			window_ms,
+			cert_window_start_ms: ms - ms % u64::from(window_ms),
 			received_ms,
 			record: record.canonical_bytes(),
 		}
@@ -70,6 +84,25 @@ impl Measurement {
 
 	fn identity(&self) -> (DatasetId, u64, u32) {
 		(self.dataset, self.timestamp_us, self.sequence)
+	}
+
+	/// Certified outside its natural window (the late-data rule).
+	pub fn is_late(&self) -> bool {
+		self.cert_window_start_ms != self.window_start_ms
+	}
+
+	/// The certification window it belongs to.
+	pub fn cert_window(&self) -> Window {
+		Window {
+			start_ms: self.cert_window_start_ms,
+			duration_ms: self.window_ms,
+		}
+	}
+
+	/// The window of `window_ms` that holds `received_ms`: where late data goes.
+	fn late_window_start(&self) -> u64 {
+		let w = u64::from(self.window_ms.max(1));
+		self.received_ms - self.received_ms % w
 	}
 }
 
@@ -90,12 +123,10 @@ pub enum Reason {
 	Duplicate,
 	/// Same identity as a stored measurement, different bytes; the first one stays.
 	Conflict,
-	/// Arrived after its window was certified (see the certifier's late-data rule).
-	Late,
 }
 
 impl Reason {
-	pub const ALL: [Reason; 8] = [
+	pub const ALL: [Reason; 7] = [
 		Reason::Malformed,
 		Reason::UnknownDevice,
 		Reason::OutOfRange,
@@ -103,7 +134,6 @@ impl Reason {
 		Reason::FarFuture,
 		Reason::Duplicate,
 		Reason::Conflict,
-		Reason::Late,
 	];
 
 	pub fn as_str(self) -> &'static str {
@@ -115,7 +145,6 @@ impl Reason {
 			Reason::FarFuture => "far_future",
 			Reason::Duplicate => "duplicate",
 			Reason::Conflict => "conflict",
-			Reason::Late => "late",
 		}
 	}
 }
@@ -159,6 +188,140 @@ pub struct Committed {
 	pub conflicts: usize,
 	/// Dead letters written, including the duplicates and conflicts.
 	pub dead_letters: usize,
+	/// Of `stored`, measurements whose window was sealed: certified in a later window.
+	pub late: usize,
+}
+
+/// Where a window's certificate stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CertState {
+	/// Roots built and kept; not yet on chain (the outbox).
+	Sealed,
+	/// On chain, finalized, with this root.
+	Certified,
+	/// The chain holds another root for this window: an alarm for the operator and auditors.
+	Conflict,
+}
+
+impl CertState {
+	pub fn as_str(self) -> &'static str {
+		match self {
+			CertState::Sealed => "sealed",
+			CertState::Certified => "certified",
+			CertState::Conflict => "conflict",
+		}
+	}
+}
+
+impl FromStr for CertState {
+	type Err = Error;
+	fn from_str(s: &str) -> Result<Self> {
+		Ok(match s {
+			"sealed" => CertState::Sealed,
+			"certified" => CertState::Certified,
+			"conflict" => CertState::Conflict,
+			other => return Err(Error::Corrupt(format!("certificate state {other:?}"))),
+		})
+	}
+}
+
+/// Where the chain recorded a certificate.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ChainRef {
+	pub block_number: u64,
+	pub block_hash: Hash,
+	/// Index of the `certify` extrinsic in its block; `None` when the certificate was found in
+	/// state (e.g. submitted before a crash) rather than by watching the extrinsic.
+	pub extrinsic_index: Option<u32>,
+	/// `Certified`, `AlreadyCertified`, `Conflict`, or `state` when read from storage.
+	pub event: String,
+}
+
+/// A gateway window's certificate as the SCD keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Certificate {
+	pub window: Window,
+	/// Root over `datasets` (the window root the chain stores).
+	pub root: Hash,
+	/// Dataset roots in ascending dataset order.
+	pub datasets: Vec<DatasetRoot>,
+	pub sealed_ms: u64,
+	pub state: CertState,
+	pub chain: Option<ChainRef>,
+}
+
+impl Certificate {
+	pub fn leaves(&self) -> u64 {
+		self.datasets.iter().map(|d| d.leaf_count).sum()
+	}
+}
+
+/// A measurement with everything needed to check it against the chain.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Proven {
+	pub measurement: Measurement,
+	pub certificate: Certificate,
+	pub proof: MeasurementProof,
+}
+
+/// Builds a window's certificate from its datasets' leaves (canonical order).
+pub fn dataset_root(dataset: DatasetId, leaves: &[Vec<u8>]) -> DatasetRoot {
+	let tree = merkle::fast::tree(leaves);
+	DatasetRoot {
+		dataset,
+		leaf_count: tree.leaf_count(),
+		root: tree.root::<Blake2_256>(),
+	}
+}
+
+/// `measurement`'s inclusion proof, if its window is sealed. Rebuilds the dataset's tree from the
+/// stored leaves, so a row altered after sealing yields a proof that fails verification.
+pub async fn proof<S: Store>(
+	store: &S,
+	dataset: DatasetId,
+	timestamp_us: u64,
+	sequence: u32,
+) -> Result<Option<Proven>> {
+	let Some(measurement) = store.measurement(dataset, timestamp_us, sequence).await? else {
+		return Ok(None);
+	};
+	let Some(certificate) = store.certificate(measurement.cert_window()).await? else {
+		return Ok(None);
+	};
+	let rows = store
+		.window(dataset, measurement.cert_window_start_ms)
+		.await?;
+	let leaves: Vec<Vec<u8>> = rows.iter().map(|m| m.record.clone()).collect();
+	let index = rows
+		.iter()
+		.position(|m| m.identity() == measurement.identity())
+		.ok_or_else(|| Error::Corrupt("measurement missing from its window".into()))?;
+	let tree = merkle::fast::tree(&leaves);
+	let dataset_index = certificate
+		.datasets
+		.iter()
+		.position(|d| d.dataset == dataset)
+		.ok_or_else(|| Error::Corrupt("dataset missing from its certificate".into()))?;
+	let dataset_leaves: Vec<Hash> = certificate
+		.datasets
+		.iter()
+		.map(DatasetRoot::leaf_hash::<Blake2_256>)
+		.collect();
+	let dataset_tree = merkle::MerkleTree::from_leaf_hashes::<Blake2_256>(dataset_leaves);
+	let corrupt = || Error::Corrupt("proof index out of range".into());
+	let proof = MeasurementProof {
+		leaf: measurement.record.clone(),
+		leaf_proof: tree.proof(index as u64).ok_or_else(corrupt)?,
+		dataset: certificate.datasets[dataset_index],
+		dataset_proof: dataset_tree
+			.proof(dataset_index as u64)
+			.ok_or_else(corrupt)?,
+	};
+	Ok(Some(Proven {
+		measurement,
+		certificate,
+		proof,
+	}))
 }
 
 /// The SCD's storage. Implementations must make [`commit`](Store::commit) durable and atomic:
@@ -193,6 +356,94 @@ pub trait Store: Send + Sync + 'static {
 		&self,
 		limit: u32,
 	) -> impl std::future::Future<Output = Result<Vec<DeadLetter>>> + Send;
+
+	/// One measurement by identity.
+	fn measurement(
+		&self,
+		dataset: DatasetId,
+		timestamp_us: u64,
+		sequence: u32,
+	) -> impl std::future::Future<Output = Result<Option<Measurement>>> + Send;
+
+	/// Windows with data that end at or before `closed_before_ms` and are not sealed yet,
+	/// oldest first.
+	fn closable_windows(
+		&self,
+		closed_before_ms: u64,
+	) -> impl std::future::Future<Output = Result<Vec<Window>>> + Send;
+
+	/// Seals `window`: from now on its set of measurements is fixed, and data for it is stored
+	/// as late. Atomic with respect to [`commit`](Store::commit). Returns the datasets sealed.
+	fn seal(&self, window: Window) -> impl std::future::Future<Output = Result<usize>> + Send;
+
+	/// Sealed windows whose certificate is not built yet (a crash between the two steps).
+	fn unbuilt(&self) -> impl std::future::Future<Output = Result<Vec<Window>>> + Send;
+
+	/// Builds and keeps the certificate of a sealed window from its stored leaves; returns the
+	/// one already kept if there is one. `None` if the window was never sealed.
+	fn build(
+		&self,
+		window: Window,
+		now_ms: u64,
+	) -> impl std::future::Future<Output = Result<Option<Certificate>>> + Send;
+
+	/// Certificates in `state`, oldest window first.
+	fn certificates(
+		&self,
+		state: CertState,
+		limit: u32,
+	) -> impl std::future::Future<Output = Result<Vec<Certificate>>> + Send;
+
+	fn certificate(
+		&self,
+		window: Window,
+	) -> impl std::future::Future<Output = Result<Option<Certificate>>> + Send;
+
+	/// Records what the chain said about a certificate.
+	fn record_outcome(
+		&self,
+		window: Window,
+		state: CertState,
+		chain: &ChainRef,
+	) -> impl std::future::Future<Output = Result<()>> + Send;
+}
+
+/// The late-data rule: the natural window unless it is sealed, else the first unsealed window
+/// of the dataset from the one holding the received time on.
+fn cert_window_start(
+	m: &Measurement,
+	sealed: &std::collections::HashMap<DatasetId, Vec<u64>>,
+) -> u64 {
+	let Some(sealed) = sealed.get(&m.dataset) else {
+		return m.window_start_ms;
+	};
+	if !sealed.contains(&m.window_start_ms) {
+		return m.window_start_ms;
+	}
+	let step = u64::from(m.window_ms.max(1));
+	let mut start = m
+		.late_window_start()
+		.max(m.window_start_ms.saturating_add(step));
+	while sealed.contains(&start) {
+		start = start.saturating_add(step);
+	}
+	start
+}
+
+/// Encodes a certificate's dataset roots for storage (SCALE).
+fn encode_datasets(datasets: &[DatasetRoot]) -> Vec<u8> {
+	codec::Encode::encode(datasets)
+}
+
+fn decode_datasets(bytes: &[u8]) -> Result<Vec<DatasetRoot>> {
+	<Vec<DatasetRoot> as codec::Decode>::decode(&mut &bytes[..])
+		.map_err(|e| Error::Corrupt(format!("dataset roots: {e}")))
+}
+
+fn to_hash(bytes: Vec<u8>, what: &str) -> Result<Hash> {
+	bytes
+		.try_into()
+		.map_err(|_| Error::Corrupt(format!("{what} is not 32 bytes")))
 }
 
 fn to_i64(v: u64, what: &'static str) -> Result<i64> {

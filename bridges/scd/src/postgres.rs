@@ -1,17 +1,26 @@
 //! PostgreSQL backend, for scale. Measurements are range-partitioned by window start, one
 //! partition per UTC day, created on first use: old days can be archived or dropped whole, and
 //! a window's rows always sit in one partition. A batch goes in with one `UNNEST` insert.
+//! Committing a batch holds a shared advisory lock and sealing a window an exclusive one, so the
+//! two never interleave (the late-data rule depends on it).
 
-use std::{collections::HashSet, str::FromStr};
+use std::{
+	collections::{HashMap, HashSet},
+	str::FromStr,
+};
 
 use sqlx::{postgres::PgPoolOptions, PgPool, Row};
 use tokio::sync::Mutex;
 
 use crate::{
-	duplicate_letter, to_i64, to_u64, Committed, DeadLetter, Error, Measurement, Reason, Result,
-	Store,
+	cert_window_start, dataset_root, decode_datasets, duplicate_letter, encode_datasets, to_hash,
+	to_i64, to_u64, CertState, Certificate, ChainRef, Committed, DeadLetter, Error, Measurement,
+	Reason, Result, Store,
 };
-use platone_primitives::DatasetId;
+use platone_primitives::{window_root, Blake2_256, DatasetId, Window};
+
+/// Advisory lock between batch commits (shared) and window sealing (exclusive).
+const SEAL_LOCK: i64 = 0x0070_6c61_746f_6e65;
 
 const DAY_MS: u64 = 86_400_000;
 
@@ -22,11 +31,41 @@ CREATE TABLE IF NOT EXISTS measurements (
 	sequence BIGINT NOT NULL,
 	window_start_ms BIGINT NOT NULL,
 	window_ms INTEGER NOT NULL,
+	cert_window_start_ms BIGINT NOT NULL,
 	received_ms BIGINT NOT NULL,
 	record BYTEA NOT NULL,
 	PRIMARY KEY (dataset, timestamp_us, sequence, window_start_ms)
 ) PARTITION BY RANGE (window_start_ms);
-CREATE INDEX IF NOT EXISTS measurements_by_window ON measurements (window_start_ms, dataset);
+CREATE INDEX IF NOT EXISTS measurements_by_cert_window
+	ON measurements (dataset, cert_window_start_ms, timestamp_us, sequence);
+CREATE TABLE IF NOT EXISTS open_windows (
+	dataset BIGINT NOT NULL,
+	window_start_ms BIGINT NOT NULL,
+	window_ms INTEGER NOT NULL,
+	PRIMARY KEY (dataset, window_start_ms)
+);
+CREATE INDEX IF NOT EXISTS open_windows_by_start ON open_windows (window_start_ms);
+CREATE TABLE IF NOT EXISTS sealed_windows (
+	dataset BIGINT NOT NULL,
+	window_start_ms BIGINT NOT NULL,
+	window_ms INTEGER NOT NULL,
+	PRIMARY KEY (dataset, window_start_ms)
+);
+CREATE INDEX IF NOT EXISTS sealed_windows_by_start ON sealed_windows (window_start_ms, window_ms);
+CREATE TABLE IF NOT EXISTS certificates (
+	window_start_ms BIGINT NOT NULL,
+	window_ms INTEGER NOT NULL,
+	state TEXT NOT NULL,
+	sealed_ms BIGINT NOT NULL,
+	root BYTEA,
+	datasets BYTEA,
+	block_number BIGINT,
+	block_hash BYTEA,
+	extrinsic_index BIGINT,
+	event TEXT,
+	PRIMARY KEY (window_start_ms, window_ms)
+);
+CREATE INDEX IF NOT EXISTS certificates_by_state ON certificates (state, window_start_ms);
 CREATE TABLE IF NOT EXISTS dead_letters (
 	id BIGSERIAL PRIMARY KEY,
 	received_ms BIGINT NOT NULL,
@@ -42,6 +81,8 @@ pub struct PostgresStore {
 	pool: PgPool,
 	/// Days whose partition exists; saves a catalogue round trip per batch.
 	partitions: Mutex<HashSet<u64>>,
+	/// Dataset windows this handle already listed in `open_windows`.
+	opened: std::sync::Mutex<HashSet<(DatasetId, u64)>>,
 }
 
 impl PostgresStore {
@@ -52,6 +93,7 @@ impl PostgresStore {
 		Ok(PostgresStore {
 			pool,
 			partitions: Mutex::new(HashSet::new()),
+			opened: Default::default(),
 		})
 	}
 
@@ -85,8 +127,81 @@ fn measurement(row: &sqlx::postgres::PgRow) -> Result<Measurement> {
 		window_start_ms: to_u64(row.try_get("window_start_ms")?, "window start")?,
 		window_ms: u32::try_from(row.try_get::<i32, _>("window_ms")?)
 			.map_err(|_| Error::Corrupt("window".into()))?,
+		cert_window_start_ms: to_u64(row.try_get("cert_window_start_ms")?, "window start")?,
 		received_ms: to_u64(row.try_get("received_ms")?, "received time")?,
 		record: row.try_get("record")?,
+	})
+}
+
+async fn sealed_among(
+	tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+	measurements: &[Measurement],
+) -> Result<HashMap<DatasetId, Vec<u64>>> {
+	let (Some(from), Some(to)) = (
+		measurements.iter().map(|m| m.window_start_ms).min(),
+		measurements.iter().map(|m| m.received_ms).max(),
+	) else {
+		return Ok(HashMap::new());
+	};
+	let rows = sqlx::query(
+		"SELECT dataset, window_start_ms FROM sealed_windows WHERE window_start_ms BETWEEN $1 AND $2",
+	)
+	.bind(to_i64(from, "window start")?)
+	.bind(to_i64(to.saturating_add(86_400_000), "received time")?)
+	.fetch_all(&mut **tx)
+	.await?;
+	let mut sealed: HashMap<DatasetId, Vec<u64>> = HashMap::new();
+	for row in rows {
+		sealed
+			.entry(to_u64(row.try_get("dataset")?, "dataset")?)
+			.or_default()
+			.push(to_u64(row.try_get("window_start_ms")?, "window start")?);
+	}
+	Ok(sealed)
+}
+
+fn window_of(row: &sqlx::postgres::PgRow) -> Result<Window> {
+	Ok(Window {
+		start_ms: to_u64(row.try_get("window_start_ms")?, "window start")?,
+		duration_ms: u32::try_from(row.try_get::<i32, _>("window_ms")?)
+			.map_err(|_| Error::Corrupt("window".into()))?,
+	})
+}
+
+fn certificate(row: &sqlx::postgres::PgRow) -> Result<Certificate> {
+	let state: String = row.try_get("state")?;
+	let chain = match row.try_get::<Option<i64>, _>("block_number")? {
+		Some(n) => Some(ChainRef {
+			block_number: to_u64(n, "block number")?,
+			block_hash: to_hash(
+				row.try_get::<Option<Vec<u8>>, _>("block_hash")?
+					.unwrap_or_default(),
+				"block hash",
+			)?,
+			extrinsic_index: row
+				.try_get::<Option<i64>, _>("extrinsic_index")?
+				.map(|i| u32::try_from(i).map_err(|_| Error::Corrupt("extrinsic".into())))
+				.transpose()?,
+			event: row
+				.try_get::<Option<String>, _>("event")?
+				.unwrap_or_default(),
+		}),
+		None => None,
+	};
+	Ok(Certificate {
+		window: window_of(row)?,
+		root: to_hash(
+			row.try_get::<Option<Vec<u8>>, _>("root")?
+				.unwrap_or_default(),
+			"root",
+		)?,
+		datasets: decode_datasets(
+			&row.try_get::<Option<Vec<u8>>, _>("datasets")?
+				.unwrap_or_default(),
+		)?,
+		sealed_ms: to_u64(row.try_get("sealed_ms")?, "sealed time")?,
+		state: CertState::from_str(&state)?,
+		chain,
 	})
 }
 
@@ -97,8 +212,16 @@ impl Store for PostgresStore {
 		dead_letters: &[DeadLetter],
 	) -> Result<Committed> {
 		self.ensure_partitions(measurements).await?;
+		let mut tx = self.pool.begin().await?;
+		sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
+			.bind(SEAL_LOCK)
+			.execute(&mut *tx)
+			.await?;
+		let sealed = sealed_among(&mut tx, measurements).await?;
 		let mut columns = (vec![], vec![], vec![], vec![], vec![], vec![], vec![]);
+		let mut certs = Vec::with_capacity(measurements.len());
 		for m in measurements {
+			certs.push(cert_window_start(m, &sealed));
 			columns.0.push(to_i64(m.dataset, "dataset")?);
 			columns.1.push(to_i64(m.timestamp_us, "timestamp")?);
 			columns.2.push(i64::from(m.sequence));
@@ -109,10 +232,13 @@ impl Store for PostgresStore {
 			columns.5.push(to_i64(m.received_ms, "received time")?);
 			columns.6.push(m.record.clone());
 		}
-		let mut tx = self.pool.begin().await?;
+		let cert_column = certs
+			.iter()
+			.map(|c| to_i64(*c, "window start"))
+			.collect::<Result<Vec<_>>>()?;
 		let inserted: HashSet<(i64, i64, i64)> = sqlx::query(
-			"INSERT INTO measurements (dataset, timestamp_us, sequence, window_start_ms, window_ms, received_ms, record) \
-			 SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int4[], $6::int8[], $7::bytea[]) \
+			"INSERT INTO measurements (dataset, timestamp_us, sequence, window_start_ms, window_ms, received_ms, record, cert_window_start_ms) \
+			 SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::int8[], $4::int8[], $5::int4[], $6::int8[], $7::bytea[], $8::int8[]) \
 			 ON CONFLICT DO NOTHING RETURNING dataset, timestamp_us, sequence",
 		)
 		.bind(&columns.0)
@@ -122,6 +248,7 @@ impl Store for PostgresStore {
 		.bind(&columns.4)
 		.bind(&columns.5)
 		.bind(&columns.6)
+		.bind(&cert_column)
 		.fetch_all(&mut *tx)
 		.await?
 		.iter()
@@ -135,9 +262,14 @@ impl Store for PostgresStore {
 		// Rows not inserted, and repeats within the batch after the first, were already there.
 		let mut first_seen = HashSet::new();
 		let mut letters = Vec::new();
+		let mut opened = HashSet::new();
 		for (i, m) in measurements.iter().enumerate() {
 			let key = (columns.0[i], columns.1[i], columns.2[i]);
 			if inserted.contains(&key) && first_seen.insert(key) {
+				if certs[i] != m.window_start_ms {
+					done.late += 1;
+				}
+				opened.insert((m.dataset, certs[i], m.window_ms));
 				continue;
 			}
 			let stored: Vec<u8> = sqlx::query_scalar(
@@ -178,13 +310,45 @@ impl Store for PostgresStore {
 			.await?;
 		}
 		done.dead_letters = letters.len();
+		let new: Vec<_> = {
+			let known = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+			opened
+				.into_iter()
+				.filter(|(d, w, _)| !known.contains(&(*d, *w)))
+				.collect()
+		};
+		if !new.is_empty() {
+			let mut c = (vec![], vec![], vec![]);
+			for (dataset, start, window_ms) in &new {
+				c.0.push(to_i64(*dataset, "dataset")?);
+				c.1.push(to_i64(*start, "window start")?);
+				c.2.push(i32::try_from(*window_ms).map_err(|_| Error::Range("window"))?);
+			}
+			sqlx::query(
+				"INSERT INTO open_windows (dataset, window_start_ms, window_ms) \
+				 SELECT * FROM UNNEST($1::int8[], $2::int8[], $3::int4[]) ON CONFLICT DO NOTHING",
+			)
+			.bind(&c.0)
+			.bind(&c.1)
+			.bind(&c.2)
+			.execute(&mut *tx)
+			.await?;
+		}
 		tx.commit().await?;
+		if !new.is_empty() {
+			let mut known = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+			if known.len() > 100_000 {
+				known.clear();
+			}
+			known.extend(new.iter().map(|(d, w, _)| (*d, *w)));
+		}
 		Ok(done)
 	}
 
 	async fn window(&self, dataset: DatasetId, window_start_ms: u64) -> Result<Vec<Measurement>> {
 		sqlx::query(
-			"SELECT * FROM measurements WHERE dataset = $1 AND window_start_ms = $2 ORDER BY timestamp_us, sequence",
+			"SELECT * FROM measurements WHERE dataset = $1 AND cert_window_start_ms = $2 AND window_start_ms <= $2 \
+			 ORDER BY timestamp_us, sequence",
 		)
 		.bind(to_i64(dataset, "dataset")?)
 		.bind(to_i64(window_start_ms, "window start")?)
@@ -236,5 +400,183 @@ impl Store for PostgresStore {
 				})
 			})
 			.collect()
+	}
+
+	async fn measurement(
+		&self,
+		dataset: DatasetId,
+		timestamp_us: u64,
+		sequence: u32,
+	) -> Result<Option<Measurement>> {
+		sqlx::query(
+			"SELECT * FROM measurements WHERE dataset = $1 AND timestamp_us = $2 AND sequence = $3",
+		)
+		.bind(to_i64(dataset, "dataset")?)
+		.bind(to_i64(timestamp_us, "timestamp")?)
+		.bind(i64::from(sequence))
+		.fetch_optional(&self.pool)
+		.await?
+		.as_ref()
+		.map(measurement)
+		.transpose()
+	}
+
+	async fn closable_windows(&self, closed_before_ms: u64) -> Result<Vec<Window>> {
+		sqlx::query(
+			"SELECT DISTINCT window_start_ms, window_ms FROM open_windows \
+			 WHERE window_start_ms + window_ms <= $1 ORDER BY window_start_ms, window_ms",
+		)
+		.bind(to_i64(closed_before_ms, "time")?)
+		.fetch_all(&self.pool)
+		.await?
+		.iter()
+		.map(window_of)
+		.collect()
+	}
+
+	async fn seal(&self, window: Window) -> Result<usize> {
+		let start = to_i64(window.start_ms, "window start")?;
+		let ms = i32::try_from(window.duration_ms).map_err(|_| Error::Range("window"))?;
+		let mut tx = self.pool.begin().await?;
+		sqlx::query("SELECT pg_advisory_xact_lock($1)")
+			.bind(SEAL_LOCK)
+			.execute(&mut *tx)
+			.await?;
+		let moved = sqlx::query(
+			"INSERT INTO sealed_windows (dataset, window_start_ms, window_ms) \
+			 SELECT dataset, window_start_ms, window_ms FROM open_windows \
+			 WHERE window_start_ms = $1 AND window_ms = $2 ON CONFLICT DO NOTHING",
+		)
+		.bind(start)
+		.bind(ms)
+		.execute(&mut *tx)
+		.await?
+		.rows_affected();
+		sqlx::query("DELETE FROM open_windows WHERE window_start_ms = $1 AND window_ms = $2")
+			.bind(start)
+			.bind(ms)
+			.execute(&mut *tx)
+			.await?;
+		if moved > 0 {
+			sqlx::query(
+				"INSERT INTO certificates (window_start_ms, window_ms, state, sealed_ms) \
+				 VALUES ($1, $2, 'sealing', (extract(epoch from now()) * 1000)::int8) ON CONFLICT DO NOTHING",
+			)
+			.bind(start)
+			.bind(ms)
+			.execute(&mut *tx)
+			.await?;
+		}
+		tx.commit().await?;
+		usize::try_from(moved).map_err(|_| Error::Range("count"))
+	}
+
+	async fn unbuilt(&self) -> Result<Vec<Window>> {
+		sqlx::query(
+			"SELECT window_start_ms, window_ms FROM certificates WHERE state = 'sealing' \
+			 ORDER BY window_start_ms, window_ms",
+		)
+		.fetch_all(&self.pool)
+		.await?
+		.iter()
+		.map(window_of)
+		.collect()
+	}
+
+	async fn build(&self, window: Window, now_ms: u64) -> Result<Option<Certificate>> {
+		let start = to_i64(window.start_ms, "window start")?;
+		let ms = i32::try_from(window.duration_ms).map_err(|_| Error::Range("window"))?;
+		let state: Option<String> = sqlx::query_scalar(
+			"SELECT state FROM certificates WHERE window_start_ms = $1 AND window_ms = $2",
+		)
+		.bind(start)
+		.bind(ms)
+		.fetch_optional(&self.pool)
+		.await?;
+		match state.as_deref() {
+			None => return Ok(None),
+			Some("sealing") => {}
+			Some(_) => return self.certificate(window).await,
+		}
+		let datasets: Vec<i64> = sqlx::query_scalar(
+			"SELECT dataset FROM sealed_windows WHERE window_start_ms = $1 AND window_ms = $2 ORDER BY dataset",
+		)
+		.bind(start)
+		.bind(ms)
+		.fetch_all(&self.pool)
+		.await?;
+		let mut roots = Vec::with_capacity(datasets.len());
+		for dataset in datasets {
+			let leaves: Vec<Vec<u8>> = sqlx::query_scalar(
+				"SELECT record FROM measurements WHERE dataset = $1 AND cert_window_start_ms = $2 \
+				 AND window_start_ms <= $2 ORDER BY timestamp_us, sequence",
+			)
+			.bind(dataset)
+			.bind(start)
+			.fetch_all(&self.pool)
+			.await?;
+			roots.push(dataset_root(to_u64(dataset, "dataset")?, &leaves));
+		}
+		let root = window_root::<Blake2_256>(&roots);
+		sqlx::query(
+			"UPDATE certificates SET state = 'sealed', root = $1, datasets = $2, sealed_ms = $3 \
+			 WHERE window_start_ms = $4 AND window_ms = $5 AND state = 'sealing'",
+		)
+		.bind(root.as_slice())
+		.bind(encode_datasets(&roots))
+		.bind(to_i64(now_ms, "time")?)
+		.bind(start)
+		.bind(ms)
+		.execute(&self.pool)
+		.await?;
+		self.certificate(window).await
+	}
+
+	async fn certificates(&self, state: CertState, limit: u32) -> Result<Vec<Certificate>> {
+		sqlx::query(
+			"SELECT * FROM certificates WHERE state = $1 ORDER BY window_start_ms, window_ms LIMIT $2",
+		)
+		.bind(state.as_str())
+		.bind(i64::from(limit))
+		.fetch_all(&self.pool)
+		.await?
+		.iter()
+		.map(certificate)
+		.collect()
+	}
+
+	async fn certificate(&self, window: Window) -> Result<Option<Certificate>> {
+		sqlx::query(
+			"SELECT * FROM certificates WHERE window_start_ms = $1 AND window_ms = $2 AND state != 'sealing'",
+		)
+		.bind(to_i64(window.start_ms, "window start")?)
+		.bind(i32::try_from(window.duration_ms).map_err(|_| Error::Range("window"))?)
+		.fetch_optional(&self.pool)
+		.await?
+		.as_ref()
+		.map(certificate)
+		.transpose()
+	}
+
+	async fn record_outcome(
+		&self,
+		window: Window,
+		state: CertState,
+		chain: &ChainRef,
+	) -> Result<()> {
+		sqlx::query(
+			"UPDATE certificates SET state = $1, block_number = $2, block_hash = $3, extrinsic_index = $4, event = $5 \
+			 WHERE window_start_ms = $6 AND window_ms = $7 AND state != 'sealing'",
+		)
+		.bind(state.as_str())
+		.bind(to_i64(chain.block_number, "block number")?)
+		.bind(chain.block_hash.as_slice())
+		.bind(chain.extrinsic_index.map(i64::from))
+		.bind(&chain.event)
+		.bind(to_i64(window.start_ms, "window start")?)
+		.bind(i32::try_from(window.duration_ms).map_err(|_| Error::Range("window"))?)
+		.execute(&self.pool)
+		.await?;
+		Ok(())
 	}
 }

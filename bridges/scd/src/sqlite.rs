@@ -1,8 +1,14 @@
 //! SQLite backend: the embedded default. WAL journal with `synchronous = FULL`, so a committed
 //! batch survives a crash of the process or the machine; one transaction per batch amortises the
-//! fsync.
+//! fsync. Writers take the database lock at `BEGIN` (`IMMEDIATE`), so sealing a window and
+//! committing a batch never interleave.
 
-use std::{path::Path, str::FromStr, time::Duration};
+use std::{
+	collections::{HashMap, HashSet},
+	path::Path,
+	str::FromStr,
+	time::Duration,
+};
 
 use sqlx::{
 	sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
@@ -10,9 +16,11 @@ use sqlx::{
 };
 
 use crate::{
-	duplicate_letter, to_i64, to_u64, Committed, DeadLetter, Measurement, Reason, Result, Store,
+	cert_window_start, dataset_root, decode_datasets, duplicate_letter, encode_datasets, to_hash,
+	to_i64, to_u64, CertState, Certificate, ChainRef, Committed, DeadLetter, Measurement, Reason,
+	Result, Store,
 };
-use platone_primitives::DatasetId;
+use platone_primitives::{window_root, Blake2_256, DatasetId, Window};
 
 const SCHEMA: &str = "
 CREATE TABLE IF NOT EXISTS measurements (
@@ -21,11 +29,44 @@ CREATE TABLE IF NOT EXISTS measurements (
 	sequence INTEGER NOT NULL,
 	window_start_ms INTEGER NOT NULL,
 	window_ms INTEGER NOT NULL,
+	cert_window_start_ms INTEGER NOT NULL,
 	received_ms INTEGER NOT NULL,
 	record BLOB NOT NULL,
 	PRIMARY KEY (dataset, timestamp_us, sequence)
 ) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS measurements_by_window ON measurements (window_start_ms, dataset);
+CREATE INDEX IF NOT EXISTS measurements_by_cert_window
+	ON measurements (dataset, cert_window_start_ms, timestamp_us, sequence);
+-- Dataset windows with data, not sealed yet.
+CREATE TABLE IF NOT EXISTS open_windows (
+	dataset INTEGER NOT NULL,
+	window_start_ms INTEGER NOT NULL,
+	window_ms INTEGER NOT NULL,
+	PRIMARY KEY (dataset, window_start_ms)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS open_windows_by_start ON open_windows (window_start_ms);
+-- Dataset windows whose set of measurements is fixed.
+CREATE TABLE IF NOT EXISTS sealed_windows (
+	dataset INTEGER NOT NULL,
+	window_start_ms INTEGER NOT NULL,
+	window_ms INTEGER NOT NULL,
+	PRIMARY KEY (dataset, window_start_ms)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS sealed_windows_by_start ON sealed_windows (window_start_ms, window_ms);
+-- The certifier's outbox: 'sealing' (roots not built yet), 'sealed', 'certified', 'conflict'.
+CREATE TABLE IF NOT EXISTS certificates (
+	window_start_ms INTEGER NOT NULL,
+	window_ms INTEGER NOT NULL,
+	state TEXT NOT NULL,
+	sealed_ms INTEGER NOT NULL,
+	root BLOB,
+	datasets BLOB,
+	block_number INTEGER,
+	block_hash BLOB,
+	extrinsic_index INTEGER,
+	event TEXT,
+	PRIMARY KEY (window_start_ms, window_ms)
+);
+CREATE INDEX IF NOT EXISTS certificates_by_state ON certificates (state, window_start_ms);
 CREATE TABLE IF NOT EXISTS dead_letters (
 	id INTEGER PRIMARY KEY AUTOINCREMENT,
 	received_ms INTEGER NOT NULL,
@@ -39,6 +80,9 @@ CREATE INDEX IF NOT EXISTS dead_letters_by_reason ON dead_letters (reason);
 
 pub struct SqliteStore {
 	pool: SqlitePool,
+	/// Dataset windows this handle already listed in `open_windows`: one insert per dataset and
+	/// window instead of one per batch.
+	opened: std::sync::Mutex<HashSet<(DatasetId, u64)>>,
 }
 
 impl SqliteStore {
@@ -56,7 +100,10 @@ impl SqliteStore {
 			.connect_with(options)
 			.await?;
 		sqlx::raw_sql(SCHEMA).execute(&pool).await?;
-		Ok(SqliteStore { pool })
+		Ok(SqliteStore {
+			pool,
+			opened: Default::default(),
+		})
 	}
 
 	/// Opens the database named by a `sqlite://` URL or a plain path.
@@ -75,6 +122,7 @@ fn measurement(row: &sqlx::sqlite::SqliteRow) -> Result<Measurement> {
 		window_start_ms: to_u64(row.try_get("window_start_ms")?, "window start")?,
 		window_ms: u32::try_from(row.try_get::<i64, _>("window_ms")?)
 			.map_err(|_| crate::Error::Corrupt("window".into()))?,
+		cert_window_start_ms: to_u64(row.try_get("cert_window_start_ms")?, "window start")?,
 		received_ms: to_u64(row.try_get("received_ms")?, "received time")?,
 		record: row.try_get("record")?,
 	})
@@ -97,6 +145,73 @@ async fn insert_letter(
 	Ok(())
 }
 
+/// Which of the batch's natural dataset windows are sealed, in one query.
+async fn sealed_among(
+	tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+	measurements: &[Measurement],
+) -> Result<HashMap<DatasetId, Vec<u64>>> {
+	let (Some(from), Some(to)) = (
+		measurements.iter().map(|m| m.window_start_ms).min(),
+		measurements.iter().map(|m| m.received_ms).max(),
+	) else {
+		return Ok(HashMap::new());
+	};
+	let rows = sqlx::query(
+		"SELECT dataset, window_start_ms FROM sealed_windows WHERE window_start_ms BETWEEN ? AND ?",
+	)
+	.bind(to_i64(from, "window start")?)
+	// Beyond the received time too: a certifier whose clock runs ahead may have sealed more.
+	.bind(to_i64(to.saturating_add(86_400_000), "received time")?)
+	.fetch_all(&mut **tx)
+	.await?;
+	let mut sealed: HashMap<DatasetId, Vec<u64>> = HashMap::new();
+	for row in rows {
+		sealed
+			.entry(to_u64(row.try_get("dataset")?, "dataset")?)
+			.or_default()
+			.push(to_u64(row.try_get("window_start_ms")?, "window start")?);
+	}
+	Ok(sealed)
+}
+
+fn certificate(row: &sqlx::sqlite::SqliteRow) -> Result<Certificate> {
+	let window = Window {
+		start_ms: to_u64(row.try_get("window_start_ms")?, "window start")?,
+		duration_ms: u32::try_from(row.try_get::<i64, _>("window_ms")?)
+			.map_err(|_| crate::Error::Corrupt("window".into()))?,
+	};
+	let state: String = row.try_get("state")?;
+	let root: Option<Vec<u8>> = row.try_get("root")?;
+	let datasets: Option<Vec<u8>> = row.try_get("datasets")?;
+	let block_number: Option<i64> = row.try_get("block_number")?;
+	let chain = match block_number {
+		Some(n) => Some(ChainRef {
+			block_number: to_u64(n, "block number")?,
+			block_hash: to_hash(
+				row.try_get::<Option<Vec<u8>>, _>("block_hash")?
+					.unwrap_or_default(),
+				"block hash",
+			)?,
+			extrinsic_index: row
+				.try_get::<Option<i64>, _>("extrinsic_index")?
+				.map(|i| u32::try_from(i).map_err(|_| crate::Error::Corrupt("extrinsic".into())))
+				.transpose()?,
+			event: row
+				.try_get::<Option<String>, _>("event")?
+				.unwrap_or_default(),
+		}),
+		None => None,
+	};
+	Ok(Certificate {
+		window,
+		root: to_hash(root.unwrap_or_default(), "root")?,
+		datasets: decode_datasets(&datasets.unwrap_or_default())?,
+		sealed_ms: to_u64(row.try_get("sealed_ms")?, "sealed time")?,
+		state: CertState::from_str(&state)?,
+		chain,
+	})
+}
+
 impl Store for SqliteStore {
 	async fn commit(
 		&self,
@@ -104,17 +219,21 @@ impl Store for SqliteStore {
 		dead_letters: &[DeadLetter],
 	) -> Result<Committed> {
 		let mut done = Committed::default();
-		let mut tx = self.pool.begin().await?;
+		let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+		let sealed = sealed_among(&mut tx, measurements).await?;
+		let mut opened = HashSet::new();
 		for m in measurements {
+			let cert = cert_window_start(m, &sealed);
 			let inserted = sqlx::query(
-				"INSERT INTO measurements (dataset, timestamp_us, sequence, window_start_ms, window_ms, received_ms, record) \
-				 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+				"INSERT INTO measurements (dataset, timestamp_us, sequence, window_start_ms, window_ms, cert_window_start_ms, received_ms, record) \
+				 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
 			)
 			.bind(to_i64(m.dataset, "dataset")?)
 			.bind(to_i64(m.timestamp_us, "timestamp")?)
 			.bind(i64::from(m.sequence))
 			.bind(to_i64(m.window_start_ms, "window start")?)
 			.bind(i64::from(m.window_ms))
+			.bind(to_i64(cert, "window start")?)
 			.bind(to_i64(m.received_ms, "received time")?)
 			.bind(&m.record)
 			.execute(&mut *tx)
@@ -122,6 +241,10 @@ impl Store for SqliteStore {
 			.rows_affected();
 			if inserted == 1 {
 				done.stored += 1;
+				if cert != m.window_start_ms {
+					done.late += 1;
+				}
+				opened.insert((m.dataset, cert, m.window_ms));
 				continue;
 			}
 			let (dataset, timestamp, sequence) = m.identity();
@@ -145,13 +268,38 @@ impl Store for SqliteStore {
 			insert_letter(&mut tx, letter).await?;
 			done.dead_letters += 1;
 		}
+		let new: Vec<_> = {
+			let known = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+			opened
+				.into_iter()
+				.filter(|(d, w, _)| !known.contains(&(*d, *w)))
+				.collect()
+		};
+		for (dataset, start, window_ms) in &new {
+			sqlx::query(
+				"INSERT INTO open_windows (dataset, window_start_ms, window_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+			)
+			.bind(to_i64(*dataset, "dataset")?)
+			.bind(to_i64(*start, "window start")?)
+			.bind(i64::from(*window_ms))
+			.execute(&mut *tx)
+			.await?;
+		}
 		tx.commit().await?;
+		if !new.is_empty() {
+			let mut known = self.opened.lock().unwrap_or_else(|e| e.into_inner());
+			// Forget windows long closed; a late row re-lists its window anyway (idempotent).
+			if known.len() > 100_000 {
+				known.clear();
+			}
+			known.extend(new.iter().map(|(d, w, _)| (*d, *w)));
+		}
 		Ok(done)
 	}
 
 	async fn window(&self, dataset: DatasetId, window_start_ms: u64) -> Result<Vec<Measurement>> {
 		sqlx::query(
-			"SELECT * FROM measurements WHERE dataset = ? AND window_start_ms = ? ORDER BY timestamp_us, sequence",
+			"SELECT * FROM measurements WHERE dataset = ? AND cert_window_start_ms = ? ORDER BY timestamp_us, sequence",
 		)
 		.bind(to_i64(dataset, "dataset")?)
 		.bind(to_i64(window_start_ms, "window start")?)
@@ -203,5 +351,191 @@ impl Store for SqliteStore {
 				})
 			})
 			.collect()
+	}
+
+	async fn measurement(
+		&self,
+		dataset: DatasetId,
+		timestamp_us: u64,
+		sequence: u32,
+	) -> Result<Option<Measurement>> {
+		sqlx::query(
+			"SELECT * FROM measurements WHERE dataset = ? AND timestamp_us = ? AND sequence = ?",
+		)
+		.bind(to_i64(dataset, "dataset")?)
+		.bind(to_i64(timestamp_us, "timestamp")?)
+		.bind(i64::from(sequence))
+		.fetch_optional(&self.pool)
+		.await?
+		.as_ref()
+		.map(measurement)
+		.transpose()
+	}
+
+	async fn closable_windows(&self, closed_before_ms: u64) -> Result<Vec<Window>> {
+		let rows = sqlx::query(
+			"SELECT DISTINCT window_start_ms, window_ms FROM open_windows \
+			 WHERE window_start_ms + window_ms <= ? ORDER BY window_start_ms, window_ms",
+		)
+		.bind(to_i64(closed_before_ms, "time")?)
+		.fetch_all(&self.pool)
+		.await?;
+		rows.iter()
+			.map(|row| {
+				Ok(Window {
+					start_ms: to_u64(row.try_get("window_start_ms")?, "window start")?,
+					duration_ms: u32::try_from(row.try_get::<i64, _>("window_ms")?)
+						.map_err(|_| crate::Error::Corrupt("window".into()))?,
+				})
+			})
+			.collect()
+	}
+
+	async fn seal(&self, window: Window) -> Result<usize> {
+		let start = to_i64(window.start_ms, "window start")?;
+		let ms = i64::from(window.duration_ms);
+		let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+		let moved = sqlx::query(
+			"INSERT INTO sealed_windows (dataset, window_start_ms, window_ms) \
+			 SELECT dataset, window_start_ms, window_ms FROM open_windows \
+			 WHERE window_start_ms = ? AND window_ms = ? ON CONFLICT DO NOTHING",
+		)
+		.bind(start)
+		.bind(ms)
+		.execute(&mut *tx)
+		.await?
+		.rows_affected();
+		sqlx::query("DELETE FROM open_windows WHERE window_start_ms = ? AND window_ms = ?")
+			.bind(start)
+			.bind(ms)
+			.execute(&mut *tx)
+			.await?;
+		if moved > 0 {
+			sqlx::query(
+				"INSERT INTO certificates (window_start_ms, window_ms, state, sealed_ms) \
+				 VALUES (?, ?, 'sealing', CAST(strftime('%s', 'now') AS INTEGER) * 1000) ON CONFLICT DO NOTHING",
+			)
+			.bind(start)
+			.bind(ms)
+			.execute(&mut *tx)
+			.await?;
+		}
+		tx.commit().await?;
+		usize::try_from(moved).map_err(|_| crate::Error::Range("count"))
+	}
+
+	async fn unbuilt(&self) -> Result<Vec<Window>> {
+		let rows = sqlx::query(
+			"SELECT * FROM certificates WHERE state = 'sealing' ORDER BY window_start_ms, window_ms",
+		)
+		.fetch_all(&self.pool)
+		.await?;
+		rows.iter()
+			.map(|row| {
+				Ok(Window {
+					start_ms: to_u64(row.try_get("window_start_ms")?, "window start")?,
+					duration_ms: u32::try_from(row.try_get::<i64, _>("window_ms")?)
+						.map_err(|_| crate::Error::Corrupt("window".into()))?,
+				})
+			})
+			.collect()
+	}
+
+	async fn build(&self, window: Window, now_ms: u64) -> Result<Option<Certificate>> {
+		let start = to_i64(window.start_ms, "window start")?;
+		let ms = i64::from(window.duration_ms);
+		let state: Option<String> = sqlx::query_scalar(
+			"SELECT state FROM certificates WHERE window_start_ms = ? AND window_ms = ?",
+		)
+		.bind(start)
+		.bind(ms)
+		.fetch_optional(&self.pool)
+		.await?;
+		match state.as_deref() {
+			None => return Ok(None),
+			Some("sealing") => {}
+			Some(_) => return self.certificate(window).await,
+		}
+		// The window's rows are fixed now: reading them needs no lock.
+		let datasets: Vec<i64> = sqlx::query_scalar(
+			"SELECT dataset FROM sealed_windows WHERE window_start_ms = ? AND window_ms = ? ORDER BY dataset",
+		)
+		.bind(start)
+		.bind(ms)
+		.fetch_all(&self.pool)
+		.await?;
+		let mut roots = Vec::with_capacity(datasets.len());
+		for dataset in datasets {
+			let leaves: Vec<Vec<u8>> = sqlx::query_scalar(
+				"SELECT record FROM measurements WHERE dataset = ? AND cert_window_start_ms = ? \
+				 ORDER BY timestamp_us, sequence",
+			)
+			.bind(dataset)
+			.bind(start)
+			.fetch_all(&self.pool)
+			.await?;
+			roots.push(dataset_root(to_u64(dataset, "dataset")?, &leaves));
+		}
+		let root = window_root::<Blake2_256>(&roots);
+		sqlx::query(
+			"UPDATE certificates SET state = 'sealed', root = ?, datasets = ?, sealed_ms = ? \
+			 WHERE window_start_ms = ? AND window_ms = ? AND state = 'sealing'",
+		)
+		.bind(root.as_slice())
+		.bind(encode_datasets(&roots))
+		.bind(to_i64(now_ms, "time")?)
+		.bind(start)
+		.bind(ms)
+		.execute(&self.pool)
+		.await?;
+		self.certificate(window).await
+	}
+
+	async fn certificates(&self, state: CertState, limit: u32) -> Result<Vec<Certificate>> {
+		sqlx::query(
+			"SELECT * FROM certificates WHERE state = ? ORDER BY window_start_ms, window_ms LIMIT ?",
+		)
+		.bind(state.as_str())
+		.bind(i64::from(limit))
+		.fetch_all(&self.pool)
+		.await?
+		.iter()
+		.map(certificate)
+		.collect()
+	}
+
+	async fn certificate(&self, window: Window) -> Result<Option<Certificate>> {
+		sqlx::query(
+			"SELECT * FROM certificates WHERE window_start_ms = ? AND window_ms = ? AND state != 'sealing'",
+		)
+		.bind(to_i64(window.start_ms, "window start")?)
+		.bind(i64::from(window.duration_ms))
+		.fetch_optional(&self.pool)
+		.await?
+		.as_ref()
+		.map(certificate)
+		.transpose()
+	}
+
+	async fn record_outcome(
+		&self,
+		window: Window,
+		state: CertState,
+		chain: &ChainRef,
+	) -> Result<()> {
+		sqlx::query(
+			"UPDATE certificates SET state = ?, block_number = ?, block_hash = ?, extrinsic_index = ?, event = ? \
+			 WHERE window_start_ms = ? AND window_ms = ? AND state != 'sealing'",
+		)
+		.bind(state.as_str())
+		.bind(to_i64(chain.block_number, "block number")?)
+		.bind(chain.block_hash.as_slice())
+		.bind(chain.extrinsic_index.map(i64::from))
+		.bind(&chain.event)
+		.bind(to_i64(window.start_ms, "window start")?)
+		.bind(i64::from(window.duration_ms))
+		.execute(&self.pool)
+		.await?;
+		Ok(())
 	}
 }

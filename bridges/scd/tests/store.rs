@@ -4,8 +4,14 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use platone_primitives::{MeasurementRecord, Quantity, Reading, SensorValue};
-use platone_scd::{DeadLetter, Measurement, PostgresStore, Reason, SqliteStore, Store};
+use platone_primitives::{
+	verify_measurement, window_root, Blake2_256, MeasurementRecord, Quantity, Reading, SensorValue,
+	Window,
+};
+use platone_scd::{
+	dataset_root, proof, CertState, ChainRef, DeadLetter, Measurement, PostgresStore, Reason,
+	SqliteStore, Store,
+};
 
 fn record(dataset: u64, t_ms: u64, sequence: u32, value: i64) -> MeasurementRecord {
 	MeasurementRecord {
@@ -113,6 +119,119 @@ async fn suite<S: Store, F: std::future::Future<Output = S>>(store: S, reopen: i
 	assert_eq!(
 		store.window(7, next_day.window_start_ms).await.unwrap(),
 		vec![next_day]
+	);
+
+	certification(&store).await;
+}
+
+/// Sealing, roots, the late-data rule, proofs and outcomes (issue #5; FR-BAP-DM-02/03).
+async fn certification<S: Store>(store: &S) {
+	let w = Window {
+		start_ms: 360_000,
+		duration_ms: 180_000,
+	};
+	// Only windows that have ended can close.
+	assert_eq!(store.closable_windows(539_999).await.unwrap(), vec![]);
+	assert_eq!(store.closable_windows(540_000).await.unwrap(), vec![w]);
+	assert_eq!(store.seal(w).await.unwrap(), 2, "datasets 7 and 8");
+	assert_eq!(store.closable_windows(540_000).await.unwrap(), vec![]);
+	assert_eq!(store.seal(w).await.unwrap(), 0, "sealing twice is a no-op");
+	// Sealed, not built: a crash here leaves it for the certifier to build on restart.
+	assert_eq!(store.unbuilt().await.unwrap(), vec![w]);
+	assert_eq!(store.certificate(w).await.unwrap(), None);
+
+	let cert = store.build(w, 42).await.unwrap().expect("sealed window");
+	let leaves = |rows: Vec<Measurement>| rows.into_iter().map(|m| m.record).collect::<Vec<_>>();
+	let expected = vec![
+		dataset_root(7, &leaves(store.window(7, 360_000).await.unwrap())),
+		dataset_root(8, &leaves(store.window(8, 360_000).await.unwrap())),
+	];
+	assert_eq!(cert.datasets, expected);
+	assert_eq!(cert.datasets[0].leaf_count, 3);
+	assert_eq!(cert.root, window_root::<Blake2_256>(&expected));
+	assert_eq!(
+		(cert.state, cert.sealed_ms, cert.leaves()),
+		(CertState::Sealed, 42, 4)
+	);
+	assert_eq!(store.unbuilt().await.unwrap(), vec![]);
+	assert_eq!(
+		store.build(w, 99).await.unwrap(),
+		Some(cert.clone()),
+		"idempotent"
+	);
+	assert_eq!(
+		store.certificates(CertState::Sealed, 10).await.unwrap(),
+		vec![cert.clone()]
+	);
+
+	// Late data: its window is sealed, so it is certified in the window open when it arrived.
+	let mut late = m(7, 360_400, 0, 5);
+	late.received_ms = 700_000;
+	let done = store
+		.commit(std::slice::from_ref(&late), &[])
+		.await
+		.unwrap();
+	assert_eq!((done.stored, done.late), (1, 1));
+	let stored = store
+		.measurement(7, 360_400_000, 0)
+		.await
+		.unwrap()
+		.expect("stored");
+	assert!(stored.is_late());
+	assert_eq!(stored.cert_window_start_ms, 540_000);
+	assert_eq!(
+		store.window(7, 360_000).await.unwrap().len(),
+		3,
+		"sealed set unchanged"
+	);
+	assert_eq!(
+		store.window(7, 540_000).await.unwrap(),
+		vec![stored.clone()]
+	);
+	assert_eq!(
+		store.closable_windows(720_000).await.unwrap(),
+		vec![Window {
+			start_ms: 540_000,
+			duration_ms: 180_000
+		}]
+	);
+	// Its redelivery is a duplicate, wherever it would go.
+	let done = store.commit(&[late], &[]).await.unwrap();
+	assert_eq!((done.stored, done.duplicates), (0, 1));
+
+	// Every measurement of the sealed window proves against the certificate's root.
+	for (t, seq) in [(360_005_000, 0), (360_300_000, 0), (360_300_000, 1)] {
+		let proven = proof(store, 7, t, seq).await.unwrap().expect("provable");
+		assert_eq!(proven.certificate.root, cert.root);
+		verify_measurement::<Blake2_256>(&cert.root, &proven.proof).expect("verifies");
+	}
+	let proven = proof(store, 8, 360_000_000, 0)
+		.await
+		.unwrap()
+		.expect("provable");
+	verify_measurement::<Blake2_256>(&cert.root, &proven.proof).expect("verifies");
+	// Not sealed yet: no proof.
+	assert_eq!(proof(store, 7, 360_400_000, 0).await.unwrap(), None);
+	assert_eq!(proof(store, 1, 1, 1).await.unwrap(), None);
+
+	// The chain's answer is kept with the certificate.
+	let chain = ChainRef {
+		block_number: 17,
+		block_hash: [7; 32],
+		extrinsic_index: Some(1),
+		event: "Certified".into(),
+	};
+	store
+		.record_outcome(w, CertState::Certified, &chain)
+		.await
+		.unwrap();
+	let certified = store.certificates(CertState::Certified, 10).await.unwrap();
+	assert_eq!(certified.len(), 1);
+	assert_eq!(certified[0].chain.as_ref(), Some(&chain));
+	assert_eq!(certified[0].root, cert.root);
+	assert_eq!(
+		store.certificates(CertState::Sealed, 10).await.unwrap(),
+		vec![]
 	);
 }
 

@@ -1,0 +1,272 @@
+//! The bridges' view of the Platone chain (FR-BAP-DM-02/03, FR-DSO-TP-DA-04).
+//!
+//! Calls are built with a subxt client generated from `metadata/platone.scale`, the runtime's
+//! metadata committed beside this crate (`scripts/metadata.sh` regenerates it; a test fails when
+//! it drifts). Reads go through plain state RPCs and are decoded with the shared primitives, so
+//! that a certificate read here and one checked by [`proof`] are the same bytes.
+
+use std::fmt::Display;
+
+use codec::{Decode, Encode};
+use platone_primitives::{DatasetRoot, Hash, Window};
+use subxt::{
+	config::RpcConfigFor,
+	rpcs::{LegacyRpcMethods, RpcClient},
+	utils::{AccountId32, H256},
+	OnlineClient, SubstrateConfig,
+};
+use subxt_signer::{sr25519::Keypair, SecretUri};
+
+pub mod proof;
+
+#[subxt::subxt(runtime_metadata_path = "metadata/platone.scale")]
+pub mod runtime {}
+
+use runtime::runtime_types::{
+	bounded_collections::bounded_vec::BoundedVec, pallet_certification::types::WindowCommitment,
+	platone_primitives::certificate as wire,
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	#[error("chain RPC: {0}")]
+	Rpc(String),
+	#[error("transaction: {0}")]
+	Transaction(String),
+	#[error("unexpected chain data: {0}")]
+	Decode(String),
+	#[error("signing key: {0}")]
+	Key(String),
+	#[error("storage proof: {0}")]
+	Proof(String),
+}
+
+fn rpc(e: impl Display) -> Error {
+	Error::Rpc(e.to_string())
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// A certificate as the chain keeps it (`Certification::Certificates`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Encode, Decode)]
+pub struct OnChainCertificate {
+	pub root: Hash,
+	pub datasets: u32,
+	pub leaves: u64,
+	pub certified_at: u32,
+}
+
+/// What the chain said about one window of a `certify` batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Outcome {
+	Certified,
+	AlreadyCertified,
+	/// Another root is on record for this window.
+	Conflict {
+		certified: Hash,
+	},
+}
+
+/// A finalized `certify` extrinsic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Finalized {
+	pub block_hash: Hash,
+	pub block_number: u64,
+	pub extrinsic_index: u32,
+	pub outcomes: Vec<(Window, Outcome)>,
+}
+
+/// A gateway's signing key from a secret URI: a mnemonic or hex seed with derivation path, or
+/// `//Charlie` on development chains.
+pub fn keypair(suri: &str) -> Result<Keypair> {
+	let uri: SecretUri = suri.parse().map_err(|e| Error::Key(format!("{e}")))?;
+	Keypair::from_uri(&uri).map_err(|e| Error::Key(e.to_string()))
+}
+
+pub fn account_of(key: &Keypair) -> [u8; 32] {
+	key.public_key().0
+}
+
+/// Storage key of `Certification::Certificates(gateway, window)`.
+pub fn certificate_key(gateway: &[u8; 32], window: &Window) -> Vec<u8> {
+	use sp_crypto_hashing::{blake2_128, twox_128, twox_64};
+	let window = window.encode();
+	let mut key = Vec::with_capacity(32 + 16 + 32 + 8 + window.len());
+	key.extend_from_slice(&twox_128(b"Certification"));
+	key.extend_from_slice(&twox_128(b"Certificates"));
+	key.extend_from_slice(&blake2_128(gateway));
+	key.extend_from_slice(gateway);
+	key.extend_from_slice(&twox_64(&window));
+	key.extend_from_slice(&window);
+	key
+}
+
+/// A connection to one node's JSON-RPC.
+#[derive(Clone)]
+pub struct Chain {
+	api: OnlineClient<SubstrateConfig>,
+	rpc: LegacyRpcMethods<RpcConfigFor<SubstrateConfig>>,
+}
+
+impl Chain {
+	/// Connects to `url` (`ws://` or `wss://`). Plain `ws://` is accepted for loopback only
+	/// unless `insecure` is set.
+	pub async fn connect(url: &str, insecure: bool) -> Result<Chain> {
+		let client = if insecure {
+			RpcClient::from_insecure_url(url).await
+		} else {
+			RpcClient::from_url(url).await
+		}
+		.map_err(rpc)?;
+		let api = OnlineClient::<SubstrateConfig>::from_rpc_client(client.clone())
+			.await
+			.map_err(rpc)?;
+		Ok(Chain {
+			api,
+			rpc: LegacyRpcMethods::new(client),
+		})
+	}
+
+	/// Hash and number of the latest finalized block.
+	pub async fn finalized(&self) -> Result<(Hash, u64)> {
+		let hash = self.rpc.chain_get_finalized_head().await.map_err(rpc)?;
+		let header = self
+			.rpc
+			.chain_get_header(Some(hash))
+			.await
+			.map_err(rpc)?
+			.ok_or_else(|| Error::Decode("no header for the finalized head".into()))?;
+		Ok((hash.0, header.number))
+	}
+
+	pub async fn block_hash(&self, number: u64) -> Result<Option<Hash>> {
+		let n = u32::try_from(number).map_err(|_| Error::Decode("block number".into()))?;
+		Ok(self
+			.rpc
+			.chain_get_block_hash(Some(n.into()))
+			.await
+			.map_err(rpc)?
+			.map(|h| h.0))
+	}
+
+	/// The certificate of `gateway`'s `window` in the state of block `at`.
+	pub async fn certificate(
+		&self,
+		gateway: &[u8; 32],
+		window: &Window,
+		at: Hash,
+	) -> Result<Option<OnChainCertificate>> {
+		let key = certificate_key(gateway, window);
+		let value = self
+			.rpc
+			.state_get_storage(&key, Some(H256(at)))
+			.await
+			.map_err(rpc)?;
+		value
+			.map(|bytes| {
+				OnChainCertificate::decode(&mut &bytes[..])
+					.map_err(|e| Error::Decode(format!("certificate: {e}")))
+			})
+			.transpose()
+	}
+
+	/// The header of block `at` (SCALE) and a read proof of `keys` in its state.
+	pub async fn read_proof(&self, keys: &[Vec<u8>], at: Hash) -> Result<proof::StateProof> {
+		let header = self
+			.rpc
+			.chain_get_header(Some(H256(at)))
+			.await
+			.map_err(rpc)?
+			.ok_or_else(|| Error::Decode("unknown block".into()))?;
+		let read = self
+			.rpc
+			.state_get_read_proof(keys.iter().map(|k| k.as_slice()), Some(H256(at)))
+			.await
+			.map_err(rpc)?;
+		Ok(proof::StateProof {
+			block_hash: at,
+			header: header.encode(),
+			nodes: read.proof.into_iter().map(|b| b.0).collect(),
+		})
+	}
+
+	/// Submits `certify` for `batch`, signed by `gateway`, and waits until it is finalized.
+	pub async fn certify(
+		&self,
+		gateway: &Keypair,
+		batch: &[(Window, Vec<DatasetRoot>)],
+	) -> Result<Finalized> {
+		let call = runtime::transactions().certification().certify(BoundedVec(
+			batch
+				.iter()
+				.map(|(window, datasets)| WindowCommitment {
+					window: wire::Window {
+						start_ms: window.start_ms,
+						duration_ms: window.duration_ms,
+					},
+					datasets: BoundedVec(
+						datasets
+							.iter()
+							.map(|d| wire::DatasetRoot {
+								dataset: d.dataset,
+								leaf_count: d.leaf_count,
+								root: d.root,
+							})
+							.collect(),
+					),
+				})
+				.collect(),
+		));
+		let tx = |e: &dyn Display| Error::Transaction(e.to_string());
+		let at = self.api.at_current_block().await.map_err(|e| tx(&e))?;
+		let in_block = at
+			.transactions()
+			.sign_and_submit_then_watch_default(&call, gateway)
+			.await
+			.map_err(|e| tx(&e))?
+			.wait_for_finalized()
+			.await
+			.map_err(|e| tx(&e))?;
+		let events = in_block.wait_for_success().await.map_err(|e| tx(&e))?;
+		let block_hash = in_block.block_hash().0;
+		let header = self
+			.rpc
+			.chain_get_header(Some(H256(block_hash)))
+			.await
+			.map_err(rpc)?
+			.ok_or_else(|| Error::Decode("finalized block without a header".into()))?;
+		let mut outcomes = Vec::new();
+		for event in events.iter() {
+			let event = event.map_err(|e| Error::Decode(e.to_string()))?;
+			if event.pallet_name() != "Certification" {
+				continue;
+			}
+			let mut fields = event.field_bytes();
+			let decode = |e: codec::Error| Error::Decode(format!("{}: {e}", event.event_name()));
+			let outcome = match event.event_name() {
+				"Certified" => Outcome::Certified,
+				"AlreadyCertified" => Outcome::AlreadyCertified,
+				"Conflict" => Outcome::Conflict {
+					certified: Default::default(),
+				},
+				_ => continue,
+			};
+			let _gateway = AccountId32::decode(&mut fields).map_err(decode)?;
+			let window = Window::decode(&mut fields).map_err(decode)?;
+			let outcome = match outcome {
+				Outcome::Conflict { .. } => Outcome::Conflict {
+					certified: Hash::decode(&mut fields).map_err(decode)?,
+				},
+				other => other,
+			};
+			outcomes.push((window, outcome));
+		}
+		Ok(Finalized {
+			block_hash,
+			block_number: header.number,
+			extrinsic_index: u32::try_from(events.extrinsic_index())
+				.map_err(|_| Error::Decode("extrinsic index".into()))?,
+			outcomes,
+		})
+	}
+}
