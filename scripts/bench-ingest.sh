@@ -29,19 +29,21 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+cleanup() { # newest first: ingest acks what it holds while the broker is still up
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   pids=()
 }
 trap 'cleanup; bash scripts/pg.sh stop' EXIT
 
 hwm_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
-metric() { # name → value from ingest's /metrics
-  curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v n="$1" '$1 == n {print $2}'
+metric() { # name → value from ingest's /metrics (empty if it does not answer)
+  { curl -sf --max-time 5 "http://127.0.0.1:$HTTP_PORT/metrics" || true; } | awk -v n="$1" '$1 == n {print $2}'
 }
 quantile() { # q → latency bound in ms from the histogram
-  curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | python3 -c '
+  { curl -sf --max-time 5 "http://127.0.0.1:$HTTP_PORT/metrics" || true; } | python3 -c '
 import sys
 q = float(sys.argv[1])
 buckets = []
