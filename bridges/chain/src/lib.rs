@@ -15,7 +15,8 @@ use subxt::{
 	utils::{AccountId32, H256},
 	OnlineClient, SubstrateConfig,
 };
-use subxt_signer::{sr25519::Keypair, SecretUri};
+pub use subxt_signer::sr25519::Keypair;
+use subxt_signer::SecretUri;
 
 pub mod proof;
 
@@ -85,6 +86,11 @@ pub fn keypair(suri: &str) -> Result<Keypair> {
 
 pub fn account_of(key: &Keypair) -> [u8; 32] {
 	key.public_key().0
+}
+
+/// The key's account in SS58 (generic prefix 42), as polkadot-js shows it.
+pub fn ss58(key: &Keypair) -> String {
+	AccountId32::from(account_of(key)).to_string()
 }
 
 /// Storage key of `Certification::Certificates(gateway, window)`.

@@ -7,10 +7,11 @@
 //! Backpressure comes from the broker's in-flight window: it sends at most that many
 //! unacknowledged messages, and we acknowledge only what is committed, so a slow writer slows
 //! the broker and the rest waits in the broker's session queue. The event loop must keep
-//! running while the writer is behind, since acknowledgements travel through it: it parks what
-//! the queue cannot take in a local buffer, which that window bounds. Should a broker ignore its
-//! window, reading stops at `hold_max` parked messages (with a warning) until the writer catches
-//! up.
+//! running while the writer is behind, since acknowledgements travel through it (pausing it
+//! would stop the acks too, and deadlock): it parks what the queue cannot take in a local buffer,
+//! which the broker's window bounds. The broker must therefore enforce one (mosquitto:
+//! `max_inflight_messages`); past `hold_max` parked messages ingest warns, as that broker does
+//! not.
 
 use std::{sync::Arc, time::Duration};
 
@@ -49,7 +50,7 @@ pub struct Config {
 	pub linger: Duration,
 	/// Publishes held between the event loop and the writer.
 	pub queue: usize,
-	/// Most publishes parked in the event loop when the queue is full (see the module docs).
+	/// Parked publishes beyond which ingest warns that the broker ignores its in-flight window.
 	pub hold_max: usize,
 	/// How far device time may run ahead of ours.
 	pub max_future: Duration,
@@ -186,60 +187,60 @@ pub async fn run<S: Store>(
 	let filter = config.topic_filter();
 	let subscriber = client.clone();
 	let hold_max = config.hold_max.max(1);
-	let poller =
-		tokio::spawn(async move {
-			let mut backoff = Duration::from_millis(100);
-			let mut parked = std::collections::VecDeque::<Publish>::new();
-			let mut warned = false;
-			loop {
-				let reading = parked.len() < hold_max;
-				if !reading && !warned {
-					warn!("the broker sent {hold_max} messages beyond the writer's queue: pausing reads");
-					warned = true;
+	let poller = tokio::spawn(async move {
+		let mut backoff = Duration::from_millis(100);
+		let mut parked = std::collections::VecDeque::<Publish>::new();
+		let mut warned = false;
+		loop {
+			if parked.len() >= hold_max && !warned {
+				warn!(
+						"the broker sent {hold_max} unacknowledged messages beyond the writer's queue: it does not enforce an in-flight window, so ingest memory is not bounded"
+					);
+				warned = true;
+			}
+			tokio::select! {
+				permit = tx.reserve(), if !parked.is_empty() => {
+					let Ok(permit) = permit else { return };
+					if let Some(p) = parked.pop_front() {
+						permit.send(p);
+					}
 				}
-				tokio::select! {
-					permit = tx.reserve(), if !parked.is_empty() => {
-						let Ok(permit) = permit else { return };
-						if let Some(p) = parked.pop_front() {
-							permit.send(p);
+				event = eventloop.poll() => match event {
+					Ok(Event::Incoming(Packet::Publish(p))) => {
+						// Straight to the writer when it has room, in order behind what is parked.
+						if parked.is_empty() {
+							match tx.try_send(p) {
+								Ok(()) => {}
+								Err(mpsc::error::TrySendError::Full(p)) => parked.push_back(p),
+								Err(mpsc::error::TrySendError::Closed(_)) => return,
+							}
+						} else {
+							parked.push_back(p);
 						}
 					}
-					event = eventloop.poll(), if reading => match event {
-						Ok(Event::Incoming(Packet::Publish(p))) => {
-							// Straight to the writer when it has room, in order behind what is parked.
-							if parked.is_empty() {
-								match tx.try_send(p) {
-									Ok(()) => {}
-									Err(mpsc::error::TrySendError::Full(p)) => parked.push_back(p),
-									Err(mpsc::error::TrySendError::Closed(_)) => return,
-								}
-							} else {
-								parked.push_back(p);
+					Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+						backoff = Duration::from_millis(100);
+						info!(
+							session_present = ack.session_present,
+							"connected to the broker"
+						);
+						// A new session (first start, or a broker that lost it) has no subscription.
+						if !ack.session_present {
+							if let Err(e) = subscriber.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
+								error!("subscribe: {e}");
 							}
 						}
-						Ok(Event::Incoming(Packet::ConnAck(ack))) => {
-							backoff = Duration::from_millis(100);
-							info!(
-								session_present = ack.session_present,
-								"connected to the broker"
-							);
-							// A new session (first start, or a broker that lost it) has no subscription.
-							if !ack.session_present {
-								if let Err(e) = subscriber.try_subscribe(filter.clone(), QoS::AtLeastOnce) {
-									error!("subscribe: {e}");
-								}
-							}
-						}
-						Ok(_) => {}
-						Err(e) => {
-							warn!("broker connection: {e}; retrying in {backoff:?}");
-							tokio::time::sleep(backoff).await;
-							backoff = (backoff * 2).min(Duration::from_secs(30));
-						}
+					}
+					Ok(_) => {}
+					Err(e) => {
+						warn!("broker connection: {e}; retrying in {backoff:?}");
+						tokio::time::sleep(backoff).await;
+						backoff = (backoff * 2).min(Duration::from_secs(30));
 					}
 				}
 			}
-		});
+		}
+	});
 
 	let mut shutdown = std::pin::pin!(shutdown);
 	// Set once `shutdown` has resolved; it is never polled again after that.

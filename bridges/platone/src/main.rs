@@ -10,11 +10,12 @@ use std::{
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
 use platone_ingest::{http, mqtt, sim, Device, Directory, Metrics};
-use platone_scd::{PostgresStore, SqliteStore, Store};
+use platone_scd::{wire::ProofDocument, PostgresStore, SqliteStore, Store};
 use serde::Deserialize;
 use tracing::info;
 
 mod broker;
+mod verify;
 
 #[derive(Parser)]
 #[command(
@@ -72,6 +73,28 @@ enum Role {
 	},
 	/// Run only the embedded MQTT broker (loopback, no authentication: development).
 	Broker,
+	/// Close windows in the SCD and certify them on chain.
+	Certify,
+	/// Print a measurement's proof document (JSON) from the SCD.
+	Proof {
+		#[arg(long)]
+		dataset: u64,
+		#[arg(long)]
+		timestamp_us: u64,
+		#[arg(long)]
+		sequence: u32,
+	},
+	/// Check a proof document against finalized chain state, trusting neither the SCD nor the
+	/// RPC node's answers (only that the block it names finalized). Exit codes: 0 verified,
+	/// 2 not certified on chain, 3 the proof does not match the certified root, 4 malformed
+	/// input, 5 chain unreachable.
+	Verify {
+		/// The proof document (JSON, as `platone proof` prints it); `-` for standard input.
+		proof: PathBuf,
+		/// Node JSON-RPC; `[certify] rpc` if absent.
+		#[arg(long)]
+		rpc: Option<String>,
+	},
 	/// Print the effective configuration.
 	Config,
 }
@@ -84,6 +107,7 @@ struct Config {
 	broker: BrokerConfig,
 	ingest: IngestConfig,
 	http: HttpConfig,
+	certify: CertifyConfig,
 	sim: SimConfig,
 	/// Devices the gateway accepts. Absent: the development chain's `pmu-001`…`010` and
 	/// `meter-001`…`004` (PoMs 1–14).
@@ -132,6 +156,37 @@ impl Default for HttpConfig {
 	fn default() -> Self {
 		HttpConfig {
 			listen: Some(SocketAddr::from(([127, 0, 0, 1], 8081))),
+		}
+	}
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct CertifyConfig {
+	/// Node JSON-RPC.
+	rpc: String,
+	/// Allow plain `ws://` to a non-loopback node.
+	insecure: bool,
+	/// The gateway's key as a secret URI; development default `//Charlie`, the dev chain's
+	/// gateway. Prefer `suri_file` anywhere else.
+	suri: String,
+	/// File holding the secret URI (overrides `suri`).
+	suri_file: Option<PathBuf>,
+	/// Wait after a window's end before sealing it.
+	grace_ms: u64,
+	/// `platone run` certifies too.
+	enabled: bool,
+}
+
+impl Default for CertifyConfig {
+	fn default() -> Self {
+		CertifyConfig {
+			rpc: "ws://127.0.0.1:9944".into(),
+			insecure: false,
+			suri: "//Charlie".into(),
+			suri_file: None,
+			grace_ms: 10_000,
+			enabled: true,
 		}
 	}
 }
@@ -264,6 +319,20 @@ impl Config {
 		Ok(c)
 	}
 
+	fn certifier(&self) -> anyhow::Result<platone_certifier::Config> {
+		let suri = match &self.certify.suri_file {
+			Some(path) => std::fs::read_to_string(path)
+				.with_context(|| format!("reading {}", path.display()))?
+				.trim()
+				.to_string(),
+			None => self.certify.suri.clone(),
+		};
+		let mut c = platone_certifier::Config::new(&self.certify.rpc, suri);
+		c.insecure = self.certify.insecure;
+		c.grace = Duration::from_millis(self.certify.grace_ms);
+		Ok(c)
+	}
+
 	fn sim(&self) -> anyhow::Result<sim::Config> {
 		let mut c = sim::Config::new(&self.broker.host, self.broker.port, &self.ingest.gateway);
 		if let Some(id) = &self.sim.client_id {
@@ -297,12 +366,18 @@ async fn shutdown_signal() {
 	info!("shutdown requested");
 }
 
-async fn ingest_with<S: Store>(config: &Config, store: S) -> anyhow::Result<()> {
+/// Which store-backed roles run in this process.
+#[derive(Clone, Copy)]
+struct Roles {
+	ingest: bool,
+	certify: bool,
+}
+
+async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow::Result<()> {
 	let directory = Arc::new(config.directory());
-	info!(devices = directory.len(), gateway = %config.ingest.gateway, "ingest starting");
 	let metrics = Arc::new(Metrics::default());
 	let store = Arc::new(store);
-	// One shutdown for both servers: MQTT commits and acks what it holds, HTTP finishes requests.
+	// One shutdown for every role: MQTT commits and acks what it holds, HTTP finishes requests.
 	let (stop, stopped) = tokio::sync::watch::channel(false);
 	tokio::spawn(async move {
 		shutdown_signal().await;
@@ -311,51 +386,86 @@ async fn ingest_with<S: Store>(config: &Config, store: S) -> anyhow::Result<()> 
 	let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
 		let _ = rx.wait_for(|stop| *stop).await;
 	};
-	let http = config.http.listen.map(|addr| {
-		let state = Arc::new(http::Ingest {
-			store: store.clone(),
-			directory: directory.clone(),
-			metrics: metrics.clone(),
-			max_future: Duration::from_secs(60),
+	let certifier = if roles.certify {
+		let c = config.certifier()?;
+		Some(tokio::spawn(platone_certifier::run(
+			c,
+			store.clone(),
+			Arc::new(platone_certifier::Metrics::default()),
+			until_stopped(stopped.clone()),
+		)))
+	} else {
+		None
+	};
+	if roles.ingest {
+		info!(devices = directory.len(), gateway = %config.ingest.gateway, "ingest starting");
+		let http = config.http.listen.map(|addr| {
+			let state = Arc::new(http::Ingest {
+				store: store.clone(),
+				directory: directory.clone(),
+				metrics: metrics.clone(),
+				max_future: Duration::from_secs(60),
+			});
+			tokio::spawn(http::serve(addr, state, until_stopped(stopped.clone())))
 		});
-		tokio::spawn(http::serve(addr, state, until_stopped(stopped.clone())))
-	});
-	mqtt::run(
-		config.ingest()?,
-		directory,
-		store,
-		metrics.clone(),
-		until_stopped(stopped),
-	)
-	.await?;
-	if let Some(http) = http {
-		http.await.context("HTTP task")??;
+		mqtt::run(
+			config.ingest()?,
+			directory,
+			store,
+			metrics.clone(),
+			until_stopped(stopped.clone()),
+		)
+		.await?;
+		if let Some(http) = http {
+			http.await.context("HTTP task")??;
+		}
+		info!("ingest stopped:\n{}", metrics.render());
 	}
-	info!("ingest stopped:\n{}", metrics.render());
+	if let Some(certifier) = certifier {
+		certifier.await.context("certifier task")??;
+	}
 	Ok(())
 }
 
-async fn ingest(config: &Config) -> anyhow::Result<()> {
+async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
 	let url = &config.scd.url;
 	if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-		ingest_with(
+		serve_with(
 			config,
 			PostgresStore::open(url).await.context("opening the SCD")?,
+			roles,
 		)
 		.await
 	} else {
-		let path = url.strip_prefix("sqlite://").unwrap_or(url);
-		if let Some(dir) = std::path::Path::new(path).parent() {
-			std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-		}
-		ingest_with(
-			config,
-			SqliteStore::open_url(url)
-				.await
-				.context("opening the SCD")?,
-		)
-		.await
+		serve_with(config, open_sqlite(url).await?, roles).await
 	}
+}
+
+async fn open_sqlite(url: &str) -> anyhow::Result<SqliteStore> {
+	let path = url.strip_prefix("sqlite://").unwrap_or(url);
+	if let Some(dir) = std::path::Path::new(path).parent() {
+		std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+	}
+	SqliteStore::open_url(url).await.context("opening the SCD")
+}
+
+/// The proof document of one measurement, from whichever backend the config names.
+async fn proof_document(
+	config: &Config,
+	dataset: u64,
+	timestamp_us: u64,
+	sequence: u32,
+) -> anyhow::Result<Option<ProofDocument>> {
+	let gateway = platone_chain::account_of(&platone_chain::keypair(&config.certifier()?.suri)?);
+	let url = &config.scd.url;
+	let proven = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+		let store = PostgresStore::open(url).await.context("opening the SCD")?;
+		platone_scd::proof(&store, dataset, timestamp_us, sequence).await?
+	} else {
+		let store = open_sqlite(url).await?;
+		platone_scd::proof(&store, dataset, timestamp_us, sequence).await?
+	};
+	Ok(proven.map(|p| ProofDocument::new(&p, &gateway)))
 }
 
 #[tokio::main]
@@ -375,7 +485,42 @@ async fn main() -> anyhow::Result<()> {
 	let cli = Cli::parse();
 	let mut config = Config::load(&cli)?;
 	match cli.role {
-		Role::Ingest => ingest(&config).await,
+		Role::Ingest => {
+			serve(
+				&config,
+				Roles {
+					ingest: true,
+					certify: false,
+				},
+			)
+			.await
+		}
+		Role::Certify => {
+			serve(
+				&config,
+				Roles {
+					ingest: false,
+					certify: true,
+				},
+			)
+			.await
+		}
+		Role::Proof {
+			dataset,
+			timestamp_us,
+			sequence,
+		} => match proof_document(&config, dataset, timestamp_us, sequence).await? {
+			Some(doc) => {
+				println!("{}", serde_json::to_string_pretty(&doc)?);
+				Ok(())
+			}
+			None => bail!("no such measurement, or its window is not sealed yet"),
+		},
+		Role::Verify { proof, rpc } => {
+			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
+			let code = verify::run(&proof, &rpc, config.certify.insecure).await;
+			std::process::exit(code);
+		}
 		Role::Sim {
 			pmus,
 			rate,
@@ -408,7 +553,14 @@ async fn main() -> anyhow::Result<()> {
 			}
 			let sim = config.sim()?;
 			let simulator = tokio::spawn(sim::run(sim, shutdown_signal()));
-			ingest(&config).await?;
+			serve(
+				&config,
+				Roles {
+					ingest: true,
+					certify: config.certify.enabled,
+				},
+			)
+			.await?;
 			let published = simulator.await.context("simulator task")??;
 			info!(published, "all roles stopped");
 			Ok(())

@@ -23,6 +23,7 @@ use platone_primitives::{
 
 pub mod postgres;
 pub mod sqlite;
+pub mod wire;
 
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;

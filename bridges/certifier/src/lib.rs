@@ -1,0 +1,315 @@
+//! The certifier: SCD windows onto the chain, exactly once (FR-BAP-DM-02/03).
+//!
+//! Every tick it
+//! 1. seals the windows that ended more than `grace` ago (late data then goes elsewhere, see
+//!    `platone-scd`),
+//! 2. builds the Merkle roots of sealed windows and keeps them in the SCD (the outbox),
+//! 3. asks the chain, at its finalized head, whether each pending window is already on record
+//!    (a submission that landed before a crash), and records those,
+//! 4. submits the rest in one `certify` batch, waits for finality and records block, extrinsic
+//!    and event per window.
+//!
+//! Roots are written before anything is submitted and never rebuilt, so a resubmission carries
+//! the same root; the chain answers an identical retry with `AlreadyCertified` and keeps the
+//! first certificate. A kill at any moment therefore loses no window and certifies none twice or
+//! with another root.
+
+use std::{
+	sync::{
+		atomic::{AtomicU64, Ordering::Relaxed},
+		Arc,
+	},
+	time::Duration,
+};
+
+use platone_chain::{Chain, Outcome};
+use platone_scd::{CertState, Certificate, ChainRef, Store};
+use tracing::{error, info, warn};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	#[error("SCD: {0}")]
+	Store(#[from] platone_scd::Error),
+	#[error("chain: {0}")]
+	Chain(#[from] platone_chain::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+pub struct Config {
+	/// Node JSON-RPC (`ws://…`); plain `ws://` only to loopback unless `insecure`.
+	pub rpc_url: String,
+	pub insecure: bool,
+	/// The gateway's signing key (secret URI).
+	pub suri: String,
+	/// How long after a window's end to wait for stragglers before sealing it.
+	pub grace: Duration,
+	pub tick: Duration,
+	/// Most windows per `certify` (the runtime's `MaxWindowsPerBatch`).
+	pub max_batch: u32,
+}
+
+impl Config {
+	pub fn new(rpc_url: impl Into<String>, suri: impl Into<String>) -> Self {
+		Config {
+			rpc_url: rpc_url.into(),
+			insecure: false,
+			suri: suri.into(),
+			grace: Duration::from_secs(10),
+			tick: Duration::from_secs(1),
+			max_batch: 6,
+		}
+	}
+}
+
+/// Certifier counters, in the Prometheus text format.
+#[derive(Debug, Default)]
+pub struct Metrics {
+	pub sealed: AtomicU64,
+	pub certified: AtomicU64,
+	pub conflicts: AtomicU64,
+	pub submissions: AtomicU64,
+	pub failures: AtomicU64,
+	/// Window end to finalized certificate of the last certified window, ms.
+	pub last_latency_ms: AtomicU64,
+}
+
+impl Metrics {
+	pub fn render(&self) -> String {
+		let mut out = String::new();
+		for (name, help, kind, v) in [
+			(
+				"platone_certifier_windows_sealed_total",
+				"Windows sealed.",
+				"counter",
+				&self.sealed,
+			),
+			(
+				"platone_certifier_windows_certified_total",
+				"Windows certified on chain (finalized).",
+				"counter",
+				&self.certified,
+			),
+			(
+				"platone_certifier_conflicts_total",
+				"Windows the chain holds with another root.",
+				"counter",
+				&self.conflicts,
+			),
+			(
+				"platone_certifier_submissions_total",
+				"certify extrinsics finalized.",
+				"counter",
+				&self.submissions,
+			),
+			(
+				"platone_certifier_failures_total",
+				"Failed submissions or chain reads (retried).",
+				"counter",
+				&self.failures,
+			),
+			(
+				"platone_certifier_last_latency_ms",
+				"Window end to finalized certificate, last window.",
+				"gauge",
+				&self.last_latency_ms,
+			),
+		] {
+			out.push_str(&format!(
+				"# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n",
+				v.load(Relaxed)
+			));
+		}
+		out
+	}
+}
+
+fn now_ms() -> u64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+/// Seals and builds what is due. Returns the number of windows sealed.
+pub async fn close_windows<S: Store>(store: &S, grace: Duration, now_ms: u64) -> Result<usize> {
+	let grace = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
+	let mut sealed = 0;
+	for window in store.closable_windows(now_ms.saturating_sub(grace)).await? {
+		if store.seal(window).await? > 0 {
+			sealed += 1;
+		}
+	}
+	for window in store.unbuilt().await? {
+		if let Some(c) = store.build(window, now_ms).await? {
+			info!(
+				window = c.window.start_ms,
+				duration_ms = c.window.duration_ms,
+				datasets = c.datasets.len(),
+				leaves = c.leaves(),
+				"window sealed"
+			);
+		}
+	}
+	Ok(sealed)
+}
+
+/// One round against the chain: reconcile pending windows with finalized state, submit the rest.
+/// Returns the number of windows newly recorded as certified.
+pub async fn certify_pending<S: Store>(
+	store: &S,
+	chain: &Chain,
+	key: &platone_chain::Keypair,
+	max_batch: u32,
+	metrics: &Metrics,
+) -> Result<usize> {
+	let pending = store.certificates(CertState::Sealed, max_batch).await?;
+	if pending.is_empty() {
+		return Ok(0);
+	}
+	let gateway = platone_chain::account_of(key);
+	let (finalized, _) = chain.finalized().await?;
+	let mut recorded = 0;
+	let mut to_submit: Vec<&Certificate> = Vec::new();
+	for c in &pending {
+		match chain.certificate(&gateway, &c.window, finalized).await? {
+			None => to_submit.push(c),
+			Some(on_chain) => {
+				// Landed earlier (e.g. before a crash): record where, without resubmitting.
+				let block_number = u64::from(on_chain.certified_at);
+				let reference = ChainRef {
+					block_number,
+					block_hash: chain.block_hash(block_number).await?.unwrap_or_default(),
+					extrinsic_index: None,
+					event: "state".into(),
+				};
+				recorded += record(store, c, on_chain.root, &reference, metrics).await?;
+			}
+		}
+	}
+	if to_submit.is_empty() {
+		return Ok(recorded);
+	}
+	let batch: Vec<_> = to_submit
+		.iter()
+		.map(|c| (c.window, c.datasets.clone()))
+		.collect();
+	let done = chain.certify(key, &batch).await?;
+	metrics.submissions.fetch_add(1, Relaxed);
+	for (window, outcome) in &done.outcomes {
+		let Some(c) = to_submit.iter().find(|c| c.window == *window) else {
+			continue;
+		};
+		let (event, on_chain_root) = match outcome {
+			Outcome::Certified => ("Certified", c.root),
+			Outcome::AlreadyCertified => ("AlreadyCertified", c.root),
+			Outcome::Conflict { certified } => ("Conflict", *certified),
+		};
+		let reference = ChainRef {
+			block_number: done.block_number,
+			block_hash: done.block_hash,
+			extrinsic_index: Some(done.extrinsic_index),
+			event: event.into(),
+		};
+		recorded += record(store, c, on_chain_root, &reference, metrics).await?;
+	}
+	Ok(recorded)
+}
+
+async fn record<S: Store>(
+	store: &S,
+	c: &Certificate,
+	on_chain_root: platone_primitives::Hash,
+	reference: &ChainRef,
+	metrics: &Metrics,
+) -> Result<usize> {
+	if on_chain_root != c.root {
+		error!(
+			window = c.window.start_ms,
+			duration_ms = c.window.duration_ms,
+			"CONFLICT: the chain holds another root for this window; the SCD or the gateway \
+			 key is compromised, or another certifier runs with this key"
+		);
+		metrics.conflicts.fetch_add(1, Relaxed);
+		store
+			.record_outcome(c.window, CertState::Conflict, reference)
+			.await?;
+		return Ok(0);
+	}
+	store
+		.record_outcome(c.window, CertState::Certified, reference)
+		.await?;
+	let end = c
+		.window
+		.start_ms
+		.saturating_add(u64::from(c.window.duration_ms));
+	let latency = now_ms().saturating_sub(end);
+	metrics.certified.fetch_add(1, Relaxed);
+	metrics.last_latency_ms.store(latency, Relaxed);
+	info!(
+		window = c.window.start_ms,
+		duration_ms = c.window.duration_ms,
+		leaves = c.leaves(),
+		block = reference.block_number,
+		event = %reference.event,
+		latency_ms = latency,
+		"window certified"
+	);
+	Ok(1)
+}
+
+/// Runs until `shutdown` resolves. Chain and SCD failures are logged and retried with backoff;
+/// the node may restart underneath.
+pub async fn run<S: Store>(
+	config: Config,
+	store: Arc<S>,
+	metrics: Arc<Metrics>,
+	shutdown: impl std::future::Future<Output = ()>,
+) -> Result<()> {
+	let key = platone_chain::keypair(&config.suri)?;
+	info!(
+		gateway = %platone_chain::ss58(&key),
+		rpc = %config.rpc_url,
+		"certifier starting"
+	);
+	let mut shutdown = std::pin::pin!(shutdown);
+	let mut chain: Option<Chain> = None;
+	let mut backoff = config.tick;
+	loop {
+		tokio::select! {
+			() = tokio::time::sleep(backoff) => {},
+			() = &mut shutdown => break,
+		}
+		let round = async {
+			let sealed = close_windows(&*store, config.grace, now_ms()).await?;
+			metrics.sealed.fetch_add(sealed as u64, Relaxed);
+			if chain.is_none() {
+				chain = Some(Chain::connect(&config.rpc_url, config.insecure).await?);
+				info!("connected to the chain");
+			}
+			if let Some(c) = &chain {
+				certify_pending(&*store, c, &key, config.max_batch, &metrics).await?;
+			}
+			Ok::<_, Error>(())
+		};
+		// A submission in flight when shutdown comes is left to land or not: the next start
+		// finds it on chain or submits it again.
+		let result = tokio::select! {
+			r = round => r,
+			() = &mut shutdown => break,
+		};
+		match result {
+			Ok(()) => backoff = config.tick,
+			Err(e) => {
+				metrics.failures.fetch_add(1, Relaxed);
+				if matches!(e, Error::Chain(_)) {
+					chain = None;
+				}
+				backoff = (backoff * 2).clamp(config.tick, Duration::from_secs(60));
+				warn!("certifier: {e}; retrying in {backoff:?}");
+			}
+		}
+	}
+	info!("certifier stopped");
+	Ok(())
+}
