@@ -2,8 +2,8 @@
 # The main job: a local Platone system on embedded defaults. Ctrl-C stops everything cleanly.
 #   - a development validator (registered grid: Charlie's gateway with pmu-001…010, meter-001…004)
 #   - `platone run`: the embedded MQTT broker (rumqttd, loopback), ingest into the SCD (SQLite,
-#     .tmp/scd.sqlite) with the HTTP batch endpoint, and the PMU/meter simulator
-# The certifier joins with issue #5.
+#     .tmp/scd.sqlite) with the HTTP batch endpoint, the PMU/meter simulator, and the certifier,
+#     which certifies each closed 180 s window on chain as Charlie, the dev chain's gateway
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -41,6 +41,9 @@ Platone is running (logs in $DATA/):
   broker    mqtt://127.0.0.1:$MQTT_PORT (embedded), topics platone/v1/charlie/{pmu,meter,sensor}/<device>
   ingest    HTTP batches http://127.0.0.1:8081/v1/meter-readings, metrics http://127.0.0.1:8081/metrics
   SCD       $PLATONE_ROOT/.tmp/scd.sqlite (10 PMUs at 50 Hz, 4 meters every 15 min)
+  certifier 180 s windows, each on chain within ~15 s of closing ("window certified" in platone.log)
+            proof:  $CARGO_TARGET_DIR/debug/platone --scd sqlite://$PLATONE_ROOT/.tmp/scd.sqlite proof --dataset 1 --timestamp-us … --sequence …
+            verify: $CARGO_TARGET_DIR/debug/platone verify proof.json
 Ctrl-C stops everything.
 INFO
 wait -n "${pids[@]}"

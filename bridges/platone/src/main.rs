@@ -304,7 +304,10 @@ impl Config {
 	fn directory(&self) -> Directory {
 		match &self.devices {
 			Some(devices) => Directory::new(devices.iter().cloned(), self.ingest.window_ms),
-			None => Directory::development(10, 4),
+			None => Directory::new(
+				Directory::development(10, 4).devices().cloned(),
+				self.ingest.window_ms,
+			),
 		}
 	}
 

@@ -1,0 +1,256 @@
+//! End to end (issue #5; FR-BAP-DM-01/02/03): the real node, a real mosquitto, the SCD on
+//! SQLite, `platone ingest`, `platone certify` and the simulator. Ten PMUs at 10 Hz over at least
+//! two 10 s windows: every stored measurement ends certified on chain, a sample verifies through
+//! `platone verify` against finalized state, a row altered in the SCD fails verification, and a
+//! certifier killed with kill -9 in mid-submission certifies each window exactly once.
+
+use std::{process::Command, time::Duration};
+
+use platone_scd::{CertState, SqliteStore, Store};
+use platone_tests::{
+	bridges::{platone_binary, Mosquitto, Service},
+	wait_for, Node, Scratch,
+};
+
+const WINDOW_MS: u64 = 10_000;
+
+fn platone(config: &std::path::Path, args: &[&str]) -> std::process::Output {
+	Command::new(platone_binary())
+		.arg("--config")
+		.arg(config)
+		.args(args)
+		.env("RUST_LOG", "warn")
+		.output()
+		.expect("run platone")
+}
+
+#[test]
+fn measurements_are_certified_and_verify_against_finalized_state() {
+	let scratch = Scratch::new("certify-e2e");
+	let node = Node::start(
+		"dev",
+		&scratch.0,
+		&[
+			"--dev".into(),
+			"--base-path".into(),
+			scratch.0.join("dev").display().to_string(),
+		],
+	);
+	wait_for("block #1", Duration::from_secs(180), || {
+		node.best_number().filter(|n| *n >= 1)
+	});
+	let broker = Mosquitto::start(&scratch.0);
+	let scd = scratch.0.join("scd.sqlite");
+	let config = scratch.0.join("platone.toml");
+	std::fs::write(
+		&config,
+		format!(
+			"[scd]\nurl = \"sqlite://{}\"\n[broker]\nport = {}\nembedded = false\n\
+			 [ingest]\nwindow_ms = {WINDOW_MS}\n[certify]\nrpc = \"ws://127.0.0.1:{}\"\n\
+			 grace_ms = 2000\n[sim]\npmus = 10\nrate_hz = 10\nmeters = 0\n",
+			scd.display(),
+			broker.port,
+			node.rpc_port
+		),
+	)
+	.expect("write config");
+	let cfg = config.display().to_string();
+	let ingest = Service::start(
+		platone_binary(),
+		&[
+			"--config".into(),
+			cfg.clone(),
+			"--no-http".into(),
+			"ingest".into(),
+		],
+		scratch.0.join("ingest.log"),
+	);
+	wait_for("ingest to connect", Duration::from_secs(30), || {
+		ingest
+			.log_text()
+			.contains("connected to the broker")
+			.then_some(())
+	});
+	let mut certifier = Service::start(
+		platone_binary(),
+		&["--config".into(), cfg.clone(), "certify".into()],
+		scratch.0.join("certify.log"),
+	);
+	let mut sim = Service::start(
+		platone_binary(),
+		&[
+			"--config".into(),
+			cfg.clone(),
+			"sim".into(),
+			"--seconds".into(),
+			"25".into(),
+		],
+		scratch.0.join("sim.log"),
+	);
+
+	// kill -9 the certifier while it submits its first window, then start it again.
+	wait_for(
+		"the certifier to seal a window",
+		Duration::from_secs(60),
+		|| certifier.log_text().contains("window sealed").then_some(()),
+	);
+	std::thread::sleep(Duration::from_millis(300));
+	certifier.kill9();
+	certifier.restart();
+
+	assert!(
+		sim.wait(Duration::from_secs(60)).success(),
+		"{}",
+		sim.log_text()
+	);
+	let runtime = tokio::runtime::Runtime::new().expect("tokio");
+	let store = runtime
+		.block_on(SqliteStore::open(&scd))
+		.expect("open the SCD");
+	let stored = runtime.block_on(store.measurement_count()).unwrap();
+	assert!(stored >= 10 * 10 * 20, "only {stored} measurements stored");
+
+	// Every stored measurement is in a certified window.
+	let certified = wait_for(
+		"every measurement certified",
+		Duration::from_secs(120),
+		|| {
+			let certs = runtime
+				.block_on(store.certificates(CertState::Certified, 1_000))
+				.ok()?;
+			let leaves: u64 = certs.iter().map(|c| c.leaves()).sum();
+			(leaves == stored).then_some(certs)
+		},
+	);
+	assert!(certified.len() >= 2, "{certified:?}");
+	assert!(runtime
+		.block_on(store.certificates(CertState::Conflict, 10))
+		.unwrap()
+		.is_empty());
+	// Exactly once, with the SCD's root: the chain holds one certificate per window, equal to
+	// the SCD's; resubmissions after the kill were no-ops or found it in state.
+	let chain = runtime
+		.block_on(platone_chain::Chain::connect(
+			&format!("ws://127.0.0.1:{}", node.rpc_port),
+			false,
+		))
+		.expect("connect");
+	let (finalized, _) = runtime.block_on(chain.finalized()).unwrap();
+	let gateway = platone_chain::account_of(&platone_chain::keypair("//Charlie").unwrap());
+	for c in &certified {
+		let on_chain = runtime
+			.block_on(chain.certificate(&gateway, &c.window, finalized))
+			.unwrap()
+			.expect("certificate on chain");
+		assert_eq!(on_chain.root, c.root);
+		assert_eq!(on_chain.leaves, c.leaves());
+		assert!(
+			matches!(
+				c.chain.as_ref().map(|r| r.event.as_str()),
+				Some("Certified" | "AlreadyCertified" | "state")
+			),
+			"{c:?}"
+		);
+	}
+	let log = certifier.log_text();
+	assert!(!log.contains("CONFLICT"), "{log}");
+
+	// A sample verifies against finalized state.
+	let first = &certified[0];
+	let sample = runtime
+		.block_on(store.window(1, first.window.start_ms))
+		.unwrap()
+		.into_iter()
+		.nth(3)
+		.expect("a sample of PMU 1");
+	let proof_args = [
+		"proof".to_string(),
+		"--dataset".into(),
+		"1".into(),
+		"--timestamp-us".into(),
+		sample.timestamp_us.to_string(),
+		"--sequence".into(),
+		sample.sequence.to_string(),
+	];
+	let proof_args: Vec<&str> = proof_args.iter().map(String::as_str).collect();
+	let out = platone(&config, &proof_args);
+	assert!(
+		out.status.success(),
+		"{}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	let proof_file = scratch.0.join("proof.json");
+	std::fs::write(&proof_file, &out.stdout).unwrap();
+	let verify =
+		|file: &std::path::Path| platone(&config, &["verify", &file.display().to_string()]);
+	let out = verify(&proof_file);
+	assert_eq!(
+		out.status.code(),
+		Some(0),
+		"{}{}",
+		String::from_utf8_lossy(&out.stdout),
+		String::from_utf8_lossy(&out.stderr)
+	);
+	assert!(String::from_utf8_lossy(&out.stdout).contains("VERIFIED"));
+
+	// An edited proof document fails: its record is no longer the one certified.
+	let mut doc: serde_json::Value =
+		serde_json::from_slice(&std::fs::read(&proof_file).unwrap()).expect("proof JSON");
+	let record = doc["record"].as_str().unwrap().to_string();
+	let flipped = format!(
+		"{}{}",
+		&record[..record.len() - 1],
+		if record.ends_with('0') { "1" } else { "0" }
+	);
+	doc["record"] = serde_json::Value::String(flipped);
+	let edited = scratch.0.join("edited.json");
+	std::fs::write(&edited, doc.to_string()).unwrap();
+	assert_eq!(verify(&edited).status.code(), Some(3));
+
+	// A row tampered with in the SCD: the SCD still serves a proof, and it fails verification.
+	runtime.block_on(async {
+		let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", scd.display()))
+			.await
+			.unwrap();
+		sqlx::query(
+			"UPDATE measurements SET record = CAST(? AS BLOB) WHERE dataset = 1 AND timestamp_us = ? AND sequence = ?",
+		)
+		.bind({
+			let mut r = sample.record.clone();
+			let last = r.len() - 1;
+			r[last] ^= 1;
+			r
+		})
+		.bind(i64::try_from(sample.timestamp_us).unwrap())
+		.bind(i64::from(sample.sequence))
+		.execute(&pool)
+		.await
+		.unwrap();
+	});
+	let out = platone(&config, &proof_args);
+	assert!(
+		out.status.success(),
+		"{}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	let tampered = scratch.0.join("tampered.json");
+	std::fs::write(&tampered, &out.stdout).unwrap();
+	let out = verify(&tampered);
+	assert_eq!(
+		out.status.code(),
+		Some(3),
+		"{}{}",
+		String::from_utf8_lossy(&out.stdout),
+		String::from_utf8_lossy(&out.stderr)
+	);
+
+	// A window the chain never saw: not certified (exit 2). Marked late so that the record's
+	// own time need not lie in it.
+	let mut doc: serde_json::Value =
+		serde_json::from_slice(&std::fs::read(&proof_file).unwrap()).expect("proof JSON");
+	doc["late"] = serde_json::Value::Bool(true);
+	doc["window"]["start_ms"] = serde_json::json!(first.window.start_ms + 1_000 * WINDOW_MS);
+	let unknown = scratch.0.join("unknown.json");
+	std::fs::write(&unknown, doc.to_string()).unwrap();
+	assert_eq!(verify(&unknown).status.code(), Some(2));
+}
