@@ -78,6 +78,9 @@ CREATE TABLE IF NOT EXISTS dead_letters (
 CREATE INDEX IF NOT EXISTS dead_letters_by_reason ON dead_letters (reason);
 ";
 
+/// Rows per `INSERT`: 8 parameters each stays far below SQLite's 32,766.
+const ROWS_PER_INSERT: usize = 512;
+
 pub struct SqliteStore {
 	pool: SqlitePool,
 	/// Dataset windows this handle already listed in `open_windows`: one insert per dataset and
@@ -221,30 +224,62 @@ impl Store for SqliteStore {
 		let mut done = Committed::default();
 		let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
 		let sealed = sealed_among(&mut tx, measurements).await?;
+		let certs: Vec<u64> = measurements
+			.iter()
+			.map(|m| cert_window_start(m, &sealed))
+			.collect();
+		// Many rows per statement: one round trip to SQLite's thread per chunk, not per row.
+		let mut inserted: HashSet<(DatasetId, u64, u32)> = HashSet::new();
+		for (chunk, chunk_certs) in measurements
+			.chunks(ROWS_PER_INSERT)
+			.zip(certs.chunks(ROWS_PER_INSERT))
+		{
+			let mut rows = Vec::with_capacity(chunk.len());
+			for (m, cert) in chunk.iter().zip(chunk_certs) {
+				rows.push((
+					to_i64(m.dataset, "dataset")?,
+					to_i64(m.timestamp_us, "timestamp")?,
+					i64::from(m.sequence),
+					to_i64(m.window_start_ms, "window start")?,
+					i64::from(m.window_ms),
+					to_i64(*cert, "window start")?,
+					to_i64(m.received_ms, "received time")?,
+					&m.record,
+				));
+			}
+			let mut insert = sqlx::QueryBuilder::new(
+				"INSERT INTO measurements (dataset, timestamp_us, sequence, window_start_ms, window_ms, \
+				 cert_window_start_ms, received_ms, record) ",
+			);
+			insert.push_values(rows, |mut b, r| {
+				b.push_bind(r.0)
+					.push_bind(r.1)
+					.push_bind(r.2)
+					.push_bind(r.3)
+					.push_bind(r.4)
+					.push_bind(r.5)
+					.push_bind(r.6)
+					.push_bind(r.7);
+			});
+			insert.push(" ON CONFLICT DO NOTHING RETURNING dataset, timestamp_us, sequence");
+			for row in insert.build().fetch_all(&mut *tx).await? {
+				inserted.insert((
+					to_u64(row.try_get(0)?, "dataset")?,
+					to_u64(row.try_get(1)?, "timestamp")?,
+					u32::try_from(row.try_get::<i64, _>(2)?)
+						.map_err(|_| crate::Error::Corrupt("sequence".into()))?,
+				));
+			}
+		}
 		let mut opened = HashSet::new();
-		for m in measurements {
-			let cert = cert_window_start(m, &sealed);
-			let inserted = sqlx::query(
-				"INSERT INTO measurements (dataset, timestamp_us, sequence, window_start_ms, window_ms, cert_window_start_ms, received_ms, record) \
-				 VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-			)
-			.bind(to_i64(m.dataset, "dataset")?)
-			.bind(to_i64(m.timestamp_us, "timestamp")?)
-			.bind(i64::from(m.sequence))
-			.bind(to_i64(m.window_start_ms, "window start")?)
-			.bind(i64::from(m.window_ms))
-			.bind(to_i64(cert, "window start")?)
-			.bind(to_i64(m.received_ms, "received time")?)
-			.bind(&m.record)
-			.execute(&mut *tx)
-			.await?
-			.rows_affected();
-			if inserted == 1 {
+		// The first occurrence of an inserted identity was stored; anything else was there.
+		for (m, cert) in measurements.iter().zip(&certs) {
+			if inserted.remove(&m.identity()) {
 				done.stored += 1;
-				if cert != m.window_start_ms {
+				if *cert != m.window_start_ms {
 					done.late += 1;
 				}
-				opened.insert((m.dataset, cert, m.window_ms));
+				opened.insert((m.dataset, *cert, m.window_ms));
 				continue;
 			}
 			let (dataset, timestamp, sequence) = m.identity();
