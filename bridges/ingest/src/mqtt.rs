@@ -12,11 +12,14 @@
 //! which the broker's window bounds. The broker must therefore enforce one (mosquitto:
 //! `max_inflight_messages`); past `hold_max` parked messages ingest warns, as that broker does
 //! not.
+//!
+//! Acks are written by the event loop itself, in bulk with one flush per committed batch, and
+//! only on the connection the messages came on (a packet id names a message only there).
 
 use std::{sync::Arc, time::Duration};
 
 use platone_scd::{DeadLetter, Measurement, Reason, Store};
-use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS, Transport};
+use rumqttc::{AsyncClient, Event, MqttOptions, Packet, PubAck, Publish, QoS, Transport};
 use tokio::sync::mpsc;
 use tracing::{debug, error, info, warn};
 
@@ -179,46 +182,69 @@ pub async fn run<S: Store>(
 	metrics: Arc<Metrics>,
 	shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), Error> {
-	// Room for every ack of two batches, so that acking never waits on the event loop.
-	// Room for the acks of everything the writer may hold, so that acking rarely waits.
-	let (client, mut eventloop) =
-		AsyncClient::new(config.options()?, config.queue + 2 * config.batch_max + 64);
-	let (tx, mut rx) = mpsc::channel::<Publish>(config.queue);
+	// Only subscribe and disconnect go through the client: acks take the path below.
+	let (client, mut eventloop) = AsyncClient::new(config.options()?, 64);
+	let (tx, mut rx) = mpsc::channel::<Delivery>(config.queue);
+	// Acks of committed batches, back to the event loop, which writes them in bulk.
+	let (acks_tx, mut acks_rx) = mpsc::channel::<(u64, Vec<u16>)>(16);
 	let filter = config.topic_filter();
 	let subscriber = client.clone();
 	let hold_max = config.hold_max.max(1);
 	let poller = tokio::spawn(async move {
 		let mut backoff = Duration::from_millis(100);
-		let mut parked = std::collections::VecDeque::<Publish>::new();
+		let mut parked = std::collections::VecDeque::<Delivery>::new();
 		let mut warned = false;
+		// Connections so far: a packet id means something only on the connection it came on.
+		let mut epoch = 0u64;
 		loop {
 			if parked.len() >= hold_max && !warned {
 				warn!(
-						"the broker sent {hold_max} unacknowledged messages beyond the writer's queue: it does not enforce an in-flight window, so ingest memory is not bounded"
-					);
+					"the broker sent {hold_max} unacknowledged messages beyond the writer's \
+					 queue: it does not enforce an in-flight window, so ingest memory is not bounded"
+				);
 				warned = true;
 			}
 			tokio::select! {
 				permit = tx.reserve(), if !parked.is_empty() => {
 					let Ok(permit) = permit else { return };
-					if let Some(p) = parked.pop_front() {
-						permit.send(p);
+					if let Some(d) = parked.pop_front() {
+						permit.send(d);
+					}
+				}
+				Some((ack_epoch, pkids)) = acks_rx.recv() => {
+					// rumqttc's own ack path sends one ack per event-loop round against up to nine
+					// incoming packets; at PMU rates acks then fall behind for good. Written here
+					// in bulk with one flush. Acks from an earlier connection are dropped: the
+					// broker redelivers those messages and they are acked again after dedup.
+					if ack_epoch == epoch {
+						if let Some(network) = eventloop.network.as_mut() {
+							let mut failed = false;
+							for pkid in pkids {
+								failed |= network.write(Packet::PubAck(PubAck::new(pkid))).await.is_err();
+							}
+							failed |= network.flush().await.is_err();
+							if failed {
+								debug!("acks not written: the connection is failing");
+							}
+						}
 					}
 				}
 				event = eventloop.poll() => match event {
-					Ok(Event::Incoming(Packet::Publish(p))) => {
+					Ok(Event::Incoming(Packet::Publish(publish))) => {
+						let d = Delivery { epoch, publish };
 						// Straight to the writer when it has room, in order behind what is parked.
 						if parked.is_empty() {
-							match tx.try_send(p) {
+							match tx.try_send(d) {
 								Ok(()) => {}
-								Err(mpsc::error::TrySendError::Full(p)) => parked.push_back(p),
+								Err(mpsc::error::TrySendError::Full(d)) => parked.push_back(d),
 								Err(mpsc::error::TrySendError::Closed(_)) => return,
 							}
 						} else {
-							parked.push_back(p);
+							parked.push_back(d);
 						}
 					}
 					Ok(Event::Incoming(Packet::ConnAck(ack))) => {
+						epoch += 1;
 						backoff = Duration::from_millis(100);
 						info!(
 							session_present = ack.session_present,
@@ -245,10 +271,10 @@ pub async fn run<S: Store>(
 	let mut shutdown = std::pin::pin!(shutdown);
 	// Set once `shutdown` has resolved; it is never polled again after that.
 	let mut stopping = false;
-	let mut batch: Vec<Publish> = Vec::with_capacity(config.batch_max);
+	let mut batch: Vec<Delivery> = Vec::with_capacity(config.batch_max);
 	while !stopping {
 		let first = tokio::select! {
-			p = rx.recv() => p,
+			d = rx.recv() => d,
 			() = &mut shutdown => None,
 		};
 		let Some(first) = first else { break };
@@ -256,7 +282,7 @@ pub async fn run<S: Store>(
 		let deadline = tokio::time::Instant::now() + config.linger;
 		while batch.len() < config.batch_max {
 			match tokio::time::timeout_at(deadline, rx.recv()).await {
-				Ok(Some(p)) => batch.push(p),
+				Ok(Some(d)) => batch.push(d),
 				_ => break,
 			}
 		}
@@ -270,29 +296,45 @@ pub async fn run<S: Store>(
 			}
 			backoff = (backoff * 2).min(Duration::from_secs(10));
 		}
-		for p in batch.drain(..) {
+		let mut acks: Vec<(u64, Vec<u16>)> = Vec::new();
+		for d in batch.drain(..) {
+			if d.publish.qos != QoS::AtLeastOnce {
+				continue;
+			}
+			match acks.last_mut() {
+				Some((epoch, pkids)) if *epoch == d.epoch => pkids.push(d.publish.pkid),
+				_ => acks.push((d.epoch, vec![d.publish.pkid])),
+			}
+		}
+		for ack in acks {
 			if stopping {
-				// A broker that is gone must not hold up the exit; unacked means redelivered.
-				let _ = client.try_ack(&p);
+				let _ = acks_tx.try_send(ack);
 				continue;
 			}
 			tokio::select! {
-				r = client.ack(&p) => r?,
-				() = &mut shutdown => { stopping = true; let _ = client.try_ack(&p); }
+				r = acks_tx.send(ack) => if r.is_err() { break },
+				() = &mut shutdown => stopping = true,
 			}
 		}
 	}
 	info!("ingest stopping");
-	// Let the event loop send the last acks before disconnecting.
-	let _ = client.try_disconnect();
+	// Let the event loop write the last acks before disconnecting.
 	tokio::time::sleep(Duration::from_millis(200)).await;
+	let _ = client.try_disconnect();
+	tokio::time::sleep(Duration::from_millis(100)).await;
 	poller.abort();
 	Ok(())
 }
 
+/// A publish as the writer gets it, with the connection it came on.
+struct Delivery {
+	epoch: u64,
+	publish: Publish,
+}
+
 /// One attempt to commit a batch; `false` if the SCD refused it (nothing of it is stored).
 async fn commit<S: Store>(
-	batch: &[Publish],
+	batch: &[Delivery],
 	directory: &Directory,
 	store: &S,
 	metrics: &Metrics,
@@ -306,10 +348,10 @@ async fn commit<S: Store>(
 	let received_ms = now / 1_000;
 	let mut measurements = Vec::with_capacity(batch.len());
 	let mut dead = Vec::new();
-	for p in batch {
-		let topic = &p.topic;
+	for d in batch {
+		let p = &d.publish;
 		process(
-			topic,
+			&p.topic,
 			&p.payload,
 			directory,
 			&limits,
