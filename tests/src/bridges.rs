@@ -89,6 +89,15 @@ impl Service {
 		status
 	}
 
+	/// Waits until the log contains `text`.
+	pub fn wait_for_log(&self, text: &str, timeout: Duration) {
+		wait_for(
+			&format!("{:?} in {}", text, self.log.display()),
+			timeout,
+			|| self.log_text().contains(text).then_some(()),
+		);
+	}
+
 	pub fn log_text(&self) -> String {
 		std::fs::read_to_string(&self.log).unwrap_or_default()
 	}

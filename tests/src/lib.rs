@@ -102,6 +102,19 @@ impl Node {
 		Self::start_on(name, dir, free_port(), extra)
 	}
 
+	/// A `--dev` node with its database under `dir/dev`.
+	pub fn dev(dir: &Path) -> Node {
+		Self::start(
+			"dev",
+			dir,
+			&[
+				"--dev".into(),
+				"--base-path".into(),
+				dir.join("dev").display().to_string(),
+			],
+		)
+	}
+
 	/// Starts a node listening for peers on `p2p_port`, known in advance to its bootnodes.
 	pub fn start_on(name: &str, dir: &Path, p2p_port: u16, extra: &[String]) -> Node {
 		let mut node = Node {

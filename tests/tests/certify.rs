@@ -27,15 +27,7 @@ fn platone(config: &std::path::Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn measurements_are_certified_and_verify_against_finalized_state() {
 	let scratch = Scratch::new("certify-e2e");
-	let node = Node::start(
-		"dev",
-		&scratch.0,
-		&[
-			"--dev".into(),
-			"--base-path".into(),
-			scratch.0.join("dev").display().to_string(),
-		],
-	);
+	let node = Node::dev(&scratch.0);
 	wait_for("block #1", Duration::from_secs(180), || {
 		node.best_number().filter(|n| *n >= 1)
 	});
@@ -65,12 +57,7 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 		],
 		scratch.0.join("ingest.log"),
 	);
-	wait_for("ingest to connect", Duration::from_secs(30), || {
-		ingest
-			.log_text()
-			.contains("connected to the broker")
-			.then_some(())
-	});
+	ingest.wait_for_log("connected to the broker", Duration::from_secs(30));
 	let mut certifier = Service::start(
 		platone_binary(),
 		&["--config".into(), cfg.clone(), "certify".into()],

@@ -7,15 +7,7 @@ use platone_tests::{wait_for, Node, Scratch};
 #[test]
 fn dev_node_produces_and_finalises_blocks() {
 	let scratch = Scratch::new("dev-node");
-	let node = Node::start(
-		"dev",
-		&scratch.0,
-		&[
-			"--dev".into(),
-			"--base-path".into(),
-			scratch.0.join("dev").display().to_string(),
-		],
-	);
+	let node = Node::dev(&scratch.0);
 	let finalized = wait_for(
 		"the dev node to finalise block #3",
 		Duration::from_secs(180),

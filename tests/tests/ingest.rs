@@ -46,12 +46,7 @@ fn kill_9_in_mid_stream_loses_nothing_and_stores_nothing_twice() {
 		&common("ingest"),
 		scratch.0.join("ingest.log"),
 	);
-	wait_for("ingest to connect", Duration::from_secs(30), || {
-		ingest
-			.log_text()
-			.contains("connected to the broker")
-			.then_some(())
-	});
+	ingest.wait_for_log("connected to the broker", Duration::from_secs(30));
 	std::thread::sleep(Duration::from_millis(500));
 
 	let mut sim_args = common("sim");

@@ -87,16 +87,7 @@ fn mutual_tls_and_per_device_topics() {
 		],
 		scratch.0.join("ingest.log"),
 	);
-	wait_for(
-		"ingest to connect over TLS",
-		Duration::from_secs(30),
-		|| {
-			ingest
-				.log_text()
-				.contains("connected to the broker")
-				.then_some(())
-		},
-	);
+	ingest.wait_for_log("connected to the broker", Duration::from_secs(30));
 	std::thread::sleep(Duration::from_millis(500));
 
 	// No client certificate: the broker refuses the connection.

@@ -27,15 +27,7 @@ fn refused_with(result: Result<serde_json::Value, String>, code: u8) {
 #[test]
 fn pool_turns_away_strangers_and_suspended_members() {
 	let scratch = Scratch::new("registry-pool");
-	let node = Node::start(
-		"dev",
-		&scratch.0,
-		&[
-			"--dev".into(),
-			"--base-path".into(),
-			scratch.0.join("dev").display().to_string(),
-		],
-	);
+	let node = Node::dev(&scratch.0);
 	wait_for("block #1", Duration::from_secs(180), || {
 		node.best_number().filter(|n| *n >= 1)
 	});

@@ -7,11 +7,11 @@
 //! Backpressure comes from the broker's in-flight window: it sends at most that many
 //! unacknowledged messages, and we acknowledge only what is committed, so a slow writer slows
 //! the broker and the rest waits in the broker's session queue. The event loop must keep
-//! running while the writer is behind, since acknowledgements travel through it (pausing it
-//! would stop the acks too, and deadlock): it parks what the queue cannot take in a local buffer,
-//! which the broker's window bounds. The broker must therefore enforce one (mosquitto:
-//! `max_inflight_messages`); past `hold_max` parked messages ingest warns, as that broker does
-//! not.
+//! reading while the writer is behind: it parks what the queue cannot take in a local buffer,
+//! which the broker's window bounds. A broker that does not enforce one (mosquitto here did not)
+//! fills it to `hold_max`; reading then pauses until the writer catches up, while acks keep
+//! flowing, since the event loop writes them itself (below). Ingest memory is bounded by
+//! `hold_max + queue + batch_max` messages either way.
 //!
 //! Acks are written by the event loop itself, in bulk with one flush per committed batch, and
 //! only on the connection the messages came on (a packet id names a message only there).
@@ -53,7 +53,7 @@ pub struct Config {
 	pub linger: Duration,
 	/// Publishes held between the event loop and the writer.
 	pub queue: usize,
-	/// Parked publishes beyond which ingest warns that the broker ignores its in-flight window.
+	/// Publishes parked in the event loop beyond the queue, at most (see the module docs).
 	pub hold_max: usize,
 	/// How far device time may run ahead of ours.
 	pub max_future: Duration,
@@ -197,10 +197,13 @@ pub async fn run<S: Store>(
 		// Connections so far: a packet id means something only on the connection it came on.
 		let mut epoch = 0u64;
 		loop {
-			if parked.len() >= hold_max && !warned {
+			// Reading pauses while this many wait for the writer; acks still go out below, so
+			// the writer drains them and reading resumes. The broker holds the rest.
+			let reading = parked.len() < hold_max;
+			if !reading && !warned {
 				warn!(
 					"the broker sent {hold_max} unacknowledged messages beyond the writer's \
-					 queue: it does not enforce an in-flight window, so ingest memory is not bounded"
+					 queue: it does not enforce an in-flight window; pausing reads until the writer catches up"
 				);
 				warned = true;
 			}
@@ -229,7 +232,7 @@ pub async fn run<S: Store>(
 						}
 					}
 				}
-				event = eventloop.poll() => match event {
+				event = eventloop.poll(), if reading => match event {
 					Ok(Event::Incoming(Packet::Publish(publish))) => {
 						let d = Delivery { epoch, publish };
 						// Straight to the writer when it has room, in order behind what is parked.

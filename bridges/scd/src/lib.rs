@@ -431,6 +431,80 @@ fn cert_window_start(
 	start
 }
 
+/// A `certificates` row as both backends read it, before checks.
+pub(crate) struct CertificateRow {
+	pub window_start_ms: i64,
+	pub window_ms: i64,
+	pub state: String,
+	pub sealed_ms: i64,
+	pub root: Option<Vec<u8>>,
+	pub datasets: Option<Vec<u8>>,
+	pub block_number: Option<i64>,
+	pub block_hash: Option<Vec<u8>>,
+	pub extrinsic_index: Option<i64>,
+	pub event: Option<String>,
+}
+
+impl CertificateRow {
+	pub fn into_certificate(self) -> Result<Certificate> {
+		let chain = match self.block_number {
+			Some(n) => Some(ChainRef {
+				block_number: to_u64(n, "block number")?,
+				block_hash: to_hash(self.block_hash.unwrap_or_default(), "block hash")?,
+				extrinsic_index: self
+					.extrinsic_index
+					.map(|i| u32::try_from(i).map_err(|_| Error::Corrupt("extrinsic".into())))
+					.transpose()?,
+				event: self.event.unwrap_or_default(),
+			}),
+			None => None,
+		};
+		Ok(Certificate {
+			window: window_from(self.window_start_ms, self.window_ms)?,
+			root: to_hash(self.root.unwrap_or_default(), "root")?,
+			datasets: decode_datasets(&self.datasets.unwrap_or_default())?,
+			sealed_ms: to_u64(self.sealed_ms, "sealed time")?,
+			state: CertState::from_str(&self.state)?,
+			chain,
+		})
+	}
+}
+
+pub(crate) fn window_from(start_ms: i64, duration_ms: i64) -> Result<Window> {
+	Ok(Window {
+		start_ms: to_u64(start_ms, "window start")?,
+		duration_ms: u32::try_from(duration_ms).map_err(|_| Error::Corrupt("window".into()))?,
+	})
+}
+
+/// `(dataset, window start)` rows of `sealed_windows` by dataset.
+pub(crate) fn group_sealed(
+	rows: impl IntoIterator<Item = (i64, i64)>,
+) -> Result<std::collections::HashMap<DatasetId, Vec<u64>>> {
+	let mut sealed: std::collections::HashMap<DatasetId, Vec<u64>> = Default::default();
+	for (dataset, start) in rows {
+		sealed
+			.entry(to_u64(dataset, "dataset")?)
+			.or_default()
+			.push(to_u64(start, "window start")?);
+	}
+	Ok(sealed)
+}
+
+/// The range of `sealed_windows` starts that can matter to a batch: from its earliest natural
+/// window to a day past its latest receipt (a certifier whose clock runs ahead may have sealed
+/// more than the received time suggests).
+pub(crate) fn sealed_range(measurements: &[Measurement]) -> Option<(u64, u64)> {
+	Some((
+		measurements.iter().map(|m| m.window_start_ms).min()?,
+		measurements
+			.iter()
+			.map(|m| m.received_ms)
+			.max()?
+			.saturating_add(86_400_000),
+	))
+}
+
 /// Encodes a certificate's dataset roots for storage (SCALE).
 fn encode_datasets(datasets: &[DatasetRoot]) -> Vec<u8> {
 	codec::Encode::encode(datasets)

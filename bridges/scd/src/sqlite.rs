@@ -16,9 +16,9 @@ use sqlx::{
 };
 
 use crate::{
-	cert_window_start, dataset_root, decode_datasets, duplicate_letter, encode_datasets, to_hash,
-	to_i64, to_u64, CertState, Certificate, ChainRef, Committed, DeadLetter, Measurement, Reason,
-	Result, Store,
+	cert_window_start, dataset_root, duplicate_letter, encode_datasets, group_sealed, sealed_range,
+	to_i64, to_u64, window_from, CertState, Certificate, CertificateRow, ChainRef, Committed,
+	DeadLetter, Measurement, Reason, Result, Store,
 };
 use platone_primitives::{window_root, Blake2_256, DatasetId, Window};
 
@@ -159,66 +159,40 @@ async fn sealed_among(
 	tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
 	measurements: &[Measurement],
 ) -> Result<HashMap<DatasetId, Vec<u64>>> {
-	let (Some(from), Some(to)) = (
-		measurements.iter().map(|m| m.window_start_ms).min(),
-		measurements.iter().map(|m| m.received_ms).max(),
-	) else {
+	let Some((from, to)) = sealed_range(measurements) else {
 		return Ok(HashMap::new());
 	};
-	let rows = sqlx::query(
+	let rows: Vec<(i64, i64)> = sqlx::query_as(
 		"SELECT dataset, window_start_ms FROM sealed_windows WHERE window_start_ms BETWEEN ? AND ?",
 	)
 	.bind(to_i64(from, "window start")?)
-	// Beyond the received time too: a certifier whose clock runs ahead may have sealed more.
-	.bind(to_i64(to.saturating_add(86_400_000), "received time")?)
+	.bind(to_i64(to, "time")?)
 	.fetch_all(&mut **tx)
 	.await?;
-	let mut sealed: HashMap<DatasetId, Vec<u64>> = HashMap::new();
-	for row in rows {
-		sealed
-			.entry(to_u64(row.try_get("dataset")?, "dataset")?)
-			.or_default()
-			.push(to_u64(row.try_get("window_start_ms")?, "window start")?);
-	}
-	Ok(sealed)
+	group_sealed(rows)
 }
 
 fn certificate(row: &sqlx::sqlite::SqliteRow) -> Result<Certificate> {
-	let window = Window {
-		start_ms: to_u64(row.try_get("window_start_ms")?, "window start")?,
-		duration_ms: u32::try_from(row.try_get::<i64, _>("window_ms")?)
-			.map_err(|_| crate::Error::Corrupt("window".into()))?,
-	};
-	let state: String = row.try_get("state")?;
-	let root: Option<Vec<u8>> = row.try_get("root")?;
-	let datasets: Option<Vec<u8>> = row.try_get("datasets")?;
-	let block_number: Option<i64> = row.try_get("block_number")?;
-	let chain = match block_number {
-		Some(n) => Some(ChainRef {
-			block_number: to_u64(n, "block number")?,
-			block_hash: to_hash(
-				row.try_get::<Option<Vec<u8>>, _>("block_hash")?
-					.unwrap_or_default(),
-				"block hash",
-			)?,
-			extrinsic_index: row
-				.try_get::<Option<i64>, _>("extrinsic_index")?
-				.map(|i| u32::try_from(i).map_err(|_| crate::Error::Corrupt("extrinsic".into())))
-				.transpose()?,
-			event: row
-				.try_get::<Option<String>, _>("event")?
-				.unwrap_or_default(),
-		}),
-		None => None,
-	};
-	Ok(Certificate {
-		window,
-		root: to_hash(root.unwrap_or_default(), "root")?,
-		datasets: decode_datasets(&datasets.unwrap_or_default())?,
-		sealed_ms: to_u64(row.try_get("sealed_ms")?, "sealed time")?,
-		state: CertState::from_str(&state)?,
-		chain,
-	})
+	CertificateRow {
+		window_start_ms: row.try_get("window_start_ms")?,
+		window_ms: row.try_get::<i64, _>("window_ms")?,
+		state: row.try_get("state")?,
+		sealed_ms: row.try_get("sealed_ms")?,
+		root: row.try_get("root")?,
+		datasets: row.try_get("datasets")?,
+		block_number: row.try_get("block_number")?,
+		block_hash: row.try_get("block_hash")?,
+		extrinsic_index: row.try_get("extrinsic_index")?,
+		event: row.try_get("event")?,
+	}
+	.into_certificate()
+}
+
+fn window_of(row: &sqlx::sqlite::SqliteRow) -> Result<Window> {
+	window_from(
+		row.try_get("window_start_ms")?,
+		row.try_get::<i64, _>("window_ms")?,
+	)
 }
 
 impl Store for SqliteStore {
@@ -421,15 +395,7 @@ impl Store for SqliteStore {
 		.bind(to_i64(closed_before_ms, "time")?)
 		.fetch_all(&self.pool)
 		.await?;
-		rows.iter()
-			.map(|row| {
-				Ok(Window {
-					start_ms: to_u64(row.try_get("window_start_ms")?, "window start")?,
-					duration_ms: u32::try_from(row.try_get::<i64, _>("window_ms")?)
-						.map_err(|_| crate::Error::Corrupt("window".into()))?,
-				})
-			})
-			.collect()
+		rows.iter().map(window_of).collect()
 	}
 
 	async fn seal(&self, window: Window) -> Result<usize> {
@@ -471,15 +437,7 @@ impl Store for SqliteStore {
 		)
 		.fetch_all(&self.pool)
 		.await?;
-		rows.iter()
-			.map(|row| {
-				Ok(Window {
-					start_ms: to_u64(row.try_get("window_start_ms")?, "window start")?,
-					duration_ms: u32::try_from(row.try_get::<i64, _>("window_ms")?)
-						.map_err(|_| crate::Error::Corrupt("window".into()))?,
-				})
-			})
-			.collect()
+		rows.iter().map(window_of).collect()
 	}
 
 	async fn build(&self, window: Window, now_ms: u64) -> Result<Option<Certificate>> {
