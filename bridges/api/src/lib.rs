@@ -1,0 +1,278 @@
+//! The SCD's HTTP API (FR-BAP-DM-03, FR-DSO-TP-DA-04): what an auditor or the DSOTP needs to
+//! check a measurement against the chain with `platone verify`, without access to the database.
+//!
+//! - `GET /v1/measurements/{dataset}/{timestamp_us}/{sequence}/proof`: the proof document.
+//! - `GET /v1/certificates/{window_start_ms}/{window_ms}`: a window's certificate.
+//! - `GET /openapi.json`, `GET /health`: open.
+//!
+//! Every `/v1` request needs an OAuth2 bearer token (client-credentials grant at the utility's
+//! authorisation server): a JWT signed with one of the configured public keys (ES256 or RS256),
+//! from the configured issuer, for the configured audience, unexpired, and with the required
+//! scope if one is set. Without configured keys the API refuses to start on anything but
+//! loopback.
+
+use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+
+use axum::{
+	extract::{Path, Request, State},
+	http::{header, StatusCode},
+	middleware::{self, Next},
+	response::{IntoResponse, Response},
+	routing::get,
+	Json, Router,
+};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use platone_scd::{wire::ProofDocument, Store};
+use tracing::{info, warn};
+
+mod openapi;
+mod tls;
+
+pub use tls::TlsFiles;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+	#[error("API listener: {0}")]
+	Io(#[from] std::io::Error),
+	#[error("TLS setup: {0}")]
+	Tls(String),
+	#[error("token keys: {0}")]
+	Keys(String),
+	#[error("refusing to serve without authentication on {0}: configure token keys")]
+	Unauthenticated(SocketAddr),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// How bearer tokens are checked.
+#[derive(Clone, Debug)]
+pub struct AuthConfig {
+	pub issuer: String,
+	pub audience: String,
+	/// Public keys (PEM) of the authorisation server; a token signed by any of them passes.
+	pub public_keys: Vec<PathBuf>,
+	/// `ES256` or `RS256`.
+	pub algorithm: String,
+	/// A scope the token must carry (space-separated `scope` claim), if any.
+	pub scope: Option<String>,
+}
+
+/// Checks bearer tokens.
+pub struct Auth {
+	keys: Vec<DecodingKey>,
+	validation: Validation,
+	scope: Option<String>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Claims {
+	sub: Option<String>,
+	#[serde(default)]
+	scope: String,
+}
+
+impl Auth {
+	pub fn load(config: &AuthConfig) -> Result<Auth> {
+		let algorithm = match config.algorithm.as_str() {
+			"ES256" => Algorithm::ES256,
+			"RS256" => Algorithm::RS256,
+			other => return Err(Error::Keys(format!("unsupported algorithm {other}"))),
+		};
+		let keys = config
+			.public_keys
+			.iter()
+			.map(|path| {
+				let pem = std::fs::read(path)
+					.map_err(|e| Error::Keys(format!("{}: {e}", path.display())))?;
+				match algorithm {
+					Algorithm::ES256 => DecodingKey::from_ec_pem(&pem),
+					_ => DecodingKey::from_rsa_pem(&pem),
+				}
+				.map_err(|e| Error::Keys(format!("{}: {e}", path.display())))
+			})
+			.collect::<Result<Vec<_>>>()?;
+		if keys.is_empty() {
+			return Err(Error::Keys("no public keys configured".into()));
+		}
+		let mut validation = Validation::new(algorithm);
+		validation.set_issuer(&[&config.issuer]);
+		validation.set_audience(&[&config.audience]);
+		validation.set_required_spec_claims(&["exp", "iss", "aud"]);
+		validation.leeway = 30;
+		Ok(Auth {
+			keys,
+			validation,
+			scope: config.scope.clone(),
+		})
+	}
+
+	/// The token's subject, or why it is refused.
+	fn check(&self, authorization: Option<&str>) -> Result<String, String> {
+		let token = authorization
+			.and_then(|h| h.strip_prefix("Bearer "))
+			.ok_or("a bearer token is required")?;
+		let mut last = String::from("no key");
+		for key in &self.keys {
+			match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
+				Ok(data) => {
+					if let Some(scope) = &self.scope {
+						if !data.claims.scope.split(' ').any(|s| s == scope) {
+							return Err(format!("the token lacks scope {scope}"));
+						}
+					}
+					return Ok(data.claims.sub.unwrap_or_default());
+				}
+				Err(e) => last = e.to_string(),
+			}
+		}
+		Err(format!("invalid token: {last}"))
+	}
+}
+
+/// What the handlers share.
+pub struct Api<S> {
+	pub store: Arc<S>,
+	/// The gateway account whose certificates this SCD holds.
+	pub gateway: [u8; 32],
+	/// `None`: no authentication (loopback development only).
+	pub auth: Option<Auth>,
+}
+
+pub fn router<S: Store>(api: Arc<Api<S>>) -> Router {
+	let protected = Router::new()
+		.route(
+			"/v1/measurements/{dataset}/{timestamp_us}/{sequence}/proof",
+			get(proof::<S>),
+		)
+		.route(
+			"/v1/certificates/{window_start_ms}/{window_ms}",
+			get(certificate::<S>),
+		)
+		.route_layer(middleware::from_fn_with_state(api.clone(), authorize::<S>));
+	Router::new()
+		.route("/openapi.json", get(openapi::document))
+		.route("/health", get(|| async { "ok" }))
+		.merge(protected)
+		.with_state(api)
+}
+
+fn problem(status: StatusCode, detail: impl Into<String>) -> Response {
+	(
+		status,
+		[(header::CONTENT_TYPE, "application/problem+json")],
+		serde_json::json!({ "status": status.as_u16(), "detail": detail.into() }).to_string(),
+	)
+		.into_response()
+}
+
+async fn authorize<S: Store>(
+	State(api): State<Arc<Api<S>>>,
+	request: Request,
+	next: Next,
+) -> Response {
+	if let Some(auth) = &api.auth {
+		let header = request
+			.headers()
+			.get(header::AUTHORIZATION)
+			.and_then(|v| v.to_str().ok());
+		match auth.check(header) {
+			Ok(subject) => tracing::debug!(%subject, path = %request.uri().path(), "authorised"),
+			Err(why) => {
+				let mut response = problem(StatusCode::UNAUTHORIZED, why);
+				response.headers_mut().insert(
+					header::WWW_AUTHENTICATE,
+					header::HeaderValue::from_static("Bearer"),
+				);
+				return response;
+			}
+		}
+	}
+	next.run(request).await
+}
+
+async fn proof<S: Store>(
+	State(api): State<Arc<Api<S>>>,
+	Path((dataset, timestamp_us, sequence)): Path<(u64, u64, u32)>,
+) -> Response {
+	match platone_scd::proof(&*api.store, dataset, timestamp_us, sequence).await {
+		Ok(Some(proven)) => Json(ProofDocument::new(&proven, &api.gateway)).into_response(),
+		Ok(None) => problem(
+			StatusCode::NOT_FOUND,
+			"no such measurement, or its window is not sealed yet",
+		),
+		Err(e) => {
+			warn!("proof: {e}");
+			problem(StatusCode::SERVICE_UNAVAILABLE, "the SCD is unavailable")
+		}
+	}
+}
+
+async fn certificate<S: Store>(
+	State(api): State<Arc<Api<S>>>,
+	Path((start_ms, duration_ms)): Path<(u64, u32)>,
+) -> Response {
+	let window = platone_primitives::Window {
+		start_ms,
+		duration_ms,
+	};
+	match api.store.certificate(window).await {
+		Ok(Some(c)) => {
+			use platone_scd::wire::to_hex;
+			Json(serde_json::json!({
+				"gateway": to_hex(&api.gateway),
+				"window": { "start_ms": c.window.start_ms, "duration_ms": c.window.duration_ms },
+				"root": to_hex(&c.root),
+				"state": c.state.as_str(),
+				"datasets": c.datasets.iter().map(|d| serde_json::json!({
+					"dataset": d.dataset, "leaf_count": d.leaf_count, "root": to_hex(&d.root)
+				})).collect::<Vec<_>>(),
+				"leaves": c.leaves(),
+				"certified_in": c.chain.as_ref().map(|r| serde_json::json!({
+					"block_number": r.block_number,
+					"block_hash": to_hex(&r.block_hash),
+					"extrinsic_index": r.extrinsic_index,
+					"event": r.event,
+				})),
+			}))
+			.into_response()
+		}
+		Ok(None) => problem(StatusCode::NOT_FOUND, "no sealed window there"),
+		Err(e) => {
+			warn!("certificate: {e}");
+			problem(StatusCode::SERVICE_UNAVAILABLE, "the SCD is unavailable")
+		}
+	}
+}
+
+/// Serves until `shutdown` resolves: over TLS with `tls`, plain HTTP otherwise (loopback only).
+pub async fn serve<S: Store>(
+	addr: SocketAddr,
+	tls: Option<TlsFiles>,
+	api: Arc<Api<S>>,
+	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> Result<()> {
+	if api.auth.is_none() && !addr.ip().is_loopback() {
+		return Err(Error::Unauthenticated(addr));
+	}
+	let listener = tokio::net::TcpListener::bind(addr).await?;
+	let app = router(api);
+	match tls {
+		Some(files) => {
+			let listener = tls::TlsListener::new(listener, &files, Duration::from_secs(10))?;
+			info!(
+				"SCD API on https://{}",
+				axum::serve::Listener::local_addr(&listener)?
+			);
+			axum::serve(listener, app)
+				.with_graceful_shutdown(shutdown)
+				.await?;
+		}
+		None => {
+			info!("SCD API on http://{}", listener.local_addr()?);
+			axum::serve(listener, app)
+				.with_graceful_shutdown(shutdown)
+				.await?;
+		}
+	}
+	Ok(())
+}

@@ -1,0 +1,240 @@
+//! The SCD API over real TLS with real JWTs (issue #5): no token, a wrong issuer, an expired
+//! token, a token without the scope and one signed by a stranger are refused with 401; a valid
+//! token gets the proof document, which proves against the certificate's root.
+
+use std::{path::Path, process::Command, sync::Arc, time::Duration};
+
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use platone_api::{Api, Auth, AuthConfig, TlsFiles};
+use platone_primitives::{
+	verify_measurement, Blake2_256, MeasurementRecord, Quantity, Reading, SensorValue, Window,
+};
+use platone_scd::{wire::ProofDocument, Measurement, SqliteStore, Store};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio_rustls::rustls::{
+	self,
+	pki_types::{pem::PemObject, CertificateDer, ServerName},
+};
+
+fn openssl(dir: &Path, args: &[&str]) {
+	let status = Command::new("openssl")
+		.args(args)
+		.current_dir(dir)
+		.status()
+		.expect("openssl");
+	assert!(status.success(), "openssl {args:?}");
+}
+
+/// An ES256 key pair of an authorisation server: (private PKCS#8 PEM, public key file).
+fn signing_key(dir: &Path, name: &str) -> (Vec<u8>, std::path::PathBuf) {
+	let key = format!("{name}.key");
+	let public = format!("{name}.pub");
+	openssl(
+		dir,
+		&[
+			"genpkey",
+			"-algorithm",
+			"EC",
+			"-pkeyopt",
+			"ec_paramgen_curve:P-256",
+			"-out",
+			&key,
+		],
+	);
+	openssl(dir, &["pkey", "-in", &key, "-pubout", "-out", &public]);
+	(std::fs::read(dir.join(key)).unwrap(), dir.join(public))
+}
+
+fn token(key: &[u8], iss: &str, exp_in: i64, scope: &str) -> String {
+	let now = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.unwrap()
+		.as_secs() as i64;
+	jsonwebtoken::encode(
+		&Header::new(Algorithm::ES256),
+		&serde_json::json!({
+			"iss": iss, "aud": "platone-scd", "sub": "auditor-1",
+			"exp": now + exp_in, "iat": now, "scope": scope,
+		}),
+		&EncodingKey::from_ec_pem(key).expect("signing key"),
+	)
+	.expect("sign")
+}
+
+/// One HTTPS GET; (status, body).
+async fn get(ca: &Path, port: u16, path: &str, bearer: Option<&str>) -> (u16, String) {
+	let mut roots = rustls::RootCertStore::empty();
+	for cert in CertificateDer::pem_file_iter(ca).unwrap() {
+		roots.add(cert.unwrap()).unwrap();
+	}
+	let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+		rustls::crypto::aws_lc_rs::default_provider(),
+	))
+	.with_safe_default_protocol_versions()
+	.unwrap()
+	.with_root_certificates(roots)
+	.with_no_client_auth();
+	let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+	let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+		.await
+		.unwrap();
+	let mut tls = connector
+		.connect(ServerName::try_from("localhost").unwrap(), tcp)
+		.await
+		.expect("TLS handshake with the API");
+	let auth = bearer
+		.map(|t| format!("Authorization: Bearer {t}\r\n"))
+		.unwrap_or_default();
+	tls.write_all(
+		format!("GET {path} HTTP/1.1\r\nHost: localhost\r\n{auth}Connection: close\r\n\r\n")
+			.as_bytes(),
+	)
+	.await
+	.unwrap();
+	let mut reply = Vec::new();
+	let _ = tls.read_to_end(&mut reply).await;
+	let reply = String::from_utf8_lossy(&reply).to_string();
+	let status = reply[9..12].parse().expect("status");
+	let body = reply
+		.split_once("\r\n\r\n")
+		.map(|(_, b)| b.to_string())
+		.unwrap_or_default();
+	(status, body)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn proofs_over_tls_for_valid_tokens_only() {
+	let dir = std::env::temp_dir().join(format!("platone-api-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir).unwrap();
+	let pki = dir.join("pki");
+	let status = Command::new("bash")
+		.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pki.sh"))
+		.arg(&pki)
+		.status()
+		.expect("scripts/pki.sh");
+	assert!(status.success());
+	let (issuer_key, issuer_public) = signing_key(&dir, "issuer");
+	let (stranger_key, _) = signing_key(&dir, "stranger");
+
+	// An SCD with one sealed window of three measurements.
+	let store = Arc::new(SqliteStore::open(&dir.join("scd.sqlite")).await.unwrap());
+	let records: Vec<_> = (0..3u32)
+		.map(|seq| {
+			let record = MeasurementRecord {
+				dataset: 5,
+				timestamp_us: 360_001_000 + u64::from(seq) * 1_000,
+				sequence: seq,
+				reading: Reading::Sensor(SensorValue {
+					quantity: Quantity::VoltageMv,
+					value: 230_000 + i64::from(seq),
+				}),
+			};
+			Measurement::new(&record, 180_000, 1)
+		})
+		.collect();
+	store.commit(&records, &[]).await.unwrap();
+	let window = Window {
+		start_ms: 360_000,
+		duration_ms: 180_000,
+	};
+	store.seal(window).await.unwrap();
+	let certificate = store.build(window, 1).await.unwrap().expect("built");
+
+	let api = Arc::new(Api {
+		store: store.clone(),
+		gateway: [9; 32],
+		auth: Some(
+			Auth::load(&AuthConfig {
+				issuer: "https://auth.dso.example".into(),
+				audience: "platone-scd".into(),
+				public_keys: vec![issuer_public],
+				algorithm: "ES256".into(),
+				scope: Some("scd.read".into()),
+			})
+			.expect("auth config"),
+		),
+	});
+	let port = std::net::TcpListener::bind("127.0.0.1:0")
+		.unwrap()
+		.local_addr()
+		.unwrap()
+		.port();
+	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+	let server = tokio::spawn(platone_api::serve(
+		([127, 0, 0, 1], port).into(),
+		Some(TlsFiles {
+			cert: pki.join("broker.pem"),
+			key: pki.join("broker.key"),
+		}),
+		api,
+		async {
+			let _ = stopped.await;
+		},
+	));
+	tokio::time::sleep(Duration::from_millis(300)).await;
+	let ca = pki.join("ca.pem");
+	let path = "/v1/measurements/5/360002000/1/proof";
+
+	// Open: the OpenAPI document.
+	let (status, body) = get(&ca, port, "/openapi.json", None).await;
+	assert_eq!(status, 200);
+	assert!(body.contains("\"openapi\": \"3.0.3\""));
+
+	// Refused.
+	let valid = token(&issuer_key, "https://auth.dso.example", 300, "scd.read");
+	for (bearer, why) in [
+		(None, "no token"),
+		(
+			Some(token(&issuer_key, "https://evil.example", 300, "scd.read")),
+			"wrong issuer",
+		),
+		(
+			Some(token(
+				&issuer_key,
+				"https://auth.dso.example",
+				-3_600,
+				"scd.read",
+			)),
+			"expired",
+		),
+		(
+			Some(token(&issuer_key, "https://auth.dso.example", 300, "other")),
+			"no scope",
+		),
+		(
+			Some(token(
+				&stranger_key,
+				"https://auth.dso.example",
+				300,
+				"scd.read",
+			)),
+			"stranger's key",
+		),
+		(Some(format!("{valid}x")), "bad signature"),
+	] {
+		let (status, _) = get(&ca, port, path, bearer.as_deref()).await;
+		assert_eq!(status, 401, "{why}");
+	}
+
+	// Served, and it proves against the certificate's root.
+	let (status, body) = get(&ca, port, path, Some(&valid)).await;
+	assert_eq!(status, 200, "{body}");
+	let doc: ProofDocument = serde_json::from_str(&body).expect("proof document");
+	assert_eq!(
+		(doc.dataset, doc.timestamp_us, doc.sequence),
+		(5, 360_002_000, 1)
+	);
+	assert_eq!(doc.window(), window);
+	verify_measurement::<Blake2_256>(&certificate.root, &doc.proof().unwrap()).expect("proves");
+
+	let (status, body) = get(&ca, port, "/v1/certificates/360000/180000", Some(&valid)).await;
+	assert_eq!(status, 200, "{body}");
+	assert!(body.contains("\"state\":\"sealed\""), "{body}");
+	let (status, _) = get(&ca, port, "/v1/measurements/5/1/1/proof", Some(&valid)).await;
+	assert_eq!(status, 404);
+
+	let _ = stop.send(());
+	server.await.unwrap().unwrap();
+	let _ = std::fs::remove_dir_all(&dir);
+}
