@@ -42,7 +42,8 @@ Platone is running (logs in $DATA/):
   ingest    HTTP batches http://127.0.0.1:8081/v1/meter-readings, metrics http://127.0.0.1:8081/metrics
   SCD       $PLATONE_ROOT/.tmp/scd.sqlite (10 PMUs at 50 Hz, 4 meters every 15 min)
   certifier 180 s windows, each on chain within ~15 s of closing ("window certified" in platone.log)
-            proof:  $CARGO_TARGET_DIR/debug/platone --scd sqlite://$PLATONE_ROOT/.tmp/scd.sqlite proof --dataset 1 --timestamp-us … --sequence …
+            proofs: http://127.0.0.1:8082/v1/measurements/<dataset>/<timestamp_us>/<sequence>/proof
+                    (OpenAPI: http://127.0.0.1:8082/openapi.json; loopback, no token in development)
             verify: $CARGO_TARGET_DIR/debug/platone verify proof.json
 Ctrl-C stops everything.
 INFO

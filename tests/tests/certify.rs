@@ -24,6 +24,24 @@ fn platone(config: &std::path::Path, args: &[&str]) -> std::process::Output {
 		.expect("run platone")
 }
 
+/// A plain GET on loopback; the body.
+fn http_get(port: u16, path: &str) -> String {
+	use std::io::{Read, Write};
+	let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to the API");
+	write!(
+		s,
+		"GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+	)
+	.unwrap();
+	let mut reply = String::new();
+	s.read_to_string(&mut reply).unwrap();
+	assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+	reply
+		.split_once("\r\n\r\n")
+		.map(|(_, b)| b.to_string())
+		.unwrap_or_default()
+}
+
 #[test]
 fn measurements_are_certified_and_verify_against_finalized_state() {
 	let scratch = Scratch::new("certify-e2e");
@@ -34,12 +52,14 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	let broker = Mosquitto::start(&scratch.0);
 	let scd = scratch.0.join("scd.sqlite");
 	let config = scratch.0.join("platone.toml");
+	let api_port = platone_tests::free_port();
 	std::fs::write(
 		&config,
 		format!(
 			"[scd]\nurl = \"sqlite://{}\"\n[broker]\nport = {}\nembedded = false\n\
 			 [ingest]\nwindow_ms = {WINDOW_MS}\n[certify]\nrpc = \"ws://127.0.0.1:{}\"\n\
-			 grace_ms = 2000\n[sim]\npmus = 10\nrate_hz = 10\nmeters = 0\n",
+			 grace_ms = 2000\n[api]\nlisten = \"127.0.0.1:{api_port}\"\n\
+			 [sim]\npmus = 10\nrate_hz = 10\nmeters = 0\n",
 			scd.display(),
 			broker.port,
 			node.rpc_port
@@ -168,6 +188,17 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	);
 	let proof_file = scratch.0.join("proof.json");
 	std::fs::write(&proof_file, &out.stdout).unwrap();
+	// The certifier's SCD API serves the same document (loopback, development: no token).
+	let served = http_get(
+		api_port,
+		&format!(
+			"/v1/measurements/1/{}/{}/proof",
+			sample.timestamp_us, sample.sequence
+		),
+	);
+	let served: serde_json::Value = serde_json::from_str(&served).expect("API JSON");
+	let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("proof JSON");
+	assert_eq!(served, printed);
 	let verify =
 		|file: &std::path::Path| platone(&config, &["verify", &file.display().to_string()]);
 	let out = verify(&proof_file);

@@ -42,6 +42,12 @@ struct Cli {
 	/// No HTTP server.
 	#[arg(long, global = true, conflicts_with = "http_listen")]
 	no_http: bool,
+	/// Address of the SCD API (proofs, certificates), overriding the config.
+	#[arg(long, global = true)]
+	api_listen: Option<SocketAddr>,
+	/// No SCD API.
+	#[arg(long, global = true, conflicts_with = "api_listen")]
+	no_api: bool,
 	#[command(subcommand)]
 	role: Role,
 }
@@ -108,6 +114,7 @@ struct Config {
 	ingest: IngestConfig,
 	http: HttpConfig,
 	certify: CertifyConfig,
+	api: ApiConfig,
 	sim: SimConfig,
 	/// Devices the gateway accepts. Absent: the development chain's `pmu-001`…`010` and
 	/// `meter-001`…`004` (PoMs 1–14).
@@ -176,6 +183,45 @@ struct CertifyConfig {
 	grace_ms: u64,
 	/// `platone run` certifies too.
 	enabled: bool,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+struct ApiConfig {
+	/// The SCD API, served by the certifier (`certify`, `run`); off if absent.
+	listen: Option<SocketAddr>,
+	/// Server certificate chain and key (PEM); plain HTTP without them, loopback only.
+	tls_cert: Option<PathBuf>,
+	tls_key: Option<PathBuf>,
+	/// OAuth2 bearer-token checks; without them, loopback only.
+	auth: Option<AuthConfig>,
+}
+
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+struct AuthConfig {
+	issuer: String,
+	audience: String,
+	/// The authorisation server's public keys (PEM).
+	public_keys: Vec<PathBuf>,
+	#[serde(default = "es256")]
+	algorithm: String,
+	scope: Option<String>,
+}
+
+fn es256() -> String {
+	"ES256".into()
+}
+
+impl Default for ApiConfig {
+	fn default() -> Self {
+		ApiConfig {
+			listen: Some(SocketAddr::from(([127, 0, 0, 1], 8082))),
+			tls_cert: None,
+			tls_key: None,
+			auth: None,
+		}
+	}
 }
 
 impl Default for CertifyConfig {
@@ -273,6 +319,12 @@ impl Config {
 		}
 		if cli.no_http {
 			config.http.listen = None;
+		}
+		if let Some(addr) = cli.api_listen {
+			config.api.listen = Some(addr);
+		}
+		if cli.no_api {
+			config.api.listen = None;
 		}
 		Ok(config)
 	}
@@ -389,6 +441,46 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 	let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
 		let _ = rx.wait_for(|stop| *stop).await;
 	};
+	let api = match (roles.certify, config.api.listen) {
+		(true, Some(addr)) => {
+			let gateway =
+				platone_chain::account_of(&platone_chain::keypair(&config.certifier()?.suri)?);
+			let auth = config
+				.api
+				.auth
+				.as_ref()
+				.map(|a| {
+					platone_api::Auth::load(&platone_api::AuthConfig {
+						issuer: a.issuer.clone(),
+						audience: a.audience.clone(),
+						public_keys: a.public_keys.clone(),
+						algorithm: a.algorithm.clone(),
+						scope: a.scope.clone(),
+					})
+				})
+				.transpose()?;
+			let tls = match (&config.api.tls_cert, &config.api.tls_key) {
+				(Some(cert), Some(key)) => Some(platone_api::TlsFiles {
+					cert: cert.clone(),
+					key: key.clone(),
+				}),
+				(None, None) => None,
+				_ => bail!("api.tls_cert and api.tls_key go together"),
+			};
+			let state = Arc::new(platone_api::Api {
+				store: store.clone(),
+				gateway,
+				auth,
+			});
+			Some(tokio::spawn(platone_api::serve(
+				addr,
+				tls,
+				state,
+				until_stopped(stopped.clone()),
+			)))
+		}
+		_ => None,
+	};
 	let certifier = if roles.certify {
 		let c = config.certifier()?;
 		Some(tokio::spawn(platone_certifier::run(
@@ -426,6 +518,9 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 	}
 	if let Some(certifier) = certifier {
 		certifier.await.context("certifier task")??;
+	}
+	if let Some(api) = api {
+		api.await.context("API task")??;
 	}
 	Ok(())
 }
