@@ -210,6 +210,30 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 		String::from_utf8_lossy(&out.stderr)
 	);
 	assert!(String::from_utf8_lossy(&out.stdout).contains("VERIFIED"));
+	// The same, fetched by `platone verify` itself from the SCD API.
+	let api_url = format!("http://127.0.0.1:{api_port}");
+	let (t, q) = (sample.timestamp_us.to_string(), sample.sequence.to_string());
+	let out = platone(
+		&config,
+		&[
+			"verify",
+			"--api",
+			&api_url,
+			"--dataset",
+			"1",
+			"--timestamp-us",
+			&t,
+			"--sequence",
+			&q,
+		],
+	);
+	assert_eq!(
+		out.status.code(),
+		Some(0),
+		"{}{}",
+		String::from_utf8_lossy(&out.stdout),
+		String::from_utf8_lossy(&out.stderr)
+	);
 
 	// An edited proof document fails: its record is no longer the one certified.
 	let mut doc: serde_json::Value =

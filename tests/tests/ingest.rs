@@ -146,6 +146,7 @@ fn platone_run_with_the_embedded_broker() {
 			format!("sqlite://{}", scd.display()),
 			"--http-listen".into(),
 			format!("127.0.0.1:{http}"),
+			"--no-api".into(),
 		],
 		scratch.0.join("run.log"),
 	);

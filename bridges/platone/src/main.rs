@@ -96,10 +96,26 @@ enum Role {
 	/// input, 5 chain unreachable.
 	Verify {
 		/// The proof document (JSON, as `platone proof` prints it); `-` for standard input.
-		proof: PathBuf,
+		#[arg(required_unless_present = "api")]
+		proof: Option<PathBuf>,
 		/// Node JSON-RPC; `[certify] rpc` if absent.
 		#[arg(long)]
 		rpc: Option<String>,
+		/// Fetch the proof from this SCD API (`https://host:port`) instead of a file.
+		#[arg(long, requires_all = ["dataset", "timestamp_us", "sequence"], conflicts_with = "proof")]
+		api: Option<String>,
+		#[arg(long)]
+		dataset: Option<u64>,
+		#[arg(long)]
+		timestamp_us: Option<u64>,
+		#[arg(long)]
+		sequence: Option<u32>,
+		/// CA certificate (PEM) the API's TLS certificate must chain to.
+		#[arg(long)]
+		ca: Option<PathBuf>,
+		/// OAuth2 bearer token for the API.
+		#[arg(long, env = "PLATONE_API_TOKEN", hide_env_values = true)]
+		token: Option<String>,
 	},
 	/// Print the effective configuration.
 	Config,
@@ -614,9 +630,31 @@ async fn main() -> anyhow::Result<()> {
 			}
 			None => bail!("no such measurement, or its window is not sealed yet"),
 		},
-		Role::Verify { proof, rpc } => {
+		Role::Verify {
+			proof,
+			rpc,
+			api,
+			dataset,
+			timestamp_us,
+			sequence,
+			ca,
+			token,
+		} => {
 			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
-			let code = verify::run(&proof, &rpc, config.certify.insecure).await;
+			let source = match (api, dataset, timestamp_us, sequence) {
+				(Some(url), Some(dataset), Some(timestamp_us), Some(sequence)) => {
+					verify::Source::Api(verify::FromApi {
+						url,
+						dataset,
+						timestamp_us,
+						sequence,
+						ca,
+						token,
+					})
+				}
+				_ => verify::Source::File(proof.unwrap_or_else(|| PathBuf::from("-"))),
+			};
+			let code = verify::run(&source, &rpc, config.certify.insecure).await;
 			std::process::exit(code);
 		}
 		Role::Sim {

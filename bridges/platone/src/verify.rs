@@ -3,7 +3,10 @@
 //! against the finalized block's header (its hash and state root); what is trusted is only that
 //! this block hash is finalized, which any node of the consortium can confirm.
 
-use std::{io::Read, path::Path};
+use std::{
+	io::Read,
+	path::{Path, PathBuf},
+};
 
 use codec::Decode;
 use platone_chain::{certificate_key, Chain, OnChainCertificate};
@@ -16,8 +19,25 @@ const MISMATCH: i32 = 3;
 const MALFORMED: i32 = 4;
 const CHAIN: i32 = 5;
 
-pub async fn run(path: &Path, rpc: &str, insecure: bool) -> i32 {
-	match verify(path, rpc, insecure).await {
+/// Where the proof document comes from.
+pub enum Source {
+	/// A file, or `-` for standard input.
+	File(PathBuf),
+	Api(FromApi),
+}
+
+/// A measurement to fetch from an SCD API.
+pub struct FromApi {
+	pub url: String,
+	pub dataset: u64,
+	pub timestamp_us: u64,
+	pub sequence: u32,
+	pub ca: Option<PathBuf>,
+	pub token: Option<String>,
+}
+
+pub async fn run(source: &Source, rpc: &str, insecure: bool) -> i32 {
+	match verify(source, rpc, insecure).await {
 		Ok(report) => {
 			println!("{report}");
 			0
@@ -29,16 +49,117 @@ pub async fn run(path: &Path, rpc: &str, insecure: bool) -> i32 {
 	}
 }
 
-async fn verify(path: &Path, rpc: &str, insecure: bool) -> Result<String, (i32, String)> {
-	let malformed = |e: String| (MALFORMED, e);
-	let text = if path.as_os_str() == "-" {
+async fn read(path: &Path) -> Result<String, (i32, String)> {
+	if path.as_os_str() == "-" {
 		let mut s = String::new();
 		std::io::stdin()
 			.read_to_string(&mut s)
-			.map_err(|e| malformed(format!("standard input: {e}")))?;
-		s
+			.map_err(|e| (MALFORMED, format!("standard input: {e}")))?;
+		Ok(s)
 	} else {
-		std::fs::read_to_string(path).map_err(|e| malformed(format!("{}: {e}", path.display())))?
+		std::fs::read_to_string(path).map_err(|e| (MALFORMED, format!("{}: {e}", path.display())))
+	}
+}
+
+/// GET the proof document from an SCD API, over TLS for `https://` (trusting `ca`).
+async fn fetch(api: &FromApi) -> Result<String, (i32, String)> {
+	use tokio::io::{AsyncReadExt, AsyncWriteExt};
+	let unreachable = |e: String| (CHAIN, format!("SCD API: {e}"));
+	let (tls, rest) = match api.url.split_once("://") {
+		Some(("https", rest)) => (true, rest),
+		Some(("http", rest)) => (false, rest),
+		_ => {
+			return Err((
+				MALFORMED,
+				format!("API URL {}: http:// or https://", api.url),
+			))
+		}
+	};
+	let authority = rest.split('/').next().unwrap_or(rest);
+	let (host, port) = match authority.rsplit_once(':') {
+		Some((h, p)) => (
+			h,
+			p.parse()
+				.map_err(|_| (MALFORMED, format!("port in {}", api.url)))?,
+		),
+		None => (authority, if tls { 443 } else { 80 }),
+	};
+	let path = format!(
+		"/v1/measurements/{}/{}/{}/proof",
+		api.dataset, api.timestamp_us, api.sequence
+	);
+	let auth = api
+		.token
+		.as_ref()
+		.map(|t| format!("Authorization: Bearer {t}\r\n"))
+		.unwrap_or_default();
+	let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n");
+	let tcp = tokio::net::TcpStream::connect((host, port))
+		.await
+		.map_err(|e| unreachable(e.to_string()))?;
+	let mut reply = Vec::new();
+	if tls {
+		use tokio_rustls::rustls::{self, pki_types::pem::PemObject};
+		let ca = api
+			.ca
+			.as_ref()
+			.ok_or((MALFORMED, "https needs --ca".to_string()))?;
+		let mut roots = rustls::RootCertStore::empty();
+		for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca)
+			.map_err(|e| (MALFORMED, format!("{}: {e}", ca.display())))?
+		{
+			let cert = cert.map_err(|e| (MALFORMED, format!("{}: {e}", ca.display())))?;
+			roots
+				.add(cert)
+				.map_err(|e| (MALFORMED, format!("{}: {e}", ca.display())))?;
+		}
+		let config = rustls::ClientConfig::builder()
+			.with_root_certificates(roots)
+			.with_no_client_auth();
+		let name = rustls::pki_types::ServerName::try_from(host.to_string())
+			.map_err(|e| (MALFORMED, format!("host {host}: {e}")))?;
+		let mut stream = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
+			.connect(name, tcp)
+			.await
+			.map_err(|e| unreachable(e.to_string()))?;
+		stream
+			.write_all(request.as_bytes())
+			.await
+			.map_err(|e| unreachable(e.to_string()))?;
+		// A peer that closes without TLS close_notify still sent a complete response.
+		let _ = stream.read_to_end(&mut reply).await;
+	} else {
+		let mut stream = tcp;
+		stream
+			.write_all(request.as_bytes())
+			.await
+			.map_err(|e| unreachable(e.to_string()))?;
+		stream
+			.read_to_end(&mut reply)
+			.await
+			.map_err(|e| unreachable(e.to_string()))?;
+	}
+	let reply = String::from_utf8_lossy(&reply);
+	let status: u16 = reply
+		.get(9..12)
+		.and_then(|s| s.parse().ok())
+		.ok_or_else(|| unreachable("no HTTP response".into()))?;
+	let body = reply
+		.split_once("\r\n\r\n")
+		.map(|(_, b)| b.to_string())
+		.unwrap_or_default();
+	match status {
+		200 => Ok(body),
+		404 => Err((NOT_CERTIFIED, format!("SCD API: {body}"))),
+		_ => Err(unreachable(format!("HTTP {status}: {body}"))),
+	}
+}
+
+async fn verify(source: &Source, rpc: &str, insecure: bool) -> Result<String, (i32, String)> {
+	let malformed = |e: String| (MALFORMED, e);
+	let text = match source {
+		Source::File(path) => read(path).await?,
+		Source::Api(api) => fetch(api).await?,
 	};
 	let doc: ProofDocument =
 		serde_json::from_str(&text).map_err(|e| malformed(format!("proof document: {e}")))?;
