@@ -5,7 +5,7 @@ set -euo pipefail
 
 need_apt=()
 for pkg in clang libclang-dev protobuf-compiler mold mosquitto mosquitto-clients \
-  postgresql-15 pkg-config libssl-dev make; do
+  postgresql-15 pkg-config libssl-dev make openssl curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if ((${#need_apt[@]})); then
