@@ -24,6 +24,17 @@ fn platone(config: &std::path::Path, args: &[&str]) -> std::process::Output {
 		.expect("run platone")
 }
 
+/// Asserts `platone`'s exit code, showing what it printed otherwise.
+fn expect_exit(out: &std::process::Output, code: i32) {
+	assert_eq!(
+		out.status.code(),
+		Some(code),
+		"{}{}",
+		String::from_utf8_lossy(&out.stdout),
+		String::from_utf8_lossy(&out.stderr)
+	);
+}
+
 /// A plain GET on loopback; the body.
 fn http_get(port: u16, path: &str) -> String {
 	use std::io::{Read, Write};
@@ -202,13 +213,7 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	let verify =
 		|file: &std::path::Path| platone(&config, &["verify", &file.display().to_string()]);
 	let out = verify(&proof_file);
-	assert_eq!(
-		out.status.code(),
-		Some(0),
-		"{}{}",
-		String::from_utf8_lossy(&out.stdout),
-		String::from_utf8_lossy(&out.stderr)
-	);
+	expect_exit(&out, 0);
 	assert!(String::from_utf8_lossy(&out.stdout).contains("VERIFIED"));
 	// The same, fetched by `platone verify` itself from the SCD API.
 	let api_url = format!("http://127.0.0.1:{api_port}");
@@ -227,13 +232,7 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 			&q,
 		],
 	);
-	assert_eq!(
-		out.status.code(),
-		Some(0),
-		"{}{}",
-		String::from_utf8_lossy(&out.stdout),
-		String::from_utf8_lossy(&out.stderr)
-	);
+	expect_exit(&out, 0);
 
 	// An edited proof document fails: its record is no longer the one certified.
 	let mut doc: serde_json::Value =
@@ -247,7 +246,7 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	doc["record"] = serde_json::Value::String(flipped);
 	let edited = scratch.0.join("edited.json");
 	std::fs::write(&edited, doc.to_string()).unwrap();
-	assert_eq!(verify(&edited).status.code(), Some(3));
+	expect_exit(&verify(&edited), 3);
 
 	// A row tampered with in the SCD: the SCD still serves a proof, and it fails verification.
 	runtime.block_on(async {
@@ -278,13 +277,7 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	let tampered = scratch.0.join("tampered.json");
 	std::fs::write(&tampered, &out.stdout).unwrap();
 	let out = verify(&tampered);
-	assert_eq!(
-		out.status.code(),
-		Some(3),
-		"{}{}",
-		String::from_utf8_lossy(&out.stdout),
-		String::from_utf8_lossy(&out.stderr)
-	);
+	expect_exit(&out, 3);
 
 	// A window the chain never saw: not certified (exit 2). Marked late so that the record's
 	// own time need not lie in it.
@@ -294,5 +287,5 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	doc["window"]["start_ms"] = serde_json::json!(first.window.start_ms + 1_000 * WINDOW_MS);
 	let unknown = scratch.0.join("unknown.json");
 	std::fs::write(&unknown, doc.to_string()).unwrap();
-	assert_eq!(verify(&unknown).status.code(), Some(2));
+	expect_exit(&verify(&unknown), 2);
 }
