@@ -109,14 +109,7 @@ async fn ingest<S: Store>(s: &Ingest<S>, topic: &str, source: &str, body: &[u8])
 	}
 	match s.store.commit(&measurements, &dead).await {
 		Ok(done) => {
-			use std::sync::atomic::Ordering::Relaxed;
-			s.metrics.messages.fetch_add(1, Relaxed);
-			s.metrics.stored.fetch_add(done.stored as u64, Relaxed);
-			s.metrics.late.fetch_add(done.late as u64, Relaxed);
-			crate::mqtt::observe_latency(&s.metrics, &measurements);
-			for d in &dead {
-				s.metrics.dead_lettered(d.reason);
-			}
+			s.metrics.committed(1, &done, &measurements, &dead);
 			let refused: Vec<_> = dead
 				.iter()
 				.map(|d| serde_json::json!({"reason": d.reason.as_str(), "detail": d.detail}))

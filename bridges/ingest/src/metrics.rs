@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
-use platone_scd::Reason;
+use platone_scd::{Committed, DeadLetter, Measurement, Reason};
 
 /// Counters of one ingest process (MQTT and HTTP together).
 #[derive(Debug, Default)]
@@ -23,6 +23,36 @@ impl Metrics {
 	pub fn dead_lettered(&self, reason: Reason) {
 		if let Some(i) = Reason::ALL.iter().position(|r| *r == reason) {
 			self.dead[i].fetch_add(1, Relaxed);
+		}
+	}
+
+	/// Accounts for one commit of `messages` messages (MQTT batch or HTTP request): what was
+	/// stored, what it refused (including the store's duplicates and conflicts), and the latency
+	/// of what it committed.
+	pub fn committed(
+		&self,
+		messages: usize,
+		done: &Committed,
+		measurements: &[Measurement],
+		refused: &[DeadLetter],
+	) {
+		self.messages.fetch_add(messages as u64, Relaxed);
+		self.stored.fetch_add(done.stored as u64, Relaxed);
+		self.late.fetch_add(done.late as u64, Relaxed);
+		self.batches.fetch_add(1, Relaxed);
+		for letter in refused {
+			self.dead_lettered(letter.reason);
+		}
+		for _ in 0..done.duplicates {
+			self.dead_lettered(Reason::Duplicate);
+		}
+		for _ in 0..done.conflicts {
+			self.dead_lettered(Reason::Conflict);
+		}
+		let now_ms = crate::now_us() / 1_000;
+		for m in measurements {
+			self.latency
+				.observe_ms(now_ms.saturating_sub(m.timestamp_us / 1_000));
 		}
 	}
 

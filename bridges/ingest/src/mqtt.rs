@@ -365,21 +365,7 @@ async fn commit<S: Store>(
 	}
 	match store.commit(&measurements, &dead).await {
 		Ok(done) => {
-			use std::sync::atomic::Ordering::Relaxed;
-			metrics.messages.fetch_add(batch.len() as u64, Relaxed);
-			metrics.stored.fetch_add(done.stored as u64, Relaxed);
-			metrics.late.fetch_add(done.late as u64, Relaxed);
-			metrics.batches.fetch_add(1, Relaxed);
-			observe_latency(metrics, &measurements);
-			for letter in &dead {
-				metrics.dead_lettered(letter.reason);
-			}
-			for _ in 0..done.duplicates {
-				metrics.dead_lettered(Reason::Duplicate);
-			}
-			for _ in 0..done.conflicts {
-				metrics.dead_lettered(Reason::Conflict);
-			}
+			metrics.committed(batch.len(), &done, &measurements, &dead);
 			debug!(
 				messages = batch.len(),
 				stored = done.stored,
@@ -395,15 +381,5 @@ async fn commit<S: Store>(
 			error!("SCD commit failed, retrying: {e}");
 			false
 		}
-	}
-}
-
-/// Device time to now, for measurements just committed.
-pub(crate) fn observe_latency(metrics: &Metrics, committed: &[Measurement]) {
-	let now_ms = now_us() / 1_000;
-	for m in committed {
-		metrics
-			.latency
-			.observe_ms(now_ms.saturating_sub(m.timestamp_us / 1_000));
 	}
 }

@@ -457,10 +457,11 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 	let until_stopped = |mut rx: tokio::sync::watch::Receiver<bool>| async move {
 		let _ = rx.wait_for(|stop| *stop).await;
 	};
-	let api = match (roles.certify, config.api.listen) {
-		(true, Some(addr)) => {
-			let gateway =
-				platone_chain::account_of(&platone_chain::keypair(&config.certifier()?.suri)?);
+	// Read once: it may come from a key file.
+	let certifier_config = roles.certify.then(|| config.certifier()).transpose()?;
+	let api = match (&certifier_config, config.api.listen) {
+		(Some(c), Some(addr)) => {
+			let gateway = platone_chain::account_of(&platone_chain::keypair(&c.suri)?);
 			let auth = config
 				.api
 				.auth
@@ -497,17 +498,14 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 		}
 		_ => None,
 	};
-	let certifier = if roles.certify {
-		let c = config.certifier()?;
-		Some(tokio::spawn(platone_certifier::run(
+	let certifier = certifier_config.map(|c| {
+		tokio::spawn(platone_certifier::run(
 			c,
 			store.clone(),
 			Arc::new(platone_certifier::Metrics::default()),
 			until_stopped(stopped.clone()),
-		)))
-	} else {
-		None
-	};
+		))
+	});
 	if roles.ingest {
 		info!(devices = directory.len(), gateway = %config.ingest.gateway, "ingest starting");
 		let http = config.http.listen.map(|addr| {
@@ -543,7 +541,7 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 
 async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
 	let url = &config.scd.url;
-	if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+	if is_postgres(url) {
 		serve_with(
 			config,
 			PostgresStore::open(url).await.context("opening the SCD")?,
@@ -553,6 +551,10 @@ async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
 	} else {
 		serve_with(config, open_sqlite(url).await?, roles).await
 	}
+}
+
+fn is_postgres(url: &str) -> bool {
+	url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
 async fn open_sqlite(url: &str) -> anyhow::Result<SqliteStore> {
@@ -572,7 +574,7 @@ async fn proof_document(
 ) -> anyhow::Result<Option<ProofDocument>> {
 	let gateway = platone_chain::account_of(&platone_chain::keypair(&config.certifier()?.suri)?);
 	let url = &config.scd.url;
-	let proven = if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+	let proven = if is_postgres(url) {
 		let store = PostgresStore::open(url).await.context("opening the SCD")?;
 		platone_scd::proof(&store, dataset, timestamp_us, sequence).await?
 	} else {
