@@ -29,14 +29,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 pids=()
-cleanup() {
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[i]}" 2>/dev/null || true
-    wait "${pids[i]}" 2>/dev/null || true
-  done
-  pids=()
-}
-trap cleanup EXIT
+trap stop_pids EXIT
 
 "$PLATONE_NODE" --dev --base-path "$OUT/node" --rpc-port "$RPC_PORT" --no-prometheus \
   --port 0 2>"$OUT/node.log" &
@@ -72,7 +65,7 @@ while (( $(date +%s) < deadline )); do
   sleep 2
 done
 metrics=$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" || true)
-cleanup
+stop_pids
 
 python3 - "$OUT/certify.log" "$GRACE_MS" <<'PY' "$metrics"
 import re, sys, datetime

@@ -29,14 +29,7 @@ rm -rf "$OUT"
 mkdir -p "$OUT"
 
 pids=()
-cleanup() { # newest first: ingest acks what it holds while the broker is still up
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[i]}" 2>/dev/null || true
-    wait "${pids[i]}" 2>/dev/null || true
-  done
-  pids=()
-}
-trap 'cleanup; bash scripts/pg.sh stop' EXIT
+trap 'stop_pids; bash scripts/pg.sh stop' EXIT
 
 hwm_mib() { awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$1/status" 2>/dev/null || echo "?"; }
 metric() { # name → value from ingest's /metrics (empty if it does not answer)
@@ -119,7 +112,7 @@ for backend in $BACKENDS; do
   delivered=$(wc -l <"$dir/sub.txt")
   p50=$(quantile 0.5); p99=$(quantile 0.99)
   ingest_hwm=$(hwm_mib "$ingest"); broker_hwm=$(hwm_mib "$broker")
-  cleanup
+  stop_pids
 
   python3 - "$backend" "$PMUS" "$RATE" "$t0" "$t1" "$s0" "$s1" "$b0" "$b1" "$p50" "$p99" \
     "$ingest_hwm" "$last" "$delivered" >>"$OUT/results.md" <<'PY'

@@ -11,3 +11,13 @@ export PLATONE_NODE="${PLATONE_NODE:-$CARGO_TARGET_DIR/debug/platone-node}"
 platone_build() {
   (cd "$PLATONE_ROOT" && cargo build --locked --workspace "$@")
 }
+
+# Stops the processes listed in the caller's `pids` array, newest first, waiting for each: ingest
+# commits and acks what it holds while the broker it reads from is still up.
+stop_pids() {
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill -TERM "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
+  pids=()
+}

@@ -19,11 +19,7 @@ pids=()
 stop() {
   trap - INT TERM EXIT
   echo "stopping…"
-  # Reverse start order: ingest commits and acks what it holds while the broker is still up.
-  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
-    kill -TERM "${pids[i]}" 2>/dev/null || true
-    wait "${pids[i]}" 2>/dev/null || true
-  done
+  stop_pids
 }
 trap stop INT TERM EXIT
 
