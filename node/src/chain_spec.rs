@@ -1,6 +1,9 @@
 //! Chain specifications: built in from the runtime's genesis presets, or read from a file.
 
-use platone_runtime::{genesis::LOCAL_CONSORTIUM_PRESET, WASM_BINARY};
+use platone_runtime::{
+	genesis::{BENCH_PRESET, LOCAL_CONSORTIUM_PRESET},
+	WASM_BINARY,
+};
 use sc_service::ChainType;
 
 pub type ChainSpec = sc_service::GenericChainSpec;
@@ -23,6 +26,17 @@ pub fn development() -> Result<ChainSpec, String> {
 		.with_id("platone_dev")
 		.with_chain_type(ChainType::Development)
 		.with_genesis_config_preset_name(sp_genesis_builder::DEV_RUNTIME_PRESET)
+		.with_properties(properties())
+		.build())
+}
+
+/// The development chain with 1,000 gateway PMUs (`scripts/bench-certify.sh`).
+pub fn bench() -> Result<ChainSpec, String> {
+	Ok(ChainSpec::builder(wasm()?, None)
+		.with_name("Platone Benchmark")
+		.with_id("platone_bench")
+		.with_chain_type(ChainType::Development)
+		.with_genesis_config_preset_name(BENCH_PRESET)
 		.with_properties(properties())
 		.build())
 }

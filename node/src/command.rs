@@ -37,6 +37,7 @@ impl SubstrateCli for Cli {
 		Ok(match id {
 			"dev" | "development" => Box::new(chain_spec::development()?),
 			"" | "local-consortium" => Box::new(chain_spec::local_consortium()?),
+			"bench" => Box::new(chain_spec::bench()?),
 			path => Box::new(chain_spec::from_file(std::path::Path::new(path))?),
 		})
 	}

@@ -3,6 +3,8 @@
 //! - `development`: one validator (Alice), sudo, a one-seat council, and a small registered
 //!   grid: Alice (DSO, market operator), Bob and Ferdie (aggregators), Charlie (gateway), Dave
 //!   (TSO), Eve (auditor); one zone with a feeder, four PoDs, ten PMUs and four meters.
+//! - `bench`: `development` with 1,000 PMUs on Charlie's gateway, for the certification
+//!   benchmark (`scripts/bench-certify.sh`).
 //! - `local-consortium`: four validators on one machine (two DSOs, one TSO, one market
 //!   operator), a four-seat council, no sudo key, the four nodes' peer IDs authorised, and two
 //!   aggregators, a gateway and an auditor registered beside them.
@@ -31,6 +33,13 @@ use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 /// Preset of the four-validator network that `scripts/local-consortium.sh` starts.
 pub const LOCAL_CONSORTIUM_PRESET: &str = "local-consortium";
+
+/// The development chain at the scale of issue #5's goal: Charlie certifies 1,000 PMUs.
+/// `scripts/bench-certify.sh` runs on it.
+pub const BENCH_PRESET: &str = "bench";
+
+/// PMUs of the `bench` preset: datasets 1…1000, its four meters 1001…1004.
+pub const BENCH_PMUS: u32 = 1_000;
 
 /// One consortium validator: its operator account (also its Aura and GRANDPA dev keys) and the
 /// ed25519 public key of its libp2p identity (`--node-key`).
@@ -227,6 +236,15 @@ fn genesis(
 }
 
 pub fn development() -> Value {
+	development_with(10)
+}
+
+/// The development chain with `BENCH_PMUS` PMUs.
+pub fn bench() -> Value {
+	development_with(BENCH_PMUS)
+}
+
+fn development_with(pmus: u32) -> Value {
 	let alice = Sr25519Keyring::Alice.to_account_id();
 	let validator = Validator {
 		operator: Sr25519Keyring::Alice,
@@ -239,13 +257,14 @@ pub fn development() -> Value {
 		vec![],
 		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
 		Some(alice),
-		development_grid(),
+		development_grid(pmus),
 	)
 }
 
-/// PoDs `IT001E0000000{1..4}` on feeder `DEV-F1`; ten PMUs (`pmu-001`…) spread over them and a
-/// meter (`meter-001`…) at each, all certified by Charlie.
-fn development_grid() -> Grid {
+/// PoDs `IT001E0000000{1..}` on feeder `DEV-F1` (four, or one per ten PMUs when there are more);
+/// `pmus` PMUs (`pmu-001`…, datasets 1…) spread over them and a meter (`meter-001`…, the
+/// datasets after the PMUs) at each of the first four, all certified by Charlie.
+fn development_grid(pmus: u32) -> Grid {
 	use Sr25519Keyring::*;
 	let mut g = Grid::default();
 	g.participant(
@@ -267,25 +286,23 @@ fn development_grid() -> Grid {
 	.area("DEV-ZONE", AreaKind::Zone, None, Alice)
 	.area("DEV-F1", AreaKind::Feeder, Some("DEV-ZONE"), Alice)
 	.area("DEV-TSO-CA", AreaKind::ControlArea, None, Dave);
-	for i in 1..=4 {
+	// Ten PMUs and a meter per PoD at most: well inside `MaxPomsPerPod`.
+	let pods = pmus.div_ceil(10).max(4);
+	let pod = |i: u32| format!("IT001E{i:08}");
+	for i in 1..=pods {
 		let aggregator = if i % 2 == 1 { Bob } else { Ferdie };
-		g.pod(&format!("IT001E0000000{i}"), "DEV-F1", Some(aggregator));
+		g.pod(&pod(i), "DEV-F1", Some(aggregator));
 	}
-	for i in 1..=10 {
+	for i in 1..=pmus {
 		g.pom(
-			&format!("IT001E0000000{}", (i - 1) % 4 + 1),
+			&pod((i - 1) % pods + 1),
 			PomKind::Pmu,
 			&format!("pmu-{i:03}"),
 			Charlie,
 		);
 	}
 	for i in 1..=4 {
-		g.pom(
-			&format!("IT001E0000000{i}"),
-			PomKind::Meter,
-			&format!("meter-{i:03}"),
-			Charlie,
-		);
+		g.pom(&pod(i), PomKind::Meter, &format!("meter-{i:03}"), Charlie);
 	}
 	g
 }
@@ -347,6 +364,7 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
 	let patch = match id.as_ref() {
 		sp_genesis_builder::DEV_RUNTIME_PRESET => development(),
 		LOCAL_CONSORTIUM_PRESET => local_consortium(),
+		BENCH_PRESET => bench(),
 		_ => return None,
 	};
 	serde_json::to_vec(&patch).ok()
@@ -356,5 +374,6 @@ pub fn preset_names() -> Vec<PresetId> {
 	vec![
 		PresetId::from(sp_genesis_builder::DEV_RUNTIME_PRESET),
 		PresetId::from(LOCAL_CONSORTIUM_PRESET),
+		PresetId::from(BENCH_PRESET),
 	]
 }

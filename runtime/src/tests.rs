@@ -58,6 +58,16 @@ fn presets_register_a_consistent_grid() {
 		// Members hold no tokens of necessity: a participant's account exists by itself.
 		assert_eq!(System::sufficients(&charlie), 1);
 	});
+	ext(genesis::bench()).execute_with(|| {
+		Registry::do_try_state().expect("bench registry is consistent");
+		let charlie: AccountId = Sr25519Keyring::Charlie.to_account_id();
+		let devices = Registry::gateway_devices(&charlie);
+		assert_eq!(devices.len(), genesis::BENCH_PMUS as usize + 4);
+		// Datasets follow `Directory::development(1000, 4)` on the bridge side.
+		let key_of = |pom: u64| devices.iter().find(|d| d.pom == pom).map(|d| d.device_key);
+		assert_eq!(key_of(1000), Some(genesis::dev_device_key("pmu-1000")));
+		assert_eq!(key_of(1004), Some(genesis::dev_device_key("meter-004")));
+	});
 	ext(genesis::local_consortium()).execute_with(|| {
 		Registry::do_try_state().expect("local-consortium registry is consistent");
 		let count = |mask| {

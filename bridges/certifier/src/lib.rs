@@ -141,12 +141,14 @@ pub async fn close_windows<S: Store>(store: &S, grace: Duration, now_ms: u64) ->
 		}
 	}
 	for window in store.unbuilt().await? {
+		let started = std::time::Instant::now();
 		if let Some(c) = store.build(window, now_ms).await? {
 			info!(
 				window = c.window.start_ms,
 				duration_ms = c.window.duration_ms,
 				datasets = c.datasets.len(),
 				leaves = c.leaves(),
+				build_ms = started.elapsed().as_millis(),
 				"window sealed"
 			);
 		}
@@ -194,6 +196,7 @@ pub async fn certify_pending<S: Store>(
 		.iter()
 		.map(|c| (c.window, c.datasets.clone()))
 		.collect();
+	let submitted = now_ms();
 	let done = chain.certify(key, &batch).await?;
 	metrics.submissions.fetch_add(1, Relaxed);
 	for (window, outcome) in &done.outcomes {
@@ -211,6 +214,19 @@ pub async fn certify_pending<S: Store>(
 			extrinsic_index: Some(done.extrinsic_index),
 			event: event.into(),
 		};
+		if let Some(at) = done.block_time_ms {
+			let end = c
+				.window
+				.start_ms
+				.saturating_add(u64::from(c.window.duration_ms));
+			// Parts of the latency (docs/benchmarks.md): window end to inclusion, then finality.
+			info!(
+				window = c.window.start_ms,
+				submitted_ms = submitted.saturating_sub(end),
+				included_ms = at.saturating_sub(end),
+				"window included"
+			);
+		}
 		recorded += record(store, c, on_chain_root, &reference, metrics).await?;
 	}
 	Ok(recorded)

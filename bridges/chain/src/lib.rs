@@ -74,6 +74,8 @@ pub struct Finalized {
 	pub block_hash: Hash,
 	pub block_number: u64,
 	pub extrinsic_index: u32,
+	/// The block's own timestamp (its slot), ms since the epoch: when the batch was included.
+	pub block_time_ms: Option<u64>,
 	pub outcomes: Vec<(Window, Outcome)>,
 }
 
@@ -176,6 +178,22 @@ impl Chain {
 			.transpose()
 	}
 
+	/// `Timestamp::Now` at block `at`: the time the block's author set for it.
+	pub async fn block_time_ms(&self, at: Hash) -> Result<Option<u64>> {
+		use sp_crypto_hashing::twox_128;
+		let key = [twox_128(b"Timestamp"), twox_128(b"Now")].concat();
+		let value = self
+			.rpc
+			.state_get_storage(&key, Some(H256(at)))
+			.await
+			.map_err(rpc)?;
+		value
+			.map(|bytes| {
+				u64::decode(&mut &bytes[..]).map_err(|e| Error::Decode(format!("timestamp: {e}")))
+			})
+			.transpose()
+	}
+
 	/// The header of block `at` (SCALE) and a read proof of `keys` in its state.
 	pub async fn read_proof(&self, keys: &[Vec<u8>], at: Hash) -> Result<proof::StateProof> {
 		let header = self
@@ -267,9 +285,11 @@ impl Chain {
 			};
 			outcomes.push((window, outcome));
 		}
+		let block_time_ms = self.block_time_ms(block_hash).await?;
 		Ok(Finalized {
 			block_hash,
 			block_number: header.number,
+			block_time_ms,
 			extrinsic_index: u32::try_from(events.extrinsic_index())
 				.map_err(|_| Error::Decode("extrinsic index".into()))?,
 			outcomes,
