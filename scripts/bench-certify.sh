@@ -52,8 +52,10 @@ case "$BACKEND" in
 esac
 
 "$PLATONE_NODE" --chain bench --alice --force-authoring --base-path "$OUT/node" \
-  --rpc-port "$RPC_PORT" --no-prometheus --port 0 2>"$OUT/node.log" &
-pids+=($!)
+  --unsafe-force-node-key-generation --rpc-port "$RPC_PORT" --no-prometheus --port 0 \
+  2>"$OUT/node.log" &
+node=$!
+pids+=("$node")
 {
   printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$MQTT_PORT"
   printf 'max_inflight_messages 10000\nmax_queued_messages 0\nlog_type error\nlog_type warning\n'
@@ -71,7 +73,10 @@ pids+=($!)
 
 until curl -sf -H 'Content-Type: application/json' \
   -d '{"id":1,"jsonrpc":"2.0","method":"chain_getHeader","params":[]}' \
-  "http://127.0.0.1:$RPC_PORT" >/dev/null 2>&1; do sleep 1; done
+  "http://127.0.0.1:$RPC_PORT" >/dev/null 2>&1; do
+  kill -0 "$node" 2>/dev/null || { tail -5 "$OUT/node.log" >&2; exit 1; }
+  sleep 1
+done
 RUST_LOG=warn "$BIN" --config "$OUT/platone.toml" --no-api ingest 2>"$OUT/ingest.log" &
 pids+=($!)
 RUST_LOG=info "$BIN" --config "$OUT/platone.toml" --no-api certify 2>"$OUT/certify.log" &

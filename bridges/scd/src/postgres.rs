@@ -21,6 +21,9 @@ use platone_primitives::{window_root, Blake2_256, DatasetId, Window};
 
 /// Advisory lock between batch commits (shared) and window sealing (exclusive).
 const SEAL_LOCK: i64 = 0x0070_6c61_746f_6e65;
+/// Advisory lock around DDL: `CREATE … IF NOT EXISTS` from two sessions at once can still fail
+/// on the catalog's unique indexes (ingest, certifier and API start together).
+const DDL_LOCK: i64 = 0x0070_6c61_7464_646c;
 
 const DAY_MS: u64 = 86_400_000;
 
@@ -89,7 +92,7 @@ impl PostgresStore {
 	/// Connects to `url` (`postgres://…`) and creates the schema if needed.
 	pub async fn open(url: &str) -> Result<Self> {
 		let pool = PgPoolOptions::new().max_connections(4).connect(url).await?;
-		sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+		ddl(&pool, SCHEMA).await?;
 		Ok(PostgresStore {
 			pool,
 			partitions: Mutex::new(HashSet::new()),
@@ -111,11 +114,24 @@ impl PostgresStore {
 				"CREATE TABLE IF NOT EXISTS measurements_d{day} PARTITION OF measurements \
 				 FOR VALUES FROM ({from}) TO ({to})"
 			);
-			sqlx::raw_sql(&ddl).execute(&self.pool).await?;
+			self::ddl(&self.pool, &ddl).await?;
 			known.insert(*day);
 		}
 		Ok(())
 	}
+}
+
+/// Runs schema statements serialised against other processes on the same database.
+async fn ddl(pool: &sqlx::PgPool, statements: &str) -> Result<()> {
+	let mut tx = pool.begin().await?;
+	sqlx::query("SELECT pg_advisory_xact_lock($1)")
+		.bind(DDL_LOCK)
+		.execute(&mut *tx)
+		.await?;
+	// A plain &str runs as a simple query: several statements, no parameters.
+	sqlx::Executor::execute(&mut *tx, statements).await?;
+	tx.commit().await?;
+	Ok(())
 }
 
 fn measurement(row: &sqlx::postgres::PgRow) -> Result<Measurement> {

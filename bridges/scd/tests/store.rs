@@ -281,7 +281,16 @@ async fn postgres_backend() {
 		Some((server, _)) => format!("{server}/{db}"),
 		None => panic!("PLATONE_PG_URL must name a database"),
 	};
-	let store = PostgresStore::open(&url).await.expect("open");
+	// Ingest, certifier and API start together on a fresh database: their schema set-ups
+	// must not collide.
+	let (store, b, c) = tokio::join!(
+		PostgresStore::open(&url),
+		PostgresStore::open(&url),
+		PostgresStore::open(&url)
+	);
+	let store = store.expect("open");
+	b.expect("concurrent open");
+	c.expect("concurrent open");
 	suite(store, || async {
 		PostgresStore::open(&url).await.expect("reopen")
 	})
