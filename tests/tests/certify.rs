@@ -234,6 +234,44 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	);
 	expect_exit(&out, 0);
 
+	// Finality proven by a GRANDPA justification against a pinned authority set (the dev
+	// chain's: Alice alone) instead of taken from the node.
+	let out = platone(&config, &["authority-set"]);
+	expect_exit(&out, 0);
+	let pinned: serde_json::Value = serde_json::from_slice(&out.stdout).expect("set JSON");
+	assert_eq!(pinned["set_id"], 0);
+	assert_eq!(
+		pinned["authorities"][0]["key"],
+		"0x88dc3417d5058ec4b4503e0c12ea1a0a89be200fe98922423d4334014fa6b0ee"
+	);
+	let set_file = scratch.0.join("authority-set.json");
+	std::fs::write(&set_file, &out.stdout).unwrap();
+	let proof_arg = proof_file.display().to_string();
+	let set_arg = set_file.display().to_string();
+	let out = platone(
+		&config,
+		&["verify", &proof_arg, "--authority-set", &set_arg],
+	);
+	expect_exit(&out, 0);
+	assert!(
+		String::from_utf8_lossy(&out.stdout).contains("GRANDPA justification"),
+		"{}",
+		String::from_utf8_lossy(&out.stdout)
+	);
+	// Another set than the one that signs: finality not proven (exit 6).
+	let mut other = pinned.clone();
+	other["authorities"][0]["key"] = serde_json::json!(format!("0x{}", "11".repeat(32)));
+	let other_file = scratch.0.join("other-set.json");
+	std::fs::write(&other_file, other.to_string()).unwrap();
+	let other_arg = other_file.display().to_string();
+	expect_exit(
+		&platone(
+			&config,
+			&["verify", &proof_arg, "--authority-set", &other_arg],
+		),
+		6,
+	);
+
 	// An edited proof document fails: its record is no longer the one certified.
 	let mut doc: serde_json::Value =
 		serde_json::from_slice(&std::fs::read(&proof_file).unwrap()).expect("proof JSON");

@@ -18,6 +18,7 @@ use subxt::{
 pub use subxt_signer::sr25519::Keypair;
 use subxt_signer::SecretUri;
 
+pub mod finality;
 pub mod proof;
 
 #[subxt::subxt(runtime_metadata_path = "metadata/platone.scale")]
@@ -40,6 +41,8 @@ pub enum Error {
 	Key(String),
 	#[error("storage proof: {0}")]
 	Proof(String),
+	#[error("finality not proven: {0}")]
+	Finality(String),
 }
 
 fn rpc(e: impl Display) -> Error {
@@ -114,6 +117,8 @@ pub fn certificate_key(gateway: &[u8; 32], window: &Window) -> Vec<u8> {
 pub struct Chain {
 	api: OnlineClient<SubstrateConfig>,
 	rpc: LegacyRpcMethods<RpcConfigFor<SubstrateConfig>>,
+	/// For the methods `rpc` lacks (GRANDPA's).
+	client: RpcClient,
 }
 
 impl Chain {
@@ -131,7 +136,8 @@ impl Chain {
 			.map_err(rpc)?;
 		Ok(Chain {
 			api,
-			rpc: LegacyRpcMethods::new(client),
+			rpc: LegacyRpcMethods::new(client.clone()),
+			client,
 		})
 	}
 
@@ -176,6 +182,55 @@ impl Chain {
 					.map_err(|e| Error::Decode(format!("certificate: {e}")))
 			})
 			.transpose()
+	}
+
+	/// The justification of the next block GRANDPA finalizes (`grandpa_subscribeJustifications`;
+	/// a few seconds on a live chain), SCALE-encoded, for [`finality::verify_justification`].
+	/// Unverified: the node may lie. (`grandpa_proveFinality` serves only blocks of earlier
+	/// authority sets.)
+	pub async fn justification(&self) -> Result<Vec<u8>> {
+		let mut subscription = self
+			.client
+			.subscribe::<sp_core::Bytes>(
+				"grandpa_subscribeJustifications",
+				subxt::rpcs::client::RpcParams::new(),
+				"grandpa_unsubscribeJustifications",
+			)
+			.await
+			.map_err(rpc)?;
+		match subscription.next().await {
+			Some(justification) => Ok(justification.map_err(rpc)?.0),
+			None => Err(Error::Rpc("the justification subscription ended".into())),
+		}
+	}
+
+	/// The GRANDPA authority set in the state of block `at`, for an auditor to pin (after
+	/// comparing it across members' nodes: this read is only as honest as the node).
+	pub async fn authority_set(&self, at: Hash) -> Result<finality::AuthoritySet> {
+		use sp_crypto_hashing::twox_128;
+		let read = |item: &'static [u8]| {
+			let key = [twox_128(b"Grandpa"), twox_128(item)].concat();
+			async move {
+				self.rpc
+					.state_get_storage(&key, Some(H256(at)))
+					.await
+					.map_err(rpc)
+			}
+		};
+		let decode = |what: &str, e: codec::Error| Error::Decode(format!("{what}: {e}"));
+		let set_id = match read(b"CurrentSetId").await? {
+			Some(bytes) => u64::decode(&mut &bytes[..]).map_err(|e| decode("set id", e))?,
+			None => 0,
+		};
+		let authorities = match read(b"Authorities").await? {
+			Some(bytes) => <Vec<([u8; 32], u64)>>::decode(&mut &bytes[..])
+				.map_err(|e| decode("authorities", e))?,
+			None => Vec::new(),
+		};
+		Ok(finality::AuthoritySet {
+			set_id,
+			authorities,
+		})
 	}
 
 	/// `Timestamp::Now` at block `at`: the time the block's author set for it.

@@ -91,9 +91,10 @@ enum Role {
 		sequence: u32,
 	},
 	/// Check a proof document against finalized chain state, trusting neither the SCD nor the
-	/// RPC node's answers (only that the block it names finalized). Exit codes: 0 verified,
-	/// 2 not certified on chain, 3 the proof does not match the certified root, 4 malformed
-	/// input, 5 chain unreachable.
+	/// RPC node's answers (with `--authority-set`, not even which block is finalized). Exit
+	/// codes: 0 verified, 2 not certified on chain, 3 the proof does not match the certified
+	/// root, 4 malformed input, 5 chain unreachable or its state proof invalid, 6 finality not
+	/// proven against the pinned authority set.
 	Verify {
 		/// The proof document (JSON, as `platone proof` prints it); `-` for standard input.
 		#[arg(required_unless_present = "api")]
@@ -116,6 +117,17 @@ enum Role {
 		/// OAuth2 bearer token for the API.
 		#[arg(long, env = "PLATONE_API_TOKEN", hide_env_values = true)]
 		token: Option<String>,
+		/// The GRANDPA authority set to trust (JSON, as `platone authority-set` prints it):
+		/// finality is then checked from a justification, not taken from the node.
+		#[arg(long)]
+		authority_set: Option<PathBuf>,
+	},
+	/// Print the chain's current GRANDPA authority set (JSON) at the node's finalized head, for
+	/// auditors to compare across members' nodes and pin for `verify --authority-set`.
+	AuthoritySet {
+		/// Node JSON-RPC; `[certify] rpc` if absent.
+		#[arg(long)]
+		rpc: Option<String>,
 	},
 	/// Print the effective configuration.
 	Config,
@@ -641,6 +653,7 @@ async fn main() -> anyhow::Result<()> {
 			sequence,
 			ca,
 			token,
+			authority_set,
 		} => {
 			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
 			let source = match (api, dataset, timestamp_us, sequence) {
@@ -656,8 +669,25 @@ async fn main() -> anyhow::Result<()> {
 				}
 				_ => verify::Source::File(proof.unwrap_or_else(|| PathBuf::from("-"))),
 			};
-			let code = verify::run(&source, &rpc, config.certify.insecure).await;
+			let code = verify::run(
+				&source,
+				&rpc,
+				config.certify.insecure,
+				authority_set.as_deref(),
+			)
+			.await;
 			std::process::exit(code);
+		}
+		Role::AuthoritySet { rpc } => {
+			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
+			let chain = platone_chain::Chain::connect(&rpc, config.certify.insecure).await?;
+			let (finalized, _) = chain.finalized().await?;
+			let set = chain.authority_set(finalized).await?;
+			println!(
+				"{}",
+				serde_json::to_string_pretty(&verify::AuthoritySetFile::from_set(&set))?
+			);
+			Ok(())
 		}
 		Role::Sim {
 			pmus,

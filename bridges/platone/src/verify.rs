@@ -1,7 +1,8 @@
 //! `platone verify`: one measurement against the chain, without trusting the SCD that produced
 //! the proof nor the node that answers. The certificate is read through a storage proof checked
-//! against the finalized block's header (its hash and state root); what is trusted is only that
-//! this block hash is finalized, which any node of the consortium can confirm.
+//! against the finalized block's header (its hash and state root). Which block is finalized is
+//! the node's word, unless the auditor pins the GRANDPA authority set (`--authority-set`): then a
+//! justification signed by two thirds of that set proves it, and no node need be trusted.
 
 use std::{
 	io::Read,
@@ -9,7 +10,11 @@ use std::{
 };
 
 use codec::Decode;
-use platone_chain::{certificate_key, Chain, OnChainCertificate};
+use platone_chain::{
+	certificate_key,
+	finality::{verify_justification, AuthoritySet},
+	Chain, OnChainCertificate,
+};
 use platone_primitives::{verify_measurement, Blake2_256, MeasurementRecord};
 use platone_scd::wire::{to_hex, ProofDocument};
 
@@ -18,6 +23,60 @@ const NOT_CERTIFIED: i32 = 2;
 const MISMATCH: i32 = 3;
 const MALFORMED: i32 = 4;
 const CHAIN: i32 = 5;
+const NOT_FINAL: i32 = 6;
+
+/// A pinned GRANDPA authority set, as `platone authority-set` prints it.
+#[derive(serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthoritySetFile {
+	pub set_id: u64,
+	pub authorities: Vec<AuthorityEntry>,
+}
+
+#[derive(serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorityEntry {
+	/// ed25519 public key, 0x-prefixed hex.
+	pub key: String,
+	pub weight: u64,
+}
+
+impl AuthoritySetFile {
+	pub fn from_set(set: &AuthoritySet) -> Self {
+		AuthoritySetFile {
+			set_id: set.set_id,
+			authorities: set
+				.authorities
+				.iter()
+				.map(|(key, weight)| AuthorityEntry {
+					key: to_hex(key),
+					weight: *weight,
+				})
+				.collect(),
+		}
+	}
+
+	fn load(path: &Path) -> Result<AuthoritySet, (i32, String)> {
+		let bad = |e: String| (MALFORMED, format!("{}: {e}", path.display()));
+		let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
+		let file: AuthoritySetFile = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
+		let authorities = file
+			.authorities
+			.iter()
+			.map(|a| {
+				let key = platone_scd::wire::from_hex(&a.key).map_err(|e| bad(e.to_string()))?;
+				let key: [u8; 32] = key
+					.try_into()
+					.map_err(|_| bad(format!("key {} is not 32 bytes", a.key)))?;
+				Ok((key, a.weight))
+			})
+			.collect::<Result<_, _>>()?;
+		Ok(AuthoritySet {
+			set_id: file.set_id,
+			authorities,
+		})
+	}
+}
 
 /// Where the proof document comes from.
 pub enum Source {
@@ -36,8 +95,15 @@ pub struct FromApi {
 	pub token: Option<String>,
 }
 
-pub async fn run(source: &Source, rpc: &str, insecure: bool) -> i32 {
-	match verify(source, rpc, insecure).await {
+pub async fn run(source: &Source, rpc: &str, insecure: bool, authority_set: Option<&Path>) -> i32 {
+	let pinned = match authority_set.map(AuthoritySetFile::load).transpose() {
+		Ok(pinned) => pinned,
+		Err((code, why)) => {
+			eprintln!("NOT VERIFIED: {why}");
+			return code;
+		}
+	};
+	match verify(source, rpc, insecure, pinned.as_ref()).await {
 		Ok(report) => {
 			println!("{report}");
 			0
@@ -155,7 +221,12 @@ async fn fetch(api: &FromApi) -> Result<String, (i32, String)> {
 	}
 }
 
-async fn verify(source: &Source, rpc: &str, insecure: bool) -> Result<String, (i32, String)> {
+async fn verify(
+	source: &Source,
+	rpc: &str,
+	insecure: bool,
+	pinned: Option<&AuthoritySet>,
+) -> Result<String, (i32, String)> {
 	let malformed = |e: String| (MALFORMED, e);
 	let text = match source {
 		Source::File(path) => read(path).await?,
@@ -185,7 +256,31 @@ async fn verify(source: &Source, rpc: &str, insecure: bool) -> Result<String, (i
 
 	let unreachable = |e: platone_chain::Error| (CHAIN, e.to_string());
 	let chain = Chain::connect(rpc, insecure).await.map_err(unreachable)?;
-	let (finalized, number) = chain.finalized().await.map_err(unreachable)?;
+	let (finalized, number, finality) = match pinned {
+		None => {
+			let (hash, number) = chain.finalized().await.map_err(unreachable)?;
+			(hash, number, "as the node reports it".to_string())
+		}
+		Some(set) => {
+			// GRANDPA finalizes every few seconds on a live chain.
+			let justification =
+				tokio::time::timeout(std::time::Duration::from_secs(60), chain.justification())
+					.await
+					.map_err(|_| (NOT_FINAL, "no block finalized within 60 s".to_string()))?
+					.map_err(unreachable)?;
+			let f = verify_justification(&justification, set)
+				.map_err(|e| (NOT_FINAL, e.to_string()))?;
+			(
+				f.block_hash,
+				u64::from(f.block_number),
+				format!(
+					"proven by a GRANDPA justification (round {}) signed by {} of the {} \
+					 pinned authorities of set {}",
+					f.round, f.signers, f.of, set.set_id
+				),
+			)
+		}
+	};
 	let key = certificate_key(&gateway, &window);
 	let state = chain
 		.read_proof(std::slice::from_ref(&key), finalized)
@@ -219,7 +314,7 @@ async fn verify(source: &Source, rpc: &str, insecure: bool) -> Result<String, (i
 	Ok(format!(
 		"VERIFIED: dataset {} time {} µs sequence {} is in window {}+{} ms of gateway {}, \
 		 certified at block #{} with root {}; checked by storage proof against finalized block \
-		 #{number} {}",
+		 #{number} {}, finality {finality}",
 		doc.dataset,
 		doc.timestamp_us,
 		doc.sequence,
