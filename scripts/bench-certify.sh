@@ -42,33 +42,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-case "$BACKEND" in
-  sqlite) scd="sqlite://$OUT/scd.sqlite" ;;
-  postgres)
-    scd="$(bash scripts/pg.sh start)"
-    psql -q "$scd" -c 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;' >/dev/null
-    ;;
-  *) echo "unknown backend $BACKEND" >&2; exit 2 ;;
-esac
+scd="$(bench_scd "$BACKEND" "$OUT")"
 
 "$PLATONE_NODE" --chain bench --alice --force-authoring --base-path "$OUT/node" \
   --unsafe-force-node-key-generation --rpc-port "$RPC_PORT" --no-prometheus --port 0 \
   2>"$OUT/node.log" &
 node=$!
 pids+=("$node")
-{
-  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$MQTT_PORT"
-  printf 'max_inflight_messages 10000\nmax_queued_messages 0\nlog_type error\nlog_type warning\n'
-} >"$OUT/mosquitto.conf"
+bench_mosquitto_conf "$MQTT_PORT" >"$OUT/mosquitto.conf"
 mosquitto -c "$OUT/mosquitto.conf" 2>"$OUT/mosquitto.log" &
 pids+=($!)
 {
   printf '[scd]\nurl = "%s"\n[broker]\nport = %s\nembedded = false\n' "$scd" "$MQTT_PORT"
   printf '[ingest]\nwindow_ms = %s\n[http]\nlisten = "127.0.0.1:%s"\n' "$WINDOW_MS" "$HTTP_PORT"
   printf '[certify]\nrpc = "ws://127.0.0.1:%s"\ngrace_ms = %s\n' "$RPC_PORT" "$GRACE_MS"
-  for ((i = 1; i <= PMUS; i++)); do
-    printf '[[devices]]\nname = "pmu-%03d"\nkind = "pmu"\ndataset = %d\n' "$i" "$i"
-  done
+  bench_devices "$PMUS"
 } >"$OUT/platone.toml"
 
 until curl -sf -H 'Content-Type: application/json' \

@@ -60,25 +60,12 @@ for le, cum in buckets:
 for backend in $BACKENDS; do
   dir="$OUT/$backend"
   mkdir -p "$dir"
-  case "$backend" in
-    sqlite) scd="sqlite://$dir/scd.sqlite" ;;
-    postgres)
-      scd="$(bash scripts/pg.sh start)"
-      # A clean schema per run, so nothing from an earlier run counts.
-      psql -q "$scd" -c 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;' >/dev/null
-      ;;
-    *) echo "unknown backend $backend" >&2; exit 2 ;;
-  esac
-  {
-    printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$MQTT_PORT"
-    printf 'max_inflight_messages 10000\nmax_queued_messages 0\nlog_type error\nlog_type warning\n'
-  } >"$dir/mosquitto.conf"
+  scd="$(bench_scd "$backend" "$dir")"
+  bench_mosquitto_conf "$MQTT_PORT" >"$dir/mosquitto.conf"
   {
     printf '[scd]\nurl = "%s"\n[broker]\nport = %s\nembedded = false\n[http]\nlisten = "127.0.0.1:%s"\n' \
       "$scd" "$MQTT_PORT" "$HTTP_PORT"
-    for ((i = 1; i <= PMUS; i++)); do
-      printf '[[devices]]\nname = "pmu-%03d"\nkind = "pmu"\ndataset = %d\n' "$i" "$i"
-    done
+    bench_devices "$PMUS"
   } >"$dir/platone.toml"
 
   mosquitto -c "$dir/mosquitto.conf" 2>"$dir/mosquitto.log" &

@@ -21,3 +21,31 @@ stop_pids() {
   done
   pids=()
 }
+
+# An empty SCD for a benchmark run: SQLite under directory $2, or the private PostgreSQL server
+# (scripts/pg.sh) with a clean schema, so that nothing from an earlier run counts. Prints its URL.
+bench_scd() {
+  case "$1" in
+    sqlite) echo "sqlite://$2/scd.sqlite" ;;
+    postgres)
+      local url
+      url="$(bash "$PLATONE_ROOT/scripts/pg.sh" start)"
+      psql -q "$url" -c 'DROP SCHEMA IF EXISTS public CASCADE; CREATE SCHEMA public;' >/dev/null 2>&1
+      echo "$url"
+      ;;
+    *) echo "unknown backend $1" >&2; return 2 ;;
+  esac
+}
+
+# mosquitto for benchmarks on loopback port $1: lossless (no queue limit) and quiet.
+bench_mosquitto_conf() {
+  printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$1"
+  printf 'max_inflight_messages 10000\nmax_queued_messages 0\nlog_type error\nlog_type warning\n'
+}
+
+# `[[devices]]` of the config for PMUs pmu-001…pmu-$1, datasets 1…$1 (the bench chain's).
+bench_devices() {
+  for ((i = 1; i <= $1; i++)); do
+    printf '[[devices]]\nname = "pmu-%03d"\nkind = "pmu"\ndataset = %d\n' "$i" "$i"
+  done
+}

@@ -20,35 +20,43 @@ fn properties() -> sc_service::Properties {
 	p
 }
 
-pub fn development() -> Result<ChainSpec, String> {
+/// A spec built in from one of the runtime's genesis presets.
+fn from_preset(name: &str, id: &str, kind: ChainType, preset: &str) -> Result<ChainSpec, String> {
 	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("Platone Development")
-		.with_id("platone_dev")
-		.with_chain_type(ChainType::Development)
-		.with_genesis_config_preset_name(sp_genesis_builder::DEV_RUNTIME_PRESET)
+		.with_name(name)
+		.with_id(id)
+		.with_chain_type(kind)
+		.with_genesis_config_preset_name(preset)
 		.with_properties(properties())
 		.build())
+}
+
+pub fn development() -> Result<ChainSpec, String> {
+	from_preset(
+		"Platone Development",
+		"platone_dev",
+		ChainType::Development,
+		sp_genesis_builder::DEV_RUNTIME_PRESET,
+	)
 }
 
 /// The development chain with 1,000 gateway PMUs (`scripts/bench-certify.sh`).
 pub fn bench() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("Platone Benchmark")
-		.with_id("platone_bench")
-		.with_chain_type(ChainType::Development)
-		.with_genesis_config_preset_name(BENCH_PRESET)
-		.with_properties(properties())
-		.build())
+	from_preset(
+		"Platone Benchmark",
+		"platone_bench",
+		ChainType::Development,
+		BENCH_PRESET,
+	)
 }
 
 pub fn local_consortium() -> Result<ChainSpec, String> {
-	Ok(ChainSpec::builder(wasm()?, None)
-		.with_name("Platone Local Consortium")
-		.with_id("platone_local_consortium")
-		.with_chain_type(ChainType::Local)
-		.with_genesis_config_preset_name(LOCAL_CONSORTIUM_PRESET)
-		.with_properties(properties())
-		.build())
+	from_preset(
+		"Platone Local Consortium",
+		"platone_local_consortium",
+		ChainType::Local,
+		LOCAL_CONSORTIUM_PRESET,
+	)
 }
 
 /// Reads a chain spec file. The specs committed in `chain-spec/` carry no wasm (so that they

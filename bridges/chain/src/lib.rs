@@ -170,18 +170,8 @@ impl Chain {
 		window: &Window,
 		at: Hash,
 	) -> Result<Option<OnChainCertificate>> {
-		let key = certificate_key(gateway, window);
-		let value = self
-			.rpc
-			.state_get_storage(&key, Some(H256(at)))
+		self.storage(&certificate_key(gateway, window), at, "certificate")
 			.await
-			.map_err(rpc)?;
-		value
-			.map(|bytes| {
-				OnChainCertificate::decode(&mut &bytes[..])
-					.map_err(|e| Error::Decode(format!("certificate: {e}")))
-			})
-			.transpose()
 	}
 
 	/// The justification of the next block GRANDPA finalizes (`grandpa_subscribeJustifications`;
@@ -208,25 +198,15 @@ impl Chain {
 	/// comparing it across members' nodes: this read is only as honest as the node).
 	pub async fn authority_set(&self, at: Hash) -> Result<finality::AuthoritySet> {
 		use sp_crypto_hashing::twox_128;
-		let read = |item: &'static [u8]| {
-			let key = [twox_128(b"Grandpa"), twox_128(item)].concat();
-			async move {
-				self.rpc
-					.state_get_storage(&key, Some(H256(at)))
-					.await
-					.map_err(rpc)
-			}
-		};
-		let decode = |what: &str, e: codec::Error| Error::Decode(format!("{what}: {e}"));
-		let set_id = match read(b"CurrentSetId").await? {
-			Some(bytes) => u64::decode(&mut &bytes[..]).map_err(|e| decode("set id", e))?,
-			None => 0,
-		};
-		let authorities = match read(b"Authorities").await? {
-			Some(bytes) => <Vec<([u8; 32], u64)>>::decode(&mut &bytes[..])
-				.map_err(|e| decode("authorities", e))?,
-			None => Vec::new(),
-		};
+		let key = |item: &[u8]| [twox_128(b"Grandpa"), twox_128(item)].concat();
+		let set_id = self
+			.storage(&key(b"CurrentSetId"), at, "set id")
+			.await?
+			.unwrap_or(0);
+		let authorities = self
+			.storage(&key(b"Authorities"), at, "authorities")
+			.await?
+			.unwrap_or_default();
 		Ok(finality::AuthoritySet {
 			set_id,
 			authorities,
@@ -237,14 +217,19 @@ impl Chain {
 	pub async fn block_time_ms(&self, at: Hash) -> Result<Option<u64>> {
 		use sp_crypto_hashing::twox_128;
 		let key = [twox_128(b"Timestamp"), twox_128(b"Now")].concat();
+		self.storage(&key, at, "timestamp").await
+	}
+
+	/// The value under `key` in the state of block `at`, decoded; `what` names it in errors.
+	async fn storage<T: Decode>(&self, key: &[u8], at: Hash, what: &str) -> Result<Option<T>> {
 		let value = self
 			.rpc
-			.state_get_storage(&key, Some(H256(at)))
+			.state_get_storage(key, Some(H256(at)))
 			.await
 			.map_err(rpc)?;
 		value
 			.map(|bytes| {
-				u64::decode(&mut &bytes[..]).map_err(|e| Error::Decode(format!("timestamp: {e}")))
+				T::decode(&mut &bytes[..]).map_err(|e| Error::Decode(format!("{what}: {e}")))
 			})
 			.transpose()
 	}
