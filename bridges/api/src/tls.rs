@@ -7,7 +7,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio_rustls::{
 	rustls::{
 		pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer},
-		ServerConfig,
+		server::WebPkiClientVerifier,
+		RootCertStore, ServerConfig,
 	},
 	server::TlsStream,
 	TlsAcceptor,
@@ -16,11 +17,14 @@ use tracing::debug;
 
 use crate::{Error, Result};
 
-/// The server's certificate chain and private key (PEM).
+/// The server's certificate chain and private key (PEM), and optionally the CA (PEM) that
+/// clients' certificates must chain to: mutual TLS, on top of the bearer token, for machine
+/// clients such as the DSO Technical Platform.
 #[derive(Clone, Debug)]
 pub struct TlsFiles {
 	pub cert: PathBuf,
 	pub key: PathBuf,
+	pub client_ca: Option<PathBuf>,
 }
 
 pub struct TlsListener {
@@ -38,14 +42,26 @@ impl TlsListener {
 			.map_err(|e| tls(&format!("{}: {e}", files.cert.display())))?;
 		let key = PrivateKeyDer::from_pem_file(&files.key)
 			.map_err(|e| tls(&format!("{}: {e}", files.key.display())))?;
-		let config = ServerConfig::builder_with_provider(Arc::new(
-			tokio_rustls::rustls::crypto::aws_lc_rs::default_provider(),
-		))
-		.with_safe_default_protocol_versions()
-		.map_err(|e| tls(&e))?
-		.with_no_client_auth()
-		.with_single_cert(certs, key)
-		.map_err(|e| tls(&e))?;
+		let provider = Arc::new(tokio_rustls::rustls::crypto::aws_lc_rs::default_provider());
+		let builder = ServerConfig::builder_with_provider(provider.clone())
+			.with_safe_default_protocol_versions()
+			.map_err(|e| tls(&e))?;
+		let builder = match &files.client_ca {
+			None => builder.with_no_client_auth(),
+			Some(ca) => {
+				let bad = |e: &dyn std::fmt::Display| tls(&format!("{}: {e}", ca.display()));
+				let mut roots = RootCertStore::empty();
+				for cert in CertificateDer::pem_file_iter(ca).map_err(|e| bad(&e))? {
+					roots.add(cert.map_err(|e| bad(&e))?).map_err(|e| bad(&e))?;
+				}
+				let verifier =
+					WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider)
+						.build()
+						.map_err(|e| bad(&e))?;
+				builder.with_client_cert_verifier(verifier)
+			}
+		};
+		let config = builder.with_single_cert(certs, key).map_err(|e| tls(&e))?;
 		Ok(TlsListener {
 			tcp,
 			acceptor: TlsAcceptor::from(Arc::new(config)),

@@ -1,6 +1,8 @@
 //! The SCD API over real TLS with real JWTs (issue #5): no token, a wrong issuer, an expired
 //! token, a token without the scope and one signed by a stranger are refused with 401; a valid
-//! token gets the proof document, which proves against the certificate's root.
+//! token gets the proof document, which proves against the certificate's root. With mutual TLS
+//! a client without a certificate from the configured CA is refused, and the token is still
+//! required of one with it.
 
 use std::{path::Path, process::Command, sync::Arc, time::Duration};
 
@@ -13,7 +15,7 @@ use platone_scd::{wire::ProofDocument, Measurement, SqliteStore, Store};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_rustls::rustls::{
 	self,
-	pki_types::{pem::PemObject, CertificateDer, ServerName},
+	pki_types::{pem::PemObject, CertificateDer, PrivateKeyDer, ServerName},
 };
 
 fn openssl(dir: &Path, args: &[&str]) {
@@ -63,17 +65,42 @@ fn token(key: &[u8], iss: &str, exp_in: i64, scope: &str) -> String {
 
 /// One HTTPS GET; (status, body).
 async fn get(ca: &Path, port: u16, path: &str, bearer: Option<&str>) -> (u16, String) {
+	request(ca, port, path, bearer, None)
+		.await
+		.expect("an HTTP response over TLS")
+}
+
+/// One HTTPS GET, with a client certificate (chain, key) if given; None if the server refused
+/// the connection or sent no HTTP response.
+async fn request(
+	ca: &Path,
+	port: u16,
+	path: &str,
+	bearer: Option<&str>,
+	client: Option<(&Path, &Path)>,
+) -> Option<(u16, String)> {
 	let mut roots = rustls::RootCertStore::empty();
 	for cert in CertificateDer::pem_file_iter(ca).unwrap() {
 		roots.add(cert.unwrap()).unwrap();
 	}
-	let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+	let builder = rustls::ClientConfig::builder_with_provider(Arc::new(
 		rustls::crypto::aws_lc_rs::default_provider(),
 	))
 	.with_safe_default_protocol_versions()
 	.unwrap()
-	.with_root_certificates(roots)
-	.with_no_client_auth();
+	.with_root_certificates(roots);
+	let config = match client {
+		None => builder.with_no_client_auth(),
+		Some((cert, key)) => builder
+			.with_client_auth_cert(
+				CertificateDer::pem_file_iter(cert)
+					.unwrap()
+					.map(Result::unwrap)
+					.collect(),
+				PrivateKeyDer::from_pem_file(key).unwrap(),
+			)
+			.unwrap(),
+	};
 	let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
 	let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
 		.await
@@ -81,7 +108,7 @@ async fn get(ca: &Path, port: u16, path: &str, bearer: Option<&str>) -> (u16, St
 	let mut tls = connector
 		.connect(ServerName::try_from("localhost").unwrap(), tcp)
 		.await
-		.expect("TLS handshake with the API");
+		.ok()?;
 	let auth = bearer
 		.map(|t| format!("Authorization: Bearer {t}\r\n"))
 		.unwrap_or_default();
@@ -90,16 +117,16 @@ async fn get(ca: &Path, port: u16, path: &str, bearer: Option<&str>) -> (u16, St
 			.as_bytes(),
 	)
 	.await
-	.unwrap();
+	.ok()?;
 	let mut reply = Vec::new();
 	let _ = tls.read_to_end(&mut reply).await;
 	let reply = String::from_utf8_lossy(&reply).to_string();
-	let status = reply[9..12].parse().expect("status");
+	let status = reply.get(9..12)?.parse().ok()?;
 	let body = reply
 		.split_once("\r\n\r\n")
 		.map(|(_, b)| b.to_string())
 		.unwrap_or_default();
-	(status, body)
+	Some((status, body))
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -111,6 +138,7 @@ async fn proofs_over_tls_for_valid_tokens_only() {
 	let status = Command::new("bash")
 		.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pki.sh"))
 		.arg(&pki)
+		.arg("dsotp")
 		.status()
 		.expect("scripts/pki.sh");
 	assert!(status.success());
@@ -166,8 +194,9 @@ async fn proofs_over_tls_for_valid_tokens_only() {
 		Some(TlsFiles {
 			cert: pki.join("broker.pem"),
 			key: pki.join("broker.key"),
+			client_ca: None,
 		}),
-		api,
+		api.clone(),
 		async {
 			let _ = stopped.await;
 		},
@@ -234,7 +263,51 @@ async fn proofs_over_tls_for_valid_tokens_only() {
 	let (status, _) = get(&ca, port, "/v1/measurements/5/1/1/proof", Some(&valid)).await;
 	assert_eq!(status, 404);
 
+	// Mutual TLS: the same API requiring client certificates from the development CA.
+	let mtls_port = std::net::TcpListener::bind("127.0.0.1:0")
+		.unwrap()
+		.local_addr()
+		.unwrap()
+		.port();
+	let (mtls_stop, mtls_stopped) = tokio::sync::oneshot::channel::<()>();
+	let mtls_server = tokio::spawn(platone_api::serve(
+		([127, 0, 0, 1], mtls_port).into(),
+		Some(TlsFiles {
+			cert: pki.join("broker.pem"),
+			key: pki.join("broker.key"),
+			client_ca: Some(ca.clone()),
+		}),
+		api,
+		async {
+			let _ = mtls_stopped.await;
+		},
+	));
+	tokio::time::sleep(Duration::from_millis(300)).await;
+	assert_eq!(
+		request(&ca, mtls_port, path, Some(&valid), None).await,
+		None,
+		"no client certificate: refused"
+	);
+	let dsotp = (pki.join("dsotp.pem"), pki.join("dsotp.key"));
+	let (status, body) = request(
+		&ca,
+		mtls_port,
+		path,
+		Some(&valid),
+		Some((&dsotp.0, &dsotp.1)),
+	)
+	.await
+	.expect("a client certificate from the CA is accepted");
+	assert_eq!(status, 200, "{body}");
+	// The token is still required with a client certificate.
+	let (status, _) = request(&ca, mtls_port, path, None, Some((&dsotp.0, &dsotp.1)))
+		.await
+		.expect("an HTTP response");
+	assert_eq!(status, 401);
+
 	let _ = stop.send(());
+	let _ = mtls_stop.send(());
 	server.await.unwrap().unwrap();
+	mtls_server.await.unwrap().unwrap();
 	let _ = std::fs::remove_dir_all(&dir);
 }

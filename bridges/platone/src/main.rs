@@ -114,6 +114,12 @@ enum Role {
 		/// CA certificate (PEM) the API's TLS certificate must chain to.
 		#[arg(long)]
 		ca: Option<PathBuf>,
+		/// Client certificate chain (PEM) for an API that requires mutual TLS.
+		#[arg(long, requires = "client_key")]
+		client_cert: Option<PathBuf>,
+		/// The client certificate's private key (PEM).
+		#[arg(long, requires = "client_cert")]
+		client_key: Option<PathBuf>,
 		/// OAuth2 bearer token for the API.
 		#[arg(long, env = "PLATONE_API_TOKEN", hide_env_values = true)]
 		token: Option<String>,
@@ -221,6 +227,8 @@ struct ApiConfig {
 	/// Server certificate chain and key (PEM); plain HTTP without them, loopback only.
 	tls_cert: Option<PathBuf>,
 	tls_key: Option<PathBuf>,
+	/// CA (PEM) that clients' certificates must chain to: mutual TLS besides the token.
+	tls_client_ca: Option<PathBuf>,
 	/// OAuth2 bearer-token checks; without them, loopback only.
 	auth: Option<AuthConfig>,
 }
@@ -247,6 +255,7 @@ impl Default for ApiConfig {
 			listen: Some(SocketAddr::from(([127, 0, 0, 1], 8082))),
 			tls_cert: None,
 			tls_key: None,
+			tls_client_ca: None,
 			auth: None,
 		}
 	}
@@ -492,8 +501,10 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 				(Some(cert), Some(key)) => Some(platone_api::TlsFiles {
 					cert: cert.clone(),
 					key: key.clone(),
+					client_ca: config.api.tls_client_ca.clone(),
 				}),
-				(None, None) => None,
+				(None, None) if config.api.tls_client_ca.is_none() => None,
+				(None, None) => bail!("api.tls_client_ca needs api.tls_cert and api.tls_key"),
 				_ => bail!("api.tls_cert and api.tls_key go together"),
 			};
 			let state = Arc::new(platone_api::Api {
@@ -652,6 +663,8 @@ async fn main() -> anyhow::Result<()> {
 			timestamp_us,
 			sequence,
 			ca,
+			client_cert,
+			client_key,
 			token,
 			authority_set,
 		} => {
@@ -664,6 +677,7 @@ async fn main() -> anyhow::Result<()> {
 						timestamp_us,
 						sequence,
 						ca,
+						client: client_cert.zip(client_key),
 						token,
 					})
 				}

@@ -92,6 +92,8 @@ pub struct FromApi {
 	pub timestamp_us: u64,
 	pub sequence: u32,
 	pub ca: Option<PathBuf>,
+	/// Client certificate chain and key (PEM), for an API that requires mutual TLS.
+	pub client: Option<(PathBuf, PathBuf)>,
 	pub token: Option<String>,
 }
 
@@ -179,9 +181,24 @@ async fn fetch(api: &FromApi) -> Result<String, (i32, String)> {
 				.add(cert)
 				.map_err(|e| (MALFORMED, format!("{}: {e}", ca.display())))?;
 		}
-		let config = rustls::ClientConfig::builder()
-			.with_root_certificates(roots)
-			.with_no_client_auth();
+		let builder = rustls::ClientConfig::builder().with_root_certificates(roots);
+		let config = match &api.client {
+			None => builder.with_no_client_auth(),
+			Some((cert, key)) => {
+				let bad = |p: &Path, e: &dyn std::fmt::Display| {
+					(MALFORMED, format!("{}: {e}", p.display()))
+				};
+				let chain = rustls::pki_types::CertificateDer::pem_file_iter(cert)
+					.map_err(|e| bad(cert, &e))?
+					.collect::<Result<Vec<_>, _>>()
+					.map_err(|e| bad(cert, &e))?;
+				let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key)
+					.map_err(|e| bad(key, &e))?;
+				builder
+					.with_client_auth_cert(chain, key)
+					.map_err(|e| bad(cert, &e))?
+			}
+		};
 		let name = rustls::pki_types::ServerName::try_from(host.to_string())
 			.map_err(|e| (MALFORMED, format!("host {host}: {e}")))?;
 		let mut stream = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
