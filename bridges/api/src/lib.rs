@@ -6,10 +6,10 @@
 //! - `GET /openapi.json`, `GET /health`: open.
 //!
 //! Every `/v1` request needs an OAuth2 bearer token (client-credentials grant at the utility's
-//! authorisation server): a JWT signed with one of the configured public keys (ES256 or RS256),
-//! from the configured issuer, for the configured audience, unexpired, and with the required
-//! scope if one is set. Without configured keys the API refuses to start on anything but
-//! loopback.
+//! authorisation server): a JWT signed with one of the configured public keys (PEM files, or the
+//! server's JWKS fetched and refreshed from its URL; ES256 or RS256), from the configured issuer,
+//! for the configured audience, unexpired, and with the required scope if one is set. Without
+//! configured keys the API refuses to start on anything but loopback.
 
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
@@ -25,9 +25,11 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use platone_scd::{wire::ProofDocument, Store};
 use tracing::{info, warn};
 
+pub mod client;
 mod openapi;
 mod tls;
 
+pub use client::{Client, ClientError, ClientTls};
 pub use tls::TlsFiles;
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,12 @@ pub struct AuthConfig {
 	pub audience: String,
 	/// Public keys (PEM) of the authorisation server; a token signed by any of them passes.
 	pub public_keys: Vec<PathBuf>,
+	/// The authorisation server's JWKS (`jwks_uri`): fetched at start, refreshed every
+	/// `jwks_refresh`, and early when a token names a key id not yet known (key rotation).
+	pub jwks_url: Option<String>,
+	/// How to reach `jwks_url` (its CA; the system's roots if absent).
+	pub jwks_tls: ClientTls,
+	pub jwks_refresh: Duration,
 	/// `ES256` or `RS256`.
 	pub algorithm: String,
 	/// A scope the token must carry (space-separated `scope` claim), if any.
@@ -59,10 +67,21 @@ pub struct AuthConfig {
 
 /// Checks bearer tokens.
 pub struct Auth {
-	keys: Vec<DecodingKey>,
+	/// Keys from PEM files: tried for every token.
+	pem_keys: Vec<DecodingKey>,
+	/// Keys from the JWKS, by key id.
+	jwks: std::sync::RwLock<Vec<(Option<String>, DecodingKey)>>,
+	jwks_source: Option<(String, Client)>,
+	jwks_refresh: Duration,
+	/// Early refreshes for unknown key ids: at most one per `EARLY_REFRESH`.
+	last_fetch: tokio::sync::Mutex<Option<std::time::Instant>>,
 	validation: Validation,
 	scope: Option<String>,
 }
+
+/// Least time between two JWKS fetches prompted by tokens, so that tokens with made-up key ids
+/// cannot make the API hammer the authorisation server.
+const EARLY_REFRESH: Duration = Duration::from_secs(30);
 
 #[derive(Debug, serde::Deserialize)]
 struct Claims {
@@ -78,7 +97,7 @@ impl Auth {
 			"RS256" => Algorithm::RS256,
 			other => return Err(Error::Keys(format!("unsupported algorithm {other}"))),
 		};
-		let keys = config
+		let pem_keys = config
 			.public_keys
 			.iter()
 			.map(|path| {
@@ -91,8 +110,16 @@ impl Auth {
 				.map_err(|e| Error::Keys(format!("{}: {e}", path.display())))
 			})
 			.collect::<Result<Vec<_>>>()?;
-		if keys.is_empty() {
-			return Err(Error::Keys("no public keys configured".into()));
+		let jwks_source = match &config.jwks_url {
+			Some(url) => Some((
+				url.clone(),
+				Client::new(&config.jwks_tls, Duration::from_secs(10))
+					.map_err(|e| Error::Keys(format!("JWKS client: {e}")))?,
+			)),
+			None => None,
+		};
+		if pem_keys.is_empty() && jwks_source.is_none() {
+			return Err(Error::Keys("no public keys or JWKS URL configured".into()));
 		}
 		let mut validation = Validation::new(algorithm);
 		validation.set_issuer(&[&config.issuer]);
@@ -100,19 +127,123 @@ impl Auth {
 		validation.set_required_spec_claims(&["exp", "iss", "aud"]);
 		validation.leeway = 30;
 		Ok(Auth {
-			keys,
+			pem_keys,
+			jwks: Default::default(),
+			jwks_source,
+			jwks_refresh: config.jwks_refresh,
+			last_fetch: Default::default(),
 			validation,
 			scope: config.scope.clone(),
 		})
 	}
 
+	/// Fetches the JWKS and replaces the keys taken from it (signing keys; the token's
+	/// algorithm is checked at validation). Returns how many keys it holds.
+	pub async fn refresh(&self) -> Result<usize> {
+		let Some((url, client)) = &self.jwks_source else {
+			return Ok(0);
+		};
+		*self.last_fetch.lock().await = Some(std::time::Instant::now());
+		let (status, body) = client
+			.get(url, None)
+			.await
+			.map_err(|e| Error::Keys(format!("JWKS: {e}")))?;
+		if status != 200 {
+			return Err(Error::Keys(format!("JWKS {url}: HTTP {status}")));
+		}
+		let set: jsonwebtoken::jwk::JwkSet =
+			serde_json::from_slice(&body).map_err(|e| Error::Keys(format!("JWKS {url}: {e}")))?;
+		let keys: Vec<_> = set
+			.keys
+			.iter()
+			// Signing keys of our algorithm only; a key that names none is tried.
+			.filter(|k| {
+				k.common.public_key_use != Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
+			})
+			.filter_map(|k| match DecodingKey::from_jwk(k) {
+				Ok(key) => Some((k.common.key_id.clone(), key)),
+				Err(e) => {
+					warn!(kid = ?k.common.key_id, "JWKS key skipped: {e}");
+					None
+				}
+			})
+			.collect();
+		let n = keys.len();
+		*self
+			.jwks
+			.write()
+			.unwrap_or_else(std::sync::PoisonError::into_inner) = keys;
+		Ok(n)
+	}
+
+	/// Refreshes the JWKS every `jwks_refresh` (every 30 s while it fails); never returns.
+	async fn keep_fresh(&self) {
+		if self.jwks_source.is_none() {
+			return std::future::pending().await;
+		}
+		loop {
+			let wait = match self.refresh().await {
+				Ok(n) => {
+					info!(keys = n, "token keys fetched from the JWKS");
+					self.jwks_refresh
+				}
+				Err(e) => {
+					warn!("{e}; tokens signed by keys not yet known are refused");
+					EARLY_REFRESH
+				}
+			};
+			tokio::time::sleep(wait).await;
+		}
+	}
+
 	/// The token's subject, or why it is refused.
-	fn check(&self, authorization: Option<&str>) -> Result<String, String> {
+	async fn check(&self, authorization: Option<&str>) -> Result<String, String> {
 		let token = authorization
 			.and_then(|h| h.strip_prefix("Bearer "))
 			.ok_or("a bearer token is required")?;
+		let kid = jsonwebtoken::decode_header(token)
+			.map_err(|e| format!("invalid token: {e}"))?
+			.kid;
+		// A key id we do not know may be a rotated-in key: fetch the set once more, not too often.
+		if let (Some(kid), Some(_)) = (&kid, &self.jwks_source) {
+			let known = self
+				.jwks
+				.read()
+				.unwrap_or_else(std::sync::PoisonError::into_inner)
+				.iter()
+				.any(|(k, _)| k.as_ref() == Some(kid));
+			let due = self
+				.last_fetch
+				.lock()
+				.await
+				.is_none_or(|at| at.elapsed() >= EARLY_REFRESH);
+			if !known && due {
+				if let Err(e) = self.refresh().await {
+					warn!("{e}");
+				}
+			}
+		}
+		let keys: Vec<DecodingKey> = {
+			let jwks = self
+				.jwks
+				.read()
+				.unwrap_or_else(std::sync::PoisonError::into_inner);
+			let by_kid: Vec<_> = jwks
+				.iter()
+				.filter(|(k, _)| kid.is_some() && *k == kid)
+				.map(|(_, key)| key.clone())
+				.collect();
+			if by_kid.is_empty() {
+				jwks.iter()
+					.map(|(_, key)| key.clone())
+					.chain(self.pem_keys.iter().cloned())
+					.collect()
+			} else {
+				by_kid
+			}
+		};
 		let mut last = String::from("no key");
-		for key in &self.keys {
+		for key in &keys {
 			match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
 				Ok(data) => {
 					if let Some(scope) = &self.scope {
@@ -175,7 +306,7 @@ async fn authorize<S: Store>(
 			.headers()
 			.get(header::AUTHORIZATION)
 			.and_then(|v| v.to_str().ok());
-		match auth.check(header) {
+		match auth.check(header).await {
 			Ok(subject) => tracing::debug!(%subject, path = %request.uri().path(), "authorised"),
 			Err(why) => {
 				let mut response = problem(StatusCode::UNAUTHORIZED, why);
@@ -255,24 +386,38 @@ pub async fn serve<S: Store>(
 		return Err(Error::Unauthenticated(addr));
 	}
 	let listener = tokio::net::TcpListener::bind(addr).await?;
+	let keys = api.clone();
 	let app = router(api);
-	match tls {
-		Some(files) => {
-			let listener = tls::TlsListener::new(listener, &files, Duration::from_secs(10))?;
-			info!(
-				"SCD API on https://{}",
-				axum::serve::Listener::local_addr(&listener)?
-			);
-			axum::serve(listener, app)
-				.with_graceful_shutdown(shutdown)
-				.await?;
+	let serving = async {
+		match tls {
+			Some(files) => {
+				let listener = tls::TlsListener::new(listener, &files, Duration::from_secs(10))?;
+				info!(
+					"SCD API on https://{}",
+					axum::serve::Listener::local_addr(&listener)?
+				);
+				axum::serve(listener, app)
+					.with_graceful_shutdown(shutdown)
+					.await?;
+			}
+			None => {
+				info!("SCD API on http://{}", listener.local_addr()?);
+				axum::serve(listener, app)
+					.with_graceful_shutdown(shutdown)
+					.await?;
+			}
 		}
-		None => {
-			info!("SCD API on http://{}", listener.local_addr()?);
-			axum::serve(listener, app)
-				.with_graceful_shutdown(shutdown)
-				.await?;
+		Ok(())
+	};
+	// The JWKS refresh lives as long as the server.
+	let refreshing = async {
+		match &keys.auth {
+			Some(auth) => auth.keep_fresh().await,
+			None => std::future::pending().await,
 		}
+	};
+	tokio::select! {
+		result = serving => result,
+		() = refreshing => Ok(()),
 	}
-	Ok(())
 }

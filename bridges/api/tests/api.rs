@@ -177,6 +177,9 @@ async fn proofs_over_tls_for_valid_tokens_only() {
 				issuer: "https://auth.dso.example".into(),
 				audience: "platone-scd".into(),
 				public_keys: vec![issuer_public],
+				jwks_url: None,
+				jwks_tls: Default::default(),
+				jwks_refresh: Duration::from_secs(300),
 				algorithm: "ES256".into(),
 				scope: Some("scd.read".into()),
 			})
@@ -309,5 +312,118 @@ async fn proofs_over_tls_for_valid_tokens_only() {
 	let _ = mtls_stop.send(());
 	server.await.unwrap().unwrap();
 	mtls_server.await.unwrap().unwrap();
+	let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Token keys from the authorisation server's JWKS: fetched when the API starts, matched by key
+/// id, and a key rotated in is accepted once the set is fetched again.
+#[tokio::test(flavor = "multi_thread")]
+async fn tokens_checked_against_the_jwks() {
+	use jsonwebtoken::jwk::{Jwk, JwkSet};
+	let dir = std::env::temp_dir().join(format!("platone-api-jwks-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir).unwrap();
+	let (old_key, _) = signing_key(&dir, "old");
+	let (new_key, _) = signing_key(&dir, "new");
+	let jwk = |pem: &[u8], kid: &str| {
+		let mut jwk =
+			Jwk::from_encoding_key(&EncodingKey::from_ec_pem(pem).unwrap(), Algorithm::ES256)
+				.unwrap();
+		jwk.common.key_id = Some(kid.into());
+		jwk
+	};
+	let signed = |pem: &[u8], kid: &str| {
+		let mut header = Header::new(Algorithm::ES256);
+		header.kid = Some(kid.into());
+		let now = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.unwrap()
+			.as_secs();
+		jsonwebtoken::encode(
+			&header,
+			&serde_json::json!({
+				"iss": "https://auth.dso.example", "aud": "platone-scd", "sub": "dsotp",
+				"exp": now + 300, "scope": "scd.read",
+			}),
+			&EncodingKey::from_ec_pem(pem).unwrap(),
+		)
+		.unwrap()
+	};
+
+	// The authorisation server's JWKS endpoint, its key set changeable by the test.
+	let served = Arc::new(std::sync::Mutex::new(JwkSet {
+		keys: vec![jwk(&old_key, "2026-1")],
+	}));
+	let jwks_listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+	let jwks_url = format!("http://{}/certs", jwks_listener.local_addr().unwrap());
+	let set = served.clone();
+	tokio::spawn(async move {
+		let app = axum::Router::new().route(
+			"/certs",
+			axum::routing::get(move || {
+				let set = set.lock().unwrap().clone();
+				async move { axum::Json(set) }
+			}),
+		);
+		axum::serve(jwks_listener, app).await.unwrap();
+	});
+
+	let store = Arc::new(SqliteStore::open(&dir.join("scd.sqlite")).await.unwrap());
+	let api = Arc::new(Api {
+		store,
+		gateway: [9; 32],
+		auth: Some(
+			Auth::load(&AuthConfig {
+				issuer: "https://auth.dso.example".into(),
+				audience: "platone-scd".into(),
+				public_keys: vec![],
+				jwks_url: Some(jwks_url),
+				jwks_tls: Default::default(),
+				jwks_refresh: Duration::from_secs(3_600),
+				algorithm: "ES256".into(),
+				scope: Some("scd.read".into()),
+			})
+			.expect("auth config"),
+		),
+	});
+	let port = std::net::TcpListener::bind("127.0.0.1:0")
+		.unwrap()
+		.local_addr()
+		.unwrap()
+		.port();
+	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+	let server = tokio::spawn(platone_api::serve(
+		([127, 0, 0, 1], port).into(),
+		None,
+		api.clone(),
+		async {
+			let _ = stopped.await;
+		},
+	));
+	tokio::time::sleep(Duration::from_millis(500)).await;
+	let client = platone_api::Client::new(&Default::default(), Duration::from_secs(5)).unwrap();
+	let url = format!("http://127.0.0.1:{port}/v1/certificates/360000/180000");
+	let status = |token: String| {
+		let (client, url) = (&client, &url);
+		async move { client.get(url, Some(&token)).await.unwrap().0 }
+	};
+
+	// A token from the current key passes (no such certificate: 404, past authorisation).
+	assert_eq!(status(signed(&old_key, "2026-1")).await, 404);
+	// A key the set does not hold, under a known or an unknown id, is refused.
+	assert_eq!(status(signed(&new_key, "2026-1")).await, 401);
+	assert_eq!(status(signed(&new_key, "2026-2")).await, 401);
+	// The server rotates a new key in; once the set is fetched again, its tokens pass.
+	served.lock().unwrap().keys.push(jwk(&new_key, "2026-2"));
+	let auth = api.auth.as_ref().unwrap();
+	assert_eq!(auth.refresh().await.expect("JWKS fetched"), 2);
+	assert_eq!(status(signed(&new_key, "2026-2")).await, 404);
+	// ... and the old key, once withdrawn, no longer does.
+	served.lock().unwrap().keys.remove(0);
+	auth.refresh().await.unwrap();
+	assert_eq!(status(signed(&old_key, "2026-1")).await, 401);
+
+	let _ = stop.send(());
+	server.await.unwrap().unwrap();
 	let _ = std::fs::remove_dir_all(&dir);
 }

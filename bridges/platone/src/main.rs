@@ -111,7 +111,8 @@ enum Role {
 		timestamp_us: Option<u64>,
 		#[arg(long)]
 		sequence: Option<u32>,
-		/// CA certificate (PEM) the API's TLS certificate must chain to.
+		/// CA certificate (PEM) the API's TLS certificate must chain to; the system's roots if
+		/// absent.
 		#[arg(long)]
 		ca: Option<PathBuf>,
 		/// Client certificate chain (PEM) for an API that requires mutual TLS.
@@ -239,7 +240,14 @@ struct AuthConfig {
 	issuer: String,
 	audience: String,
 	/// The authorisation server's public keys (PEM).
+	#[serde(default)]
 	public_keys: Vec<PathBuf>,
+	/// Its JWKS (`jwks_uri`), fetched and refreshed; beside or instead of `public_keys`.
+	jwks_url: Option<String>,
+	/// CA (PEM) of the JWKS server; the system's roots if absent.
+	jwks_ca: Option<PathBuf>,
+	#[serde(default = "jwks_refresh_s")]
+	jwks_refresh_s: u64,
 	#[serde(default = "es256")]
 	algorithm: String,
 	scope: Option<String>,
@@ -247,6 +255,10 @@ struct AuthConfig {
 
 fn es256() -> String {
 	"ES256".into()
+}
+
+fn jwks_refresh_s() -> u64 {
+	300
 }
 
 impl Default for ApiConfig {
@@ -492,6 +504,12 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 						issuer: a.issuer.clone(),
 						audience: a.audience.clone(),
 						public_keys: a.public_keys.clone(),
+						jwks_url: a.jwks_url.clone(),
+						jwks_tls: platone_api::ClientTls {
+							ca: a.jwks_ca.clone(),
+							identity: None,
+						},
+						jwks_refresh: Duration::from_secs(a.jwks_refresh_s.max(10)),
 						algorithm: a.algorithm.clone(),
 						scope: a.scope.clone(),
 					})

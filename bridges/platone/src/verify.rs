@@ -129,112 +129,35 @@ async fn read(path: &Path) -> Result<String, (i32, String)> {
 	}
 }
 
-/// GET the proof document from an SCD API, over TLS for `https://` (trusting `ca`).
+/// GET the proof document from an SCD API.
 async fn fetch(api: &FromApi) -> Result<String, (i32, String)> {
-	use tokio::io::{AsyncReadExt, AsyncWriteExt};
-	let unreachable = |e: String| (CHAIN, format!("SCD API: {e}"));
-	let (tls, rest) = match api.url.split_once("://") {
-		Some(("https", rest)) => (true, rest),
-		Some(("http", rest)) => (false, rest),
-		_ => {
-			return Err((
-				MALFORMED,
-				format!("API URL {}: http:// or https://", api.url),
-			))
-		}
-	};
-	let authority = rest.split('/').next().unwrap_or(rest);
-	let (host, port) = match authority.rsplit_once(':') {
-		Some((h, p)) => (
-			h,
-			p.parse()
-				.map_err(|_| (MALFORMED, format!("port in {}", api.url)))?,
-		),
-		None => (authority, if tls { 443 } else { 80 }),
-	};
-	let path = format!(
-		"/v1/measurements/{}/{}/{}/proof",
-		api.dataset, api.timestamp_us, api.sequence
+	let client = platone_api::Client::new(
+		&platone_api::ClientTls {
+			ca: api.ca.clone(),
+			identity: api.client.clone(),
+		},
+		std::time::Duration::from_secs(30),
+	)
+	.map_err(|e| (MALFORMED, e.to_string()))?;
+	let url = format!(
+		"{}/v1/measurements/{}/{}/{}/proof",
+		api.url.trim_end_matches('/'),
+		api.dataset,
+		api.timestamp_us,
+		api.sequence
 	);
-	let auth = api
-		.token
-		.as_ref()
-		.map(|t| format!("Authorization: Bearer {t}\r\n"))
-		.unwrap_or_default();
-	let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\n{auth}Connection: close\r\n\r\n");
-	let tcp = tokio::net::TcpStream::connect((host, port))
+	let (status, body) = client
+		.get(&url, api.token.as_deref())
 		.await
-		.map_err(|e| unreachable(e.to_string()))?;
-	let mut reply = Vec::new();
-	if tls {
-		use tokio_rustls::rustls::{self, pki_types::pem::PemObject};
-		let ca = api
-			.ca
-			.as_ref()
-			.ok_or((MALFORMED, "https needs --ca".to_string()))?;
-		let mut roots = rustls::RootCertStore::empty();
-		for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca)
-			.map_err(|e| (MALFORMED, format!("{}: {e}", ca.display())))?
-		{
-			let cert = cert.map_err(|e| (MALFORMED, format!("{}: {e}", ca.display())))?;
-			roots
-				.add(cert)
-				.map_err(|e| (MALFORMED, format!("{}: {e}", ca.display())))?;
-		}
-		let builder = rustls::ClientConfig::builder().with_root_certificates(roots);
-		let config = match &api.client {
-			None => builder.with_no_client_auth(),
-			Some((cert, key)) => {
-				let bad = |p: &Path, e: &dyn std::fmt::Display| {
-					(MALFORMED, format!("{}: {e}", p.display()))
-				};
-				let chain = rustls::pki_types::CertificateDer::pem_file_iter(cert)
-					.map_err(|e| bad(cert, &e))?
-					.collect::<Result<Vec<_>, _>>()
-					.map_err(|e| bad(cert, &e))?;
-				let key = rustls::pki_types::PrivateKeyDer::from_pem_file(key)
-					.map_err(|e| bad(key, &e))?;
-				builder
-					.with_client_auth_cert(chain, key)
-					.map_err(|e| bad(cert, &e))?
-			}
-		};
-		let name = rustls::pki_types::ServerName::try_from(host.to_string())
-			.map_err(|e| (MALFORMED, format!("host {host}: {e}")))?;
-		let mut stream = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config))
-			.connect(name, tcp)
-			.await
-			.map_err(|e| unreachable(e.to_string()))?;
-		stream
-			.write_all(request.as_bytes())
-			.await
-			.map_err(|e| unreachable(e.to_string()))?;
-		// A peer that closes without TLS close_notify still sent a complete response.
-		let _ = stream.read_to_end(&mut reply).await;
-	} else {
-		let mut stream = tcp;
-		stream
-			.write_all(request.as_bytes())
-			.await
-			.map_err(|e| unreachable(e.to_string()))?;
-		stream
-			.read_to_end(&mut reply)
-			.await
-			.map_err(|e| unreachable(e.to_string()))?;
-	}
-	let reply = String::from_utf8_lossy(&reply);
-	let status: u16 = reply
-		.get(9..12)
-		.and_then(|s| s.parse().ok())
-		.ok_or_else(|| unreachable("no HTTP response".into()))?;
-	let body = reply
-		.split_once("\r\n\r\n")
-		.map(|(_, b)| b.to_string())
-		.unwrap_or_default();
+		.map_err(|e| match e {
+			platone_api::ClientError::Config(why) => (MALFORMED, why),
+			platone_api::ClientError::Unreachable(why) => (CHAIN, format!("SCD API: {why}")),
+		})?;
+	let body = String::from_utf8_lossy(&body).into_owned();
 	match status {
 		200 => Ok(body),
 		404 => Err((NOT_CERTIFIED, format!("SCD API: {body}"))),
-		_ => Err(unreachable(format!("HTTP {status}: {body}"))),
+		_ => Err((CHAIN, format!("SCD API: HTTP {status}: {body}"))),
 	}
 }
 
