@@ -129,6 +129,48 @@ async fn request(
 	Some((status, body))
 }
 
+/// Serves `api` on a free loopback port: (port, stop, the server's task).
+async fn start(
+	api: Arc<Api<SqliteStore>>,
+	tls: Option<TlsFiles>,
+) -> (
+	u16,
+	tokio::sync::oneshot::Sender<()>,
+	tokio::task::JoinHandle<platone_api::Result<()>>,
+) {
+	let port = std::net::TcpListener::bind("127.0.0.1:0")
+		.unwrap()
+		.local_addr()
+		.unwrap()
+		.port();
+	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+	let server = tokio::spawn(platone_api::serve(
+		([127, 0, 0, 1], port).into(),
+		tls,
+		api,
+		async {
+			let _ = stopped.await;
+		},
+	));
+	tokio::time::sleep(Duration::from_millis(300)).await;
+	(port, stop, server)
+}
+
+/// The test authorisation server's settings, with keys from PEM files or a JWKS URL.
+fn auth(public_keys: Vec<std::path::PathBuf>, jwks_url: Option<String>) -> Auth {
+	Auth::load(&AuthConfig {
+		issuer: "https://auth.dso.example".into(),
+		audience: "platone-scd".into(),
+		public_keys,
+		jwks_url,
+		jwks_tls: Default::default(),
+		jwks_refresh: Duration::from_secs(3_600),
+		algorithm: "ES256".into(),
+		scope: Some("scd.read".into()),
+	})
+	.expect("auth config")
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn proofs_over_tls_for_valid_tokens_only() {
 	let dir = std::env::temp_dir().join(format!("platone-api-{}", std::process::id()));
@@ -172,39 +214,17 @@ async fn proofs_over_tls_for_valid_tokens_only() {
 	let api = Arc::new(Api {
 		store: store.clone(),
 		gateway: [9; 32],
-		auth: Some(
-			Auth::load(&AuthConfig {
-				issuer: "https://auth.dso.example".into(),
-				audience: "platone-scd".into(),
-				public_keys: vec![issuer_public],
-				jwks_url: None,
-				jwks_tls: Default::default(),
-				jwks_refresh: Duration::from_secs(300),
-				algorithm: "ES256".into(),
-				scope: Some("scd.read".into()),
-			})
-			.expect("auth config"),
-		),
+		auth: Some(auth(vec![issuer_public], None)),
 	});
-	let port = std::net::TcpListener::bind("127.0.0.1:0")
-		.unwrap()
-		.local_addr()
-		.unwrap()
-		.port();
-	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-	let server = tokio::spawn(platone_api::serve(
-		([127, 0, 0, 1], port).into(),
+	let (port, stop, server) = start(
+		api.clone(),
 		Some(TlsFiles {
 			cert: pki.join("broker.pem"),
 			key: pki.join("broker.key"),
 			client_ca: None,
 		}),
-		api.clone(),
-		async {
-			let _ = stopped.await;
-		},
-	));
-	tokio::time::sleep(Duration::from_millis(300)).await;
+	)
+	.await;
 	let ca = pki.join("ca.pem");
 	let path = "/v1/measurements/5/360002000/1/proof";
 
@@ -267,25 +287,15 @@ async fn proofs_over_tls_for_valid_tokens_only() {
 	assert_eq!(status, 404);
 
 	// Mutual TLS: the same API requiring client certificates from the development CA.
-	let mtls_port = std::net::TcpListener::bind("127.0.0.1:0")
-		.unwrap()
-		.local_addr()
-		.unwrap()
-		.port();
-	let (mtls_stop, mtls_stopped) = tokio::sync::oneshot::channel::<()>();
-	let mtls_server = tokio::spawn(platone_api::serve(
-		([127, 0, 0, 1], mtls_port).into(),
+	let (mtls_port, mtls_stop, mtls_server) = start(
+		api,
 		Some(TlsFiles {
 			cert: pki.join("broker.pem"),
 			key: pki.join("broker.key"),
 			client_ca: Some(ca.clone()),
 		}),
-		api,
-		async {
-			let _ = mtls_stopped.await;
-		},
-	));
-	tokio::time::sleep(Duration::from_millis(300)).await;
+	)
+	.await;
 	assert_eq!(
 		request(&ca, mtls_port, path, Some(&valid), None).await,
 		None,
@@ -372,35 +382,9 @@ async fn tokens_checked_against_the_jwks() {
 	let api = Arc::new(Api {
 		store,
 		gateway: [9; 32],
-		auth: Some(
-			Auth::load(&AuthConfig {
-				issuer: "https://auth.dso.example".into(),
-				audience: "platone-scd".into(),
-				public_keys: vec![],
-				jwks_url: Some(jwks_url),
-				jwks_tls: Default::default(),
-				jwks_refresh: Duration::from_secs(3_600),
-				algorithm: "ES256".into(),
-				scope: Some("scd.read".into()),
-			})
-			.expect("auth config"),
-		),
+		auth: Some(auth(vec![], Some(jwks_url))),
 	});
-	let port = std::net::TcpListener::bind("127.0.0.1:0")
-		.unwrap()
-		.local_addr()
-		.unwrap()
-		.port();
-	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-	let server = tokio::spawn(platone_api::serve(
-		([127, 0, 0, 1], port).into(),
-		None,
-		api.clone(),
-		async {
-			let _ = stopped.await;
-		},
-	));
-	tokio::time::sleep(Duration::from_millis(500)).await;
+	let (port, stop, server) = start(api.clone(), None).await;
 	let client = platone_api::Client::new(&Default::default(), Duration::from_secs(5)).unwrap();
 	let url = format!("http://127.0.0.1:{port}/v1/certificates/360000/180000");
 	let status = |token: String| {
