@@ -1,6 +1,7 @@
 //! The four-validator local consortium (issue #2): finality survives the loss of a validator,
 //! the lost validator catches up and votes again, and a node outside the authorised peer set
-//! cannot join.
+//! cannot join. When the council removes a validator, an auditor who pinned the genesis
+//! authority set follows the change to the new set without trusting the node (issue #5).
 
 use std::{sync::Mutex, time::Duration};
 
@@ -180,4 +181,126 @@ fn unauthorised_node_cannot_join() {
 			node.name
 		);
 	}
+}
+
+/// `platone authority-set` against a node (exit status checked), its JSON.
+fn authority_set(
+	node: &Node,
+	scratch: &Scratch,
+	from: Option<&std::path::Path>,
+) -> serde_json::Value {
+	let rpc = format!("ws://127.0.0.1:{}", node.rpc_port);
+	let mut args = vec![
+		"--config".to_string(),
+		scratch.0.join("none.toml").display().to_string(),
+		"authority-set".into(),
+		"--rpc".into(),
+		rpc,
+	];
+	if let Some(from) = from {
+		args.extend(["--from".to_string(), from.display().to_string()]);
+	}
+	let out = std::process::Command::new(platone_tests::bridges::platone_binary())
+		.args(&args)
+		.env("RUST_LOG", "warn")
+		.output()
+		.expect("run platone");
+	assert!(
+		out.status.success(),
+		"{}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	serde_json::from_slice(&out.stdout).expect("authority set JSON")
+}
+
+#[test]
+fn auditors_follow_a_validator_removal_from_the_pinned_set() {
+	use codec::Encode;
+	use platone_runtime::RuntimeCall;
+	use platone_tests::tx;
+	use sp_core::Pair;
+	use sp_keyring::Sr25519Keyring;
+
+	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
+	let scratch = Scratch::new("consortium-set-change");
+	std::fs::write(scratch.0.join("none.toml"), "").unwrap();
+	let nodes = start_consortium(&scratch);
+	for node in &nodes {
+		wait_for(&format!("{} to finalise #2", node.name), LONG, || {
+			finalized_at_least(node, 2)
+		});
+	}
+	let alice = &nodes[0];
+	let genesis_set = authority_set(alice, &scratch, None);
+	assert_eq!(genesis_set["set_id"], 0);
+	assert_eq!(genesis_set["authorities"].as_array().map(Vec::len), Some(4));
+	let pinned = scratch.0.join("set-0.json");
+	std::fs::write(&pinned, genesis_set.to_string()).unwrap();
+
+	// The council (the four operators; two thirds needed) removes the market operator's
+	// validator: Alice proposes, she, Bob and Charlie vote aye, Alice closes.
+	let genesis = tx::genesis_hash(alice);
+	let submit = |who: Sr25519Keyring, call: RuntimeCall| {
+		let pair = who.pair();
+		let nonce = tx::account_nonce(alice, &pair.public());
+		tx::submit(alice, &tx::signed(call, &pair, nonce, genesis)).expect("admitted");
+		wait_for("inclusion", LONG, || {
+			(tx::account_nonce(alice, &pair.public()) > nonce).then_some(())
+		});
+	};
+	let remove = RuntimeCall::ConsortiumGovernance(pallet_consortium::Call::remove_validator {
+		operator: Sr25519Keyring::Dave.to_account_id(),
+	});
+	let length_bound = remove.encoded_size() as u32;
+	let proposal_hash =
+		<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&remove.encode());
+	submit(
+		Sr25519Keyring::Alice,
+		RuntimeCall::Consortium(pallet_collective::Call::propose {
+			threshold: 3,
+			proposal: Box::new(remove),
+			length_bound,
+		}),
+	);
+	for voter in [
+		Sr25519Keyring::Alice,
+		Sr25519Keyring::Bob,
+		Sr25519Keyring::Charlie,
+	] {
+		submit(
+			voter,
+			RuntimeCall::Consortium(pallet_collective::Call::vote {
+				proposal: proposal_hash,
+				index: 0,
+				approve: true,
+			}),
+		);
+	}
+	submit(
+		Sr25519Keyring::Alice,
+		RuntimeCall::Consortium(pallet_collective::Call::close {
+			proposal_hash,
+			index: 0,
+			proposal_weight_bound: frame_support::weights::Weight::from_parts(
+				500_000_000_000,
+				1_000_000,
+			),
+			length_bound,
+		}),
+	);
+
+	// The node's own word, once the change block is final: set 1 without Dave.
+	let current = wait_for("the new GRANDPA set to be final", LONG, || {
+		let set = authority_set(alice, &scratch, None);
+		(set["set_id"] == 1).then_some(set)
+	});
+	assert_eq!(current["authorities"].as_array().map(Vec::len), Some(3));
+	// The auditor's: from the pinned genesis set, through the change block's justification.
+	let followed = authority_set(alice, &scratch, Some(&pinned));
+	assert_eq!(followed, current);
+	// Finality goes on with the three remaining voters.
+	let before = alice.finalized_number().expect("alice answers");
+	wait_for("finality after the change", LONG, || {
+		finalized_at_least(alice, before + 2)
+	});
 }

@@ -8,7 +8,7 @@
 
 use std::collections::HashMap;
 
-use codec::Decode;
+use codec::{Decode, Encode};
 use finality_grandpa::{voter_set::VoterSet, BlockNumberOps, Message};
 use sp_consensus_grandpa::{AuthorityId, GrandpaJustification, SignatureResult};
 use sp_core::H256;
@@ -36,6 +36,65 @@ pub struct Finality {
 	/// Distinct pinned authorities whose valid precommits count, of `of`.
 	pub signers: usize,
 	pub of: usize,
+}
+
+/// `grandpa_proveFinality`'s answer: a justification of block `block` and the headers from the
+/// block asked about up to it.
+#[derive(Decode, Encode)]
+pub(crate) struct FinalityProof {
+	pub block: H256,
+	pub justification: Vec<u8>,
+	pub unknown_headers: Vec<Header>,
+}
+
+/// The set that follows `set` at a change block: its header must carry a GRANDPA
+/// `ScheduledChange` with no delay (how the consortium pallet changes validators).
+pub fn next_set(set: &AuthoritySet, change_header: &Header) -> Result<AuthoritySet> {
+	use sp_consensus_grandpa::{ConsensusLog, GRANDPA_ENGINE_ID};
+	use sp_core::crypto::ByteArray;
+	let bad = |why: String| Error::Finality(why);
+	let mut change = None;
+	for item in &change_header.digest.logs {
+		if let Some(log) = item.consensus_try_to::<ConsensusLog<u32>>(&GRANDPA_ENGINE_ID) {
+			match log {
+				ConsensusLog::ScheduledChange(c) if change.is_none() => change = Some(c),
+				ConsensusLog::ForcedChange(..) => {
+					return Err(bad(format!(
+						"block #{} forces an authority-set change: re-pin from the members' nodes",
+						change_header.number
+					)))
+				}
+				_ => {}
+			}
+		}
+	}
+	let change = change.ok_or_else(|| {
+		bad(format!(
+			"block #{} carries no authority-set change",
+			change_header.number
+		))
+	})?;
+	if change.delay != 0 {
+		return Err(bad(format!(
+			"the change at block #{} is delayed by {} blocks, which this client does not follow",
+			change_header.number, change.delay
+		)));
+	}
+	let authorities = change
+		.next_authorities
+		.iter()
+		.map(|(id, weight)| {
+			let key: [u8; 32] = id
+				.as_slice()
+				.try_into()
+				.map_err(|_| bad("authority key length".into()))?;
+			Ok((key, *weight))
+		})
+		.collect::<Result<_>>()?;
+	Ok(AuthoritySet {
+		set_id: set.set_id.saturating_add(1),
+		authorities,
+	})
 }
 
 /// Checks a SCALE-encoded GRANDPA justification against `set`.
@@ -138,7 +197,6 @@ impl<N: BlockNumberOps> finality_grandpa::Chain<H256, N> for Ancestry {
 #[cfg(test)]
 mod tests {
 	use super::*;
-	use codec::Encode;
 	use finality_grandpa::{Commit, Precommit, SignedPrecommit};
 	use sp_core::{ed25519, Pair};
 

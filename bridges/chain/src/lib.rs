@@ -45,6 +45,10 @@ pub enum Error {
 	Finality(String),
 }
 
+fn hex(bytes: &[u8]) -> String {
+	bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 fn rpc(e: impl Display) -> Error {
 	Error::Rpc(e.to_string())
 }
@@ -192,6 +196,87 @@ impl Chain {
 			Some(justification) => Ok(justification.map_err(rpc)?.0),
 			None => Err(Error::Rpc("the justification subscription ended".into())),
 		}
+	}
+
+	/// Follows the GRANDPA authority-set changes since `pinned` to the current set, trusting
+	/// the node for nothing but hints: each change block must be finalized by a justification
+	/// of the set before it, and its header must carry the new set. Returns the current set and
+	/// the change blocks passed.
+	pub async fn follow_authority_set(
+		&self,
+		pinned: &finality::AuthoritySet,
+	) -> Result<(finality::AuthoritySet, Vec<u32>)> {
+		let mut set = pinned.clone();
+		let mut changes = Vec::new();
+		loop {
+			let (head, head_number) = self.finalized().await?;
+			let current = self.set_id(head).await?;
+			if current <= set.set_id {
+				return Ok((set, changes));
+			}
+			// Hint: the first block whose state has moved past `set` (its change block).
+			let (mut lo, mut hi) = (0u64, head_number);
+			while lo < hi {
+				let mid = lo + (hi - lo) / 2;
+				let hash = self
+					.block_hash(mid)
+					.await?
+					.ok_or_else(|| Error::Decode(format!("no block #{mid}")))?;
+				if self.set_id(hash).await? > set.set_id {
+					hi = mid;
+				} else {
+					lo = mid + 1;
+				}
+			}
+			let number = u32::try_from(lo).map_err(|_| Error::Decode("block number".into()))?;
+			let mut params = subxt::rpcs::client::RpcParams::new();
+			params.push(number).map_err(rpc)?;
+			let proof: Option<sp_core::Bytes> = self
+				.client
+				.request("grandpa_proveFinality", params)
+				.await
+				.map_err(rpc)?;
+			let proof = proof.ok_or_else(|| {
+				Error::Finality(format!(
+					"the node has no finality proof for block #{number}"
+				))
+			})?;
+			let proof = finality::FinalityProof::decode(&mut &proof.0[..])
+				.map_err(|e| Error::Decode(format!("finality proof: {e}")))?;
+			let proven = finality::verify_justification(&proof.justification, &set)?;
+			if proven.block_number != number || proven.block_hash != proof.block.0 {
+				return Err(Error::Finality(format!(
+					"asked for the change at block #{number}, got a justification of #{}",
+					proven.block_number
+				)));
+			}
+			let mut params = subxt::rpcs::client::RpcParams::new();
+			params
+				.push(format!("0x{}", hex(&proven.block_hash)))
+				.map_err(rpc)?;
+			let header: finality::Header = self
+				.client
+				.request::<Option<finality::Header>>("chain_getHeader", params)
+				.await
+				.map_err(rpc)?
+				.ok_or_else(|| Error::Decode(format!("no header for block #{number}")))?;
+			if sp_runtime::traits::Header::hash(&header).0 != proven.block_hash {
+				return Err(Error::Finality(format!(
+					"the header of block #{number} does not hash to the finalized block"
+				)));
+			}
+			set = finality::next_set(&set, &header)?;
+			changes.push(number);
+		}
+	}
+
+	async fn set_id(&self, at: Hash) -> Result<u64> {
+		let key = [
+			sp_crypto_hashing::twox_128(b"Grandpa"),
+			sp_crypto_hashing::twox_128(b"CurrentSetId"),
+		]
+		.concat();
+		Ok(self.storage(&key, at, "set id").await?.unwrap_or(0))
 	}
 
 	/// The GRANDPA authority set in the state of block `at`, for an auditor to pin (after

@@ -130,11 +130,16 @@ enum Role {
 		authority_set: Option<PathBuf>,
 	},
 	/// Print the chain's current GRANDPA authority set (JSON) at the node's finalized head, for
-	/// auditors to compare across members' nodes and pin for `verify --authority-set`.
+	/// auditors to compare across members' nodes and pin for `verify --authority-set`. With
+	/// `--from`, the set is not taken from the node but reached from a pinned one through each
+	/// validator change, every step proven by a justification of the set before it.
 	AuthoritySet {
 		/// Node JSON-RPC; `[certify] rpc` if absent.
 		#[arg(long)]
 		rpc: Option<String>,
+		/// A pinned set (JSON) to follow forward from.
+		#[arg(long)]
+		from: Option<PathBuf>,
 	},
 	/// Print the effective configuration.
 	Config,
@@ -710,11 +715,22 @@ async fn main() -> anyhow::Result<()> {
 			.await;
 			std::process::exit(code);
 		}
-		Role::AuthoritySet { rpc } => {
+		Role::AuthoritySet { rpc, from } => {
 			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
 			let chain = platone_chain::Chain::connect(&rpc, config.certify.insecure).await?;
-			let (finalized, _) = chain.finalized().await?;
-			let set = chain.authority_set(finalized).await?;
+			let set = match from {
+				Some(path) => {
+					let pinned = verify::AuthoritySetFile::load(&path)
+						.map_err(|(_, why)| anyhow::anyhow!(why))?;
+					let (set, changes) = chain.follow_authority_set(&pinned).await?;
+					info!(?changes, "followed the authority-set changes");
+					set
+				}
+				None => {
+					let (finalized, _) = chain.finalized().await?;
+					chain.authority_set(finalized).await?
+				}
+			};
 			println!(
 				"{}",
 				serde_json::to_string_pretty(&verify::AuthoritySetFile::from_set(&set))?

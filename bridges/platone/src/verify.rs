@@ -56,7 +56,7 @@ impl AuthoritySetFile {
 		}
 	}
 
-	fn load(path: &Path) -> Result<AuthoritySet, (i32, String)> {
+	pub fn load(path: &Path) -> Result<AuthoritySet, (i32, String)> {
 		let bad = |e: String| (MALFORMED, format!("{}: {e}", path.display()));
 		let text = std::fs::read_to_string(path).map_err(|e| bad(e.to_string()))?;
 		let file: AuthoritySetFile = serde_json::from_str(&text).map_err(|e| bad(e.to_string()))?;
@@ -201,7 +201,16 @@ async fn verify(
 			let (hash, number) = chain.finalized().await.map_err(unreachable)?;
 			(hash, number, "as the node reports it".to_string())
 		}
-		Some(set) => {
+		Some(pinned) => {
+			// The pinned set may be some validator changes old: follow them, each proven.
+			let (set, changes) = chain
+				.follow_authority_set(pinned)
+				.await
+				.map_err(|e| match e {
+					platone_chain::Error::Finality(why) => (NOT_FINAL, why),
+					other => unreachable(other),
+				})?;
+			let set = &set;
 			// GRANDPA finalizes every few seconds on a live chain.
 			let justification =
 				tokio::time::timeout(std::time::Duration::from_secs(60), chain.justification())
@@ -215,8 +224,19 @@ async fn verify(
 				u64::from(f.block_number),
 				format!(
 					"proven by a GRANDPA justification (round {}) signed by {} of the {} \
-					 pinned authorities of set {}",
-					f.round, f.signers, f.of, set.set_id
+					 authorities of set {}{}",
+					f.round,
+					f.signers,
+					f.of,
+					set.set_id,
+					if changes.is_empty() {
+						" (the pinned set)".to_string()
+					} else {
+						format!(
+							", reached from the pinned set {} through the changes at blocks {:?}",
+							pinned.set_id, changes
+						)
+					}
 				),
 			)
 		}

@@ -54,6 +54,10 @@ impl<T: Config> Pallet<T> {
 		let grandpa = set.iter().map(|v| (v.grandpa.clone(), 1)).collect();
 		pallet_grandpa::Pallet::<T>::schedule_change(grandpa, 0u32.into(), None)
 			.map_err(|_| Error::<T>::ChangePending)?;
+		// GRANDPA clients count set ids by the changes they enact; the runtime's count is what
+		// `GrandpaApi::current_set_id`, equivocation reports and auditors' light clients read.
+		// pallet_grandpa moves it only from session changes, which this chain does not have.
+		pallet_grandpa::CurrentSetId::<T>::mutate(|id| *id = id.saturating_add(1));
 		pallet_aura::Pallet::<T>::change_authorities(aura);
 		Ok(())
 	}
@@ -77,6 +81,13 @@ impl<T: Config> Pallet<T> {
 			pallet_aura::Authorities::<T>::get().into_inner() == aura,
 			"Aura authorities differ from the validator set"
 		);
+		if !pallet_grandpa::PendingChange::<T>::exists() {
+			let grandpa: Vec<_> = set.iter().map(|v| (v.grandpa.clone(), 1)).collect();
+			ensure!(
+				pallet_grandpa::Pallet::<T>::grandpa_authorities() == grandpa,
+				"GRANDPA authorities differ from the validator set"
+			);
+		}
 		Ok(())
 	}
 }

@@ -23,6 +23,8 @@ fn adds_a_validator_to_aura_now_and_grandpa_on_finality() {
 			vec![aura(1), aura(2), aura(3), aura(4)]
 		);
 		assert!(pallet_grandpa::PendingChange::<Test>::exists());
+		// Each change is a new GRANDPA set (P-BAP-01: auditors follow sets by id).
+		assert_eq!(pallet_grandpa::CurrentSetId::<Test>::get(), 1);
 		assert!(events().contains(&Event::ValidatorAdded { operator: 4 }.into()));
 		// A second change must wait for the first to be enacted.
 		assert_noop!(
@@ -38,6 +40,7 @@ fn adds_a_validator_to_aura_now_and_grandpa_on_finality() {
 			aura(5),
 			grandpa(5)
 		));
+		assert_eq!(pallet_grandpa::CurrentSetId::<Test>::get(), 2);
 	});
 }
 
