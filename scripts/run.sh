@@ -37,7 +37,7 @@ Platone is running (logs in $DATA/):
   broker    mqtt://127.0.0.1:$MQTT_PORT (embedded), topics platone/v1/charlie/{pmu,meter,sensor}/<device>
   ingest    HTTP batches http://127.0.0.1:8081/v1/meter-readings, metrics http://127.0.0.1:8081/metrics
   SCD       $PLATONE_ROOT/.tmp/scd.sqlite (10 PMUs at 50 Hz, 4 meters every 15 min)
-  certifier 180 s windows, each on chain within ~15 s of closing ("window certified" in platone.log)
+  certifier 180 s windows, each final on chain ~25 s after closing ("window certified" in platone.log)
             proofs: http://127.0.0.1:8082/v1/measurements/<dataset>/<timestamp_us>/<sequence>/proof
                     (OpenAPI: http://127.0.0.1:8082/openapi.json; loopback, no token in development)
             verify: $CARGO_TARGET_DIR/debug/platone verify proof.json
