@@ -208,6 +208,13 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 		),
 	);
 	let served: serde_json::Value = serde_json::from_str(&served).expect("API JSON");
+	// The certifier's own figures, beside the API, for the operator's monitoring.
+	let metrics = http_get(api_port, "/metrics");
+	let certified = metrics
+		.lines()
+		.find_map(|l| l.strip_prefix("platone_certifier_windows_certified_total "))
+		.and_then(|v| v.trim().parse::<u64>().ok());
+	assert!(certified.is_some_and(|n| n >= 1), "{metrics}");
 	let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("proof JSON");
 	assert_eq!(served, printed);
 	let verify =

@@ -3,7 +3,7 @@
 //!
 //! - `GET /v1/measurements/{dataset}/{timestamp_us}/{sequence}/proof`: the proof document.
 //! - `GET /v1/certificates/{window_start_ms}/{window_ms}`: a window's certificate.
-//! - `GET /openapi.json`, `GET /health`: open.
+//! - `GET /openapi.json`, `GET /health`, `GET /metrics` (Prometheus; the certifier's): open.
 //!
 //! Every `/v1` request needs an OAuth2 bearer token (client-credentials grant at the utility's
 //! authorisation server): a JWT signed with one of the configured public keys (PEM files, or the
@@ -267,7 +267,12 @@ pub struct Api<S> {
 	pub gateway: [u8; 32],
 	/// `None`: no authentication (loopback development only).
 	pub auth: Option<Auth>,
+	/// Prometheus text served at `GET /metrics` (the certifier's, where it runs beside).
+	pub metrics: Option<MetricsSource>,
 }
+
+/// Renders metrics in the Prometheus text format.
+pub type MetricsSource = Arc<dyn Fn() -> String + Send + Sync>;
 
 pub fn router<S: Store>(api: Arc<Api<S>>) -> Router {
 	let protected = Router::new()
@@ -283,8 +288,20 @@ pub fn router<S: Store>(api: Arc<Api<S>>) -> Router {
 	Router::new()
 		.route("/openapi.json", get(openapi::document))
 		.route("/health", get(|| async { "ok" }))
+		.route("/metrics", get(metrics::<S>))
 		.merge(protected)
 		.with_state(api)
+}
+
+async fn metrics<S: Store>(State(api): State<Arc<Api<S>>>) -> Response {
+	match &api.metrics {
+		Some(render) => (
+			[(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+			render(),
+		)
+			.into_response(),
+		None => problem(StatusCode::NOT_FOUND, "no metrics here"),
+	}
 }
 
 fn problem(status: StatusCode, detail: impl Into<String>) -> Response {

@@ -215,6 +215,9 @@ async fn proofs_over_tls_for_valid_tokens_only() {
 		store: store.clone(),
 		gateway: [9; 32],
 		auth: Some(auth(vec![issuer_public], None)),
+		metrics: Some(Arc::new(|| {
+			"platone_certifier_windows_sealed_total 1\n".into()
+		})),
 	});
 	let (port, stop, server) = start(
 		api.clone(),
@@ -228,10 +231,15 @@ async fn proofs_over_tls_for_valid_tokens_only() {
 	let ca = pki.join("ca.pem");
 	let path = "/v1/measurements/5/360002000/1/proof";
 
-	// Open: the OpenAPI document.
+	// Open: the OpenAPI document and the metrics.
 	let (status, body) = get(&ca, port, "/openapi.json", None).await;
 	assert_eq!(status, 200);
 	assert!(body.contains("\"openapi\": \"3.0.3\""));
+	let (status, body) = get(&ca, port, "/metrics", None).await;
+	assert_eq!(
+		(status, body.as_str()),
+		(200, "platone_certifier_windows_sealed_total 1\n")
+	);
 
 	// Refused.
 	let valid = token(&issuer_key, "https://auth.dso.example", 300, "scd.read");
@@ -383,6 +391,7 @@ async fn tokens_checked_against_the_jwks() {
 		store,
 		gateway: [9; 32],
 		auth: Some(auth(vec![], Some(jwks_url))),
+		metrics: None,
 	});
 	let (port, stop, server) = start(api.clone(), None).await;
 	let client = platone_api::Client::new(&Default::default(), Duration::from_secs(5)).unwrap();

@@ -73,6 +73,10 @@ pub struct Metrics {
 	pub failures: AtomicU64,
 	/// Window end to finalized certificate of the last certified window, ms.
 	pub last_latency_ms: AtomicU64,
+	/// Time to build the last sealed window's roots, ms: alert as it nears the window length.
+	pub last_build_ms: AtomicU64,
+	/// Measurements in the last sealed window.
+	pub last_leaves: AtomicU64,
 }
 
 impl Metrics {
@@ -115,6 +119,18 @@ impl Metrics {
 				"gauge",
 				&self.last_latency_ms,
 			),
+			(
+				"platone_certifier_last_build_ms",
+				"Time to build the last sealed window's Merkle roots from the SCD.",
+				"gauge",
+				&self.last_build_ms,
+			),
+			(
+				"platone_certifier_last_window_leaves",
+				"Measurements in the last sealed window.",
+				"gauge",
+				&self.last_leaves,
+			),
 		] {
 			out.push_str(&format!(
 				"# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n",
@@ -132,7 +148,12 @@ fn now_ms() -> u64 {
 }
 
 /// Seals and builds what is due. Returns the number of windows sealed.
-pub async fn close_windows<S: Store>(store: &S, grace: Duration, now_ms: u64) -> Result<usize> {
+pub async fn close_windows<S: Store>(
+	store: &S,
+	grace: Duration,
+	now_ms: u64,
+	metrics: &Metrics,
+) -> Result<usize> {
 	let grace = u64::try_from(grace.as_millis()).unwrap_or(u64::MAX);
 	let mut sealed = 0;
 	for window in store.closable_windows(now_ms.saturating_sub(grace)).await? {
@@ -143,12 +164,15 @@ pub async fn close_windows<S: Store>(store: &S, grace: Duration, now_ms: u64) ->
 	for window in store.unbuilt().await? {
 		let started = std::time::Instant::now();
 		if let Some(c) = store.build(window, now_ms).await? {
+			let build_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+			metrics.last_build_ms.store(build_ms, Relaxed);
+			metrics.last_leaves.store(c.leaves(), Relaxed);
 			info!(
 				window = c.window.start_ms,
 				duration_ms = c.window.duration_ms,
 				datasets = c.datasets.len(),
 				leaves = c.leaves(),
-				build_ms = started.elapsed().as_millis(),
+				build_ms,
 				"window sealed"
 			);
 		}
@@ -297,7 +321,7 @@ pub async fn run<S: Store>(
 			() = &mut shutdown => break,
 		}
 		let round = async {
-			let sealed = close_windows(&*store, config.grace, now_ms()).await?;
+			let sealed = close_windows(&*store, config.grace, now_ms(), &metrics).await?;
 			metrics.sealed.fetch_add(sealed as u64, Relaxed);
 			if chain.is_none() {
 				chain = Some(Chain::connect(&config.rpc_url, config.insecure).await?);

@@ -497,6 +497,8 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 	};
 	// Read once: it may come from a key file.
 	let certifier_config = roles.certify.then(|| config.certifier()).transpose()?;
+	// Served by the SCD API at /metrics.
+	let certifier_metrics = Arc::new(platone_certifier::Metrics::default());
 	let api = match (&certifier_config, config.api.listen) {
 		(Some(c), Some(addr)) => {
 			let gateway = platone_chain::account_of(&platone_chain::keypair(&c.suri)?);
@@ -530,10 +532,15 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 				(None, None) => bail!("api.tls_client_ca needs api.tls_cert and api.tls_key"),
 				_ => bail!("api.tls_cert and api.tls_key go together"),
 			};
+			let metrics: Option<platone_api::MetricsSource> = certifier_config.as_ref().map(|_| {
+				let m = certifier_metrics.clone();
+				Arc::new(move || m.render()) as platone_api::MetricsSource
+			});
 			let state = Arc::new(platone_api::Api {
 				store: store.clone(),
 				gateway,
 				auth,
+				metrics,
 			});
 			Some(tokio::spawn(platone_api::serve(
 				addr,
@@ -548,7 +555,7 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 		tokio::spawn(platone_certifier::run(
 			c,
 			store.clone(),
-			Arc::new(platone_certifier::Metrics::default()),
+			certifier_metrics.clone(),
 			until_stopped(stopped.clone()),
 		))
 	});
