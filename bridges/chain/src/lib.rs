@@ -45,6 +45,15 @@ pub enum Error {
 	Finality(String),
 }
 
+/// Storage key of a `Grandpa` pallet value.
+fn grandpa_key(item: &[u8]) -> Vec<u8> {
+	[
+		sp_crypto_hashing::twox_128(b"Grandpa"),
+		sp_crypto_hashing::twox_128(item),
+	]
+	.concat()
+}
+
 fn hex(bytes: &[u8]) -> String {
 	bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
@@ -148,12 +157,7 @@ impl Chain {
 	/// Hash and number of the latest finalized block.
 	pub async fn finalized(&self) -> Result<(Hash, u64)> {
 		let hash = self.rpc.chain_get_finalized_head().await.map_err(rpc)?;
-		let header = self
-			.rpc
-			.chain_get_header(Some(hash))
-			.await
-			.map_err(rpc)?
-			.ok_or_else(|| Error::Decode("no header for the finalized head".into()))?;
+		let header = self.header(hash.0, "the finalized head").await?;
 		Ok((hash.0, header.number))
 	}
 
@@ -270,26 +274,33 @@ impl Chain {
 		}
 	}
 
+	/// `Grandpa::CurrentSetId` at block `at`.
 	async fn set_id(&self, at: Hash) -> Result<u64> {
-		let key = [
-			sp_crypto_hashing::twox_128(b"Grandpa"),
-			sp_crypto_hashing::twox_128(b"CurrentSetId"),
-		]
-		.concat();
-		Ok(self.storage(&key, at, "set id").await?.unwrap_or(0))
+		Ok(self
+			.storage(&grandpa_key(b"CurrentSetId"), at, "set id")
+			.await?
+			.unwrap_or(0))
+	}
+
+	/// The header of block `at`; `what` names the block in the error.
+	async fn header(
+		&self,
+		at: Hash,
+		what: &str,
+	) -> Result<<SubstrateConfig as subxt::config::Config>::Header> {
+		self.rpc
+			.chain_get_header(Some(H256(at)))
+			.await
+			.map_err(rpc)?
+			.ok_or_else(|| Error::Decode(format!("no header for {what}")))
 	}
 
 	/// The GRANDPA authority set in the state of block `at`, for an auditor to pin (after
 	/// comparing it across members' nodes: this read is only as honest as the node).
 	pub async fn authority_set(&self, at: Hash) -> Result<finality::AuthoritySet> {
-		use sp_crypto_hashing::twox_128;
-		let key = |item: &[u8]| [twox_128(b"Grandpa"), twox_128(item)].concat();
-		let set_id = self
-			.storage(&key(b"CurrentSetId"), at, "set id")
-			.await?
-			.unwrap_or(0);
+		let set_id = self.set_id(at).await?;
 		let authorities = self
-			.storage(&key(b"Authorities"), at, "authorities")
+			.storage(&grandpa_key(b"Authorities"), at, "authorities")
 			.await?
 			.unwrap_or_default();
 		Ok(finality::AuthoritySet {
@@ -321,12 +332,7 @@ impl Chain {
 
 	/// The header of block `at` (SCALE) and a read proof of `keys` in its state.
 	pub async fn read_proof(&self, keys: &[Vec<u8>], at: Hash) -> Result<proof::StateProof> {
-		let header = self
-			.rpc
-			.chain_get_header(Some(H256(at)))
-			.await
-			.map_err(rpc)?
-			.ok_or_else(|| Error::Decode("unknown block".into()))?;
+		let header = self.header(at, "the block").await?;
 		let read = self
 			.rpc
 			.state_get_read_proof(keys.iter().map(|k| k.as_slice()), Some(H256(at)))
@@ -378,12 +384,7 @@ impl Chain {
 			.map_err(|e| tx(&e))?;
 		let events = in_block.wait_for_success().await.map_err(|e| tx(&e))?;
 		let block_hash = in_block.block_hash().0;
-		let header = self
-			.rpc
-			.chain_get_header(Some(H256(block_hash)))
-			.await
-			.map_err(rpc)?
-			.ok_or_else(|| Error::Decode("finalized block without a header".into()))?;
+		let header = self.header(block_hash, "the finalized block").await?;
 		let mut outcomes = Vec::new();
 		for event in events.iter() {
 			let event = event.map_err(|e| Error::Decode(e.to_string()))?;
