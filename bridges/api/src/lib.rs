@@ -223,27 +223,26 @@ impl Auth {
 				}
 			}
 		}
-		let keys: Vec<DecodingKey> = {
-			let jwks = self
-				.jwks
-				.read()
-				.unwrap_or_else(std::sync::PoisonError::into_inner);
-			let by_kid: Vec<_> = jwks
-				.iter()
-				.filter(|(k, _)| kid.is_some() && *k == kid)
-				.map(|(_, key)| key.clone())
-				.collect();
-			if by_kid.is_empty() {
-				jwks.iter()
-					.map(|(_, key)| key.clone())
-					.chain(self.pem_keys.iter().cloned())
-					.collect()
-			} else {
-				by_kid
-			}
+		// Keys are borrowed, not cloned, for the check: nothing below awaits under the lock.
+		let jwks = self
+			.jwks
+			.read()
+			.unwrap_or_else(std::sync::PoisonError::into_inner);
+		let by_kid: Vec<&DecodingKey> = jwks
+			.iter()
+			.filter(|(k, _)| kid.is_some() && *k == kid)
+			.map(|(_, key)| key)
+			.collect();
+		let keys = if by_kid.is_empty() {
+			jwks.iter()
+				.map(|(_, key)| key)
+				.chain(&self.pem_keys)
+				.collect()
+		} else {
+			by_kid
 		};
 		let mut last = String::from("no key");
-		for key in &keys {
+		for key in keys {
 			match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
 				Ok(data) => {
 					if let Some(scope) = &self.scope {
