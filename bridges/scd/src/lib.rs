@@ -521,6 +521,14 @@ fn to_hash(bytes: Vec<u8>, what: &str) -> Result<Hash> {
 		.map_err(|_| Error::Corrupt(format!("{what} is not 32 bytes")))
 }
 
+/// A window as the backends store it: start (ms) and length (ms, an SQL `INTEGER`).
+fn window_key(window: &Window) -> Result<(i64, i32)> {
+	Ok((
+		to_i64(window.start_ms, "window start")?,
+		i32::try_from(window.duration_ms).map_err(|_| Error::Range("window"))?,
+	))
+}
+
 fn to_i64(v: u64, what: &'static str) -> Result<i64> {
 	i64::try_from(v).map_err(|_| Error::Range(what))
 }

@@ -14,8 +14,8 @@ use tokio::sync::Mutex;
 
 use crate::{
 	cert_window_start, dataset_root, duplicate_letter, encode_datasets, group_sealed, sealed_range,
-	to_i64, to_u64, window_from, CertState, Certificate, CertificateRow, ChainRef, Committed,
-	DeadLetter, Error, Measurement, Reason, Result, Store,
+	to_i64, to_u64, window_from, window_key, CertState, Certificate, CertificateRow, ChainRef,
+	Committed, DeadLetter, Error, Measurement, Reason, Result, Store,
 };
 use platone_primitives::{window_root, Blake2_256, DatasetId, Window};
 
@@ -419,8 +419,7 @@ impl Store for PostgresStore {
 	}
 
 	async fn seal(&self, window: Window) -> Result<usize> {
-		let start = to_i64(window.start_ms, "window start")?;
-		let ms = i32::try_from(window.duration_ms).map_err(|_| Error::Range("window"))?;
+		let (start, ms) = window_key(&window)?;
 		let mut tx = self.pool.begin().await?;
 		sqlx::query("SELECT pg_advisory_xact_lock($1)")
 			.bind(SEAL_LOCK)
@@ -468,8 +467,7 @@ impl Store for PostgresStore {
 	}
 
 	async fn build(&self, window: Window, now_ms: u64) -> Result<Option<Certificate>> {
-		let start = to_i64(window.start_ms, "window start")?;
-		let ms = i32::try_from(window.duration_ms).map_err(|_| Error::Range("window"))?;
+		let (start, ms) = window_key(&window)?;
 		let state: Option<String> = sqlx::query_scalar(
 			"SELECT state FROM certificates WHERE window_start_ms = $1 AND window_ms = $2",
 		)
@@ -530,11 +528,12 @@ impl Store for PostgresStore {
 	}
 
 	async fn certificate(&self, window: Window) -> Result<Option<Certificate>> {
+		let (start, ms) = window_key(&window)?;
 		sqlx::query(
 			"SELECT * FROM certificates WHERE window_start_ms = $1 AND window_ms = $2 AND state != 'sealing'",
 		)
-		.bind(to_i64(window.start_ms, "window start")?)
-		.bind(i32::try_from(window.duration_ms).map_err(|_| Error::Range("window"))?)
+		.bind(start)
+		.bind(ms)
 		.fetch_optional(&self.pool)
 		.await?
 		.as_ref()
@@ -548,6 +547,7 @@ impl Store for PostgresStore {
 		state: CertState,
 		chain: &ChainRef,
 	) -> Result<()> {
+		let (start, ms) = window_key(&window)?;
 		sqlx::query(
 			"UPDATE certificates SET state = $1, block_number = $2, block_hash = $3, extrinsic_index = $4, event = $5 \
 			 WHERE window_start_ms = $6 AND window_ms = $7 AND state != 'sealing'",
@@ -557,8 +557,8 @@ impl Store for PostgresStore {
 		.bind(chain.block_hash.as_slice())
 		.bind(chain.extrinsic_index.map(i64::from))
 		.bind(&chain.event)
-		.bind(to_i64(window.start_ms, "window start")?)
-		.bind(i32::try_from(window.duration_ms).map_err(|_| Error::Range("window"))?)
+		.bind(start)
+		.bind(ms)
 		.execute(&self.pool)
 		.await?;
 		Ok(())

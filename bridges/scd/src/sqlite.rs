@@ -17,8 +17,8 @@ use sqlx::{
 
 use crate::{
 	cert_window_start, dataset_root, duplicate_letter, encode_datasets, group_sealed, sealed_range,
-	to_i64, to_u64, window_from, CertState, Certificate, CertificateRow, ChainRef, Committed,
-	DeadLetter, Measurement, Reason, Result, Store,
+	to_i64, to_u64, window_from, window_key, CertState, Certificate, CertificateRow, ChainRef,
+	Committed, DeadLetter, Measurement, Reason, Result, Store,
 };
 use platone_primitives::{window_root, Blake2_256, DatasetId, Window};
 
@@ -399,8 +399,7 @@ impl Store for SqliteStore {
 	}
 
 	async fn seal(&self, window: Window) -> Result<usize> {
-		let start = to_i64(window.start_ms, "window start")?;
-		let ms = i64::from(window.duration_ms);
+		let (start, ms) = window_key(&window)?;
 		let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
 		let moved = sqlx::query(
 			"INSERT INTO sealed_windows (dataset, window_start_ms, window_ms) \
@@ -441,8 +440,7 @@ impl Store for SqliteStore {
 	}
 
 	async fn build(&self, window: Window, now_ms: u64) -> Result<Option<Certificate>> {
-		let start = to_i64(window.start_ms, "window start")?;
-		let ms = i64::from(window.duration_ms);
+		let (start, ms) = window_key(&window)?;
 		let state: Option<String> = sqlx::query_scalar(
 			"SELECT state FROM certificates WHERE window_start_ms = ? AND window_ms = ?",
 		)
@@ -504,11 +502,12 @@ impl Store for SqliteStore {
 	}
 
 	async fn certificate(&self, window: Window) -> Result<Option<Certificate>> {
+		let (start, ms) = window_key(&window)?;
 		sqlx::query(
 			"SELECT * FROM certificates WHERE window_start_ms = ? AND window_ms = ? AND state != 'sealing'",
 		)
-		.bind(to_i64(window.start_ms, "window start")?)
-		.bind(i64::from(window.duration_ms))
+		.bind(start)
+		.bind(ms)
 		.fetch_optional(&self.pool)
 		.await?
 		.as_ref()
@@ -522,6 +521,7 @@ impl Store for SqliteStore {
 		state: CertState,
 		chain: &ChainRef,
 	) -> Result<()> {
+		let (start, ms) = window_key(&window)?;
 		sqlx::query(
 			"UPDATE certificates SET state = ?, block_number = ?, block_hash = ?, extrinsic_index = ?, event = ? \
 			 WHERE window_start_ms = ? AND window_ms = ? AND state != 'sealing'",
@@ -531,8 +531,8 @@ impl Store for SqliteStore {
 		.bind(chain.block_hash.as_slice())
 		.bind(chain.extrinsic_index.map(i64::from))
 		.bind(&chain.event)
-		.bind(to_i64(window.start_ms, "window start")?)
-		.bind(i64::from(window.duration_ms))
+		.bind(start)
+		.bind(ms)
 		.execute(&self.pool)
 		.await?;
 		Ok(())
