@@ -191,14 +191,15 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 		sample.sequence.to_string(),
 	];
 	let proof_args: Vec<&str> = proof_args.iter().map(String::as_str).collect();
-	let out = platone(&config, &proof_args);
-	assert!(
-		out.status.success(),
-		"{}",
-		String::from_utf8_lossy(&out.stderr)
-	);
-	let proof_file = scratch.0.join("proof.json");
-	std::fs::write(&proof_file, &out.stdout).unwrap();
+	// `platone proof` for the sample, kept in the scratch dir as `name`.
+	let proof_to = |name: &str| {
+		let out = platone(&config, &proof_args);
+		expect_exit(&out, 0);
+		let file = scratch.0.join(name);
+		std::fs::write(&file, &out.stdout).unwrap();
+		(file, out.stdout)
+	};
+	let (proof_file, printed) = proof_to("proof.json");
 	// The certifier's SCD API serves the same document (loopback, development: no token).
 	let served = http_get(
 		api_port,
@@ -215,7 +216,7 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 		.find_map(|l| l.strip_prefix("platone_certifier_windows_certified_total "))
 		.and_then(|v| v.trim().parse::<u64>().ok());
 	assert!(certified.is_some_and(|n| n >= 1), "{metrics}");
-	let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("proof JSON");
+	let printed: serde_json::Value = serde_json::from_slice(&printed).expect("proof JSON");
 	assert_eq!(served, printed);
 	let verify =
 		|file: &std::path::Path| platone(&config, &["verify", &file.display().to_string()]);
@@ -313,14 +314,7 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 		.await
 		.unwrap();
 	});
-	let out = platone(&config, &proof_args);
-	assert!(
-		out.status.success(),
-		"{}",
-		String::from_utf8_lossy(&out.stderr)
-	);
-	let tampered = scratch.0.join("tampered.json");
-	std::fs::write(&tampered, &out.stdout).unwrap();
+	let (tampered, _) = proof_to("tampered.json");
 	let out = verify(&tampered);
 	expect_exit(&out, 3);
 
