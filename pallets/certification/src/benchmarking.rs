@@ -3,7 +3,7 @@
 use super::*;
 use frame_benchmarking::v2::*;
 use frame_support::{
-	traits::{EnsureOrigin, Get},
+	traits::{EnsureOrigin, EnsureOriginWithArg, Get},
 	BoundedVec,
 };
 use platone_primitives::{AnchorKind, DatasetRoot, Window};
@@ -50,6 +50,40 @@ fn batch<T: Config>(gateway: &T::AccountId, w: u32, d: u32) -> BatchOf<T> {
 	BoundedVec::truncate_from(windows)
 }
 
+/// An origin that may anchor some kind by extrinsic, and that kind.
+fn anchor_origin<T: Config>() -> Result<(T::RuntimeOrigin, AnchorKind), BenchmarkError> {
+	[
+		AnchorKind::TechnicalValidation,
+		AnchorKind::ClearingInputs,
+		AnchorKind::MarketOutcome,
+		AnchorKind::Settlement,
+	]
+	.into_iter()
+	.find_map(|kind| {
+		T::AnchorOrigin::try_successful_origin(&kind)
+			.ok()
+			.map(|o| (o, kind))
+	})
+	.ok_or(BenchmarkError::Weightless)
+}
+
+/// A market-outcome anchor for subject `i`, anchored at block 0.
+fn put_anchor<T: Config>(who: &T::AccountId, i: u32) -> Subject {
+	let mut subject = [0u8; 32];
+	subject[..4].copy_from_slice(&i.to_le_bytes());
+	Anchors::<T>::insert(
+		AnchorKind::MarketOutcome,
+		subject,
+		Anchor {
+			digest: [7; 32],
+			leaf_count: 1,
+			submitter: who.clone(),
+			anchored_at: 0u32.into(),
+		},
+	);
+	subject
+}
+
 #[benchmarks]
 mod benchmarks {
 	use super::*;
@@ -75,22 +109,51 @@ mod benchmarks {
 
 	#[benchmark]
 	fn anchor() -> Result<(), BenchmarkError> {
-		let origin =
-			T::AnchorOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let (origin, kind) = anchor_origin::<T>()?;
 
 		#[extrinsic_call]
-		_(
-			origin as T::RuntimeOrigin,
+		_(origin as T::RuntimeOrigin, kind, [1u8; 32], [2u8; 32], 1000);
+
+		assert!(Anchors::<T>::contains_key(kind, [1u8; 32]));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn void_anchor() -> Result<(), BenchmarkError> {
+		let admin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let (_, who) = gateway::<T>()?;
+		put_anchor::<T>(&who, 0);
+
+		#[extrinsic_call]
+		_(admin as T::RuntimeOrigin, AnchorKind::MarketOutcome, [0u8; 32]);
+
+		assert!(!Anchors::<T>::contains_key(
 			AnchorKind::MarketOutcome,
-			[1u8; 32],
-			[2u8; 32],
-			1000,
+			[0u8; 32]
+		));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn prune_anchors(n: Linear<1, { T::MaxPrunePerCall::get() }>) -> Result<(), BenchmarkError> {
+		let admin =
+			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		let (_, who) = gateway::<T>()?;
+		let list: AnchorPruneList<T> = BoundedVec::truncate_from(
+			(0..n)
+				.map(|i| (put_anchor::<T>(&who, i), AnchorKind::MarketOutcome))
+				.map(|(subject, kind)| (kind, subject))
+				.collect::<alloc::vec::Vec<_>>(),
+		);
+		frame_system::Pallet::<T>::set_block_number(
+			T::AnchorRetention::get().saturating_add(1u32.into()),
 		);
 
-		assert!(Anchors::<T>::contains_key(
-			AnchorKind::MarketOutcome,
-			[1u8; 32]
-		));
+		#[extrinsic_call]
+		_(admin as T::RuntimeOrigin, list);
+
+		assert_eq!(Anchors::<T>::iter().count(), 0);
 		Ok(())
 	}
 

@@ -1,17 +1,19 @@
 //! The pallet's logic, called from the dispatchables in `lib.rs` and from the runtime API.
 
-use alloc::{collections::BTreeSet, vec::Vec};
+use alloc::collections::{BTreeMap, BTreeSet};
 use frame_support::{ensure, pallet_prelude::*, traits::UnixTime};
 use frame_system::pallet_prelude::BlockNumberFor;
+use sp_runtime::Saturating;
 use platone_primitives::{
 	merkle::{self, Hasher, MerkleProof},
-	verify_measurement, window_root, AnchorKind, Hash, MeasurementProof, VerifyError, Window,
+	verify_record, window_root, AnchorKind, DatasetId, Hash, MeasurementProof, MeasurementRecord,
+	Placement, VerifyError, Window,
 };
 
 use crate::{
-	weights::WeightInfo, Anchor, Anchors, BatchOf, Certificate, Certificates,
-	CertificationAuthority, Config, DatasetWindow, Error, Event, Pallet, PruneList, RuntimeHasher,
-	Subject,
+	weights::WeightInfo, Anchor, AnchorPruneList, Anchoring, Anchors, BatchOf, Certificate,
+	Certificates, CertificationAuthority, Config, DatasetCursor, DatasetLifecycle, DatasetWindow,
+	Error, Event, Pallet, PruneList, RuntimeHasher, Subject,
 };
 
 impl<T: Config> Pallet<T> {
@@ -26,7 +28,7 @@ impl<T: Config> Pallet<T> {
 		u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX)
 	}
 
-	/// Checks a window's shape and that it has closed.
+	/// Checks a window's shape, that it has closed, and that it is not too old to certify.
 	fn check_window(window: &Window, now_ms: u64) -> DispatchResult {
 		ensure!(
 			(T::MinWindowMs::get()..=T::MaxWindowMs::get()).contains(&window.duration_ms),
@@ -36,11 +38,15 @@ impl<T: Config> Pallet<T> {
 		let end = window.end_ms().ok_or(Error::<T>::Overflow)?;
 		let latest = now_ms.saturating_add(T::MaxClockDriftMs::get());
 		ensure!(end <= latest, Error::<T>::WindowInFuture);
+		ensure!(
+			end.saturating_add(T::MaxLatenessMs::get()) >= now_ms,
+			Error::<T>::WindowTooOld
+		);
 		Ok(())
 	}
 
-	/// Certifies a batch and returns the weight actually used: datasets whose window duration
-	/// was already on record cost no write, so steady-state batches are refunded that part.
+	/// Certifies a batch and returns the weight used. Every dataset of a new certificate
+	/// advances its watermark, so every dataset-window costs its cursor write.
 	pub(crate) fn do_certify(
 		gateway: T::AccountId,
 		batch: BatchOf<T>,
@@ -48,43 +54,57 @@ impl<T: Config> Pallet<T> {
 		ensure!(!batch.is_empty(), Error::<T>::EmptyBatch);
 		let now = Self::now_ms();
 
-		// Validate everything first: a refused batch must leave no trace.
+		// Validate everything first: a refused batch must leave no trace. `cursors` is the
+		// datasets' state as the batch's earlier windows leave it.
 		let mut seen = BTreeSet::new();
-		let mut new_datasets = Vec::new();
+		let mut cursors: BTreeMap<DatasetId, DatasetCursor> = BTreeMap::new();
 		for commitment in batch.iter() {
 			let window = commitment.window;
 			Self::check_window(&window, now)?;
 			ensure!(seen.insert(window), Error::<T>::DuplicateWindow);
 			ensure!(!commitment.datasets.is_empty(), Error::<T>::EmptyWindow);
+			// A retry or a conflicting root for a window on record changes nothing, so only a
+			// new certificate is held to (and advances) the watermarks.
+			let fresh = !Certificates::<T>::contains_key(&gateway, window);
+			let end = window.end_ms().ok_or(Error::<T>::Overflow)?;
 			let mut previous = None;
 			for d in commitment.datasets.iter() {
 				ensure!(previous < Some(d.dataset), Error::<T>::DatasetsNotSorted);
 				previous = Some(d.dataset);
 				ensure!(d.leaf_count > 0, Error::<T>::EmptyDataset);
 				ensure!(
-					T::Authority::can_certify(&gateway, d.dataset),
+					T::Authority::can_certify(&gateway, d.dataset, &window),
 					Error::<T>::DatasetNotAuthorized
 				);
-				match DatasetWindow::<T>::get(d.dataset) {
-					Some(duration) => ensure!(
-						duration == window.duration_ms,
+				let cursor = match cursors.get(&d.dataset) {
+					Some(c) => Some(*c),
+					None => DatasetWindow::<T>::get(d.dataset),
+				};
+				if let Some(c) = cursor {
+					ensure!(
+						c.duration_ms == window.duration_ms,
 						Error::<T>::OverlappingWindow
-					),
-					None => new_datasets.push((d.dataset, window.duration_ms)),
+					);
+					ensure!(
+						!fresh || window.start_ms >= c.certified_until_ms,
+						Error::<T>::BehindWatermark
+					);
+				}
+				if fresh {
+					cursors.insert(
+						d.dataset,
+						DatasetCursor {
+							duration_ms: window.duration_ms,
+							certified_until_ms: end,
+						},
+					);
 				}
 			}
 		}
-		// A dataset first seen twice in one batch must not get two durations either.
-		new_datasets.sort_unstable();
-		new_datasets.dedup();
-		for pair in new_datasets.windows(2) {
-			ensure!(pair[0].0 != pair[1].0, Error::<T>::OverlappingWindow);
-		}
-		let datasets = Self::dataset_count(&batch);
-		let declared = T::WeightInfo::certify(batch.len() as u32, datasets);
-		let known = datasets.saturating_sub(new_datasets.len() as u32);
-		for (dataset, duration) in new_datasets {
-			DatasetWindow::<T>::insert(dataset, duration);
+		let declared =
+			T::WeightInfo::certify(batch.len() as u32, Self::dataset_count(&batch));
+		for (dataset, cursor) in cursors {
+			DatasetWindow::<T>::insert(dataset, cursor);
 		}
 
 		let block = frame_system::Pallet::<T>::block_number();
@@ -133,7 +153,7 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
-		Ok(declared.saturating_sub(T::DbWeight::get().writes(u64::from(known))))
+		Ok(declared)
 	}
 
 	pub(crate) fn do_anchor(
@@ -181,6 +201,37 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	pub(crate) fn do_void_anchor(kind: AnchorKind, subject: Subject) -> DispatchResult {
+		let anchor = Anchors::<T>::take(kind, subject).ok_or(Error::<T>::UnknownAnchor)?;
+		Self::deposit_event(Event::AnchorVoided {
+			kind,
+			subject,
+			digest: anchor.digest,
+			leaf_count: anchor.leaf_count,
+			submitter: anchor.submitter,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_prune_anchors(anchors: AnchorPruneList<T>) -> DispatchResult {
+		let now = frame_system::Pallet::<T>::block_number();
+		for (kind, subject) in anchors.iter() {
+			let anchor = Anchors::<T>::get(kind, subject).ok_or(Error::<T>::UnknownAnchor)?;
+			ensure!(
+				anchor.anchored_at.saturating_add(T::AnchorRetention::get()) <= now,
+				Error::<T>::AnchorWithinRetention
+			);
+			Anchors::<T>::remove(kind, subject);
+			Self::deposit_event(Event::AnchorPruned {
+				kind: *kind,
+				subject: *subject,
+				digest: anchor.digest,
+				anchored_at: anchor.anchored_at,
+			});
+		}
+		Ok(())
+	}
+
 	pub(crate) fn do_prune(gateway: T::AccountId, windows: PruneList<T>) -> DispatchResult {
 		let now = Self::now_ms();
 		let retention = T::RetentionMs::get();
@@ -211,14 +262,26 @@ impl<T: Config> Pallet<T> {
 		Certificates::<T>::get(gateway, window)
 	}
 
-	/// Checks that a measurement is in a certified gateway window.
+	/// Checks that a measurement is in a certified gateway window: the proof leads to the
+	/// certified root, the leaf is one canonical record of the proof's dataset, and its time
+	/// lies in the window or (late data) at most `MaxLatenessMs` before it. Returns the record
+	/// and where it lies, for settlement.
+	pub fn verify_record(
+		gateway: &T::AccountId,
+		window: Window,
+		proof: &MeasurementProof,
+	) -> Result<(MeasurementRecord, Placement), VerifyError> {
+		let cert = Certificates::<T>::get(gateway, window).ok_or(VerifyError::NotCertified)?;
+		verify_record::<RuntimeHasher>(&cert.root, &window, T::MaxLatenessMs::get(), proof)
+	}
+
+	/// [`Self::verify_record`] without the record: what the runtime API answers.
 	pub fn verify(
 		gateway: &T::AccountId,
 		window: Window,
 		proof: &MeasurementProof,
 	) -> Result<(), VerifyError> {
-		let cert = Certificates::<T>::get(gateway, window).ok_or(VerifyError::NotCertified)?;
-		verify_measurement::<RuntimeHasher>(&cert.root, proof)
+		Self::verify_record(gateway, window, proof).map(|_| ())
 	}
 
 	/// Checks that a market record is under an anchored digest.
@@ -257,12 +320,38 @@ impl<T: Config> Pallet<T> {
 		for (_, _, anchor) in Anchors::<T>::iter() {
 			ensure!(anchor.leaf_count > 0, "empty anchor");
 		}
-		for (_, duration) in DatasetWindow::<T>::iter() {
+		for (_, cursor) in DatasetWindow::<T>::iter() {
 			ensure!(
-				bounds.contains(&duration),
+				bounds.contains(&cursor.duration_ms),
 				"dataset window duration out of bounds"
+			);
+			ensure!(
+				cursor.certified_until_ms % u64::from(cursor.duration_ms) == 0,
+				"dataset watermark off its window grid"
 			);
 		}
 		Ok(())
+	}
+}
+
+impl<T: Config> DatasetLifecycle for Pallet<T> {
+	fn window_ms(dataset: DatasetId) -> Option<u32> {
+		DatasetWindow::<T>::get(dataset).map(|c| c.duration_ms)
+	}
+
+	fn retire(dataset: DatasetId) {
+		DatasetWindow::<T>::remove(dataset);
+	}
+}
+
+impl<T: Config> Anchoring<T::AccountId> for Pallet<T> {
+	fn anchor(
+		by: T::AccountId,
+		kind: AnchorKind,
+		subject: Subject,
+		digest: Hash,
+		leaf_count: u64,
+	) -> DispatchResult {
+		Self::do_anchor(by, kind, subject, digest, leaf_count)
 	}
 }

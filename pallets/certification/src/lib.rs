@@ -21,7 +21,18 @@
 //! - Windows must be aligned to their duration, within the configured duration bounds, closed
 //!   (not in the future beyond the allowed clock drift), and each dataset keeps one window
 //!   duration for life, so its windows are identical or disjoint, never overlapping.
-//! - Market anchors (`anchor`) follow the same rules, keyed by kind and subject.
+//! - **Certified history is immutable** (docs/certification.md):
+//!   - a window may be certified at most `MaxLatenessMs` after it closed, and that bound is
+//!     shorter than `RetentionMs`, so a pruned window is always too old to certify again;
+//!   - each dataset has a watermark, the end of its latest certified window: no window that
+//!     starts before it can certify the dataset again, so datasets are certified in time order
+//!     and at most once per span of time, whoever submits;
+//!   - the authority answers per window: a PoM's gateway certifies the windows from its
+//!     assignment on, and the previous gateway only those that ended before the handover.
+//! - Anchors are written per kind by whoever `AnchorOrigin` admits for that kind; kinds owned by
+//!   a pallet (market outcomes, clearing inputs, settlement) are written through [`Anchoring`],
+//!   never by a participant's extrinsic. Governance may void a wrong anchor (kept as an event)
+//!   and prune anchors older than `AnchorRetention`.
 //!
 //! State per certified window: key 100 bytes (prefix 32, gateway 48, window 20) and value 48
 //! bytes. Certificates older than `RetentionMs` can be pruned by `AdminOrigin`; each `Pruned`
@@ -37,6 +48,7 @@ pub use pallet::*;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 mod functions;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -51,11 +63,18 @@ pub use weights::WeightInfo;
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
-	use frame_support::{pallet_prelude::*, traits::UnixTime};
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{EnsureOriginWithArg, UnixTime},
+	};
 	use frame_system::pallet_prelude::*;
 	use platone_primitives::{AnchorKind, DatasetId, Hash, Window};
 
+	/// v1: `DatasetWindow` holds a [`DatasetCursor`] (duration and watermark), not the duration.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -64,8 +83,13 @@ pub mod pallet {
 		type CertifyOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
 		/// Which gateway may certify which dataset.
 		type Authority: CertificationAuthority<Self::AccountId>;
-		/// Who may anchor market data (the market operator, DSOs for validations).
-		type AnchorOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
+		/// Who may anchor data of each kind by extrinsic; yields the submitter. A kind that a
+		/// pallet owns admits no origin here: that pallet anchors through [`Anchoring`].
+		type AnchorOrigin: EnsureOriginWithArg<
+			Self::RuntimeOrigin,
+			AnchorKind,
+			Success = Self::AccountId,
+		>;
 		/// Who may prune old certificates (the consortium).
 		type AdminOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Wall-clock time of the current block.
@@ -85,9 +109,16 @@ pub mod pallet {
 		/// How far a window's end may lie past the block's time (gateway clock skew), ms.
 		#[pallet::constant]
 		type MaxClockDriftMs: Get<u64>;
+		/// How long after its end a window may still be certified, ms (a gateway's outage that
+		/// may be caught up). Must be shorter than `RetentionMs`.
+		#[pallet::constant]
+		type MaxLatenessMs: Get<u64>;
 		/// How long certificates stay in state before they may be pruned, ms.
 		#[pallet::constant]
 		type RetentionMs: Get<u64>;
+		/// How many blocks anchors stay in state before they may be pruned.
+		#[pallet::constant]
+		type AnchorRetention: Get<BlockNumberFor<Self>>;
 		/// Most windows in one `prune` call.
 		#[pallet::constant]
 		type MaxPrunePerCall: Get<u32>;
@@ -108,9 +139,10 @@ pub mod pallet {
 		Certificate<BlockNumberFor<T>>,
 	>;
 
-	/// The window duration each dataset is certified in, fixed at its first certification.
+	/// Each dataset's window duration, fixed at its first certification, and its watermark.
+	/// Dropped when the registry retires the dataset's PoM (its id is never reused).
 	#[pallet::storage]
-	pub type DatasetWindow<T: Config> = StorageMap<_, Twox64Concat, DatasetId, u32>;
+	pub type DatasetWindow<T: Config> = StorageMap<_, Twox64Concat, DatasetId, DatasetCursor>;
 
 	/// Market-data anchors, by kind and subject.
 	#[pallet::storage]
@@ -165,6 +197,22 @@ pub mod pallet {
 			rejected: Hash,
 			by: T::AccountId,
 		},
+		/// Governance voided a wrong anchor; the subject may be anchored anew. The voided
+		/// digest stays in this event.
+		AnchorVoided {
+			kind: AnchorKind,
+			subject: Subject,
+			digest: Hash,
+			leaf_count: u64,
+			submitter: T::AccountId,
+		},
+		/// An old anchor left state; its digest stays in this event.
+		AnchorPruned {
+			kind: AnchorKind,
+			subject: Subject,
+			digest: Hash,
+			anchored_at: BlockNumberFor<T>,
+		},
 		/// An old certificate left state; its root stays in this event.
 		Pruned {
 			gateway: T::AccountId,
@@ -188,6 +236,11 @@ pub mod pallet {
 		MisalignedWindow,
 		/// The window has not closed yet (beyond the allowed clock drift).
 		WindowInFuture,
+		/// The window closed more than `MaxLatenessMs` ago: too late to certify.
+		WindowTooOld,
+		/// The window starts before the dataset's watermark: that span of the dataset is
+		/// certified already (or was given up), and certified history is never rewritten.
+		BehindWatermark,
 		/// The same window appears twice in one batch.
 		DuplicateWindow,
 		/// Datasets of a window are not in strictly ascending order (or repeat).
@@ -202,6 +255,10 @@ pub mod pallet {
 		UnknownCertificate,
 		/// The certificate is younger than `RetentionMs`.
 		WithinRetention,
+		/// No anchor of that kind and subject.
+		UnknownAnchor,
+		/// The anchor is younger than `AnchorRetention`.
+		AnchorWithinRetention,
 		/// Time arithmetic overflowed.
 		Overflow,
 	}
@@ -211,14 +268,15 @@ pub mod pallet {
 		/// Certify a batch of gateway windows.
 		///
 		/// - Origin: `CertifyOrigin` (a registered gateway).
-		/// - Each window: aligned, duration within bounds, closed; datasets non-empty, strictly
-		///   ascending, each authorised for the gateway and in its fixed window duration.
+		/// - Each window: aligned, duration within bounds, closed, at most `MaxLatenessMs` old;
+		///   datasets non-empty, strictly ascending, each authorised for the gateway in that
+		///   window, in its fixed window duration and not behind its watermark.
 		/// - Errors (the whole batch is refused): `EmptyBatch`, `EmptyWindow`, `EmptyDataset`,
-		///   `InvalidWindowDuration`, `MisalignedWindow`, `WindowInFuture`, `DuplicateWindow`,
-		///   `DatasetsNotSorted`, `DatasetNotAuthorized`, `OverlappingWindow`, `Overflow`.
+		///   `InvalidWindowDuration`, `MisalignedWindow`, `WindowInFuture`, `WindowTooOld`,
+		///   `DuplicateWindow`, `DatasetsNotSorted`, `DatasetNotAuthorized`,
+		///   `OverlappingWindow`, `BehindWatermark`, `Overflow`.
 		/// - Events per window: `Certified`, `AlreadyCertified` (identical retry) or `Conflict`
 		///   (different root; the stored certificate stays).
-		/// - Weight: refunded by one write per dataset already on record.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::certify(batch.len() as u32, Pallet::<T>::dataset_count(batch)))]
 		pub fn certify(origin: OriginFor<T>, batch: BatchOf<T>) -> DispatchResultWithPostInfo {
@@ -227,11 +285,11 @@ pub mod pallet {
 			Ok(Some(actual).into())
 		}
 
-		/// Anchor a digest of market data: a Merkle root (built with `platone-primitives`) over
-		/// `leaf_count` canonical records of `kind` for `subject` (e.g. a market session).
+		/// Anchor a digest: a Merkle root (built with `platone-primitives`) over `leaf_count`
+		/// canonical records of `kind` for `subject` (e.g. a market session).
 		///
-		/// - Origin: `AnchorOrigin`.
-		/// - Errors: `EmptyAnchor`.
+		/// - Origin: `AnchorOrigin` for `kind`. Kinds owned by a pallet admit no origin.
+		/// - Errors: `BadOrigin`, `EmptyAnchor`.
 		/// - Events: `Anchored`, `AlreadyAnchored` (identical retry) or `AnchorConflict`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::anchor())]
@@ -242,7 +300,7 @@ pub mod pallet {
 			digest: Hash,
 			leaf_count: u64,
 		) -> DispatchResult {
-			let who = T::AnchorOrigin::ensure_origin(origin)?;
+			let who = T::AnchorOrigin::ensure_origin(origin, &kind)?;
 			Self::do_anchor(who, kind, subject, digest, leaf_count)
 		}
 
@@ -261,10 +319,47 @@ pub mod pallet {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_prune(gateway, windows)
 		}
+
+		/// Void a wrong anchor, so that its subject can be anchored anew.
+		///
+		/// - Origin: `AdminOrigin` (the consortium).
+		/// - Errors: `UnknownAnchor`.
+		/// - Events: `AnchorVoided`, carrying the voided digest and its submitter.
+		#[pallet::call_index(3)]
+		#[pallet::weight(T::WeightInfo::void_anchor())]
+		pub fn void_anchor(
+			origin: OriginFor<T>,
+			kind: AnchorKind,
+			subject: Subject,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_void_anchor(kind, subject)
+		}
+
+		/// Remove anchors older than `AnchorRetention` blocks from state.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Errors: `UnknownAnchor`, `AnchorWithinRetention` (the whole list is refused).
+		/// - Events: `AnchorPruned` per anchor, carrying its digest and anchoring block.
+		#[pallet::call_index(4)]
+		#[pallet::weight(T::WeightInfo::prune_anchors(anchors.len() as u32))]
+		pub fn prune_anchors(origin: OriginFor<T>, anchors: AnchorPruneList<T>) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_prune_anchors(anchors)
+		}
 	}
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(T::MinWindowMs::get() > 0, "MinWindowMs must be positive");
+			assert!(
+				T::MaxLatenessMs::get() < T::RetentionMs::get(),
+				"MaxLatenessMs must be shorter than RetentionMs, or pruned windows could be \
+				 certified again"
+			);
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()

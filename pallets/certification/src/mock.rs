@@ -1,9 +1,14 @@
-//! Mock runtime: gateway 1 may certify datasets 0..1000, gateway 2 datasets 1000..2000.
+//! Mock runtime: gateway 1 may certify datasets 0..1000, gateway 2 datasets 1000..2000;
+//! dataset 500 passes from gateway 1 to gateway 2 at `HANDOVER_MS`. Any signed account may
+//! anchor `TechnicalValidation` by extrinsic; the other kinds belong to pallets.
 
 use crate as pallet_certification;
-use frame_support::{derive_impl, parameter_types, traits::UnixTime};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{EnsureOriginWithArg, UnixTime},
+};
 use frame_system::{EnsureRoot, EnsureSigned};
-use platone_primitives::DatasetId;
+use platone_primitives::{AnchorKind, DatasetId, Window};
 use sp_runtime::BuildStorage;
 
 type Block = frame_system::mocking::MockBlock<Test>;
@@ -27,7 +32,14 @@ pub const OUTSIDER: u64 = 9;
 
 pub struct MockAuthority;
 impl crate::CertificationAuthority<u64> for MockAuthority {
-	fn can_certify(gateway: &u64, dataset: DatasetId) -> bool {
+	fn can_certify(gateway: &u64, dataset: DatasetId, window: &Window) -> bool {
+		if dataset == HANDED_OVER {
+			return match gateway {
+				1 => window.end_ms().is_some_and(|end| end <= HANDOVER_MS),
+				2 => window.start_ms >= HANDOVER_MS,
+				_ => false,
+			};
+		}
 		match gateway {
 			1 => dataset < 1000,
 			2 => (1000..2000).contains(&dataset),
@@ -38,6 +50,31 @@ impl crate::CertificationAuthority<u64> for MockAuthority {
 	#[cfg(feature = "runtime-benchmarks")]
 	fn authorize(gateway: &u64, dataset: DatasetId) {
 		Extra::mutate(|extra| extra.push((*gateway, dataset)));
+	}
+}
+
+/// The dataset that changes gateway, and when (one window before the test clock's `NOW`).
+pub const HANDED_OVER: DatasetId = 500;
+pub const HANDOVER_MS: u64 = 1_795_564_800_000 - WINDOW_MS as u64;
+
+/// Signed accounts may anchor technical validations; no one may anchor the pallet-owned kinds.
+pub struct MockAnchorOrigin;
+impl EnsureOriginWithArg<RuntimeOrigin, AnchorKind> for MockAnchorOrigin {
+	type Success = u64;
+
+	fn try_origin(o: RuntimeOrigin, kind: &AnchorKind) -> Result<u64, RuntimeOrigin> {
+		match (kind, o.clone().into()) {
+			(AnchorKind::TechnicalValidation, Ok(frame_system::RawOrigin::Signed(who))) => Ok(who),
+			_ => Err(o),
+		}
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn try_successful_origin(kind: &AnchorKind) -> Result<RuntimeOrigin, ()> {
+		match kind {
+			AnchorKind::TechnicalValidation => Ok(RuntimeOrigin::signed(GATEWAY)),
+			_ => Err(()),
+		}
 	}
 }
 
@@ -65,11 +102,13 @@ impl UnixTime for MockTime {
 pub const MINUTE: u64 = 60_000;
 pub const WINDOW_MS: u32 = 180_000;
 pub const RETENTION_MS: u64 = 24 * 60 * MINUTE;
+pub const LATENESS_MS: u64 = 60 * MINUTE;
+pub const ANCHOR_RETENTION: u64 = 100;
 
 impl pallet_certification::Config for Test {
 	type CertifyOrigin = EnsureSigned<u64>;
 	type Authority = MockAuthority;
-	type AnchorOrigin = EnsureSigned<u64>;
+	type AnchorOrigin = MockAnchorOrigin;
 	type AdminOrigin = EnsureRoot<u64>;
 	type UnixTime = MockTime;
 	type MaxWindowsPerBatch = frame_support::traits::ConstU32<8>;
@@ -77,7 +116,9 @@ impl pallet_certification::Config for Test {
 	type MinWindowMs = frame_support::traits::ConstU32<1_000>;
 	type MaxWindowMs = frame_support::traits::ConstU32<3_600_000>;
 	type MaxClockDriftMs = frame_support::traits::ConstU64<5_000>;
+	type MaxLatenessMs = frame_support::traits::ConstU64<LATENESS_MS>;
 	type RetentionMs = frame_support::traits::ConstU64<RETENTION_MS>;
+	type AnchorRetention = frame_support::traits::ConstU64<ANCHOR_RETENTION>;
 	type MaxPrunePerCall = frame_support::traits::ConstU32<8>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

@@ -7,7 +7,13 @@ use platone_primitives::{
 };
 use sp_runtime::DispatchError;
 
-use crate::{mock::*, BatchOf, Certificates, DatasetWindow, Error, Event, WindowCommitment};
+use codec::Encode;
+use platone_primitives::{MeasurementRecord, Placement, Quantity, Reading, SensorValue};
+
+use crate::{
+	mock::*, Anchoring, BatchOf, Certificates, DatasetCursor, DatasetWindow, Error, Event,
+	WindowCommitment,
+};
 
 const NOW: u64 = 1_795_564_800_000;
 
@@ -79,7 +85,10 @@ fn certifies_a_window_and_stores_one_root() {
 			}
 			.into()
 		);
-		assert_eq!(DatasetWindow::<Test>::get(5), Some(WINDOW_MS));
+		assert_eq!(
+			DatasetWindow::<Test>::get(5).map(|c| c.duration_ms),
+			Some(WINDOW_MS)
+		);
 	});
 }
 
@@ -144,7 +153,7 @@ fn different_root_is_refused_and_recorded_for_auditors() {
 		// Another window in the same batch still goes through.
 		assert_ok!(certify(
 			GATEWAY,
-			vec![tampered, commitment(window(2), &[1], 0)]
+			vec![tampered, commitment(window(2), &[3], 0)]
 		));
 		assert_eq!(
 			Certificates::<Test>::get(GATEWAY, window(1)).unwrap().root,
@@ -316,56 +325,117 @@ fn refuses_windows_that_overlap_a_datasets_earlier_ones() {
 	});
 }
 
+/// A sensor record of `dataset` at `time_ms`.
+fn record(dataset: u64, time_ms: u64, value: i64) -> Vec<u8> {
+	MeasurementRecord {
+		dataset,
+		timestamp_us: time_ms * 1_000,
+		sequence: 0,
+		reading: Reading::Sensor(SensorValue {
+			quantity: Quantity::VoltageMv,
+			value,
+		}),
+	}
+	.encode()
+}
+
+/// Certifies `window` for datasets 0..leaves.len() with those leaves, and returns a proof of
+/// leaf `i` of dataset `d`.
+fn certify_leaves(window: Window, leaves: Vec<Vec<Vec<u8>>>, d: usize, i: usize) -> MeasurementProof {
+	let trees: Vec<MerkleTree> = leaves
+		.iter()
+		.map(|r| MerkleTree::from_leaves::<Blake2_256>(r))
+		.collect();
+	let roots: Vec<DatasetRoot> = trees
+		.iter()
+		.enumerate()
+		.map(|(d, t)| DatasetRoot {
+			dataset: d as u64,
+			leaf_count: t.leaf_count(),
+			root: t.root::<Blake2_256>(),
+		})
+		.collect();
+	assert_ok!(certify(
+		GATEWAY,
+		vec![WindowCommitment {
+			window,
+			datasets: BoundedVec::truncate_from(roots.clone())
+		}]
+	));
+	let second = MerkleTree::from_leaf_hashes::<Blake2_256>(
+		roots
+			.iter()
+			.map(DatasetRoot::leaf_hash::<Blake2_256>)
+			.collect(),
+	);
+	MeasurementProof {
+		leaf: leaves[d][i].clone(),
+		leaf_proof: trees[d].proof(i as u64).unwrap(),
+		dataset: roots[d],
+		dataset_proof: second.proof(d as u64).unwrap(),
+	}
+}
+
 #[test]
 fn a_single_measurement_verifies_against_chain_state() {
 	ExtBuilder::default().build_and_execute(|| {
-		let records: Vec<Vec<Vec<u8>>> = (0..4u8)
-			.map(|d| (0..10u8).map(|i| vec![d, i, 42]).collect())
+		let w = window(1);
+		let leaves: Vec<Vec<Vec<u8>>> = (0..4u64)
+			.map(|d| (0..10).map(|i| record(d, w.start_ms + i * 1_000, 42)).collect())
 			.collect();
-		let trees: Vec<MerkleTree> = records
-			.iter()
-			.map(|r| MerkleTree::from_leaves::<Blake2_256>(r))
-			.collect();
-		let roots: Vec<DatasetRoot> = trees
-			.iter()
-			.enumerate()
-			.map(|(d, t)| DatasetRoot {
-				dataset: d as u64,
-				leaf_count: t.leaf_count(),
-				root: t.root::<Blake2_256>(),
-			})
-			.collect();
-		assert_ok!(certify(
-			GATEWAY,
-			vec![WindowCommitment {
-				window: window(1),
-				datasets: BoundedVec::truncate_from(roots.clone())
-			}]
-		));
-		let second = MerkleTree::from_leaf_hashes::<Blake2_256>(
-			roots
-				.iter()
-				.map(DatasetRoot::leaf_hash::<Blake2_256>)
-				.collect(),
-		);
-		let proof = MeasurementProof {
-			leaf: records[2][7].clone(),
-			leaf_proof: trees[2].proof(7).unwrap(),
-			dataset: roots[2],
-			dataset_proof: second.proof(2).unwrap(),
-		};
-		assert_eq!(Certification::verify(&GATEWAY, window(1), &proof), Ok(()));
+		let proof = certify_leaves(w, leaves, 2, 7);
+		assert_eq!(Certification::verify(&GATEWAY, w, &proof), Ok(()));
+		let (rec, placement) = Certification::verify_record(&GATEWAY, w, &proof).unwrap();
+		assert_eq!((rec.dataset, placement), (2, Placement::InWindow));
 		assert_eq!(
 			Certification::verify(&GATEWAY, window(2), &proof),
 			Err(VerifyError::NotCertified)
 		);
 		assert_eq!(
-			Certification::verify(&OTHER_GATEWAY, window(1), &proof),
+			Certification::verify(&OTHER_GATEWAY, w, &proof),
 			Err(VerifyError::NotCertified)
 		);
 		let mut tampered = proof;
-		tampered.leaf[2] ^= 1;
-		assert!(Certification::verify(&GATEWAY, window(1), &tampered).is_err());
+		let last = tampered.leaf.len() - 1;
+		tampered.leaf[last] ^= 1;
+		assert!(Certification::verify(&GATEWAY, w, &tampered).is_err());
+	});
+}
+
+/// Issue #11: the runtime's check decodes the leaf, as `platone verify` does, so a gateway
+/// cannot pass one device's records off as another's, nor records from outside the window.
+#[test]
+fn the_runtime_check_refuses_misattributed_and_out_of_window_records() {
+	ExtBuilder::default().build_and_execute(|| {
+		let w = window(1);
+		let late = w.start_ms - LATENESS_MS;
+		let dataset0 = vec![
+			record(0, late, 1),                       // late data, at the bound
+			record(0, w.start_ms, 2),                 // in the window
+			record(1, w.start_ms + 1, 3),             // dataset 1's record in dataset 0's tree
+			record(0, w.end_ms().unwrap(), 4),        // after the window
+			record(0, late - 1, 5),                   // later than late data may be
+			b"not a measurement record".to_vec(),     // no record at all
+		];
+		let dataset1 = vec![record(1, w.start_ms + 2, 6)];
+		let tree = [dataset0.clone(), dataset1];
+		// The first call certifies; later ones are identical retries that only build proofs.
+		let proof = |i| certify_leaves(w, tree.to_vec(), 0, i);
+		let check = |i| Certification::verify_record(&GATEWAY, w, &proof(i)).map(|(_, p)| p);
+		assert_eq!(check(0), Ok(Placement::Late));
+		assert_eq!(check(1), Ok(Placement::InWindow));
+		assert_eq!(check(2), Err(VerifyError::DatasetMismatch));
+		assert_eq!(check(3), Err(VerifyError::OutsideWindow));
+		assert_eq!(check(4), Err(VerifyError::OutsideWindow));
+		assert_eq!(check(5), Err(VerifyError::MalformedRecord));
+		// The same Merkle proofs pass the bare root check: the record check is what refuses.
+		assert_eq!(
+			platone_primitives::verify_measurement::<Blake2_256>(
+				&Certificates::<Test>::get(GATEWAY, w).unwrap().root,
+				&proof(2)
+			),
+			Ok(())
+		);
 	});
 }
 
@@ -375,7 +445,7 @@ fn anchors_market_data_and_verifies_records() {
 		let records: Vec<Vec<u8>> = (0..5u8).map(|i| vec![i; 40]).collect();
 		let tree = MerkleTree::from_leaves::<Blake2_256>(&records);
 		let (kind, subject, digest) = (
-			AnchorKind::MarketOutcome,
+			AnchorKind::TechnicalValidation,
 			[7u8; 32],
 			tree.root::<Blake2_256>(),
 		);
@@ -472,7 +542,7 @@ fn anchor_refusals() {
 		assert_noop!(
 			Certification::anchor(
 				RuntimeOrigin::signed(5),
-				AnchorKind::Settlement,
+				AnchorKind::TechnicalValidation,
 				[0; 32],
 				[1; 32],
 				0
@@ -482,14 +552,104 @@ fn anchor_refusals() {
 	});
 }
 
+/// Issue #11: anchors belong to whoever may write them. The pallet-owned kinds admit no
+/// participant's extrinsic, so nobody can pre-empt a market session's outcome; the owning
+/// pallet writes it through `Anchoring`.
+#[test]
+fn pallet_owned_anchor_kinds_cannot_be_written_by_extrinsic() {
+	ExtBuilder::default().build_and_execute(|| {
+		for kind in [
+			AnchorKind::MarketOutcome,
+			AnchorKind::ClearingInputs,
+			AnchorKind::Settlement,
+		] {
+			assert_noop!(
+				Certification::anchor(RuntimeOrigin::signed(5), kind, [3; 32], [1; 32], 1),
+				DispatchError::BadOrigin
+			);
+			assert_ok!(<Certification as Anchoring<u64>>::anchor(
+				77, kind, [3; 32], [1; 32], 1
+			));
+			assert_eq!(crate::Anchors::<Test>::get(kind, [3; 32]).unwrap().submitter, 77);
+		}
+	});
+}
+
+#[test]
+fn governance_voids_a_wrong_anchor_and_the_event_keeps_it() {
+	ExtBuilder::default().build_and_execute(|| {
+		let (kind, subject) = (AnchorKind::TechnicalValidation, [4u8; 32]);
+		assert_ok!(Certification::anchor(RuntimeOrigin::signed(5), kind, subject, [1; 32], 2));
+		assert_noop!(
+			Certification::void_anchor(RuntimeOrigin::signed(5), kind, subject),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Certification::void_anchor(RuntimeOrigin::root(), kind, [9; 32]),
+			Error::<Test>::UnknownAnchor
+		);
+		assert_ok!(Certification::void_anchor(RuntimeOrigin::root(), kind, subject));
+		assert_eq!(
+			last_event(),
+			Event::AnchorVoided {
+				kind,
+				subject,
+				digest: [1; 32],
+				leaf_count: 2,
+				submitter: 5
+			}
+			.into()
+		);
+		// The right digest can now be anchored.
+		assert_ok!(Certification::anchor(RuntimeOrigin::signed(6), kind, subject, [2; 32], 2));
+		assert_eq!(crate::Anchors::<Test>::get(kind, subject).unwrap().digest, [2; 32]);
+	});
+}
+
+#[test]
+fn old_anchors_are_pruned_by_governance_only() {
+	ExtBuilder::default().build_and_execute(|| {
+		let kind = AnchorKind::TechnicalValidation;
+		assert_ok!(Certification::anchor(RuntimeOrigin::signed(5), kind, [1; 32], [1; 32], 1));
+		System::set_block_number(2);
+		assert_ok!(Certification::anchor(RuntimeOrigin::signed(5), kind, [2; 32], [1; 32], 1));
+		let list = |s: &[[u8; 32]]| BoundedVec::truncate_from(s.iter().map(|s| (kind, *s)).collect());
+		System::set_block_number(1 + ANCHOR_RETENTION);
+		assert_noop!(
+			Certification::prune_anchors(RuntimeOrigin::signed(5), list(&[[1; 32]])),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Certification::prune_anchors(RuntimeOrigin::root(), list(&[[1; 32], [2; 32]])),
+			Error::<Test>::AnchorWithinRetention
+		);
+		assert_noop!(
+			Certification::prune_anchors(RuntimeOrigin::root(), list(&[[3; 32]])),
+			Error::<Test>::UnknownAnchor
+		);
+		assert_ok!(Certification::prune_anchors(RuntimeOrigin::root(), list(&[[1; 32]])));
+		assert_eq!(
+			last_event(),
+			Event::AnchorPruned {
+				kind,
+				subject: [1; 32],
+				digest: [1; 32],
+				anchored_at: 1
+			}
+			.into()
+		);
+		assert!(crate::Anchors::<Test>::contains_key(kind, [2; 32]));
+	});
+}
+
 #[test]
 fn prunes_only_old_certificates_and_keeps_their_roots_in_events() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_ok!(certify(
 			GATEWAY,
 			vec![
-				commitment(window(1), &[1], 0),
-				commitment(window(2), &[1], 0)
+				commitment(window(2), &[1], 0),
+				commitment(window(1), &[1], 0)
 			]
 		));
 		let root = Certificates::<Test>::get(GATEWAY, window(2)).unwrap().root;
@@ -553,27 +713,155 @@ fn try_state_catches_a_corrupt_certificate() {
 }
 
 #[test]
-fn known_datasets_are_refunded_their_write() {
+fn every_dataset_window_pays_its_watermark_write() {
 	use crate::weights::WeightInfo;
 	ExtBuilder::default().build_and_execute(|| {
 		let declared = <() as WeightInfo>::certify(1, 3);
-		let first = Certification::certify(
-			RuntimeOrigin::signed(GATEWAY),
-			batch(vec![commitment(window(2), &[1, 2, 3], 0)]),
-		)
-		.expect("certified");
-		assert_eq!(
-			first.actual_weight,
-			Some(declared),
-			"new datasets: nothing to refund"
+		for w in [window(2), window(1)] {
+			let info = Certification::certify(
+				RuntimeOrigin::signed(GATEWAY),
+				batch(vec![commitment(w, &[1, 2, 3], 0)]),
+			)
+			.expect("certified");
+			assert_eq!(info.actual_weight, Some(declared));
+		}
+	});
+}
+
+/// Issue #11: certified history is immutable. A window closed longer than `MaxLatenessMs` ago
+/// is refused; the bound is shorter than the retention period, so a pruned window can never be
+/// certified again with another root.
+#[test]
+fn a_pruned_window_can_never_be_certified_again() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(certify(GATEWAY, vec![commitment(window(2), &[1], 0)]));
+		NowMs::set(window(2).end_ms().unwrap() + RETENTION_MS);
+		assert_ok!(Certification::prune(
+			RuntimeOrigin::root(),
+			GATEWAY,
+			BoundedVec::truncate_from(vec![window(2)])
+		));
+		assert!(!Certificates::<Test>::contains_key(GATEWAY, window(2)));
+		assert_noop!(
+			certify(GATEWAY, vec![commitment(window(2), &[1], 9)]),
+			Error::<Test>::WindowTooOld
 		);
-		let second = Certification::certify(
-			RuntimeOrigin::signed(GATEWAY),
-			batch(vec![commitment(window(1), &[1, 2, 3], 0)]),
-		)
-		.expect("certified");
-		let refund = <Test as frame_system::Config>::DbWeight::get().writes(3);
-		assert!(refund.ref_time() > 0);
-		assert_eq!(second.actual_weight, Some(declared.saturating_sub(refund)));
+	});
+}
+
+#[test]
+fn windows_older_than_the_lateness_bound_are_refused() {
+	ExtBuilder::default().build_and_execute(|| {
+		// window(k) ends (k - 1) windows before NOW.
+		let oldest = LATENESS_MS / u64::from(WINDOW_MS) + 1;
+		assert_ok!(certify(GATEWAY, vec![commitment(window(oldest), &[1], 0)]));
+		assert_noop!(
+			certify(GATEWAY, vec![commitment(window(oldest + 1), &[2], 0)]),
+			Error::<Test>::WindowTooOld
+		);
+	});
+}
+
+/// Issue #11: each dataset has a watermark. Even where a certificate is gone from state, no
+/// window before the dataset's latest certified one can certify it again, and a batch must
+/// certify a dataset's windows in time order.
+#[test]
+fn no_window_behind_a_datasets_watermark_is_ever_certified() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(certify(GATEWAY, vec![commitment(window(3), &[1, 2], 0)]));
+		assert_eq!(
+			DatasetWindow::<Test>::get(1),
+			Some(DatasetCursor {
+				duration_ms: WINDOW_MS,
+				certified_until_ms: window(3).end_ms().unwrap()
+			})
+		);
+		// Lose the certificate (as a prune would): the watermark still holds.
+		Certificates::<Test>::remove(GATEWAY, window(3));
+		assert_noop!(
+			certify(GATEWAY, vec![commitment(window(3), &[1], 9)]),
+			Error::<Test>::BehindWatermark
+		);
+		assert_ok!(certify(GATEWAY, vec![commitment(window(1), &[1], 0)]));
+		// window(2) was never certified for dataset 1, but it lies behind window(1) now.
+		assert_noop!(
+			certify(GATEWAY, vec![commitment(window(2), &[1], 0)]),
+			Error::<Test>::BehindWatermark
+		);
+		// Dataset 2's watermark is still at window(3).
+		assert_ok!(certify(GATEWAY, vec![commitment(window(2), &[2], 0)]));
+		// Out of time order within one batch.
+		assert_noop!(
+			certify(
+				GATEWAY,
+				vec![commitment(window(4), &[3], 0), commitment(window(5), &[3], 0)]
+			),
+			Error::<Test>::BehindWatermark
+		);
+		// Restore what the test removed, for the invariants checked after it.
+		Certificates::<Test>::insert(
+			GATEWAY,
+			window(3),
+			Certificates::<Test>::get(GATEWAY, window(1)).unwrap(),
+		);
+	});
+}
+
+/// Issue #11: a gateway assignment takes effect from a point in time. Dataset 500 passed from
+/// gateway 1 to gateway 2 when window(1) began: gateway 1 may still close window(2), and only
+/// gateway 2 certifies from window(1) on.
+#[test]
+fn a_handed_over_dataset_is_certified_by_each_gateway_only_in_its_time() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			certify(GATEWAY, vec![commitment(window(1), &[HANDED_OVER], 0)]),
+			Error::<Test>::DatasetNotAuthorized
+		);
+		assert_noop!(
+			certify(
+				OTHER_GATEWAY,
+				vec![commitment(window(2), &[HANDED_OVER], 0)]
+			),
+			Error::<Test>::DatasetNotAuthorized
+		);
+		assert_ok!(certify(GATEWAY, vec![commitment(window(2), &[HANDED_OVER], 0)]));
+		assert_ok!(certify(
+			OTHER_GATEWAY,
+			vec![commitment(window(1), &[HANDED_OVER], 0)]
+		));
+	});
+}
+
+#[test]
+fn v0_dataset_windows_migrate_to_cursors() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	ExtBuilder::default().build().execute_with(|| {
+		StorageVersion::new(0).put::<Certification>();
+		crate::migrations::v1::v0::DatasetWindow::<Test>::insert(7, WINDOW_MS);
+		crate::migrations::v1::v0::DatasetWindow::<Test>::insert(8, 60_000);
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Certification::on_chain_storage_version(), 1);
+		assert_eq!(
+			DatasetWindow::<Test>::get(8),
+			Some(DatasetCursor {
+				duration_ms: 60_000,
+				certified_until_ms: 0
+			})
+		);
+		assert_eq!(DatasetWindow::<Test>::iter().count(), 2);
+		// Once at version 1, running it again changes nothing.
+		DatasetWindow::<Test>::insert(
+			8,
+			DatasetCursor {
+				duration_ms: 60_000,
+				certified_until_ms: 120_000,
+			},
+		);
+		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(
+			DatasetWindow::<Test>::get(8).unwrap().certified_until_ms,
+			120_000
+		);
+		assert_ok!(Certification::do_try_state());
 	});
 }

@@ -57,10 +57,24 @@ impl Hasher for RuntimeHasher {
 	}
 }
 
-/// Who may certify what. The registry implements it; until then a runtime may allow a fixed set.
+/// Per dataset: the window duration fixed at its first certification, and its watermark.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
+pub struct DatasetCursor {
+	pub duration_ms: u32,
+	/// End of the latest window that certified the dataset. No window starting before it can
+	/// ever certify the dataset again, whoever submits it and whatever was pruned since.
+	pub certified_until_ms: u64,
+}
+
+/// Who may certify what, and when. The registry implements it from its PoM assignments.
 pub trait CertificationAuthority<AccountId> {
-	/// May `gateway` certify `dataset`?
-	fn can_certify(gateway: &AccountId, dataset: platone_primitives::DatasetId) -> bool;
+	/// May `gateway` certify `dataset` in `window`? Gateway assignments take effect from a
+	/// point in time, so the answer depends on the window, not only on today's assignment.
+	fn can_certify(
+		gateway: &AccountId,
+		dataset: platone_primitives::DatasetId,
+		window: &Window,
+	) -> bool;
 
 	/// Makes `gateway` allowed to certify `dataset`, for benchmarks.
 	#[cfg(feature = "runtime-benchmarks")]
@@ -82,3 +96,36 @@ pub trait BenchmarkHelper {
 	/// Makes `UnixTime::now()` return `ms`.
 	fn set_now_ms(ms: u64);
 }
+
+/// What the registry needs from certification over a dataset's life.
+pub trait DatasetLifecycle {
+	/// The window duration the dataset is certified in, once its first window is certified.
+	fn window_ms(dataset: platone_primitives::DatasetId) -> Option<u32>;
+	/// The dataset's PoM is gone and its id is never reused: drop its cursor from state.
+	fn retire(dataset: platone_primitives::DatasetId);
+}
+
+impl DatasetLifecycle for () {
+	fn window_ms(_: platone_primitives::DatasetId) -> Option<u32> {
+		None
+	}
+	fn retire(_: platone_primitives::DatasetId) {}
+}
+
+/// Anchoring for the pallets that own an anchor kind (market, settlement): they write their
+/// digests themselves, never through a participant's extrinsic.
+pub trait Anchoring<AccountId> {
+	/// Anchors `digest` over `leaf_count` records of `kind` for `subject`, in the name of `by`
+	/// (the owning pallet's account). A different digest for an anchored subject is refused.
+	fn anchor(
+		by: AccountId,
+		kind: platone_primitives::AnchorKind,
+		subject: Subject,
+		digest: Hash,
+		leaf_count: u64,
+	) -> frame_support::dispatch::DispatchResult;
+}
+
+/// Anchors one `prune_anchors` call may remove.
+pub type AnchorPruneList<T> =
+	BoundedVec<(platone_primitives::AnchorKind, Subject), <T as crate::Config>::MaxPrunePerCall>;

@@ -7,10 +7,13 @@
 //! chain the same whatever its number of devices; the dataset roots travel in the extrinsic.
 
 use alloc::vec::Vec;
-use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use codec::{Decode, DecodeAll, DecodeWithMemTracking, Encode, MaxEncodedLen};
 use scale_info::TypeInfo;
 
-use crate::merkle::{self, Hash, Hasher, MerkleProof, ProofError};
+use crate::{
+	measurement::MeasurementRecord,
+	merkle::{self, Hash, Hasher, MerkleProof, ProofError},
+};
 
 /// Identifies one certified data stream, typically one point of measurement (PoM). Assigned by
 /// the registry.
@@ -157,6 +160,62 @@ pub enum VerifyError {
 	Leaf(ProofError),
 	/// The dataset's path does not lead to the window root.
 	Dataset(ProofError),
+	/// The leaf is not exactly one canonical [`MeasurementRecord`].
+	MalformedRecord,
+	/// The record belongs to another dataset than the proof's dataset root.
+	DatasetMismatch,
+	/// The record's time is after the window, or earlier than late data may be.
+	OutsideWindow,
+}
+
+/// Where a proven record's device time lies relative to the window that certifies it.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Placement {
+	/// Inside the window.
+	InWindow,
+	/// Before the window: stored after its own window was sealed, certified in the window open
+	/// when it arrived (the SCD's late-data rule, docs/certifier.md).
+	Late,
+}
+
+/// Verifies a measurement against a certified window root and checks what the root alone
+/// cannot: that the leaf is one canonical record of the proof's dataset, and that its device
+/// time lies in `window`, or at most `max_lateness_ms` before it (late data). Returns the record
+/// and where it lies. The chain (`pallet-certification`) and `platone verify` both call this.
+pub fn verify_record<H: Hasher>(
+	window_root: &Hash,
+	window: &Window,
+	max_lateness_ms: u64,
+	proof: &MeasurementProof,
+) -> Result<(MeasurementRecord, Placement), VerifyError> {
+	let record = MeasurementRecord::decode_all(&mut &proof.leaf[..])
+		.map_err(|_| VerifyError::MalformedRecord)?;
+	if record.dataset != proof.dataset.dataset {
+		return Err(VerifyError::DatasetMismatch);
+	}
+	let time_ms = record.timestamp_us / 1_000;
+	let placement = if window.contains(time_ms) {
+		Placement::InWindow
+	} else if time_ms < window.start_ms
+		&& time_ms >= window.start_ms.saturating_sub(max_lateness_ms)
+	{
+		Placement::Late
+	} else {
+		return Err(VerifyError::OutsideWindow);
+	};
+	verify_measurement::<H>(window_root, proof)?;
+	Ok((record, placement))
 }
 
 /// Verifies a measurement against a certified window root.

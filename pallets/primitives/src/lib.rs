@@ -19,8 +19,8 @@ pub mod measurement;
 pub mod merkle;
 
 pub use certificate::{
-	verify_measurement, window_root, AnchorKind, DatasetId, DatasetRoot, MeasurementProof,
-	VerifyError, Window,
+	verify_measurement, verify_record, window_root, AnchorKind, DatasetId, DatasetRoot,
+	MeasurementProof, Placement, VerifyError, Window,
 };
 pub use measurement::{
 	MeasurementRecord, MeterInterval, Phasor, PmuSample, Quantity, Reading, SensorValue,

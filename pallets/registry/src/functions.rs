@@ -6,10 +6,12 @@ use core::marker::PhantomData;
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	traits::{EnsureOrigin, Get},
+	traits::{Contains, EnsureOrigin, Get, UnixTime},
 };
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::ArithmeticError;
+use pallet_certification::DatasetLifecycle;
+use platone_primitives::Window;
+use sp_runtime::{traits::Zero, ArithmeticError};
 
 impl<T: Config> Pallet<T> {
 	/// The participant, if active and holding any role of `mask`.
@@ -71,8 +73,11 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::AlreadyRegistered
 		);
 		ensure!(!EicIndex::<T>::contains_key(eic), Error::<T>::DuplicateEic);
-		// Lets the account hold a nonce without tokens: members never buy one to transact.
-		frame_system::Pallet::<T>::inc_sufficients(&who);
+		// Lets the account hold a nonce without tokens: members never buy one to transact. A
+		// former participant still holds the reference it was given, and its nonce with it.
+		if Retired::<T>::take(&who).is_none() {
+			frame_system::Pallet::<T>::inc_sufficients(&who);
+		}
 		EicIndex::<T>::insert(eic, &who);
 		Participants::<T>::insert(
 			&who,
@@ -91,6 +96,13 @@ impl<T: Config> Pallet<T> {
 
 	pub fn do_set_roles(who: T::AccountId, roles: Roles) -> DispatchResult {
 		ensure!(roles.is_valid(), Error::<T>::InvalidRoles);
+		let operates = OperatorAreas::<T>::iter_key_prefix(&who).next().is_some();
+		let certifies = GatewayPoms::<T>::iter_key_prefix(&who).next().is_some();
+		ensure!(
+			(!operates || roles.any_of(roles::GRID_OPERATOR))
+				&& (!certifies || roles.any_of(roles::GATEWAY)),
+			Error::<T>::RolesStillNeeded
+		);
 		Participants::<T>::try_mutate(&who, |p| -> DispatchResult {
 			p.as_mut().ok_or(Error::<T>::NotParticipant)?.roles = roles;
 			Ok(())
@@ -100,6 +112,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub fn do_set_status(who: T::AccountId, status: Status) -> DispatchResult {
+		if status == Status::Suspended {
+			ensure!(!T::Protected::contains(&who), Error::<T>::CouncilMember);
+		}
 		Participants::<T>::try_mutate(&who, |p| -> DispatchResult {
 			let p = p.as_mut().ok_or(Error::<T>::NotParticipant)?;
 			match (p.status, status) {
@@ -120,11 +135,15 @@ impl<T: Config> Pallet<T> {
 
 	pub fn do_remove_participant(who: T::AccountId) -> DispatchResult {
 		let p = Participants::<T>::get(&who).ok_or(Error::<T>::NotParticipant)?;
+		ensure!(!T::Protected::contains(&who), Error::<T>::CouncilMember);
 		ensure!(p.links == 0, Error::<T>::StillReferenced);
 		Participants::<T>::remove(&who);
 		EicIndex::<T>::remove(p.eic);
 		TxUsage::<T>::remove(&who);
-		frame_system::Pallet::<T>::dec_sufficients(&who);
+		// The account keeps its sufficient reference, and so its nonce: were it reaped, the
+		// nonce would restart at 0 and the member's old immortal transactions would replay
+		// after a re-admission. One account entry per former member is the price.
+		Retired::<T>::insert(&who, ());
 		Self::deposit_event(Event::ParticipantRemoved { who });
 		Ok(())
 	}
@@ -168,6 +187,7 @@ impl<T: Config> Pallet<T> {
 		Self::link(&who)?;
 		LastAreaId::<T>::put(id);
 		AreaCodes::<T>::insert(&code, id);
+		OperatorAreas::<T>::insert(&who, id, ());
 		Areas::<T>::insert(
 			id,
 			Area {
@@ -200,6 +220,7 @@ impl<T: Config> Pallet<T> {
 		}
 		Areas::<T>::remove(area);
 		AreaCodes::<T>::remove(&a.code);
+		OperatorAreas::<T>::remove(&who, area);
 		Self::unlink(&who);
 		Self::deposit_event(Event::AreaRemoved { area });
 		Ok(())
@@ -246,7 +267,9 @@ impl<T: Config> Pallet<T> {
 				a.pods = a.pods.saturating_sub(1);
 			}
 		});
-		RepresentationRequests::<T>::remove(pod);
+		if let Some(requester) = RepresentationRequests::<T>::take(pod) {
+			Self::unlink(&requester);
+		}
 		PodCodes::<T>::remove(&p.code);
 		Pods::<T>::remove(pod);
 		Self::deposit_event(Event::PodRemoved { pod });
@@ -260,6 +283,12 @@ impl<T: Config> Pallet<T> {
 			p.aggregator.as_ref() != Some(&who),
 			Error::<T>::AlreadyRepresented
 		);
+		match RepresentationRequests::<T>::get(pod) {
+			Some(pending) if pending == who => return Ok(()),
+			Some(_) => return Err(Error::<T>::RequestPending.into()),
+			None => {}
+		}
+		Self::link(&who)?;
 		RepresentationRequests::<T>::insert(pod, &who);
 		Self::deposit_event(Event::RepresentationRequested {
 			pod,
@@ -279,7 +308,7 @@ impl<T: Config> Pallet<T> {
 			Error::<T>::NoRequest
 		);
 		Self::ensure_role(&aggregator, roles::AGGREGATOR)?;
-		Self::link(&aggregator)?;
+		// The request's link becomes the representation's.
 		if let Some(previous) = p.aggregator.replace(aggregator.clone()) {
 			Self::unlink(&previous);
 			Self::deposit_event(Event::RepresentationEnded {
@@ -308,15 +337,98 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	pub fn do_withdraw_request(who: T::AccountId, pod: PodId) -> DispatchResult {
+		let p = Pods::<T>::get(pod).ok_or(Error::<T>::UnknownPod)?;
+		let requester = RepresentationRequests::<T>::get(pod).ok_or(Error::<T>::NoRequest)?;
+		let owner = Areas::<T>::get(p.area).map(|a| a.owner);
+		ensure!(
+			who == requester || owner.as_ref() == Some(&who),
+			Error::<T>::NotAggregatorOrOwner
+		);
+		RepresentationRequests::<T>::remove(pod);
+		Self::unlink(&requester);
+		Self::deposit_event(Event::RepresentationRequestWithdrawn {
+			pod,
+			aggregator: requester,
+		});
+		Ok(())
+	}
+
+	pub fn do_transfer_area(area: AreaId, to: T::AccountId) -> DispatchResult {
+		let mut a = Areas::<T>::get(area).ok_or(Error::<T>::UnknownArea)?;
+		Self::ensure_role(&to, roles::GRID_OPERATOR)?;
+		if a.owner == to {
+			return Ok(());
+		}
+		Self::link(&to)?;
+		Self::unlink(&a.owner);
+		OperatorAreas::<T>::remove(&a.owner, area);
+		OperatorAreas::<T>::insert(&to, area, ());
+		let from = core::mem::replace(&mut a.owner, to.clone());
+		Areas::<T>::insert(area, a);
+		Self::deposit_event(Event::AreaTransferred { area, from, to });
+		Ok(())
+	}
+
+	pub fn do_force_set_pod_aggregator(
+		pod: PodId,
+		aggregator: Option<T::AccountId>,
+	) -> DispatchResult {
+		let mut p = Pods::<T>::get(pod).ok_or(Error::<T>::UnknownPod)?;
+		if let Some(new) = &aggregator {
+			Self::ensure_role(new, roles::AGGREGATOR)?;
+			Self::link(new)?;
+		}
+		if let Some(requester) = RepresentationRequests::<T>::take(pod) {
+			Self::unlink(&requester);
+		}
+		if let Some(previous) = core::mem::replace(&mut p.aggregator, aggregator.clone()) {
+			Self::unlink(&previous);
+			Self::deposit_event(Event::RepresentationEnded {
+				pod,
+				aggregator: previous,
+			});
+		}
+		Pods::<T>::insert(pod, p);
+		if let Some(aggregator) = aggregator {
+			Self::deposit_event(Event::RepresentationConfirmed { pod, aggregator });
+		}
+		Ok(())
+	}
+
+	/// Checks a device's proof of control: its key's signature over the registration.
+	fn check_device_proof(
+		registrant: &T::AccountId,
+		pod: PodId,
+		device_key: &DeviceKey,
+		proof: &DeviceProof,
+	) -> DispatchResult {
+		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
+		let message = device_key_message(&genesis, registrant, pod);
+		let ok = sp_io::crypto::ed25519_verify(
+			&sp_core::ed25519::Signature::from_raw(*proof),
+			&message,
+			&sp_core::ed25519::Public::from_raw(*device_key),
+		);
+		ensure!(ok, Error::<T>::BadDeviceProof);
+		Ok(())
+	}
+
+	/// Registers a PoM; `proof` is `None` only for genesis records, which every founding
+	/// member agreed.
 	pub fn do_register_pom(
 		who: T::AccountId,
 		pod: PodId,
 		kind: PomKind,
 		device_key: DeviceKey,
 		gateway: T::AccountId,
+		proof: Option<DeviceProof>,
 	) -> Result<PomId, DispatchError> {
 		let mut p = Self::owned_pod(&who, pod)?;
 		Self::ensure_role(&gateway, roles::GATEWAY)?;
+		if let Some(proof) = proof {
+			Self::check_device_proof(&who, pod, &device_key, &proof)?;
+		}
 		ensure!(
 			!DeviceKeys::<T>::contains_key(device_key),
 			Error::<T>::DuplicateDeviceKey
@@ -334,6 +446,8 @@ impl<T: Config> Pallet<T> {
 				kind,
 				device_key,
 				gateway: gateway.clone(),
+				gateway_since_ms: 0,
+				previous_gateway: None,
 			},
 		);
 		Self::deposit_event(Event::PomRegistered {
@@ -353,31 +467,47 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The PoM, if `who` operates its area as an active grid operator.
-	fn owned_pom(who: &T::AccountId, pom: PomId) -> Result<PomOf<T>, DispatchError> {
+	pub(crate) fn owned_pom(who: &T::AccountId, pom: PomId) -> Result<PomOf<T>, DispatchError> {
 		let m = Poms::<T>::get(pom).ok_or(Error::<T>::UnknownPom)?;
 		Self::owned_pod(who, m.pod)?;
 		Ok(m)
 	}
 
-	pub fn do_set_pom_gateway(
-		who: T::AccountId,
-		pom: PomId,
-		gateway: T::AccountId,
-	) -> DispatchResult {
-		let mut m = Self::owned_pom(&who, pom)?;
+	/// When a handover made now takes effect: the next boundary of the dataset's window grid,
+	/// so that every window belongs to exactly one gateway. Before the dataset's first
+	/// certificate its duration is unknown, and the handover is now.
+	fn handover_ms(pom: PomId) -> u64 {
+		let now = u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX);
+		match T::Datasets::window_ms(pom).map(u64::from) {
+			Some(d) if d > 0 => now.div_ceil(d).saturating_mul(d),
+			_ => now,
+		}
+	}
+
+	pub fn do_set_pom_gateway(pom: PomId, mut m: PomOf<T>, gateway: T::AccountId) -> DispatchResult {
 		Self::ensure_role(&gateway, roles::GATEWAY)?;
+		if m.gateway == gateway {
+			return Ok(());
+		}
+		let since_ms = Self::handover_ms(pom);
 		Self::link(&gateway)?;
 		Self::unlink(&m.gateway);
 		GatewayPoms::<T>::remove(&m.gateway, pom);
 		GatewayPoms::<T>::insert(&gateway, pom, ());
-		m.gateway = gateway.clone();
+		let old = core::mem::replace(&mut m.gateway, gateway.clone());
+		m.previous_gateway = Some((old, since_ms));
+		m.gateway_since_ms = since_ms;
 		Poms::<T>::insert(pom, m);
-		Self::deposit_event(Event::PomGatewayChanged { pom, gateway });
+		Self::deposit_event(Event::PomGatewayChanged {
+			pom,
+			gateway,
+			since_ms,
+		});
 		Ok(())
 	}
 
-	pub fn do_remove_pom(who: T::AccountId, pom: PomId) -> DispatchResult {
-		let m = Self::owned_pom(&who, pom)?;
+	pub fn do_remove_pom(pom: PomId, m: PomOf<T>) -> DispatchResult {
+		T::Datasets::retire(pom);
 		Pods::<T>::mutate(m.pod, |p| {
 			if let Some(p) = p {
 				p.poms = p.poms.saturating_sub(1);
@@ -440,18 +570,21 @@ impl<T: Config> Pallet<T> {
 		})
 	}
 
-	/// PoDs (in `area` or below it, if given) with their PoMs, in id order after `after`, at
-	/// most `limit`. Page with the last PoD id returned.
+	/// PoDs (in `area` or below it, if given) with their PoMs, in id order after `after`.
+	/// Scans at most `limit` PoD ids, whatever the filter keeps, so one call costs at most
+	/// `limit` PoD reads (each with its area path and PoMs); page on from `next`.
 	pub fn session_snapshot(
 		area: Option<AreaId>,
 		after: Option<PodId>,
 		limit: u32,
-	) -> Vec<PodSnapshot<T::AccountId>> {
-		let mut out = Vec::new();
+	) -> SnapshotPage<T::AccountId> {
+		let mut pods = Vec::new();
 		let mut id = after.unwrap_or(0);
 		let last = LastPodId::<T>::get();
-		while id < last && (out.len() as u32) < limit {
+		let mut scanned = 0u32;
+		while id < last && scanned < limit {
 			id = id.saturating_add(1);
+			scanned = scanned.saturating_add(1);
 			let Some(pod) = Pods::<T>::get(id) else {
 				continue;
 			};
@@ -463,7 +596,7 @@ impl<T: Config> Pallet<T> {
 			let poms = PodPoms::<T>::iter_key_prefix(id)
 				.filter_map(|pom| Poms::<T>::get(pom).map(|m| (pom, m.kind)))
 				.collect();
-			out.push(PodSnapshot {
+			pods.push(PodSnapshot {
 				pod: id,
 				code: pod.code.into_inner(),
 				area: pod.area,
@@ -471,21 +604,43 @@ impl<T: Config> Pallet<T> {
 				poms,
 			});
 		}
-		out
+		SnapshotPage {
+			pods,
+			next: (id < last).then_some(id),
+		}
 	}
 
-	/// The devices `gateway` certifies, for its ingest's allow-list.
-	pub fn gateway_devices(gateway: &T::AccountId) -> Vec<DeviceInfo> {
-		GatewayPoms::<T>::iter_key_prefix(gateway)
-			.filter_map(|pom| {
-				Poms::<T>::get(pom).map(|m| DeviceInfo {
+	/// The devices `gateway` certifies, for its ingest's allow-list: at most `limit` after
+	/// `after`, in storage order; page on from `next`.
+	pub fn gateway_devices(
+		gateway: &T::AccountId,
+		after: Option<PomId>,
+		limit: u32,
+	) -> DevicePage {
+		let mut iter = match after {
+			Some(after) => GatewayPoms::<T>::iter_key_prefix_from(
+				gateway,
+				GatewayPoms::<T>::hashed_key_for(gateway, after),
+			),
+			None => GatewayPoms::<T>::iter_key_prefix(gateway),
+		};
+		let mut devices = Vec::new();
+		let mut next = None;
+		for pom in iter.by_ref() {
+			if devices.len() as u32 >= limit {
+				next = devices.last().map(|d: &DeviceInfo| d.pom);
+				break;
+			}
+			if let Some(m) = Poms::<T>::get(pom) {
+				devices.push(DeviceInfo {
 					pom,
 					pod: m.pod,
 					kind: m.kind,
 					device_key: m.device_key,
-				})
-			})
-			.collect()
+				});
+			}
+		}
+		DevicePage { devices, next }
 	}
 
 	pub(crate) fn build_genesis(config: &GenesisConfig<T>) {
@@ -538,29 +693,46 @@ impl<T: Config> Pallet<T> {
 			let owner = Areas::<T>::get(area)
 				.map(|a| a.owner)
 				.expect("PoD's area exists");
-			Self::do_register_pom(owner, pod_id, *kind, *key, gateway.clone())
+			Self::do_register_pom(owner, pod_id, *kind, *key, gateway.clone(), None)
 				.unwrap_or_else(|e| panic!("genesis: PoM at {pod:?}: {e:?}"));
+		}
+		for who in T::GenesisParticipants::get() {
+			assert!(
+				Participants::<T>::contains_key(&who),
+				"genesis: council member or validator operator {who:?} is no participant"
+			);
 		}
 	}
 
-	/// Every index agrees with the records it indexes, counts and links match, and no record
-	/// points at a missing one. Also used by runtime tests.
+	/// Every index agrees with the records it indexes, counts and links match, no record
+	/// points at a missing one, and every area's operator holds a grid-operator role. Linear
+	/// in the number of records (one pass per map, counts kept in maps). Also used by tests.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		use alloc::collections::btree_map::BTreeMap;
 		let mut links: BTreeMap<T::AccountId, u32> = BTreeMap::new();
 		let mut bump = |who: &T::AccountId| *links.entry(who.clone()).or_default() += 1;
+		let mut participants = 0usize;
 		for (who, p) in Participants::<T>::iter() {
+			participants += 1;
 			ensure!(
-				EicIndex::<T>::get(p.eic) == Some(who),
+				EicIndex::<T>::get(p.eic) == Some(who.clone()),
 				"EIC index disagrees"
 			);
 			ensure!(p.roles.is_valid(), "participant without valid roles");
+			ensure!(
+				!Retired::<T>::contains_key(&who),
+				"a participant is also retired"
+			);
 		}
 		ensure!(
-			EicIndex::<T>::iter().count() == Participants::<T>::iter().count(),
+			EicIndex::<T>::iter().count() == participants,
 			"stale EIC index entries"
 		);
+		let mut children: BTreeMap<AreaId, u32> = BTreeMap::new();
+		let mut area_pods: BTreeMap<AreaId, u32> = BTreeMap::new();
+		let mut areas = 0usize;
 		for (id, a) in Areas::<T>::iter() {
+			areas += 1;
 			ensure!(
 				id <= LastAreaId::<T>::get(),
 				"area id beyond the last handed out"
@@ -569,59 +741,38 @@ impl<T: Config> Pallet<T> {
 				AreaCodes::<T>::get(&a.code) == Some(id),
 				"area code index disagrees"
 			);
+			let owner = Participants::<T>::get(&a.owner).ok_or("area owner is no participant")?;
 			ensure!(
-				Participants::<T>::contains_key(&a.owner),
-				"area owner is no participant"
+				owner.roles.any_of(roles::GRID_OPERATOR),
+				"area owner holds no grid-operator role"
+			);
+			ensure!(
+				OperatorAreas::<T>::contains_key(&a.owner, id),
+				"operator index misses an area"
 			);
 			bump(&a.owner);
-			let children = Areas::<T>::iter_values()
-				.filter(|c| c.parent == Some(id))
-				.count();
-			ensure!(children as u32 == a.children, "area child count is off");
-			let pods = Pods::<T>::iter_values().filter(|p| p.area == id).count();
-			ensure!(pods as u32 == a.pods, "area PoD count is off");
 			match a.parent {
 				None => ensure!(a.depth == 0, "top-level area with depth"),
 				Some(parent) => {
 					let p = Areas::<T>::get(parent).ok_or("area's parent is missing")?;
 					ensure!(p.depth.saturating_add(1) == a.depth, "area depth is off");
-					ensure!(p.owner == a.owner, "area's parent has another owner");
+					*children.entry(parent).or_default() += 1;
 				}
 			}
 			ensure!(a.depth <= T::MaxAreaDepth::get(), "area too deep");
 		}
 		ensure!(
-			AreaCodes::<T>::iter().count() == Areas::<T>::iter().count(),
+			AreaCodes::<T>::iter().count() == areas,
 			"stale area code entries"
 		);
-		for (id, p) in Pods::<T>::iter() {
-			ensure!(
-				id <= LastPodId::<T>::get(),
-				"PoD id beyond the last handed out"
-			);
-			ensure!(
-				PodCodes::<T>::get(&p.code) == Some(id),
-				"PoD code index disagrees"
-			);
-			ensure!(Areas::<T>::contains_key(p.area), "PoD's area is missing");
-			if let Some(agg) = &p.aggregator {
-				ensure!(
-					Participants::<T>::contains_key(agg),
-					"aggregator is no participant"
-				);
-				bump(agg);
-			}
-			ensure!(
-				PodPoms::<T>::iter_key_prefix(id).count() as u32 == p.poms,
-				"PoD's PoM count is off"
-			);
-			ensure!(p.poms <= T::MaxPomsPerPod::get(), "too many PoMs at a PoD");
-		}
 		ensure!(
-			PodCodes::<T>::iter().count() == Pods::<T>::iter().count(),
-			"stale PoD code entries"
+			OperatorAreas::<T>::iter().count() == areas,
+			"stale operator index entries"
 		);
+		let mut pod_poms: BTreeMap<PodId, u32> = BTreeMap::new();
+		let mut poms = 0usize;
 		for (id, m) in Poms::<T>::iter() {
+			poms += 1;
 			ensure!(
 				id <= LastPomId::<T>::get(),
 				"PoM id beyond the last handed out"
@@ -643,9 +794,63 @@ impl<T: Config> Pallet<T> {
 				Participants::<T>::contains_key(&m.gateway),
 				"gateway is no participant"
 			);
+			if let Some((_, until)) = &m.previous_gateway {
+				ensure!(
+					*until == m.gateway_since_ms,
+					"handover times disagree"
+				);
+			}
+			*pod_poms.entry(m.pod).or_default() += 1;
 			bump(&m.gateway);
 		}
-		let poms = Poms::<T>::iter().count();
+		let mut pods = 0usize;
+		for (id, p) in Pods::<T>::iter() {
+			pods += 1;
+			ensure!(
+				id <= LastPodId::<T>::get(),
+				"PoD id beyond the last handed out"
+			);
+			ensure!(
+				PodCodes::<T>::get(&p.code) == Some(id),
+				"PoD code index disagrees"
+			);
+			ensure!(Areas::<T>::contains_key(p.area), "PoD's area is missing");
+			*area_pods.entry(p.area).or_default() += 1;
+			if let Some(agg) = &p.aggregator {
+				ensure!(
+					Participants::<T>::contains_key(agg),
+					"aggregator is no participant"
+				);
+				bump(agg);
+			}
+			ensure!(
+				pod_poms.get(&id).copied().unwrap_or(0) == p.poms,
+				"PoD's PoM count is off"
+			);
+			ensure!(p.poms <= T::MaxPomsPerPod::get(), "too many PoMs at a PoD");
+		}
+		ensure!(
+			PodCodes::<T>::iter().count() == pods,
+			"stale PoD code entries"
+		);
+		for (id, a) in Areas::<T>::iter() {
+			ensure!(
+				children.get(&id).copied().unwrap_or(0) == a.children,
+				"area child count is off"
+			);
+			ensure!(
+				area_pods.get(&id).copied().unwrap_or(0) == a.pods,
+				"area PoD count is off"
+			);
+		}
+		for (pod, requester) in RepresentationRequests::<T>::iter() {
+			ensure!(Pods::<T>::contains_key(pod), "request for a missing PoD");
+			ensure!(
+				Participants::<T>::contains_key(&requester),
+				"request by no participant"
+			);
+			bump(&requester);
+		}
 		ensure!(DeviceKeys::<T>::iter().count() == poms, "stale device keys");
 		ensure!(
 			PodPoms::<T>::iter().count() == poms,
@@ -724,10 +929,19 @@ impl<T: Config> ParticipantRegistry<T::AccountId> for Pallet<T> {
 }
 
 impl<T: Config> pallet_certification::CertificationAuthority<T::AccountId> for Pallet<T> {
-	/// The PoM's assigned gateway, while it is active and holds the gateway role.
-	fn can_certify(gateway: &T::AccountId, dataset: DatasetId) -> bool {
-		Poms::<T>::get(dataset).is_some_and(|m| m.gateway == *gateway)
-			&& Self::has_role(gateway, roles::GATEWAY)
+	/// The PoM's gateway for the windows that start at or after its assignment, the previous
+	/// gateway for those that start before the handover; either only while it is active and
+	/// holds the gateway role.
+	fn can_certify(gateway: &T::AccountId, dataset: DatasetId, window: &Window) -> bool {
+		let Some(m) = Poms::<T>::get(dataset) else {
+			return false;
+		};
+		let assigned = (m.gateway == *gateway && window.start_ms >= m.gateway_since_ms)
+			|| m
+				.previous_gateway
+				.as_ref()
+				.is_some_and(|(old, until)| old == gateway && window.start_ms < *until);
+		assigned && Self::has_role(gateway, roles::GATEWAY)
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

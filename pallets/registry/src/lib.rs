@@ -19,6 +19,18 @@
 //! hold no chain accounts). A suspended participant can do nothing: the [`CheckParticipant`]
 //! extension refuses its transactions and every role check fails.
 //!
+//! Promises (docs/registry.md states each with the test that holds it):
+//! - A device key is bound only with the device's own signature (proof of control): nobody can
+//!   lock a competitor out of its device or have its data certified under another PoD.
+//!   Governance can take a squatted key back (`force_remove_pom`).
+//! - A PoM's gateway certifies from the window after its assignment; the previous gateway keeps
+//!   the windows that ended by then, and no later ones.
+//! - `AdminOrigin` cannot suspend or remove a council member (`Protected`): the council changes
+//!   its own membership only at its own, higher threshold.
+//! - A removed participant keeps its account, so its nonce never returns to 0 and its old
+//!   transactions can never be replayed after a re-admission.
+//! - Every record names a live participant; governance hands records over (`force_*`).
+//!
 //! Other pallets use [`EnsureRole`] as their origins, `Pallet<T>` as
 //! `pallet_certification::CertificationAuthority` ("who may certify dataset X") and as
 //! [`ParticipantRegistry`]. The [`runtime_api::RegistryApi`] serves the PoD/PoM snapshot a
@@ -34,6 +46,7 @@ pub use pallet::*;
 mod benchmarking;
 mod extension;
 mod functions;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -54,10 +67,18 @@ pub use weights::WeightInfo;
 pub mod pallet {
 	use super::*;
 	use alloc::{string::String, vec::Vec};
-	use frame_support::pallet_prelude::*;
+	use frame_support::{
+		pallet_prelude::*,
+		traits::{Contains, UnixTime},
+	};
 	use frame_system::pallet_prelude::*;
 
+	/// v1: PoMs carry their gateway's assignment time and previous gateway; `OperatorAreas`
+	/// indexes areas by owner; pending representation requests hold a link on their aggregator.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -82,6 +103,16 @@ pub mod pallet {
 		/// Transactions one participant may have included per rate window.
 		#[pallet::constant]
 		type MaxTxPerWindow: Get<u32>;
+		/// Wall-clock time, for gateway handovers.
+		type UnixTime: UnixTime;
+		/// The certification pallet: datasets' window durations, and their retirement.
+		type Datasets: pallet_certification::DatasetLifecycle;
+		/// Participants that `AdminOrigin` may neither suspend nor remove: the council's
+		/// members, whom only the council's own, higher threshold may change.
+		type Protected: Contains<Self::AccountId>;
+		/// Accounts that genesis requires to be participants (council members, validator
+		/// operators); a genesis without them fails to build.
+		type GenesisParticipants: Get<Vec<Self::AccountId>>;
 		type WeightInfo: WeightInfo;
 	}
 
@@ -114,9 +145,20 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type PodCodes<T: Config> = StorageMap<_, Blake2_128Concat, CodeOf<T>, PodId>;
 
-	/// An aggregator's standing request to represent a PoD, awaiting the DSO.
+	/// An aggregator's standing request to represent a PoD, awaiting the DSO. One at a time per
+	/// PoD; it links the aggregator, which therefore cannot be removed while it waits.
 	#[pallet::storage]
 	pub type RepresentationRequests<T: Config> = StorageMap<_, Twox64Concat, PodId, T::AccountId>;
+
+	/// Areas by operator, so that what an operator still owns is known without a scan.
+	#[pallet::storage]
+	pub type OperatorAreas<T: Config> =
+		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, AreaId, (), OptionQuery>;
+
+	/// Former participants whose account the registry keeps alive (one sufficient reference),
+	/// so that their nonce is never reset and old transactions never replay.
+	#[pallet::storage]
+	pub type Retired<T: Config> = StorageMap<_, Blake2_128Concat, T::AccountId, ()>;
 
 	#[pallet::storage]
 	pub type Poms<T: Config> = StorageMap<_, Twox64Concat, PomId, PomOf<T>>;
@@ -196,15 +238,28 @@ pub mod pallet {
 			pod: PodId,
 			aggregator: T::AccountId,
 		},
+		/// A pending request was withdrawn by its aggregator or declined by the PoD's DSO.
+		RepresentationRequestWithdrawn {
+			pod: PodId,
+			aggregator: T::AccountId,
+		},
+		/// Governance handed an area to another operator.
+		AreaTransferred {
+			area: AreaId,
+			from: T::AccountId,
+			to: T::AccountId,
+		},
 		PomRegistered {
 			pom: PomId,
 			pod: PodId,
 			kind: PomKind,
 			gateway: T::AccountId,
 		},
+		/// The PoM passes to `gateway` for windows from `since_ms` on.
 		PomGatewayChanged {
 			pom: PomId,
 			gateway: T::AccountId,
+			since_ms: u64,
 		},
 		PomRemoved {
 			pom: PomId,
@@ -229,8 +284,18 @@ pub mod pallet {
 		MalformedEic,
 		/// Another participant has this EIC code.
 		DuplicateEic,
-		/// Records still name the participant (areas, PoDs, PoMs); hand them over first.
+		/// Records still name the participant (areas, PoDs, PoMs, a pending request); hand them
+		/// over first (`force_transfer_area`, `force_set_pod_aggregator`,
+		/// `force_set_pom_gateway`).
 		StillReferenced,
+		/// The participant sits on the council: only the council's own threshold changes that.
+		CouncilMember,
+		/// The new roles would leave areas without a grid operator, or PoMs without a gateway.
+		RolesStillNeeded,
+		/// Another aggregator's request for this PoD is pending.
+		RequestPending,
+		/// The device key's signature over the registration does not verify.
+		BadDeviceProof,
 		/// Empty area or PoD code.
 		EmptyCode,
 		/// Another area or PoD has this code.
@@ -284,10 +349,11 @@ pub mod pallet {
 		}
 
 		/// Replace a participant's roles. Records it already holds stay; new actions need the
-		/// new roles.
+		/// new roles. An area's operator keeps a grid-operator role and a PoM's gateway the
+		/// gateway role until their records are handed over.
 		///
 		/// - Origin: `AdminOrigin`.
-		/// - Errors: `InvalidRoles`, `NotParticipant`.
+		/// - Errors: `InvalidRoles`, `NotParticipant`, `RolesStillNeeded`.
 		/// - Events: `RolesChanged`.
 		#[pallet::call_index(1)]
 		#[pallet::weight(T::WeightInfo::set_roles())]
@@ -299,7 +365,7 @@ pub mod pallet {
 		/// Suspend a participant: it can no longer transact, certify or act in any role.
 		///
 		/// - Origin: `AdminOrigin`.
-		/// - Errors: `NotParticipant`, `Suspended` (already).
+		/// - Errors: `NotParticipant`, `Suspended` (already), `CouncilMember`.
 		/// - Events: `ParticipantSuspended`.
 		#[pallet::call_index(2)]
 		#[pallet::weight(T::WeightInfo::suspend())]
@@ -320,10 +386,11 @@ pub mod pallet {
 			Self::do_set_status(who, Status::Active)
 		}
 
-		/// Remove a participant that no record names any more.
+		/// Remove a participant that no record names any more. Its account stays (with its
+		/// nonce), so that its old transactions never replay if it is admitted again.
 		///
 		/// - Origin: `AdminOrigin`.
-		/// - Errors: `NotParticipant`, `StillReferenced`.
+		/// - Errors: `NotParticipant`, `StillReferenced`, `CouncilMember`.
 		/// - Events: `ParticipantRemoved`.
 		#[pallet::call_index(4)]
 		#[pallet::weight(T::WeightInfo::remove_participant())]
@@ -389,12 +456,12 @@ pub mod pallet {
 			Self::do_remove_pod(who, pod)
 		}
 
-		/// Ask to represent a PoD. Takes effect when the PoD's DSO confirms; a new request
-		/// replaces an older one from another aggregator.
+		/// Ask to represent a PoD. Takes effect when the PoD's DSO confirms. One request per
+		/// PoD at a time: another aggregator's pending request is never overwritten.
 		///
 		/// - Origin: signed by an active aggregator.
 		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownPod`,
-		///   `AlreadyRepresented`.
+		///   `AlreadyRepresented`, `RequestPending`.
 		/// - Events: `RepresentationRequested`.
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::request_representation())]
@@ -424,8 +491,9 @@ pub mod pallet {
 
 		/// End a PoD's representation.
 		///
-		/// - Origin: signed by the representing aggregator or the PoD's DSO. Either may do it
-		///   even while suspended, so a suspended aggregator's PoDs can be freed.
+		/// - Origin: signed by the representing aggregator or the PoD's DSO. A suspended
+		///   participant's transactions never reach the chain (`CheckParticipant`), so a
+		///   suspended aggregator's PoDs are freed by their DSO or by `force_set_pod_aggregator`.
 		/// - Errors: `UnknownPod`, `NotRepresented`, `NotAggregatorOrOwner`.
 		/// - Events: `RepresentationEnded`.
 		#[pallet::call_index(11)]
@@ -436,11 +504,12 @@ pub mod pallet {
 		}
 
 		/// Register a PoM (device) at a PoD and the gateway that certifies it. Its id, handed
-		/// out in `PomRegistered`, is its certification dataset id.
+		/// out in `PomRegistered`, is its certification dataset id. `proof` is the device key's
+		/// ed25519 signature over [`device_key_message`]`(genesis hash, caller, pod)`.
 		///
 		/// - Origin: signed by the operator of the PoD's area, active.
 		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole` (caller, or gateway without
-		///   the gateway role or not active), `UnknownPod`, `NotAreaOwner`,
+		///   the gateway role or not active), `UnknownPod`, `NotAreaOwner`, `BadDeviceProof`,
 		///   `DuplicateDeviceKey`, `TooManyPoms`, `IdsExhausted`.
 		/// - Events: `PomRegistered`.
 		#[pallet::call_index(12)]
@@ -451,12 +520,15 @@ pub mod pallet {
 			kind: PomKind,
 			device_key: DeviceKey,
 			gateway: T::AccountId,
+			proof: DeviceProof,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_register_pom(who, pod, kind, device_key, gateway).map(|_| ())
+			Self::do_register_pom(who, pod, kind, device_key, gateway, Some(proof)).map(|_| ())
 		}
 
-		/// Hand a PoM to another gateway (from the next window it certifies).
+		/// Hand a PoM to another gateway. The new gateway certifies the windows that start at
+		/// or after the handover, the handover being the next boundary of the dataset's window
+		/// grid; the old one only those that end by then.
 		///
 		/// - Origin: signed by the operator of the PoM's area, active.
 		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownPom`,
@@ -470,10 +542,12 @@ pub mod pallet {
 			gateway: T::AccountId,
 		) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_set_pom_gateway(who, pom, gateway)
+			let m = Self::owned_pom(&who, pom)?;
+			Self::do_set_pom_gateway(pom, m, gateway)
 		}
 
-		/// Decommission a PoM. Its certified windows stay on chain; its id is never reused.
+		/// Decommission a PoM. Its certified windows stay on chain; its id is never reused,
+		/// and its dataset can never be certified again (certify its last window first).
 		///
 		/// - Origin: signed by the operator of the PoM's area, active.
 		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownPom`,
@@ -483,7 +557,90 @@ pub mod pallet {
 		#[pallet::weight(T::WeightInfo::remove_pom())]
 		pub fn remove_pom(origin: OriginFor<T>, pom: PomId) -> DispatchResult {
 			let who = ensure_signed(origin)?;
-			Self::do_remove_pom(who, pom)
+			let m = Self::owned_pom(&who, pom)?;
+			Self::do_remove_pom(pom, m)
+		}
+
+		/// Withdraw a pending representation request (its aggregator) or decline it (the
+		/// PoD's DSO).
+		///
+		/// - Origin: signed by the requesting aggregator or the operator of the PoD's area.
+		/// - Errors: `UnknownPod`, `NoRequest`, `NotAggregatorOrOwner`.
+		/// - Events: `RepresentationRequestWithdrawn`.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::withdraw_representation_request())]
+		pub fn withdraw_representation_request(origin: OriginFor<T>, pod: PodId) -> DispatchResult {
+			let who = ensure_signed(origin)?;
+			Self::do_withdraw_request(who, pod)
+		}
+
+		/// Hand an area to another grid operator, e.g. when its operator leaves the
+		/// consortium. Its sub-areas, PoDs and PoMs stay where they are.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Errors: `UnknownArea`, and the new operator's `NotParticipant`, `Suspended`,
+		///   `MissingRole`.
+		/// - Events: `AreaTransferred`.
+		#[pallet::call_index(16)]
+		#[pallet::weight(T::WeightInfo::force_transfer_area())]
+		pub fn force_transfer_area(
+			origin: OriginFor<T>,
+			area: AreaId,
+			to: T::AccountId,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_transfer_area(area, to)
+		}
+
+		/// Set or clear a PoD's aggregator without its DSO, e.g. to free the PoDs of an
+		/// aggregator that is suspended or leaving. Clears a pending request.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Errors: `UnknownPod`, and the aggregator's `NotParticipant`, `Suspended`,
+		///   `MissingRole`.
+		/// - Events: `RepresentationEnded` (previous aggregator), `RepresentationConfirmed`.
+		#[pallet::call_index(17)]
+		#[pallet::weight(T::WeightInfo::force_set_pod_aggregator())]
+		pub fn force_set_pod_aggregator(
+			origin: OriginFor<T>,
+			pod: PodId,
+			aggregator: Option<T::AccountId>,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_force_set_pod_aggregator(pod, aggregator)
+		}
+
+		/// Hand a PoM to another gateway without its DSO, with the same handover rule as
+		/// `set_pom_gateway`.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Errors: `UnknownPom`, and the gateway's `NotParticipant`, `Suspended`,
+		///   `MissingRole`.
+		/// - Events: `PomGatewayChanged`.
+		#[pallet::call_index(18)]
+		#[pallet::weight(T::WeightInfo::set_pom_gateway())]
+		pub fn force_set_pom_gateway(
+			origin: OriginFor<T>,
+			pom: PomId,
+			gateway: T::AccountId,
+		) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			let m = Poms::<T>::get(pom).ok_or(Error::<T>::UnknownPom)?;
+			Self::do_set_pom_gateway(pom, m, gateway)
+		}
+
+		/// Remove a PoM and free its device key, e.g. a key bound before proofs of control
+		/// were required, or one in dispute.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Errors: `UnknownPom`.
+		/// - Events: `PomRemoved`.
+		#[pallet::call_index(19)]
+		#[pallet::weight(T::WeightInfo::remove_pom())]
+		pub fn force_remove_pom(origin: OriginFor<T>, pom: PomId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			let m = Poms::<T>::get(pom).ok_or(Error::<T>::UnknownPom)?;
+			Self::do_remove_pom(pom, m)
 		}
 	}
 
@@ -498,6 +655,7 @@ pub mod pallet {
 		/// `(code, area code, aggregator)`.
 		pub pods: Vec<(String, String, Option<T::AccountId>)>,
 		/// `(PoD code, kind, device key, gateway)`; PoM ids are handed out in this order from 1.
+		/// Genesis is agreed by every founding member, so its device keys need no proof.
 		pub poms: Vec<(String, PomKind, DeviceKey, T::AccountId)>,
 	}
 
@@ -510,6 +668,13 @@ pub mod pallet {
 
 	#[pallet::hooks]
 	impl<T: Config> Hooks<BlockNumberFor<T>> for Pallet<T> {
+		fn integrity_test() {
+			assert!(
+				T::MaxAreaDepth::get() < u8::MAX,
+				"MaxAreaDepth must leave room for the area path bound"
+			);
+		}
+
 		#[cfg(feature = "try-runtime")]
 		fn try_state(_n: BlockNumberFor<T>) -> Result<(), sp_runtime::TryRuntimeError> {
 			Self::do_try_state()

@@ -185,9 +185,29 @@ pub enum PomKind {
 	Sensor,
 }
 
-/// A device key: the SHA-256 fingerprint of the device's TLS client certificate, or its raw
-/// ed25519 public key. The broker and ingest map a connecting device to its PoM with it.
+/// A device key: the device's ed25519 public key, its identity (the key of its TLS client
+/// certificate, or a light node's signing key). The broker and ingest map a connecting device
+/// to its PoM with it. A key is bound to a PoM only with the device's signature over
+/// [`device_key_message`], so nobody can register a device it does not control.
 pub type DeviceKey = [u8; 32];
+
+/// An ed25519 signature by a device key over [`device_key_message`].
+pub type DeviceProof = [u8; 64];
+
+/// Domain tag of the message a device signs to consent to its registration.
+pub const DEVICE_KEY_CONTEXT: &[u8] = b"platone:pom-device-key:v1";
+
+/// What a device signs to be registered at `pod` by `registrant` on the chain whose genesis
+/// hash is `genesis`: `SCALE(DEVICE_KEY_CONTEXT, genesis, registrant, pod)`. The genesis hash
+/// keeps a proof from being replayed on another chain, the registrant and PoD from being
+/// replayed by another operator or at another PoD.
+pub fn device_key_message<H: Encode, A: Encode>(
+	genesis: &H,
+	registrant: &A,
+	pod: PodId,
+) -> alloc::vec::Vec<u8> {
+	(DEVICE_KEY_CONTEXT, genesis, registrant, pod).encode()
+}
 
 /// A point of measurement: one device at one PoD, certified by one gateway.
 #[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, MaxEncodedLen, Debug)]
@@ -196,6 +216,11 @@ pub struct Pom<AccountId> {
 	pub kind: PomKind,
 	pub device_key: DeviceKey,
 	pub gateway: AccountId,
+	/// Unix ms from which `gateway` certifies the PoM: windows that start at or after it.
+	pub gateway_since_ms: u64,
+	/// The gateway before the last handover and the Unix ms its assignment ended: it may still
+	/// certify the windows that end by then, and no later ones.
+	pub previous_gateway: Option<(AccountId, u64)>,
 }
 
 /// One PoD as a market session sees it (FR_MP_I_1).
@@ -251,4 +276,19 @@ pub mod invalid {
 	pub const SUSPENDED: u8 = 11;
 	/// The signer used up its transactions for the current rate window.
 	pub const RATE_LIMITED: u8 = 12;
+}
+
+/// One page of [`PodSnapshot`]s. `next` is where the following page starts (pass it as
+/// `after`); `None` once every PoD id was scanned.
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct SnapshotPage<AccountId> {
+	pub pods: alloc::vec::Vec<PodSnapshot<AccountId>>,
+	pub next: Option<PodId>,
+}
+
+/// One page of a gateway's [`DeviceInfo`]s; `next` as for [`SnapshotPage`].
+#[derive(Clone, PartialEq, Eq, Encode, Decode, TypeInfo, Debug)]
+pub struct DevicePage {
+	pub devices: alloc::vec::Vec<DeviceInfo>,
+	pub next: Option<PomId>,
 }
