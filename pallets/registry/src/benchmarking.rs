@@ -119,6 +119,8 @@ pub(crate) fn authorize<T: Config>(gateway: &T::AccountId, dataset: PomId) {
 				kind: PomKind::Pmu,
 				device_key,
 				gateway: gateway.clone(),
+				gateway_since_ms: 0,
+				previous_gateway: None,
 			},
 		);
 		LastPomId::<T>::mutate(|last| *last = (*last).max(dataset));
@@ -127,6 +129,21 @@ pub(crate) fn authorize<T: Config>(gateway: &T::AccountId, dataset: PomId) {
 	if let Err(e) = setup() {
 		frame_support::defensive!("benchmark authorisation failed", e);
 	}
+}
+
+/// A fresh device key in the keystore and its proof of control for `registrant` at `pod`.
+fn device<T: Config>(
+	registrant: &T::AccountId,
+	pod: PodId,
+) -> Result<(DeviceKey, DeviceProof), BenchmarkError> {
+	const KEY_TYPE: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"pomk");
+	let public = sp_io::crypto::ed25519_generate(KEY_TYPE, None);
+	let genesis =
+		frame_system::Pallet::<T>::block_hash(sp_runtime::traits::Zero::zero());
+	let message = device_key_message(&genesis, registrant, pod);
+	let signature = sp_io::crypto::ed25519_sign(KEY_TYPE, &public, &message)
+		.ok_or(BenchmarkError::Stop("no keystore to sign with"))?;
+	Ok((public.0, signature.0))
 }
 
 #[benchmarks(where
@@ -316,11 +333,12 @@ mod benchmarks {
 	fn register_pom() -> Result<(), BenchmarkError> {
 		let (dso, _, pod) = grid::<T>()?;
 		let gateway = participant::<T>("gw", roles::GATEWAY).map_err(stop)?;
+		let (key, proof) = device::<T>(&dso, pod)?;
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(dso), pod, PomKind::Pmu, [7; 32], gateway);
+		_(RawOrigin::Signed(dso), pod, PomKind::Pmu, key, gateway, proof);
 
-		assert!(DeviceKeys::<T>::contains_key([7; 32]));
+		assert!(DeviceKeys::<T>::contains_key(key));
 		Ok(())
 	}
 
@@ -328,7 +346,8 @@ mod benchmarks {
 	fn set_pom_gateway() -> Result<(), BenchmarkError> {
 		let (dso, _, pod) = grid::<T>()?;
 		let gateway = participant::<T>("gw", roles::GATEWAY).map_err(stop)?;
-		let pom = Pallet::<T>::do_register_pom(dso.clone(), pod, PomKind::Pmu, [7; 32], gateway)?;
+		let pom =
+			Pallet::<T>::do_register_pom(dso.clone(), pod, PomKind::Pmu, [7; 32], gateway, None)?;
 		let new = participant::<T>("gw2", roles::GATEWAY | roles::AUDITOR).map_err(stop)?;
 
 		#[extrinsic_call]
@@ -342,12 +361,56 @@ mod benchmarks {
 	fn remove_pom() -> Result<(), BenchmarkError> {
 		let (dso, _, pod) = grid::<T>()?;
 		let gateway = participant::<T>("gw", roles::GATEWAY).map_err(stop)?;
-		let pom = Pallet::<T>::do_register_pom(dso.clone(), pod, PomKind::Pmu, [7; 32], gateway)?;
+		let pom =
+			Pallet::<T>::do_register_pom(dso.clone(), pod, PomKind::Pmu, [7; 32], gateway, None)?;
 
 		#[extrinsic_call]
 		_(RawOrigin::Signed(dso), pom);
 
 		assert!(!Poms::<T>::contains_key(pom));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn withdraw_representation_request() -> Result<(), BenchmarkError> {
+		let (dso, _, pod) = grid::<T>()?;
+		let agg = participant::<T>("agg", roles::AGGREGATOR).map_err(stop)?;
+		Pallet::<T>::do_request_representation(agg, pod)?;
+
+		#[extrinsic_call]
+		_(RawOrigin::Signed(dso), pod);
+
+		assert!(!RepresentationRequests::<T>::contains_key(pod));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn force_transfer_area() -> Result<(), BenchmarkError> {
+		let origin = admin::<T>()?;
+		let (_, feeder, _) = grid::<T>()?;
+		let to = participant::<T>("dso2", roles::DSO | roles::AUDITOR).map_err(stop)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, feeder, to.clone());
+
+		assert_eq!(Areas::<T>::get(feeder).map(|a| a.owner), Some(to));
+		Ok(())
+	}
+
+	#[benchmark]
+	fn force_set_pod_aggregator() -> Result<(), BenchmarkError> {
+		let origin = admin::<T>()?;
+		let (dso, _, pod) = grid::<T>()?;
+		let old = participant::<T>("agg", roles::AGGREGATOR).map_err(stop)?;
+		represented::<T>(&dso, pod, &old)?;
+		let requester = participant::<T>("agg3", roles::AGGREGATOR | roles::DSO).map_err(stop)?;
+		Pallet::<T>::do_request_representation(requester, pod)?;
+		let new = participant::<T>("agg2", roles::AGGREGATOR | roles::AUDITOR).map_err(stop)?;
+
+		#[extrinsic_call]
+		_(origin as T::RuntimeOrigin, pod, Some(new.clone()));
+
+		assert_eq!(Pods::<T>::get(pod).and_then(|p| p.aggregator), Some(new));
 		Ok(())
 	}
 

@@ -495,7 +495,7 @@ impl<T: Config> Pallet<T> {
 		GatewayPoms::<T>::remove(&m.gateway, pom);
 		GatewayPoms::<T>::insert(&gateway, pom, ());
 		let old = core::mem::replace(&mut m.gateway, gateway.clone());
-		m.previous_gateway = Some((old, since_ms));
+		m.previous_gateway = Some((old, m.gateway_since_ms, since_ms));
 		m.gateway_since_ms = since_ms;
 		Poms::<T>::insert(pom, m);
 		Self::deposit_event(Event::PomGatewayChanged {
@@ -794,9 +794,9 @@ impl<T: Config> Pallet<T> {
 				Participants::<T>::contains_key(&m.gateway),
 				"gateway is no participant"
 			);
-			if let Some((_, until)) = &m.previous_gateway {
+			if let Some((_, from, until)) = &m.previous_gateway {
 				ensure!(
-					*until == m.gateway_since_ms,
+					*until == m.gateway_since_ms && from <= until,
 					"handover times disagree"
 				);
 			}
@@ -930,8 +930,8 @@ impl<T: Config> ParticipantRegistry<T::AccountId> for Pallet<T> {
 
 impl<T: Config> pallet_certification::CertificationAuthority<T::AccountId> for Pallet<T> {
 	/// The PoM's gateway for the windows that start at or after its assignment, the previous
-	/// gateway for those that start before the handover; either only while it is active and
-	/// holds the gateway role.
+	/// gateway for those that start within its own assignment; either only while it is active
+	/// and holds the gateway role.
 	fn can_certify(gateway: &T::AccountId, dataset: DatasetId, window: &Window) -> bool {
 		let Some(m) = Poms::<T>::get(dataset) else {
 			return false;
@@ -940,7 +940,9 @@ impl<T: Config> pallet_certification::CertificationAuthority<T::AccountId> for P
 			|| m
 				.previous_gateway
 				.as_ref()
-				.is_some_and(|(old, until)| old == gateway && window.start_ms < *until);
+				.is_some_and(|(old, from, until)| {
+					old == gateway && (*from..*until).contains(&window.start_ms)
+				});
 		assigned && Self::has_role(gateway, roles::GATEWAY)
 	}
 

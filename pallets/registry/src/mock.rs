@@ -2,7 +2,11 @@
 //! market operator; root stands in for the consortium.
 
 use crate::{self as pallet_registry, AreaKind, PomKind};
-use frame_support::{derive_impl, parameter_types, traits::ConstU32};
+use frame_support::{
+	derive_impl, parameter_types,
+	traits::{ConstU32, Contains, UnixTime},
+};
+use platone_primitives::DatasetId;
 use frame_system::EnsureRoot;
 use sp_runtime::BuildStorage;
 
@@ -24,6 +28,42 @@ impl frame_system::Config for Test {
 parameter_types! {
 	pub const MaxAreaDepth: u8 = 2;
 	pub const RateWindow: u64 = 10;
+	/// Wall-clock time, Unix ms.
+	pub static NowMs: u64 = 1_795_564_800_000;
+	/// Window durations the certification pallet would know, per dataset.
+	pub static Durations: Vec<(DatasetId, u32)> = Vec::new();
+	/// Datasets retired through `DatasetLifecycle`.
+	pub static RetiredDatasets: Vec<DatasetId> = Vec::new();
+	/// Council members.
+	pub static Council: Vec<u64> = Vec::new();
+	pub GenesisCouncil: Vec<u64> = Council::get();
+}
+
+pub struct MockTime;
+impl UnixTime for MockTime {
+	fn now() -> core::time::Duration {
+		core::time::Duration::from_millis(NowMs::get())
+	}
+}
+
+pub struct MockDatasets;
+impl pallet_certification::DatasetLifecycle for MockDatasets {
+	fn window_ms(dataset: DatasetId) -> Option<u32> {
+		Durations::get()
+			.iter()
+			.find(|(d, _)| *d == dataset)
+			.map(|(_, ms)| *ms)
+	}
+	fn retire(dataset: DatasetId) {
+		RetiredDatasets::mutate(|r| r.push(dataset));
+	}
+}
+
+pub struct IsCouncil;
+impl Contains<u64> for IsCouncil {
+	fn contains(who: &u64) -> bool {
+		Council::get().contains(who)
+	}
 }
 
 impl pallet_registry::Config for Test {
@@ -34,6 +74,10 @@ impl pallet_registry::Config for Test {
 	type MaxPomsPerPod = ConstU32<3>;
 	type RateWindow = RateWindow;
 	type MaxTxPerWindow = ConstU32<3>;
+	type UnixTime = MockTime;
+	type Datasets = MockDatasets;
+	type Protected = IsCouncil;
+	type GenesisParticipants = GenesisCouncil;
 	type WeightInfo = ();
 }
 
@@ -48,15 +92,39 @@ pub const MARKET_OPERATOR: u64 = 8;
 pub const STRANGER: u64 = 99;
 
 /// Genesis ids: areas 1 (N-ZONE), 2 (N-F1 under 1), 3 (S-ZONE), 4 (TSO-CA); PoDs 1 (POD-N1, in
-/// area 2, represented by AGG_A) and 2 (POD-S1, area 3); PoMs 1 (PMU) and 2 (meter) at PoD 1.
+/// area 2, represented by AGG_A) and 2 (POD-S1, area 3); PoMs 1 (PMU, device 1) and 2 (meter,
+/// device 2) at PoD 1.
 pub struct ExtBuilder {
 	grid: bool,
+	council: Vec<u64>,
 }
 
 impl Default for ExtBuilder {
 	fn default() -> Self {
-		ExtBuilder { grid: true }
+		ExtBuilder {
+			grid: true,
+			council: vec![],
+		}
 	}
+}
+
+fn device_pair(seed: u8) -> sp_core::ed25519::Pair {
+	use sp_core::Pair;
+	sp_core::ed25519::Pair::from_seed(&[seed; 32])
+}
+
+/// The public key of device `seed`.
+pub fn device_key(seed: u8) -> crate::DeviceKey {
+	use sp_core::Pair;
+	device_pair(seed).public().0
+}
+
+/// Device `seed`'s proof of control for a registration by `registrant` at `pod`.
+pub fn device_proof(seed: u8, registrant: u64, pod: crate::PodId) -> crate::DeviceProof {
+	use sp_core::Pair;
+	let genesis = System::block_hash(0);
+	let message = crate::device_key_message(&genesis, &registrant, pod);
+	device_pair(seed).sign(&message).0
 }
 
 pub fn eic(tail: &str) -> [u8; 16] {
@@ -67,11 +135,24 @@ pub fn eic(tail: &str) -> [u8; 16] {
 impl ExtBuilder {
 	/// Participants only: no areas, PoDs or PoMs.
 	pub fn participants_only() -> Self {
-		ExtBuilder { grid: false }
+		ExtBuilder {
+			grid: false,
+			council: vec![],
+		}
+	}
+
+	/// These participants sit on the council (`Protected`, and required at genesis).
+	pub fn council(mut self, members: &[u64]) -> Self {
+		self.council = members.to_vec();
+		self
 	}
 
 	pub fn build(self) -> sp_io::TestExternalities {
 		use crate::roles as r;
+		Council::set(self.council.clone());
+		NowMs::set(1_795_564_800_000);
+		Durations::set(vec![]);
+		RetiredDatasets::set(vec![]);
 		let p = |who: u64, roles: u8, tail: &str, name: &str| {
 			(
 				who,
@@ -111,8 +192,8 @@ impl ExtBuilder {
 				(s("POD-S1"), s("S-ZONE"), None),
 			];
 			config.poms = vec![
-				(s("POD-N1"), PomKind::Pmu, [1; 32], GATEWAY),
-				(s("POD-N1"), PomKind::Meter, [2; 32], GATEWAY),
+				(s("POD-N1"), PomKind::Pmu, device_key(1), GATEWAY),
+				(s("POD-N1"), PomKind::Meter, device_key(2), GATEWAY),
 			];
 		}
 		let storage = RuntimeGenesisConfig {
@@ -122,6 +203,9 @@ impl ExtBuilder {
 		.build_storage()
 		.expect("valid genesis");
 		let mut ext = sp_io::TestExternalities::new(storage);
+		ext.register_extension(sp_keystore::KeystoreExt::new(
+			sp_keystore::testing::MemoryKeystore::new(),
+		));
 		ext.execute_with(|| System::set_block_number(1));
 		ext
 	}

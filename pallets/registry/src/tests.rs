@@ -4,6 +4,7 @@
 use crate::{mock::*, roles, *};
 use frame_support::{assert_noop, assert_ok, traits::EnsureOrigin, BoundedVec};
 use pallet_certification::CertificationAuthority;
+use frame_support::dispatch::DispatchResult;
 use sp_runtime::{
 	traits::DispatchTransaction,
 	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
@@ -36,6 +37,27 @@ fn admit(who: u64, roles: u8, tail: &str) {
 
 fn last_event() -> Event<Test> {
 	events().pop().expect("an event")
+}
+
+/// The window of the current time (mock clock), of the usual 180 s.
+fn now_window() -> platone_primitives::Window {
+	platone_primitives::Window::containing(NowMs::get(), 180_000).unwrap()
+}
+
+fn can_certify(gateway: u64, dataset: u64) -> bool {
+	Registry::can_certify(&gateway, dataset, &now_window())
+}
+
+/// Registers device `seed` at `pod` with its proof of control.
+fn reg_pom(who: u64, pod: PodId, kind: PomKind, seed: u8, gateway: u64) -> DispatchResult {
+	Registry::register_pom(
+		signed(who),
+		pod,
+		kind,
+		device_key(seed),
+		gateway,
+		device_proof(seed, who, pod),
+	)
 }
 
 // ---- participants (governance) ----
@@ -170,11 +192,11 @@ fn a_suspended_participant_can_do_nothing() {
 			Registry::request_representation(signed(AGG_B), 2),
 			E::Suspended
 		);
-		assert!(!Registry::can_certify(&GATEWAY, 1));
+		assert!(!can_certify(GATEWAY, 1));
 		assert!(EnsureRole::<Test, { roles::DSO }>::try_origin(signed(DSO_NORTH)).is_err());
 		// A DSO may not hand a PoM to a suspended gateway either.
 		assert_noop!(
-			Registry::register_pom(signed(DSO_SOUTH), 2, PomKind::Meter, [9; 32], GATEWAY),
+			reg_pom(DSO_SOUTH, 2, PomKind::Meter, 9, GATEWAY),
 			E::Suspended
 		);
 		// Nor to a suspended aggregator, even one that asked before.
@@ -213,7 +235,9 @@ fn removal_needs_no_record_to_name_the_participant() {
 		);
 		assert_ok!(Registry::remove_participant(RuntimeOrigin::root(), AUDITOR));
 		assert_eq!(last_event(), Event::ParticipantRemoved { who: AUDITOR });
-		assert_eq!(System::sufficients(&AUDITOR), 0);
+		// The account stays, with its nonce (no replay after a re-admission).
+		assert_eq!(System::sufficients(&AUDITOR), 1);
+		assert!(Retired::<Test>::contains_key(AUDITOR));
 		// Its EIC code is free again.
 		admit(21, roles::AUDITOR, "AUDITOR");
 		// Once its PoDs are handed back, the aggregator may leave.
@@ -465,9 +489,11 @@ fn either_side_ends_a_representation() {
 			1,
 			AGG_A
 		));
-		// A suspended aggregator may still give its PoDs back.
+		// A suspended aggregator's transactions never reach the chain (see the extension
+		// tests); its DSO frees its PoDs, or governance does (`force_set_pod_aggregator`).
 		assert_ok!(Registry::suspend(RuntimeOrigin::root(), AGG_A));
-		assert_ok!(Registry::end_representation(signed(AGG_A), 1));
+		assert_eq!(check(Some(AGG_A)), Err(custom(invalid::SUSPENDED)));
+		assert_ok!(Registry::end_representation(signed(DSO_NORTH), 1));
 	});
 }
 
@@ -476,13 +502,7 @@ fn either_side_ends_a_representation() {
 #[test]
 fn a_registered_pom_is_a_dataset_its_gateway_may_certify() {
 	ExtBuilder::default().build_and_execute(|| {
-		assert_ok!(Registry::register_pom(
-			signed(DSO_SOUTH),
-			2,
-			PomKind::Sensor,
-			[3; 32],
-			GATEWAY
-		));
+		assert_ok!(reg_pom(DSO_SOUTH, 2, PomKind::Sensor, 3, GATEWAY));
 		assert_eq!(
 			last_event(),
 			Event::PomRegistered {
@@ -492,36 +512,30 @@ fn a_registered_pom_is_a_dataset_its_gateway_may_certify() {
 				gateway: GATEWAY
 			}
 		);
-		assert!(Registry::can_certify(&GATEWAY, 3));
-		assert!(Registry::can_certify(&GATEWAY, 1));
-		assert!(!Registry::can_certify(&GATEWAY, 4), "no such PoM");
-		assert!(!Registry::can_certify(&DSO_SOUTH, 3), "not its gateway");
-		assert_eq!(DeviceKeys::<Test>::get([3; 32]), Some(3));
-		// Losing the gateway role ends its right to certify.
-		assert_ok!(Registry::set_roles(
-			RuntimeOrigin::root(),
-			GATEWAY,
-			Roles(roles::AUDITOR)
-		));
-		assert!(!Registry::can_certify(&GATEWAY, 3));
+		assert!(can_certify(GATEWAY, 3));
+		assert!(can_certify(GATEWAY, 1));
+		assert!(!can_certify(GATEWAY, 4), "no such PoM");
+		assert!(!can_certify(DSO_SOUTH, 3), "not its gateway");
+		assert_eq!(DeviceKeys::<Test>::get(device_key(3)), Some(3));
+		// Suspension ends its right to certify.
+		assert_ok!(Registry::suspend(RuntimeOrigin::root(), GATEWAY));
+		assert!(!can_certify(GATEWAY, 3));
 	});
 }
 
 #[test]
 fn pom_refusals() {
 	ExtBuilder::default().build_and_execute(|| {
-		let reg = |who, pod, key, gateway| {
-			Registry::register_pom(signed(who), pod, PomKind::Meter, key, gateway)
-		};
-		assert_noop!(reg(DSO_NORTH, 1, [1; 32], GATEWAY), E::DuplicateDeviceKey);
-		assert_noop!(reg(DSO_SOUTH, 1, [7; 32], GATEWAY), E::NotAreaOwner);
-		assert_noop!(reg(DSO_NORTH, 99, [7; 32], GATEWAY), E::UnknownPod);
-		assert_noop!(reg(DSO_NORTH, 1, [7; 32], AUDITOR), E::MissingRole);
-		assert_noop!(reg(DSO_NORTH, 1, [7; 32], STRANGER), E::NotParticipant);
-		assert_noop!(reg(AGG_A, 1, [7; 32], GATEWAY), E::MissingRole);
-		assert_ok!(reg(DSO_NORTH, 1, [7; 32], GATEWAY));
+		let reg = |who, pod, seed, gateway| reg_pom(who, pod, PomKind::Meter, seed, gateway);
+		assert_noop!(reg(DSO_NORTH, 1, 1, GATEWAY), E::DuplicateDeviceKey);
+		assert_noop!(reg(DSO_SOUTH, 1, 7, GATEWAY), E::NotAreaOwner);
+		assert_noop!(reg(DSO_NORTH, 99, 7, GATEWAY), E::UnknownPod);
+		assert_noop!(reg(DSO_NORTH, 1, 7, AUDITOR), E::MissingRole);
+		assert_noop!(reg(DSO_NORTH, 1, 7, STRANGER), E::NotParticipant);
+		assert_noop!(reg(AGG_A, 1, 7, GATEWAY), E::MissingRole);
+		assert_ok!(reg(DSO_NORTH, 1, 7, GATEWAY));
 		// MaxPomsPerPod is 3.
-		assert_noop!(reg(DSO_NORTH, 1, [8; 32], GATEWAY), E::TooManyPoms);
+		assert_noop!(reg(DSO_NORTH, 1, 8, GATEWAY), E::TooManyPoms);
 	});
 }
 
@@ -530,16 +544,19 @@ fn a_pom_moves_to_another_gateway() {
 	ExtBuilder::default().build_and_execute(|| {
 		admit(30, roles::GATEWAY, "GW2");
 		assert_ok!(Registry::set_pom_gateway(signed(DSO_NORTH), 1, 30));
+		let since_ms = NowMs::get();
 		assert_eq!(
 			last_event(),
 			Event::PomGatewayChanged {
 				pom: 1,
-				gateway: 30
+				gateway: 30,
+				since_ms
 			}
 		);
-		assert!(Registry::can_certify(&30, 1));
-		assert!(!Registry::can_certify(&GATEWAY, 1));
-		assert_eq!(Registry::gateway_devices(&30).len(), 1);
+		let later = platone_primitives::Window::containing(since_ms + 180_000, 180_000).unwrap();
+		assert!(Registry::can_certify(&30, 1, &later));
+		assert!(!Registry::can_certify(&GATEWAY, 1, &later));
+		assert_eq!(Registry::gateway_devices(&30, None, 10).devices.len(), 1);
 		assert_noop!(
 			Registry::set_pom_gateway(signed(DSO_NORTH), 99, 30),
 			E::UnknownPom
@@ -555,6 +572,41 @@ fn a_pom_moves_to_another_gateway() {
 	});
 }
 
+/// Issue #11: a handover takes effect at the next boundary of the dataset's window grid. The
+/// old gateway still closes the windows before it and no later ones; the new one certifies
+/// from it on. So no window is certifiable by both, and none by neither.
+#[test]
+fn a_handover_splits_the_window_grid_between_the_two_gateways() {
+	ExtBuilder::default().build_and_execute(|| {
+		admit(30, roles::GATEWAY, "GW2");
+		Durations::set(vec![(1, 180_000)]);
+		NowMs::set(1_795_564_800_000 + 60_000); // a minute into a 180 s window
+		assert_ok!(Registry::set_pom_gateway(signed(DSO_NORTH), 1, 30));
+		let handover = 1_795_564_800_000 + 180_000;
+		assert_eq!(Poms::<Test>::get(1).unwrap().gateway_since_ms, handover);
+		let w = |start| platone_primitives::Window {
+			start_ms: start,
+			duration_ms: 180_000,
+		};
+		let (current, next, past) = (w(handover - 180_000), w(handover), w(handover - 360_000));
+		for (window, old, new) in [(past, true, false), (current, true, false), (next, false, true)] {
+			assert_eq!(Registry::can_certify(&GATEWAY, 1, &window), old);
+			assert_eq!(Registry::can_certify(&30, 1, &window), new);
+		}
+		// A third gateway replaces the second: the first loses what it had not certified.
+		admit(31, roles::GATEWAY, "GW3");
+		NowMs::set(handover + 10);
+		assert_ok!(Registry::force_set_pom_gateway(RuntimeOrigin::root(), 1, 31));
+		assert!(!Registry::can_certify(&GATEWAY, 1, &current));
+		assert!(Registry::can_certify(&30, 1, &next));
+		assert!(
+			!Registry::can_certify(&30, 1, &current),
+			"not before its own assignment"
+		);
+		assert!(Registry::can_certify(&31, 1, &w(handover + 180_000)));
+	});
+}
+
 #[test]
 fn a_removed_pom_is_certified_by_nobody() {
 	ExtBuilder::default().build_and_execute(|| {
@@ -562,16 +614,12 @@ fn a_removed_pom_is_certified_by_nobody() {
 		assert_noop!(Registry::remove_pom(signed(DSO_NORTH), 99), E::UnknownPom);
 		assert_ok!(Registry::remove_pom(signed(DSO_NORTH), 1));
 		assert_eq!(last_event(), Event::PomRemoved { pom: 1 });
-		assert!(!Registry::can_certify(&GATEWAY, 1));
-		assert!(DeviceKeys::<Test>::get([1; 32]).is_none());
+		assert!(!can_certify(GATEWAY, 1));
+		assert!(DeviceKeys::<Test>::get(device_key(1)).is_none());
+		// Its certification cursor leaves state with it.
+		assert_eq!(RetiredDatasets::get(), vec![1]);
 		// Ids are never reused: a new device gets a new dataset.
-		assert_ok!(Registry::register_pom(
-			signed(DSO_NORTH),
-			1,
-			PomKind::Pmu,
-			[1; 32],
-			GATEWAY
-		));
+		assert_ok!(reg_pom(DSO_NORTH, 1, PomKind::Pmu, 1, GATEWAY));
 		assert_eq!(LastPomId::<Test>::get(), 3);
 	});
 }
@@ -621,7 +669,7 @@ fn read_trait_answers_ownership_questions() {
 #[test]
 fn session_snapshot_lists_pods_with_aggregator_and_poms() {
 	ExtBuilder::default().build_and_execute(|| {
-		let all = Registry::session_snapshot(None, None, 10);
+		let all = Registry::session_snapshot(None, None, 10).pods;
 		assert_eq!(
 			all,
 			vec![
@@ -641,20 +689,28 @@ fn session_snapshot_lists_pods_with_aggregator_and_poms() {
 				},
 			]
 		);
+		let page = |area, after, limit| Registry::session_snapshot(area, after, limit);
 		// An area includes its sub-areas.
-		assert_eq!(Registry::session_snapshot(Some(1), None, 10), all[..1]);
-		assert_eq!(Registry::session_snapshot(Some(3), None, 10), all[1..]);
-		assert_eq!(Registry::session_snapshot(Some(4), None, 10), vec![]);
+		assert_eq!(page(Some(1), None, 10).pods, all[..1]);
+		assert_eq!(page(Some(3), None, 10).pods, all[1..]);
+		assert_eq!(page(Some(4), None, 10).pods, vec![]);
+		assert_eq!(page(None, None, 10).next, None);
 		// Paging.
-		assert_eq!(Registry::session_snapshot(None, None, 1), all[..1]);
-		assert_eq!(Registry::session_snapshot(None, Some(1), 1), all[1..]);
-		assert_eq!(Registry::session_snapshot(None, Some(2), 1), vec![]);
-		let devices = Registry::gateway_devices(&GATEWAY);
-		assert_eq!(devices.len(), 2);
 		assert_eq!(
-			devices.iter().map(|d| d.device_key).collect::<Vec<_>>(),
-			vec![[1; 32], [2; 32]]
+			page(None, None, 1),
+			SnapshotPage {
+				pods: all[..1].to_vec(),
+				next: Some(1)
+			}
 		);
+		assert_eq!(page(None, Some(1), 1).pods, all[1..]);
+		assert_eq!(page(None, Some(2), 1).pods, vec![]);
+		let devices = Registry::gateway_devices(&GATEWAY, None, 10).devices;
+		let mut keys: Vec<_> = devices.iter().map(|d| d.device_key).collect();
+		keys.sort();
+		let mut expected = vec![device_key(1), device_key(2)];
+		expected.sort();
+		assert_eq!(keys, expected);
 		assert_eq!(
 			Registry::participant_info(&GATEWAY).unwrap().name,
 			b"BAL gateway".to_vec()
@@ -667,7 +723,7 @@ fn genesis_without_grid_has_participants_only() {
 	ExtBuilder::participants_only().build_and_execute(|| {
 		assert_eq!(Participants::<Test>::iter().count(), 8);
 		assert_eq!(LastAreaId::<Test>::get(), 0);
-		assert!(Registry::session_snapshot(None, None, 10).is_empty());
+		assert!(Registry::session_snapshot(None, None, 10).pods.is_empty());
 	});
 }
 
@@ -756,4 +812,292 @@ fn extension_weight_comes_from_its_benchmark() {
 		),
 		<() as WeightInfo>::check_participant()
 	);
+}
+
+// ---- issue #11: owners, governance, bounds ----
+
+/// A device key is bound only with the device's own signature over the registration.
+#[test]
+fn a_device_key_is_bound_only_with_proof_of_control() {
+	ExtBuilder::default().build_and_execute(|| {
+		let key = device_key(7);
+		let register = |who, pod, proof| {
+			Registry::register_pom(signed(who), pod, PomKind::Meter, key, GATEWAY, proof)
+		};
+		// A competitor's device, without its signature.
+		assert_noop!(register(DSO_SOUTH, 2, [0; 64]), E::BadDeviceProof);
+		// The device's signature for another operator or another PoD is no proof here.
+		assert_noop!(
+			register(DSO_SOUTH, 2, device_proof(7, DSO_NORTH, 2)),
+			E::BadDeviceProof
+		);
+		assert_noop!(
+			register(DSO_NORTH, 1, device_proof(7, DSO_NORTH, 2)),
+			E::BadDeviceProof
+		);
+		// Signed for the chain with another genesis hash.
+		let foreign = {
+			use sp_core::Pair;
+			let m = device_key_message(&[1u8; 32], &DSO_NORTH, 1u32);
+			sp_core::ed25519::Pair::from_seed(&[7; 32]).sign(&m).0
+		};
+		assert_noop!(register(DSO_NORTH, 1, foreign), E::BadDeviceProof);
+		assert_ok!(register(DSO_NORTH, 1, device_proof(7, DSO_NORTH, 1)));
+	});
+}
+
+#[test]
+fn governance_takes_back_a_squatted_device_key() {
+	ExtBuilder::default().build_and_execute(|| {
+		// PoM 2's key was bound (say, before proofs were required) by the wrong operator.
+		assert_noop!(
+			Registry::force_remove_pom(signed(DSO_NORTH), 2),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Registry::force_remove_pom(RuntimeOrigin::root(), 99),
+			E::UnknownPom
+		);
+		assert_ok!(Registry::force_remove_pom(RuntimeOrigin::root(), 2));
+		assert_eq!(last_event(), Event::PomRemoved { pom: 2 });
+		// Its owner registers it, with the device's proof.
+		assert_ok!(reg_pom(DSO_SOUTH, 2, PomKind::Meter, 2, GATEWAY));
+		assert_eq!(DeviceKeys::<Test>::get(device_key(2)), Some(3));
+	});
+}
+
+/// The consortium's 2/3 cannot lock a council member out: suspension would make
+/// `CheckParticipant` refuse its votes. Only the council's own threshold removes it.
+#[test]
+fn council_members_cannot_be_suspended_or_removed_by_the_registry_admin() {
+	ExtBuilder::default()
+		.council(&[AUDITOR, DSO_NORTH])
+		.build_and_execute(|| {
+			assert_noop!(
+				Registry::suspend(RuntimeOrigin::root(), AUDITOR),
+				E::CouncilMember
+			);
+			assert_noop!(
+				Registry::remove_participant(RuntimeOrigin::root(), AUDITOR),
+				E::CouncilMember
+			);
+			// Once off the council, the usual rules apply.
+			Council::set(vec![DSO_NORTH]);
+			assert_ok!(Registry::suspend(RuntimeOrigin::root(), AUDITOR));
+		});
+}
+
+#[test]
+#[should_panic(expected = "is no participant")]
+fn genesis_fails_when_a_council_member_is_no_participant() {
+	ExtBuilder::default().council(&[STRANGER]).build();
+}
+
+/// A removed participant keeps its account and nonce; re-admission gives it no new reference.
+#[test]
+fn removal_never_resets_a_nonce() {
+	ExtBuilder::default().build_and_execute(|| {
+		System::inc_account_nonce(AUDITOR);
+		System::inc_account_nonce(AUDITOR);
+		assert_ok!(Registry::remove_participant(RuntimeOrigin::root(), AUDITOR));
+		assert_eq!(System::account_nonce(AUDITOR), 2);
+		admit(AUDITOR, roles::AUDITOR, "AUDITOR2");
+		assert_eq!(System::account_nonce(AUDITOR), 2);
+		assert_eq!(System::sufficients(&AUDITOR), 1);
+		assert!(!Retired::<Test>::contains_key(AUDITOR));
+	});
+}
+
+#[test]
+fn a_pending_request_is_never_overwritten_and_holds_its_aggregator() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(Registry::request_representation(signed(AGG_B), 2));
+		// Asking again is harmless; another aggregator must wait.
+		assert_ok!(Registry::request_representation(signed(AGG_B), 2));
+		assert_noop!(
+			Registry::request_representation(signed(AGG_A), 2),
+			E::RequestPending
+		);
+		assert_noop!(
+			Registry::remove_participant(RuntimeOrigin::root(), AGG_B),
+			E::StillReferenced
+		);
+		assert_noop!(
+			Registry::withdraw_representation_request(signed(AGG_A), 2),
+			E::NotAggregatorOrOwner
+		);
+		assert_noop!(
+			Registry::withdraw_representation_request(signed(DSO_SOUTH), 1),
+			E::NoRequest
+		);
+		assert_noop!(
+			Registry::withdraw_representation_request(signed(DSO_SOUTH), 99),
+			E::UnknownPod
+		);
+		// The DSO declines it; the aggregator is free to leave.
+		assert_ok!(Registry::withdraw_representation_request(signed(DSO_SOUTH), 2));
+		assert_eq!(
+			last_event(),
+			Event::RepresentationRequestWithdrawn {
+				pod: 2,
+				aggregator: AGG_B
+			}
+		);
+		assert_ok!(Registry::request_representation(signed(AGG_A), 2));
+		assert_ok!(Registry::withdraw_representation_request(signed(AGG_A), 2));
+		assert_ok!(Registry::remove_participant(RuntimeOrigin::root(), AGG_B));
+	});
+}
+
+/// `StillReferenced` says "hand them over first": governance can.
+#[test]
+fn governance_hands_over_areas_pods_and_poms() {
+	ExtBuilder::default().build_and_execute(|| {
+		admit(40, roles::DSO, "DSO3");
+		admit(41, roles::GATEWAY, "GW4");
+		assert_noop!(
+			Registry::force_transfer_area(signed(DSO_NORTH), 1, 40),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Registry::force_transfer_area(RuntimeOrigin::root(), 99, 40),
+			E::UnknownArea
+		);
+		assert_noop!(
+			Registry::force_transfer_area(RuntimeOrigin::root(), 1, AGG_A),
+			E::MissingRole
+		);
+		for area in [1, 2] {
+			assert_ok!(Registry::force_transfer_area(RuntimeOrigin::root(), area, 40));
+		}
+		assert_eq!(
+			last_event(),
+			Event::AreaTransferred {
+				area: 2,
+				from: DSO_NORTH,
+				to: 40
+			}
+		);
+		assert_noop!(
+			Registry::force_set_pod_aggregator(RuntimeOrigin::root(), 99, None),
+			E::UnknownPod
+		);
+		assert_noop!(
+			Registry::force_set_pod_aggregator(RuntimeOrigin::root(), 1, Some(GATEWAY)),
+			E::MissingRole
+		);
+		assert_ok!(Registry::force_set_pod_aggregator(RuntimeOrigin::root(), 1, Some(AGG_B)));
+		assert_eq!(
+			last_event(),
+			Event::RepresentationConfirmed {
+				pod: 1,
+				aggregator: AGG_B
+			}
+		);
+		for pom in [1, 2] {
+			assert_ok!(Registry::force_set_pom_gateway(RuntimeOrigin::root(), pom, 41));
+		}
+		// Nothing names the old DSO, aggregator and gateway any more.
+		for who in [DSO_NORTH, AGG_A, GATEWAY] {
+			assert_ok!(Registry::remove_participant(RuntimeOrigin::root(), who));
+		}
+		// The new operator owns the hierarchy.
+		assert_ok!(Registry::register_pod(signed(40), code("P-NEW"), 2));
+	});
+}
+
+#[test]
+fn roles_are_kept_while_records_need_them() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_noop!(
+			Registry::set_roles(RuntimeOrigin::root(), DSO_SOUTH, Roles(roles::AUDITOR)),
+			E::RolesStillNeeded
+		);
+		assert_noop!(
+			Registry::set_roles(RuntimeOrigin::root(), GATEWAY, Roles(roles::AUDITOR)),
+			E::RolesStillNeeded
+		);
+		// A DSO may become a TSO: either grid-operator role keeps its areas operated.
+		assert_ok!(Registry::set_roles(RuntimeOrigin::root(), DSO_SOUTH, Roles(roles::TSO)));
+		assert_ok!(Registry::remove_area(signed(TSO), 4));
+		assert_ok!(Registry::set_roles(RuntimeOrigin::root(), TSO, Roles(roles::AUDITOR)));
+	});
+}
+
+/// `session_snapshot` scans at most `limit` PoD ids, however few the area filter keeps.
+#[test]
+fn snapshot_and_device_pages_are_bounded_in_what_they_scan() {
+	ExtBuilder::default().build_and_execute(|| {
+		for i in 0..20u32 {
+			assert_ok!(Registry::register_pod(
+				signed(DSO_SOUTH),
+				code(&format!("S-{i}")),
+				3
+			));
+		}
+		// Area 1 has PoD 1 only; the rest are in area 3.
+		let first = Registry::session_snapshot(Some(1), None, 5);
+		assert_eq!(first.pods.len(), 1);
+		assert_eq!(first.next, Some(5));
+		let mut after = first.next;
+		let mut pages = 1;
+		while let Some(a) = after {
+			let page = Registry::session_snapshot(Some(1), Some(a), 5);
+			assert!(page.pods.is_empty());
+			after = page.next;
+			pages += 1;
+		}
+		assert_eq!(pages, 5, "22 PoD ids in pages of 5");
+		// Devices page too, and a full walk returns each exactly once.
+		let one = Registry::gateway_devices(&GATEWAY, None, 1);
+		assert_eq!(one.devices.len(), 1);
+		let rest = Registry::gateway_devices(&GATEWAY, one.next, 1);
+		assert_eq!(rest.devices.len(), 1);
+		assert_ne!(rest.devices[0].pom, one.devices[0].pom);
+		assert_eq!(
+			Registry::gateway_devices(&GATEWAY, Some(rest.devices[0].pom), 1)
+				.devices
+				.len(),
+			0
+		);
+	});
+}
+
+#[test]
+fn try_state_catches_an_area_without_operator_and_a_dangling_request() {
+	ExtBuilder::default().build().execute_with(|| {
+		assert_ok!(Registry::do_try_state());
+		Participants::<Test>::mutate(DSO_SOUTH, |p| p.as_mut().unwrap().roles = Roles(roles::AUDITOR));
+		assert!(Registry::do_try_state().is_err());
+		Participants::<Test>::mutate(DSO_SOUTH, |p| p.as_mut().unwrap().roles = Roles(roles::DSO));
+		assert_ok!(Registry::do_try_state());
+		RepresentationRequests::<Test>::insert(77, AGG_B);
+		assert!(Registry::do_try_state().is_err());
+	});
+}
+
+#[test]
+fn v0_registry_migrates_to_v1() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	ExtBuilder::default().build().execute_with(|| {
+		// Rewrite state as v0 left it: PoMs without handover fields, no operator index, and
+		// a pending request that held no link.
+		for (id, m) in Poms::<Test>::iter().collect::<Vec<_>>() {
+			let old = migrations::v1::PomV0 {
+				pod: m.pod,
+				kind: m.kind,
+				device_key: m.device_key,
+				gateway: m.gateway,
+			};
+			frame_support::storage::unhashed::put(&Poms::<Test>::hashed_key_for(id), &old);
+		}
+		let _ = OperatorAreas::<Test>::clear(u32::MAX, None);
+		RepresentationRequests::<Test>::insert(2, AGG_B);
+		StorageVersion::new(0).put::<Registry>();
+		migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert_eq!(Registry::on_chain_storage_version(), 1);
+		assert_eq!(Poms::<Test>::get(1).unwrap().previous_gateway, None);
+		assert!(OperatorAreas::<Test>::contains_key(DSO_NORTH, 2));
+		assert_ok!(Registry::do_try_state());
+	});
 }

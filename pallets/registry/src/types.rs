@@ -218,9 +218,9 @@ pub struct Pom<AccountId> {
 	pub gateway: AccountId,
 	/// Unix ms from which `gateway` certifies the PoM: windows that start at or after it.
 	pub gateway_since_ms: u64,
-	/// The gateway before the last handover and the Unix ms its assignment ended: it may still
-	/// certify the windows that end by then, and no later ones.
-	pub previous_gateway: Option<(AccountId, u64)>,
+	/// The gateway before the last handover, with the Unix ms its assignment began and ended:
+	/// it may still certify the windows that start in that span, and no others.
+	pub previous_gateway: Option<(AccountId, u64, u64)>,
 }
 
 /// One PoD as a market session sees it (FR_MP_I_1).
