@@ -160,12 +160,16 @@ impl_runtime_apis! {
 			area: Option<pallet_registry::AreaId>,
 			after: Option<pallet_registry::PodId>,
 			limit: u32,
-		) -> Vec<pallet_registry::PodSnapshot<AccountId>> {
+		) -> pallet_registry::SnapshotPage<AccountId> {
 			Registry::session_snapshot(area, after, limit.min(configs::MAX_SNAPSHOT_PAGE))
 		}
 
-		fn gateway_devices(gateway: AccountId) -> Vec<pallet_registry::DeviceInfo> {
-			Registry::gateway_devices(&gateway)
+		fn gateway_devices(
+			gateway: AccountId,
+			after: Option<pallet_registry::PomId>,
+			limit: u32,
+		) -> pallet_registry::DevicePage {
+			Registry::gateway_devices(&gateway, after, limit.min(configs::MAX_DEVICE_PAGE))
 		}
 	}
 

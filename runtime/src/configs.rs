@@ -4,7 +4,10 @@ use frame_support::{
 	derive_impl,
 	dispatch::DispatchClass,
 	parameter_types,
-	traits::{ConstBool, ConstU128, ConstU32, ConstU64, EitherOfDiverse, VariantCountOf},
+	traits::{
+		ConstBool, ConstU128, ConstU32, ConstU64, EitherOfDiverse, EnsureOriginWithArg, Get,
+		VariantCountOf,
+	},
 	weights::{
 		constants::{ParityDbWeight, WEIGHT_REF_TIME_PER_SECOND},
 		Weight,
@@ -19,9 +22,10 @@ use sp_runtime::Perbill;
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, BlockNumber, Consortium, Hash, Nonce, PalletInfo, Registry,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin,
-	RuntimeTask, System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Certification, Consortium,
+	ConsortiumMembership, Hash, Nonce, PalletInfo, Registry, Runtime, RuntimeCall, RuntimeEvent,
+	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, DAYS,
+	EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block that ordinary transactions may fill; the rest is kept for operational
@@ -72,7 +76,7 @@ impl pallet_timestamp::Config for Runtime {
 	type Moment = u64;
 	type OnTimestampSet = Aura;
 	type MinimumPeriod = ConstU64<{ SLOT_DURATION / 2 }>;
-	type WeightInfo = ();
+	type WeightInfo = pallet_timestamp::weights::SubstrateWeight<Runtime>;
 }
 
 impl pallet_aura::Config for Runtime {
@@ -112,30 +116,33 @@ impl pallet_balances::Config for Runtime {
 	type DoneSlashHandler = ();
 }
 
-/// Present in every runtime, but only the development preset sets a key: in a consortium
-/// preset the key is `None`, so root is reachable only through governance.
-impl pallet_sudo::Config for Runtime {
-	type RuntimeEvent = RuntimeEvent;
-	type RuntimeCall = RuntimeCall;
-	type WeightInfo = pallet_sudo::weights::SubstrateWeight<Runtime>;
-}
-
 /// The consortium council: one seat per member organisation.
 pub type ConsortiumCollective = pallet_collective::Instance1;
 
-/// Two thirds of the consortium council (or root, which exists only on development chains).
-/// Every change to who validates, who peers and who sits on the council goes through it.
+/// Two thirds of the consortium council: day-to-day governance (participants, validators,
+/// peers, pruning). Root passes too, and root is itself reachable only at three quarters.
 pub type EnsureConsortium = EitherOfDiverse<
 	EnsureRoot<AccountId>,
 	pallet_collective::EnsureProportionAtLeast<AccountId, ConsortiumCollective, 2, 3>,
 >;
 
-/// Three quarters of the council may act as root (runtime upgrades): a larger majority than
-/// day-to-day governance, because root can change anything.
+/// Three quarters of the council: root (runtime upgrades, through `dispatch_as_root`) and every
+/// change to the council itself, so that two thirds can never reshape the council first and
+/// then reach root. There is no sudo key in this runtime, not even on development chains,
+/// whose council has one seat.
 pub type EnsureConsortiumRoot = EitherOfDiverse<
 	EnsureRoot<AccountId>,
 	pallet_collective::EnsureProportionAtLeast<AccountId, ConsortiumCollective, 3, 4>,
 >;
+
+/// A member who does not vote is counted against a motion: no prime member speaks for the
+/// absent, so thresholds count only the votes actually cast in favour.
+pub struct AbstainIsNay;
+impl pallet_collective::DefaultVote for AbstainIsNay {
+	fn default_vote(_prime: Option<bool>, _yes: u32, _no: u32, _len: u32) -> bool {
+		false
+	}
+}
 
 impl pallet_consortium::Config for Runtime {
 	type RuntimeCall = RuntimeCall;
@@ -165,7 +172,7 @@ impl pallet_collective::Config<ConsortiumCollective> for Runtime {
 	type MotionDuration = ConstU32<{ 7 * DAYS }>;
 	type MaxProposals = ConstU32<100>;
 	type MaxMembers = ConstU32<MAX_CONSORTIUM_MEMBERS>;
-	type DefaultVote = pallet_collective::PrimeDefaultVote;
+	type DefaultVote = AbstainIsNay;
 	type WeightInfo = pallet_collective::weights::SubstrateWeight<Runtime>;
 	/// Membership changes go through `ConsortiumMembership`, which calls into the collective.
 	type SetMembersOrigin = EnsureRoot<AccountId>;
@@ -177,11 +184,11 @@ impl pallet_collective::Config<ConsortiumCollective> for Runtime {
 
 impl pallet_membership::Config<pallet_membership::Instance1> for Runtime {
 	type RuntimeEvent = RuntimeEvent;
-	type AddOrigin = EnsureConsortium;
-	type RemoveOrigin = EnsureConsortium;
-	type SwapOrigin = EnsureConsortium;
-	type ResetOrigin = EnsureConsortium;
-	type PrimeOrigin = EnsureConsortium;
+	type AddOrigin = EnsureConsortiumRoot;
+	type RemoveOrigin = EnsureConsortiumRoot;
+	type SwapOrigin = EnsureConsortiumRoot;
+	type ResetOrigin = EnsureConsortiumRoot;
+	type PrimeOrigin = EnsureConsortiumRoot;
 	type MembershipInitialized = Consortium;
 	type MembershipChanged = Consortium;
 	type MaxMembers = ConstU32<MAX_CONSORTIUM_MEMBERS>;
@@ -208,8 +215,26 @@ parameter_types! {
 	pub const RateWindow: BlockNumber = MINUTES;
 }
 
-/// Most PoDs one `session_snapshot` call returns; clients page on.
+/// Most PoD ids one `session_snapshot` call scans (each with up to four area reads and its
+/// PoMs); clients page on.
 pub const MAX_SNAPSHOT_PAGE: u32 = 1_000;
+/// Most devices one `gateway_devices` call returns.
+pub const MAX_DEVICE_PAGE: u32 = 1_000;
+
+/// Genesis must register every council member and validator operator as a participant: a
+/// member who is not could not transact (`CheckParticipant`), so could never vote.
+pub struct GenesisParticipants;
+impl Get<alloc::vec::Vec<AccountId>> for GenesisParticipants {
+	fn get() -> alloc::vec::Vec<AccountId> {
+		let mut who = pallet_collective::Members::<Runtime, ConsortiumCollective>::get();
+		who.extend(
+			pallet_consortium::Validators::<Runtime>::get()
+				.into_iter()
+				.map(|v| v.operator),
+		);
+		who
+	}
+}
 
 impl pallet_registry::Config for Runtime {
 	type AdminOrigin = EnsureConsortium;
@@ -225,15 +250,33 @@ impl pallet_registry::Config for Runtime {
 	/// gateway (a batch per window) or an aggregator (offers per session) needs, while a
 	/// flooding member can never take more than 120 extrinsics' worth of blocks per minute.
 	type MaxTxPerWindow = ConstU32<120>;
+	type UnixTime = Timestamp;
+	type Datasets = Certification;
+	/// Council members: the registry's 2/3 may not suspend or remove them.
+	type Protected = ConsortiumMembership;
+	type GenesisParticipants = GenesisParticipants;
 	type WeightInfo = pallet_registry::weights::SubstrateWeight<Runtime>;
 }
 
-/// A grid operator (DSO or TSO) or the market operator: the parties that anchor market data
-/// and validations.
-pub type EnsureAnchorer = pallet_registry::EnsureRole<
-	Runtime,
-	{ pallet_registry::roles::GRID_OPERATOR | pallet_registry::roles::MARKET_OPERATOR },
->;
+/// Who anchors each kind by extrinsic: nobody. Clearing inputs, outcomes, technical validations
+/// and settlement belong to the market and settlement pallets, which anchor through
+/// `pallet_certification::Anchoring`; a participant can neither pre-empt nor rewrite them.
+pub struct AnchorOrigins;
+impl EnsureOriginWithArg<RuntimeOrigin, platone_primitives::AnchorKind> for AnchorOrigins {
+	type Success = AccountId;
+
+	fn try_origin(
+		o: RuntimeOrigin,
+		_kind: &platone_primitives::AnchorKind,
+	) -> Result<AccountId, RuntimeOrigin> {
+		Err(o)
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn try_successful_origin(_: &platone_primitives::AnchorKind) -> Result<RuntimeOrigin, ()> {
+		Err(())
+	}
+}
 
 /// Wall clock for certification benchmarks.
 pub struct CertificationClock;
@@ -250,7 +293,7 @@ impl pallet_certification::Config for Runtime {
 	/// registry assigns it.
 	type CertifyOrigin = pallet_registry::EnsureGateway<Runtime>;
 	type Authority = Registry;
-	type AnchorOrigin = EnsureAnchorer;
+	type AnchorOrigin = AnchorOrigins;
 	type AdminOrigin = EnsureConsortium;
 	type UnixTime = Timestamp;
 	/// 6 windows of 1,024 datasets (a gateway's PoMs): 6,144 dataset-windows and 295 KiB in one
@@ -266,8 +309,14 @@ impl pallet_certification::Config for Runtime {
 	type MaxWindowMs = ConstU32<86_400_000>;
 	/// Gateways keep NTP time; 30 s covers their skew plus one slot.
 	type MaxClockDriftMs = ConstU64<30_000>;
+	/// A week: a gateway's outage (or its certifier's) may be caught up for seven days; after
+	/// that its windows are given up, and certified history is closed for good. Far shorter
+	/// than the retention, so a pruned window can never be certified again.
+	type MaxLatenessMs = ConstU64<{ 7 * 24 * 3_600_000 }>;
 	/// 400 days in state: a full settlement year plus disputes, then archive nodes keep them.
 	type RetentionMs = ConstU64<{ 400 * 24 * 3_600_000 }>;
+	/// Anchors stay as long as certificates.
+	type AnchorRetention = ConstU32<{ 400 * DAYS }>;
 	type MaxPrunePerCall = ConstU32<256>;
 	type WeightInfo = pallet_certification::weights::SubstrateWeight<Runtime>;
 	#[cfg(feature = "runtime-benchmarks")]

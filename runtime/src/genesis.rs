@@ -1,6 +1,6 @@
 //! Genesis presets. The node's chain specs and `chain-spec/*.json` are generated from these.
 //!
-//! - `development`: one validator (Alice), sudo, a one-seat council, and a small registered
+//! - `development`: one validator (Alice), a one-seat council (Alice), and a small registered
 //!   grid: Alice (DSO, market operator), Bob and Ferdie (aggregators), Charlie (gateway), Dave
 //!   (TSO), Eve (auditor); one zone with a feeder, four PoDs, ten PMUs and four meters.
 //! - `bench`: `development` with 1,000 PMUs on Charlie's gateway, for the certification
@@ -9,12 +9,15 @@
 //!   operator), a four-seat council, no sudo key, the four nodes' peer IDs authorised, and two
 //!   aggregators, a gateway and an auditor registered beside them.
 //!
-//! Development device keys are `blake2_256` of the device name (`pmu-001`, `meter-001`, …);
-//! real PoMs carry the SHA-256 fingerprint of the device's client certificate.
+//! There is no sudo key in any preset: root is reached only through the council.
+//!
+//! Development device keys are `blake2_256` of the device name (`pmu-001`, `meter-001`, …), and
+//! genesis records need no proof of control (every founding member agrees the genesis); a PoM
+//! registered later is bound only with its device's ed25519 signature.
 
 use crate::{
 	AccountId, BalancesConfig, ConsortiumGovernanceConfig, ConsortiumMembershipConfig,
-	NodeAuthorizationConfig, RegistryConfig, RuntimeGenesisConfig, SudoConfig, UNIT,
+	NodeAuthorizationConfig, RegistryConfig, RuntimeGenesisConfig, UNIT,
 };
 use alloc::{
 	format,
@@ -199,7 +202,6 @@ fn genesis(
 	council: Vec<AccountId>,
 	nodes: Vec<(OpaquePeerId, AccountId)>,
 	endowed: Vec<AccountId>,
-	sudo: Option<AccountId>,
 	grid: Grid,
 ) -> Value {
 	build_struct_json_patch!(RuntimeGenesisConfig {
@@ -222,10 +224,9 @@ fn genesis(
 			validators: authorities
 		},
 		consortium_membership: ConsortiumMembershipConfig {
-			members: BoundedVec::truncate_from(council),
+			members: BoundedVec::try_from(council).expect("council within MaxMembers"),
 		},
 		node_authorization: NodeAuthorizationConfig { nodes },
-		sudo: SudoConfig { key: sudo },
 		registry: RegistryConfig {
 			participants: grid.participants,
 			areas: grid.areas,
@@ -253,10 +254,9 @@ fn development_with(pmus: u32) -> Value {
 	};
 	genesis(
 		vec![validator.keys()],
-		vec![alice.clone()],
+		vec![alice],
 		vec![],
 		Sr25519Keyring::iter().map(|k| k.to_account_id()).collect(),
-		Some(alice),
 		development_grid(pmus),
 	)
 }
@@ -355,7 +355,6 @@ pub fn local_consortium() -> Value {
 			.map(|v| (ed25519_peer_id(&v.node_public), v.operator.to_account_id()))
 			.collect(),
 		operators,
-		None,
 		local_consortium_grid(),
 	)
 }

@@ -53,10 +53,10 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("platone"),
 	impl_name: alloc::borrow::Cow::Borrowed("platone"),
 	authoring_version: 1,
-	spec_version: 102,
+	spec_version: 103,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
-	transaction_version: 2,
+	transaction_version: 3,
 	system_version: 1,
 };
 
@@ -104,8 +104,14 @@ pub type UncheckedExtrinsic =
 	generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
 pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 
-/// Runtime-level migrations, beyond those the pallets declare themselves.
-type Migrations = ();
+/// Storage migrations run at the next runtime upgrade; each runs once, at the storage version
+/// it migrates from (`VersionedMigration`), so keeping one here after it ran is harmless.
+/// spec 103: certification v0 → v1 (dataset watermarks), registry v0 → v1 (handovers,
+/// operator index, request links).
+pub type Migrations = (
+	pallet_certification::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_registry::migrations::v1::MigrateV0ToV1<Runtime>,
+);
 
 pub type Executive = frame_executive::Executive<
 	Runtime,
@@ -144,8 +150,7 @@ mod runtime {
 	pub type Grandpa = pallet_grandpa;
 	#[runtime::pallet_index(4)]
 	pub type Balances = pallet_balances;
-	#[runtime::pallet_index(5)]
-	pub type Sudo = pallet_sudo;
+	// Index 5 was pallet_sudo: removed (spec 103), never to be reused.
 	#[runtime::pallet_index(6)]
 	pub type Consortium = pallet_collective<Instance1>;
 	#[runtime::pallet_index(7)]

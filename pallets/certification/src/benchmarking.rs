@@ -7,6 +7,7 @@ use frame_support::{
 	BoundedVec,
 };
 use platone_primitives::{AnchorKind, DatasetRoot, Window};
+use sp_runtime::Saturating;
 
 /// A fixed "now" far from the epoch, aligned to any window duration we use.
 const NOW_MS: u64 = 1_795_564_800_000;

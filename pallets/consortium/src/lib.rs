@@ -50,7 +50,11 @@ pub mod pallet {
 	pub type ValidatorOf<T> =
 		Validator<<T as frame_system::Config>::AccountId, <T as pallet_aura::Config>::AuthorityId>;
 
+	/// Storage layout version; bumped with a migration in `migrations` whenever it changes.
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+
 	#[pallet::pallet]
+	#[pallet::storage_version(STORAGE_VERSION)]
 	pub struct Pallet<T>(_);
 
 	#[pallet::config]
@@ -97,7 +101,9 @@ pub mod pallet {
 					grandpa: grandpa.clone(),
 				})
 				.collect();
-			Validators::<T>::put(BoundedVec::truncate_from(set));
+			let set = BoundedVec::try_from(set)
+				.unwrap_or_else(|_| panic!("genesis: more validators than MaxValidators"));
+			Validators::<T>::put(set);
 		}
 	}
 
@@ -122,7 +128,8 @@ pub mod pallet {
 		TooManyValidators,
 		/// The set would shrink below `MinValidators`.
 		TooFewValidators,
-		/// A GRANDPA authority change is still pending; try again after it is final.
+		/// Another GRANDPA authority change was scheduled in this block (changes take effect
+		/// with no delay, at the end of the block that schedules them); try again in the next.
 		ChangePending,
 	}
 

@@ -138,8 +138,9 @@ fn device<T: Config>(
 ) -> Result<(DeviceKey, DeviceProof), BenchmarkError> {
 	const KEY_TYPE: sp_core::crypto::KeyTypeId = sp_core::crypto::KeyTypeId(*b"pomk");
 	let public = sp_io::crypto::ed25519_generate(KEY_TYPE, None);
-	let genesis =
-		frame_system::Pallet::<T>::block_hash(sp_runtime::traits::Zero::zero());
+	let genesis = frame_system::Pallet::<T>::block_hash(
+		<frame_system::pallet_prelude::BlockNumberFor<T> as sp_runtime::traits::Zero>::zero(),
+	);
 	let message = device_key_message(&genesis, registrant, pod);
 	let signature = sp_io::crypto::ed25519_sign(KEY_TYPE, &public, &message)
 		.ok_or(BenchmarkError::Stop("no keystore to sign with"))?;
