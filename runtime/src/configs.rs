@@ -148,6 +148,8 @@ impl pallet_consortium::Config for Runtime {
 	type RuntimeCall = RuntimeCall;
 	type ValidatorOrigin = EnsureConsortium;
 	type RootOrigin = EnsureConsortiumRoot;
+	/// A forced GRANDPA change overrides finality itself: as grave as root.
+	type ForceOrigin = EnsureConsortiumRoot;
 	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
 	/// GRANDPA needs more than two thirds of the voters online: with fewer than four, one
 	/// failure stalls finality. Development chains run one validator from genesis.

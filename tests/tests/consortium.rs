@@ -304,3 +304,110 @@ fn auditors_follow_a_validator_removal_from_the_pinned_set() {
 		finalized_at_least(alice, before + 2)
 	});
 }
+
+/// Issue #11, and the recovery procedure of docs/registry.md: two of four validators die, so
+/// GRANDPA (which needs more than two thirds) stalls for good while Aura still builds blocks.
+/// The council forces the set down to the two survivors; finality resumes.
+#[test]
+fn the_council_recovers_finality_after_losing_half_the_validators() {
+	use codec::Encode;
+	use platone_runtime::RuntimeCall;
+	use platone_tests::tx;
+	use sp_core::Pair;
+	use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
+
+	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
+	let scratch = Scratch::new("consortium-stall");
+	let mut nodes = start_consortium(&scratch);
+	for node in &nodes {
+		wait_for(&format!("{} to finalise #2", node.name), LONG, || {
+			finalized_at_least(node, 2)
+		});
+	}
+	nodes[2].kill9();
+	nodes[3].kill9();
+	let alice = &nodes[0];
+
+	// Stalled: blocks go on, finality does not.
+	std::thread::sleep(Duration::from_secs(12));
+	let stalled = alice.finalized_number().expect("alice answers");
+	let best = alice.best_number().expect("alice answers");
+	wait_for("blocks to go on without finality", LONG, || {
+		alice.best_number().filter(|b| *b >= best + 3)
+	});
+	assert_eq!(
+		alice.finalized_number(),
+		Some(stalled),
+		"finality should have stalled"
+	);
+
+	// The council (three of four seats: the operators hold their keys, not their nodes)
+	// forces the set down to Alice and Bob, resuming from the last finalised block.
+	let genesis = tx::genesis_hash(alice);
+	let submit = |who: Sr25519Keyring, call: RuntimeCall| {
+		let pair = who.pair();
+		let nonce = tx::account_nonce(alice, &pair.public());
+		tx::submit(alice, &tx::signed(call, &pair, nonce, genesis)).expect("admitted");
+		wait_for("inclusion", LONG, || {
+			(tx::account_nonce(alice, &pair.public()) > nonce).then_some(())
+		});
+	};
+	let survivors = [
+		(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
+		(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
+	]
+	.map(|(sr, ed)| {
+		let aura: sp_consensus_aura::sr25519::AuthorityId = sr.public().into();
+		let grandpa: sp_consensus_grandpa::AuthorityId = ed.public().into();
+		(sr.to_account_id(), aura, grandpa)
+	});
+	let force = RuntimeCall::ConsortiumGovernance(pallet_consortium::Call::force_set_validators {
+		validators: frame_support::BoundedVec::truncate_from(survivors.to_vec()),
+		best_finalized: stalled as u32,
+		delay: 2,
+	});
+	let length_bound = force.encoded_size() as u32;
+	let proposal_hash =
+		<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&force.encode());
+	submit(
+		Sr25519Keyring::Alice,
+		RuntimeCall::Consortium(pallet_collective::Call::propose {
+			threshold: 3,
+			proposal: Box::new(force),
+			length_bound,
+		}),
+	);
+	for voter in [
+		Sr25519Keyring::Alice,
+		Sr25519Keyring::Bob,
+		Sr25519Keyring::Charlie,
+	] {
+		submit(
+			voter,
+			RuntimeCall::Consortium(pallet_collective::Call::vote {
+				proposal: proposal_hash,
+				index: 0,
+				approve: true,
+			}),
+		);
+	}
+	submit(
+		Sr25519Keyring::Alice,
+		RuntimeCall::Consortium(pallet_collective::Call::close {
+			proposal_hash,
+			index: 0,
+			proposal_weight_bound: frame_support::weights::Weight::from_parts(
+				500_000_000_000,
+				1_000_000,
+			),
+			length_bound,
+		}),
+	);
+
+	// Both survivors finalise again, past the blocks that stalled.
+	for node in &nodes[..2] {
+		wait_for(&format!("{} to finalise again", node.name), LONG, || {
+			finalized_at_least(node, stalled + 3)
+		});
+	}
+}

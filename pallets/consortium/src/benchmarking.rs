@@ -89,5 +89,28 @@ mod benchmarks {
 		Ok(())
 	}
 
+	#[benchmark]
+	fn force_set_validators(
+		v: Linear<1, { <T as Config>::MaxValidators::get() }>,
+	) -> Result<(), BenchmarkError> {
+		let origin =
+			T::ForceOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
+		fill::<T>(<T as Config>::MaxValidators::get());
+		let set: alloc::vec::Vec<_> = (0..v)
+			.map(|i| (account("forced", i, 0), key(20_000 + i), key(20_000 + i)))
+			.collect();
+
+		#[extrinsic_call]
+		_(
+			origin as T::RuntimeOrigin,
+			BoundedVec::truncate_from(set),
+			0u32.into(),
+			1u32.into(),
+		);
+
+		assert_eq!(Validators::<T>::get().len() as u32, v);
+		Ok(())
+	}
+
 	impl_benchmark_test_suite!(Pallet, crate::mock::new_test_ext(), crate::mock::Test);
 }

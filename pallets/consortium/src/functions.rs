@@ -2,6 +2,7 @@
 
 use alloc::vec::Vec;
 use frame_support::{ensure, pallet_prelude::*};
+use frame_system::pallet_prelude::BlockNumberFor;
 
 use crate::{Config, Error, Event, Pallet, ValidatorOf, Validators};
 
@@ -46,14 +47,67 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 
+	pub(crate) fn do_force_set(
+		validators: Vec<(T::AccountId, T::AuthorityId, sp_consensus_grandpa::AuthorityId)>,
+		best_finalized: BlockNumberFor<T>,
+		delay: BlockNumberFor<T>,
+	) -> DispatchResult {
+		ensure!(!validators.is_empty(), Error::<T>::TooFewValidators);
+		ensure!(
+			!pallet_grandpa::PendingChange::<T>::exists(),
+			Error::<T>::ChangePending
+		);
+		let set: Vec<ValidatorOf<T>> = validators
+			.into_iter()
+			.map(|(operator, aura, grandpa)| crate::Validator {
+				operator,
+				aura,
+				grandpa,
+			})
+			.collect();
+		for (i, v) in set.iter().enumerate() {
+			ensure!(
+				!set.iter().skip(i + 1).any(|w| w.operator == v.operator
+					|| w.aura == v.aura
+					|| w.grandpa == v.grandpa),
+				Error::<T>::AlreadyValidator
+			);
+		}
+		let bounded = BoundedVec::try_from(set).map_err(|_| Error::<T>::TooManyValidators)?;
+		Self::enact(&bounded, delay, Some(best_finalized))?;
+		Validators::<T>::put(&bounded);
+		Self::deposit_event(Event::ValidatorSetForced {
+			validators: bounded.len() as u32,
+			best_finalized,
+			delay,
+		});
+		Ok(())
+	}
+
 	/// Hands the set to the consensus pallets. GRANDPA's change is scheduled with no delay: it
 	/// takes effect when the block carrying it is finalised by the current set.
 	fn apply(set: &[ValidatorOf<T>]) -> DispatchResult {
+		Self::enact(set, 0u32.into(), None)
+	}
+
+	/// Schedules a GRANDPA change (`forced` with the median last finalised block) and changes
+	/// Aura's authorities at once.
+	fn enact(
+		set: &[ValidatorOf<T>],
+		delay: BlockNumberFor<T>,
+		forced: Option<BlockNumberFor<T>>,
+	) -> DispatchResult {
 		let aura: Vec<T::AuthorityId> = set.iter().map(|v| v.aura.clone()).collect();
 		let aura = BoundedVec::try_from(aura).map_err(|_| Error::<T>::TooManyValidators)?;
 		let grandpa = set.iter().map(|v| (v.grandpa.clone(), 1)).collect();
-		pallet_grandpa::Pallet::<T>::schedule_change(grandpa, 0u32.into(), None)
-			.map_err(|_| Error::<T>::ChangePending)?;
+		let is_forced = forced.is_some();
+		pallet_grandpa::Pallet::<T>::schedule_change(grandpa, delay, forced).map_err(|_| {
+			if is_forced {
+				Error::<T>::ForcedChangeTooSoon
+			} else {
+				Error::<T>::ChangePending
+			}
+		})?;
 		// GRANDPA clients count set ids by the changes they enact; the runtime's count is what
 		// `GrandpaApi::current_set_id`, equivocation reports and auditors' light clients read.
 		// pallet_grandpa moves it only from session changes, which this chain does not have.

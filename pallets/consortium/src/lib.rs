@@ -6,7 +6,14 @@
 //! for Aura at once and for GRANDPA once the changing block is finalised.
 //!
 //! It also lets `RootOrigin` (a larger council majority) dispatch a call as root: runtime
-//! upgrades and other root-only operations, on a chain whose consortium presets have no sudo key.
+//! upgrades and other root-only operations, on a chain with no sudo key.
+//!
+//! **Stalls.** GRANDPA finalises only while more than two thirds of its voters are online; a
+//! standard change needs finality to take effect, so once a third is lost it stops for good.
+//! `force_set_validators` (`ForceOrigin`) then replaces the set with a *forced* change, which
+//! nodes enact on import, without finality, from the last finalised block the council names.
+//! The recovery procedure is in docs/registry.md ("Validators: stalls"); a real four-node
+//! test kills two validators and recovers (tests/tests/consortium.rs).
 
 #![cfg_attr(not(feature = "std"), no_std)]
 
@@ -68,6 +75,8 @@ pub mod pallet {
 		type ValidatorOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Who may act as root.
 		type RootOrigin: EnsureOrigin<Self::RuntimeOrigin>;
+		/// Who may force a new validator set when finality has stalled.
+		type ForceOrigin: EnsureOrigin<Self::RuntimeOrigin>;
 		/// Most validators; at most `pallet_aura::Config::MaxAuthorities`.
 		#[pallet::constant]
 		type MaxValidators: Get<u32>;
@@ -116,6 +125,13 @@ pub mod pallet {
 		ValidatorRemoved { operator: T::AccountId },
 		/// A call was dispatched as root on the consortium's decision.
 		DispatchedAsRoot { result: DispatchResult },
+		/// The validator set was replaced by a forced change, enacted `delay` blocks after this
+		/// one whether or not it is finalised, GRANDPA resuming from block `best_finalized`.
+		ValidatorSetForced {
+			validators: u32,
+			best_finalized: BlockNumberFor<T>,
+			delay: BlockNumberFor<T>,
+		},
 	}
 
 	#[pallet::error]
@@ -126,8 +142,10 @@ pub mod pallet {
 		NotValidator,
 		/// The set is full.
 		TooManyValidators,
-		/// The set would shrink below `MinValidators`.
+		/// The set would shrink below `MinValidators` (or, when forced, be empty).
 		TooFewValidators,
+		/// GRANDPA refuses another forced change this soon after the last one.
+		ForcedChangeTooSoon,
 		/// Another GRANDPA authority change was scheduled in this block (changes take effect
 		/// with no delay, at the end of the block that schedules them); try again in the next.
 		ChangePending,
@@ -188,6 +206,32 @@ pub mod pallet {
 				result: result.map(|_| ()).map_err(|e| e.error),
 			});
 			Ok(().into())
+		}
+
+		/// Replace the validator set when finality has stalled: more than a third of GRANDPA's
+		/// voters are lost, so no standard change can be finalised. Aura uses the new set from
+		/// the next block; GRANDPA switches by a forced change once this block is `delay` blocks
+		/// deep in every node's best chain, and finalises again from `best_finalized` (the last
+		/// block the nodes agree is final: `chain_getFinalizedHead` on a surviving node). Below
+		/// `MinValidators` is allowed here: recovery comes before the floor.
+		///
+		/// - Origin: `ForceOrigin`.
+		/// - Errors: `TooFewValidators` (empty), `AlreadyValidator` (a repeated operator or
+		///   key), `ChangePending`, `ForcedChangeTooSoon`.
+		/// - Events: `ValidatorSetForced`.
+		#[pallet::call_index(3)]
+		#[pallet::weight(<T as Config>::WeightInfo::force_set_validators(validators.len() as u32))]
+		pub fn force_set_validators(
+			origin: OriginFor<T>,
+			validators: BoundedVec<
+				(T::AccountId, T::AuthorityId, GrandpaId),
+				<T as Config>::MaxValidators,
+			>,
+			best_finalized: BlockNumberFor<T>,
+			delay: BlockNumberFor<T>,
+		) -> DispatchResult {
+			T::ForceOrigin::ensure_origin(origin)?;
+			Self::do_force_set(validators.into_inner(), best_finalized, delay)
 		}
 	}
 

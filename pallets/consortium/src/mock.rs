@@ -54,6 +54,7 @@ impl pallet_consortium::Config for Test {
 	type RuntimeCall = RuntimeCall;
 	type ValidatorOrigin = EnsureRoot<u64>;
 	type RootOrigin = EnsureRoot<u64>;
+	type ForceOrigin = EnsureRoot<u64>;
 	type MaxValidators = ConstU32<8>;
 	type MinValidators = ConstU32<2>;
 	type WeightInfo = ();

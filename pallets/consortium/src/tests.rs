@@ -143,3 +143,63 @@ fn try_state_detects_a_set_out_of_step_with_aura() {
 		assert!(Consortium::do_try_state().is_err());
 	});
 }
+
+/// Issue #11: when finality has stalled, the council forces a new set. Aura uses it at once;
+/// GRANDPA gets a forced change (resuming from the named finalised block) after `delay`.
+#[test]
+fn a_forced_change_replaces_the_set_without_finality() {
+	ExtBuilder::default().validators(4).build_and_execute(|| {
+		let survivors = |ids: &[u8]| {
+			frame_support::BoundedVec::truncate_from(
+				ids.iter()
+					.map(|i| (u64::from(*i), aura(*i), grandpa(*i)))
+					.collect::<Vec<_>>(),
+			)
+		};
+		assert_noop!(
+			Consortium::force_set_validators(RuntimeOrigin::signed(1), survivors(&[1, 2]), 5, 2),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Consortium::force_set_validators(RuntimeOrigin::root(), survivors(&[]), 5, 2),
+			Error::<Test>::TooFewValidators
+		);
+		assert_noop!(
+			Consortium::force_set_validators(RuntimeOrigin::root(), survivors(&[1, 1]), 5, 2),
+			Error::<Test>::AlreadyValidator
+		);
+		// Below MinValidators (2 here) is allowed: recovery comes before the floor.
+		assert_ok!(Consortium::force_set_validators(
+			RuntimeOrigin::root(),
+			survivors(&[1]),
+			5,
+			2
+		));
+		assert!(events().contains(
+			&Event::ValidatorSetForced {
+				validators: 1,
+				best_finalized: 5,
+				delay: 2
+			}
+			.into()
+		));
+		assert_eq!(
+			pallet_aura::Authorities::<Test>::get().into_inner(),
+			vec![aura(1)]
+		);
+		let pending = pallet_grandpa::PendingChange::<Test>::get().expect("scheduled");
+		assert_eq!(pending.forced, Some(5));
+		assert_eq!(pending.delay, 2);
+		assert_eq!(pallet_grandpa::CurrentSetId::<Test>::get(), 1);
+		// Nothing else changes the set until the forced change is enacted.
+		assert_noop!(
+			Consortium::remove_validator(RuntimeOrigin::root(), 1),
+			Error::<Test>::ChangePending
+		);
+		for _ in 0..3 {
+			next_block();
+		}
+		assert!(!pallet_grandpa::PendingChange::<Test>::exists());
+		assert_eq!(Grandpa::grandpa_authorities(), vec![(grandpa(1), 1)]);
+	});
+}

@@ -8,8 +8,11 @@
 //! `MaxTxPerWindow` transactions included per `RateWindow` blocks. `validate` refuses once the
 //! quota is used up on chain; block building refuses the surplus of a burst (it re-validates and
 //! counts in `prepare`), so one member can never take more than its quota of block space. The
-//! pool priority falls as a member uses its quota, so a flooding member's backlog waits behind
-//! everyone else's transactions. Governance can suspend a member that persists.
+//! pool priority is the quota left on chain at validation. The pool does not count a member's
+//! own pending transactions, so a backlog validated in one block shares one priority; as the
+//! pool re-validates after each block, the priority of what is left falls, and a flooding
+//! member's backlog sinks behind everyone else's. The hard bound is the quota, not the
+//! priority. Governance can suspend a member that persists.
 
 use crate::{invalid, Config, Pallet, Participants, Status, WeightInfo};
 use codec::{Decode, DecodeWithMemTracking, Encode};
