@@ -22,10 +22,10 @@ use sp_runtime::Perbill;
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, BlockNumber, Certification, Consortium,
-	ConsortiumMembership, Hash, Nonce, PalletInfo, Registry, Runtime, RuntimeCall, RuntimeEvent,
-	RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, DAYS,
-	EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, VERSION,
+	AccountId, Aura, Balance, Block, BlockNumber, Certification, Consortium, ConsortiumMembership,
+	Hash, Nonce, PalletInfo, Registry, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
+	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT,
+	MINUTES, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block that ordinary transactions may fill; the rest is kept for operational
@@ -152,8 +152,10 @@ impl pallet_consortium::Config for Runtime {
 	type ForceOrigin = EnsureConsortiumRoot;
 	type MaxValidators = ConstU32<MAX_AUTHORITIES>;
 	/// GRANDPA needs more than two thirds of the voters online: with fewer than four, one
-	/// failure stalls finality. Development chains run one validator from genesis.
-	type MinValidators = ConstU32<1>;
+	/// failure stalls finality, so governance never shrinks the set below four. (A development
+	/// chain starts with one validator; it may add, not remove. `force_set_validators` may go
+	/// lower to recover from a stall.)
+	type MinValidators = ConstU32<4>;
 	type WeightInfo = pallet_consortium::weights::SubstrateWeight<Runtime>;
 }
 

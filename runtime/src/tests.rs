@@ -53,7 +53,10 @@ fn presets_register_a_consistent_grid() {
 			6
 		);
 		let charlie: AccountId = Sr25519Keyring::Charlie.to_account_id();
-		assert_eq!(Registry::gateway_devices(&charlie, None, 100).devices.len(), 14);
+		assert_eq!(
+			Registry::gateway_devices(&charlie, None, 100).devices.len(),
+			14
+		);
 		assert_eq!(Registry::session_snapshot(None, None, 100).pods.len(), 4);
 		// Members hold no tokens of necessity: a participant's account exists by itself.
 		assert_eq!(System::sufficients(&charlie), 1);
@@ -148,7 +151,10 @@ mod governance {
 			assert!(EnsureConsortiumRoot::try_origin(three_quarters()).is_ok());
 			let bad = DispatchError::BadOrigin;
 			assert_noop!(Membership::add_member(two_thirds(), acc(Eve).into()), bad);
-			assert_noop!(Membership::remove_member(two_thirds(), acc(Alice).into()), bad);
+			assert_noop!(
+				Membership::remove_member(two_thirds(), acc(Alice).into()),
+				bad
+			);
 			assert_noop!(
 				Membership::swap_member(two_thirds(), acc(Alice).into(), acc(Eve).into()),
 				bad
@@ -170,7 +176,10 @@ mod governance {
 				three_quarters(),
 				call
 			));
-			assert_ok!(Membership::remove_member(three_quarters(), acc(Dave).into()));
+			assert_ok!(Membership::remove_member(
+				three_quarters(),
+				acc(Dave).into()
+			));
 		});
 	}
 
@@ -202,11 +211,10 @@ mod governance {
 			use Sr25519Keyring::*;
 			// Root (three quarters) appoints a prime; two thirds could not.
 			assert_ok!(Membership::set_prime(share(3, 4), acc(Alice).into()));
-			let proposal = RuntimeCall::ConsortiumMembership(
-				pallet_membership::Call::remove_member {
+			let proposal =
+				RuntimeCall::ConsortiumMembership(pallet_membership::Call::remove_member {
 					who: acc(Dave).into(),
-				},
-			);
+				});
 			let len = proposal.encoded_size() as u32;
 			let weight = proposal.get_dispatch_info().call_weight;
 			let hash = <Runtime as frame_system::Config>::Hashing::hash_of(&proposal);
@@ -216,7 +224,12 @@ mod governance {
 				Box::new(proposal),
 				len
 			));
-			assert_ok!(Council::vote(RuntimeOrigin::signed(acc(Bob)), hash, 0, true));
+			assert_ok!(Council::vote(
+				RuntimeOrigin::signed(acc(Bob)),
+				hash,
+				0,
+				true
+			));
 			System::set_block_number(1 + 7 * crate::DAYS);
 			assert_ok!(Council::close(
 				RuntimeOrigin::signed(acc(Bob)),
@@ -225,8 +238,10 @@ mod governance {
 				weight,
 				len
 			));
-			assert!(pallet_membership::Members::<Runtime, pallet_membership::Instance1>::get()
-				.contains(&acc(Dave)));
+			assert!(
+				pallet_membership::Members::<Runtime, pallet_membership::Instance1>::get()
+					.contains(&acc(Dave))
+			);
 		});
 	}
 

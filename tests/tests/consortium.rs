@@ -1,7 +1,8 @@
 //! The four-validator local consortium (issue #2): finality survives the loss of a validator,
 //! the lost validator catches up and votes again, and a node outside the authorised peer set
-//! cannot join. When the council removes a validator, an auditor who pinned the genesis
-//! authority set follows the change to the new set without trusting the node (issue #5).
+//! cannot join. When the council changes the validator set, an auditor who pinned the genesis
+//! authority set follows the change to the new set without trusting the node (issue #5). When
+//! half the validators die, the council recovers finality with a forced change (issue #11).
 
 use std::{sync::Mutex, time::Duration};
 
@@ -214,7 +215,7 @@ fn authority_set(
 }
 
 #[test]
-fn auditors_follow_a_validator_removal_from_the_pinned_set() {
+fn auditors_follow_a_validator_set_change_from_the_pinned_set() {
 	use codec::Encode;
 	use platone_runtime::RuntimeCall;
 	use platone_tests::tx;
@@ -237,8 +238,10 @@ fn auditors_follow_a_validator_removal_from_the_pinned_set() {
 	let pinned = scratch.0.join("set-0.json");
 	std::fs::write(&pinned, genesis_set.to_string()).unwrap();
 
-	// The council (the four operators; two thirds needed) removes the market operator's
-	// validator: Alice proposes, she, Bob and Charlie vote aye, Alice closes.
+	// The council (the four operators; two thirds needed) adds a fifth validator, Eve's (its
+	// node is not started: four of five voters online is still more than two thirds). The set
+	// is at its floor of four, so a removal would be refused. Alice proposes, she, Bob and
+	// Charlie vote aye, Alice closes.
 	let genesis = tx::genesis_hash(alice);
 	let submit = |who: Sr25519Keyring, call: RuntimeCall| {
 		let pair = who.pair();
@@ -248,17 +251,19 @@ fn auditors_follow_a_validator_removal_from_the_pinned_set() {
 			(tx::account_nonce(alice, &pair.public()) > nonce).then_some(())
 		});
 	};
-	let remove = RuntimeCall::ConsortiumGovernance(pallet_consortium::Call::remove_validator {
-		operator: Sr25519Keyring::Dave.to_account_id(),
+	let add = RuntimeCall::ConsortiumGovernance(pallet_consortium::Call::add_validator {
+		operator: Sr25519Keyring::Eve.to_account_id(),
+		aura: Sr25519Keyring::Eve.public().into(),
+		grandpa: sp_keyring::Ed25519Keyring::Eve.public().into(),
 	});
-	let length_bound = remove.encoded_size() as u32;
+	let length_bound = add.encoded_size() as u32;
 	let proposal_hash =
-		<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&remove.encode());
+		<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&add.encode());
 	submit(
 		Sr25519Keyring::Alice,
 		RuntimeCall::Consortium(pallet_collective::Call::propose {
 			threshold: 3,
-			proposal: Box::new(remove),
+			proposal: Box::new(add),
 			length_bound,
 		}),
 	);
@@ -289,16 +294,16 @@ fn auditors_follow_a_validator_removal_from_the_pinned_set() {
 		}),
 	);
 
-	// The node's own word, once the change block is final: set 1 without Dave.
+	// The node's own word, once the change block is final: set 1 with Eve.
 	let current = wait_for("the new GRANDPA set to be final", LONG, || {
 		let set = authority_set(alice, &scratch, None);
 		(set["set_id"] == 1).then_some(set)
 	});
-	assert_eq!(current["authorities"].as_array().map(Vec::len), Some(3));
+	assert_eq!(current["authorities"].as_array().map(Vec::len), Some(5));
 	// The auditor's: from the pinned genesis set, through the change block's justification.
 	let followed = authority_set(alice, &scratch, Some(&pinned));
 	assert_eq!(followed, current);
-	// Finality goes on with the three remaining voters.
+	// Finality goes on with four of the five voters.
 	let before = alice.finalized_number().expect("alice answers");
 	wait_for("finality after the change", LONG, || {
 		finalized_at_least(alice, before + 2)

@@ -127,7 +127,11 @@ mod benchmarks {
 		put_anchor::<T>(&who, 0);
 
 		#[extrinsic_call]
-		_(admin as T::RuntimeOrigin, AnchorKind::MarketOutcome, [0u8; 32]);
+		_(
+			admin as T::RuntimeOrigin,
+			AnchorKind::MarketOutcome,
+			[0u8; 32],
+		);
 
 		assert!(!Anchors::<T>::contains_key(
 			AnchorKind::MarketOutcome,

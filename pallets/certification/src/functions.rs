@@ -3,12 +3,12 @@
 use alloc::collections::{BTreeMap, BTreeSet};
 use frame_support::{ensure, pallet_prelude::*, traits::UnixTime};
 use frame_system::pallet_prelude::BlockNumberFor;
-use sp_runtime::Saturating;
 use platone_primitives::{
 	merkle::{self, Hasher, MerkleProof},
 	verify_record, window_root, AnchorKind, DatasetId, Hash, MeasurementProof, MeasurementRecord,
 	Placement, VerifyError, Window,
 };
+use sp_runtime::Saturating;
 
 use crate::{
 	weights::WeightInfo, Anchor, AnchorPruneList, Anchoring, Anchors, BatchOf, Certificate,
@@ -101,8 +101,7 @@ impl<T: Config> Pallet<T> {
 				}
 			}
 		}
-		let declared =
-			T::WeightInfo::certify(batch.len() as u32, Self::dataset_count(&batch));
+		let declared = T::WeightInfo::certify(batch.len() as u32, Self::dataset_count(&batch));
 		for (dataset, cursor) in cursors {
 			DatasetWindow::<T>::insert(dataset, cursor);
 		}

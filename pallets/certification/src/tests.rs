@@ -341,7 +341,12 @@ fn record(dataset: u64, time_ms: u64, value: i64) -> Vec<u8> {
 
 /// Certifies `window` for datasets 0..leaves.len() with those leaves, and returns a proof of
 /// leaf `i` of dataset `d`.
-fn certify_leaves(window: Window, leaves: Vec<Vec<Vec<u8>>>, d: usize, i: usize) -> MeasurementProof {
+fn certify_leaves(
+	window: Window,
+	leaves: Vec<Vec<Vec<u8>>>,
+	d: usize,
+	i: usize,
+) -> MeasurementProof {
 	let trees: Vec<MerkleTree> = leaves
 		.iter()
 		.map(|r| MerkleTree::from_leaves::<Blake2_256>(r))
@@ -381,7 +386,11 @@ fn a_single_measurement_verifies_against_chain_state() {
 	ExtBuilder::default().build_and_execute(|| {
 		let w = window(1);
 		let leaves: Vec<Vec<Vec<u8>>> = (0..4u64)
-			.map(|d| (0..10).map(|i| record(d, w.start_ms + i * 1_000, 42)).collect())
+			.map(|d| {
+				(0..10)
+					.map(|i| record(d, w.start_ms + i * 1_000, 42))
+					.collect()
+			})
 			.collect();
 		let proof = certify_leaves(w, leaves, 2, 7);
 		assert_eq!(Certification::verify(&GATEWAY, w, &proof), Ok(()));
@@ -410,12 +419,12 @@ fn the_runtime_check_refuses_misattributed_and_out_of_window_records() {
 		let w = window(1);
 		let late = w.start_ms - LATENESS_MS;
 		let dataset0 = vec![
-			record(0, late, 1),                       // late data, at the bound
-			record(0, w.start_ms, 2),                 // in the window
-			record(1, w.start_ms + 1, 3),             // dataset 1's record in dataset 0's tree
-			record(0, w.end_ms().unwrap(), 4),        // after the window
-			record(0, late - 1, 5),                   // later than late data may be
-			b"not a measurement record".to_vec(),     // no record at all
+			record(0, late, 1),                   // late data, at the bound
+			record(0, w.start_ms, 2),             // in the window
+			record(1, w.start_ms + 1, 3),         // dataset 1's record in dataset 0's tree
+			record(0, w.end_ms().unwrap(), 4),    // after the window
+			record(0, late - 1, 5),               // later than late data may be
+			b"not a measurement record".to_vec(), // no record at all
 		];
 		let dataset1 = vec![record(1, w.start_ms + 2, 6)];
 		let tree = [dataset0.clone(), dataset1];
@@ -570,7 +579,12 @@ fn pallet_owned_anchor_kinds_cannot_be_written_by_extrinsic() {
 			assert_ok!(<Certification as Anchoring<u64>>::anchor(
 				77, kind, [3; 32], [1; 32], 1
 			));
-			assert_eq!(crate::Anchors::<Test>::get(kind, [3; 32]).unwrap().submitter, 77);
+			assert_eq!(
+				crate::Anchors::<Test>::get(kind, [3; 32])
+					.unwrap()
+					.submitter,
+				77
+			);
 		}
 	});
 }
@@ -579,7 +593,13 @@ fn pallet_owned_anchor_kinds_cannot_be_written_by_extrinsic() {
 fn governance_voids_a_wrong_anchor_and_the_event_keeps_it() {
 	ExtBuilder::default().build_and_execute(|| {
 		let (kind, subject) = (AnchorKind::TechnicalValidation, [4u8; 32]);
-		assert_ok!(Certification::anchor(RuntimeOrigin::signed(5), kind, subject, [1; 32], 2));
+		assert_ok!(Certification::anchor(
+			RuntimeOrigin::signed(5),
+			kind,
+			subject,
+			[1; 32],
+			2
+		));
 		assert_noop!(
 			Certification::void_anchor(RuntimeOrigin::signed(5), kind, subject),
 			DispatchError::BadOrigin
@@ -588,7 +608,11 @@ fn governance_voids_a_wrong_anchor_and_the_event_keeps_it() {
 			Certification::void_anchor(RuntimeOrigin::root(), kind, [9; 32]),
 			Error::<Test>::UnknownAnchor
 		);
-		assert_ok!(Certification::void_anchor(RuntimeOrigin::root(), kind, subject));
+		assert_ok!(Certification::void_anchor(
+			RuntimeOrigin::root(),
+			kind,
+			subject
+		));
 		assert_eq!(
 			last_event(),
 			Event::AnchorVoided {
@@ -601,8 +625,17 @@ fn governance_voids_a_wrong_anchor_and_the_event_keeps_it() {
 			.into()
 		);
 		// The right digest can now be anchored.
-		assert_ok!(Certification::anchor(RuntimeOrigin::signed(6), kind, subject, [2; 32], 2));
-		assert_eq!(crate::Anchors::<Test>::get(kind, subject).unwrap().digest, [2; 32]);
+		assert_ok!(Certification::anchor(
+			RuntimeOrigin::signed(6),
+			kind,
+			subject,
+			[2; 32],
+			2
+		));
+		assert_eq!(
+			crate::Anchors::<Test>::get(kind, subject).unwrap().digest,
+			[2; 32]
+		);
 	});
 }
 
@@ -610,10 +643,23 @@ fn governance_voids_a_wrong_anchor_and_the_event_keeps_it() {
 fn old_anchors_are_pruned_by_governance_only() {
 	ExtBuilder::default().build_and_execute(|| {
 		let kind = AnchorKind::TechnicalValidation;
-		assert_ok!(Certification::anchor(RuntimeOrigin::signed(5), kind, [1; 32], [1; 32], 1));
+		assert_ok!(Certification::anchor(
+			RuntimeOrigin::signed(5),
+			kind,
+			[1; 32],
+			[1; 32],
+			1
+		));
 		System::set_block_number(2);
-		assert_ok!(Certification::anchor(RuntimeOrigin::signed(5), kind, [2; 32], [1; 32], 1));
-		let list = |s: &[[u8; 32]]| BoundedVec::truncate_from(s.iter().map(|s| (kind, *s)).collect());
+		assert_ok!(Certification::anchor(
+			RuntimeOrigin::signed(5),
+			kind,
+			[2; 32],
+			[1; 32],
+			1
+		));
+		let list =
+			|s: &[[u8; 32]]| BoundedVec::truncate_from(s.iter().map(|s| (kind, *s)).collect());
 		System::set_block_number(1 + ANCHOR_RETENTION);
 		assert_noop!(
 			Certification::prune_anchors(RuntimeOrigin::signed(5), list(&[[1; 32]])),
@@ -627,7 +673,10 @@ fn old_anchors_are_pruned_by_governance_only() {
 			Certification::prune_anchors(RuntimeOrigin::root(), list(&[[3; 32]])),
 			Error::<Test>::UnknownAnchor
 		);
-		assert_ok!(Certification::prune_anchors(RuntimeOrigin::root(), list(&[[1; 32]])));
+		assert_ok!(Certification::prune_anchors(
+			RuntimeOrigin::root(),
+			list(&[[1; 32]])
+		));
 		assert_eq!(
 			last_event(),
 			Event::AnchorPruned {
@@ -794,7 +843,10 @@ fn no_window_behind_a_datasets_watermark_is_ever_certified() {
 		assert_noop!(
 			certify(
 				GATEWAY,
-				vec![commitment(window(4), &[3], 0), commitment(window(5), &[3], 0)]
+				vec![
+					commitment(window(4), &[3], 0),
+					commitment(window(5), &[3], 0)
+				]
 			),
 			Error::<Test>::BehindWatermark
 		);
@@ -824,7 +876,10 @@ fn a_handed_over_dataset_is_certified_by_each_gateway_only_in_its_time() {
 			),
 			Error::<Test>::DatasetNotAuthorized
 		);
-		assert_ok!(certify(GATEWAY, vec![commitment(window(2), &[HANDED_OVER], 0)]));
+		assert_ok!(certify(
+			GATEWAY,
+			vec![commitment(window(2), &[HANDED_OVER], 0)]
+		));
 		assert_ok!(certify(
 			OTHER_GATEWAY,
 			vec![commitment(window(1), &[HANDED_OVER], 0)]

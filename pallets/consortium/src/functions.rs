@@ -48,7 +48,11 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn do_force_set(
-		validators: Vec<(T::AccountId, T::AuthorityId, sp_consensus_grandpa::AuthorityId)>,
+		validators: Vec<(
+			T::AccountId,
+			T::AuthorityId,
+			sp_consensus_grandpa::AuthorityId,
+		)>,
 		best_finalized: BlockNumberFor<T>,
 		delay: BlockNumberFor<T>,
 	) -> DispatchResult {

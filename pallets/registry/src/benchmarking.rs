@@ -337,7 +337,14 @@ mod benchmarks {
 		let (key, proof) = device::<T>(&dso, pod)?;
 
 		#[extrinsic_call]
-		_(RawOrigin::Signed(dso), pod, PomKind::Pmu, key, gateway, proof);
+		_(
+			RawOrigin::Signed(dso),
+			pod,
+			PomKind::Pmu,
+			key,
+			gateway,
+			proof,
+		);
 
 		assert!(DeviceKeys::<T>::contains_key(key));
 		Ok(())

@@ -484,7 +484,11 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	pub fn do_set_pom_gateway(pom: PomId, mut m: PomOf<T>, gateway: T::AccountId) -> DispatchResult {
+	pub fn do_set_pom_gateway(
+		pom: PomId,
+		mut m: PomOf<T>,
+		gateway: T::AccountId,
+	) -> DispatchResult {
 		Self::ensure_role(&gateway, roles::GATEWAY)?;
 		if m.gateway == gateway {
 			return Ok(());
@@ -612,11 +616,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The devices `gateway` certifies, for its ingest's allow-list: at most `limit` after
 	/// `after`, in storage order; page on from `next`.
-	pub fn gateway_devices(
-		gateway: &T::AccountId,
-		after: Option<PomId>,
-		limit: u32,
-	) -> DevicePage {
+	pub fn gateway_devices(gateway: &T::AccountId, after: Option<PomId>, limit: u32) -> DevicePage {
 		let mut iter = match after {
 			Some(after) => GatewayPoms::<T>::iter_key_prefix_from(
 				gateway,
@@ -937,8 +937,7 @@ impl<T: Config> pallet_certification::CertificationAuthority<T::AccountId> for P
 			return false;
 		};
 		let assigned = (m.gateway == *gateway && window.start_ms >= m.gateway_since_ms)
-			|| m
-				.previous_gateway
+			|| m.previous_gateway
 				.as_ref()
 				.is_some_and(|(old, from, until)| {
 					old == gateway && (*from..*until).contains(&window.start_ms)

@@ -6,8 +6,8 @@ use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU32, Contains, UnixTime},
 };
-use platone_primitives::DatasetId;
 use frame_system::EnsureRoot;
+use platone_primitives::DatasetId;
 use sp_runtime::BuildStorage;
 
 type Block = frame_system::mocking::MockBlock<Test>;

@@ -2,9 +2,9 @@
 //! transaction extension and the runtime-API views. Each test ends with the `try_state` checks.
 
 use crate::{mock::*, roles, *};
+use frame_support::dispatch::DispatchResult;
 use frame_support::{assert_noop, assert_ok, traits::EnsureOrigin, BoundedVec};
 use pallet_certification::CertificationAuthority;
-use frame_support::dispatch::DispatchResult;
 use sp_runtime::{
 	traits::DispatchTransaction,
 	transaction_validity::{InvalidTransaction, TransactionSource, TransactionValidityError},
@@ -589,14 +589,22 @@ fn a_handover_splits_the_window_grid_between_the_two_gateways() {
 			duration_ms: 180_000,
 		};
 		let (current, next, past) = (w(handover - 180_000), w(handover), w(handover - 360_000));
-		for (window, old, new) in [(past, true, false), (current, true, false), (next, false, true)] {
+		for (window, old, new) in [
+			(past, true, false),
+			(current, true, false),
+			(next, false, true),
+		] {
 			assert_eq!(Registry::can_certify(&GATEWAY, 1, &window), old);
 			assert_eq!(Registry::can_certify(&30, 1, &window), new);
 		}
 		// A third gateway replaces the second: the first loses what it had not certified.
 		admit(31, roles::GATEWAY, "GW3");
 		NowMs::set(handover + 10);
-		assert_ok!(Registry::force_set_pom_gateway(RuntimeOrigin::root(), 1, 31));
+		assert_ok!(Registry::force_set_pom_gateway(
+			RuntimeOrigin::root(),
+			1,
+			31
+		));
 		assert!(!Registry::can_certify(&GATEWAY, 1, &current));
 		assert!(Registry::can_certify(&30, 1, &next));
 		assert!(
@@ -935,7 +943,10 @@ fn a_pending_request_is_never_overwritten_and_holds_its_aggregator() {
 			E::UnknownPod
 		);
 		// The DSO declines it; the aggregator is free to leave.
-		assert_ok!(Registry::withdraw_representation_request(signed(DSO_SOUTH), 2));
+		assert_ok!(Registry::withdraw_representation_request(
+			signed(DSO_SOUTH),
+			2
+		));
 		assert_eq!(
 			last_event(),
 			Event::RepresentationRequestWithdrawn {
@@ -968,7 +979,11 @@ fn governance_hands_over_areas_pods_and_poms() {
 			E::MissingRole
 		);
 		for area in [1, 2] {
-			assert_ok!(Registry::force_transfer_area(RuntimeOrigin::root(), area, 40));
+			assert_ok!(Registry::force_transfer_area(
+				RuntimeOrigin::root(),
+				area,
+				40
+			));
 		}
 		assert_eq!(
 			last_event(),
@@ -986,7 +1001,11 @@ fn governance_hands_over_areas_pods_and_poms() {
 			Registry::force_set_pod_aggregator(RuntimeOrigin::root(), 1, Some(GATEWAY)),
 			E::MissingRole
 		);
-		assert_ok!(Registry::force_set_pod_aggregator(RuntimeOrigin::root(), 1, Some(AGG_B)));
+		assert_ok!(Registry::force_set_pod_aggregator(
+			RuntimeOrigin::root(),
+			1,
+			Some(AGG_B)
+		));
 		assert_eq!(
 			last_event(),
 			Event::RepresentationConfirmed {
@@ -995,7 +1014,11 @@ fn governance_hands_over_areas_pods_and_poms() {
 			}
 		);
 		for pom in [1, 2] {
-			assert_ok!(Registry::force_set_pom_gateway(RuntimeOrigin::root(), pom, 41));
+			assert_ok!(Registry::force_set_pom_gateway(
+				RuntimeOrigin::root(),
+				pom,
+				41
+			));
 		}
 		// Nothing names the old DSO, aggregator and gateway any more.
 		for who in [DSO_NORTH, AGG_A, GATEWAY] {
@@ -1018,9 +1041,17 @@ fn roles_are_kept_while_records_need_them() {
 			E::RolesStillNeeded
 		);
 		// A DSO may become a TSO: either grid-operator role keeps its areas operated.
-		assert_ok!(Registry::set_roles(RuntimeOrigin::root(), DSO_SOUTH, Roles(roles::TSO)));
+		assert_ok!(Registry::set_roles(
+			RuntimeOrigin::root(),
+			DSO_SOUTH,
+			Roles(roles::TSO)
+		));
 		assert_ok!(Registry::remove_area(signed(TSO), 4));
-		assert_ok!(Registry::set_roles(RuntimeOrigin::root(), TSO, Roles(roles::AUDITOR)));
+		assert_ok!(Registry::set_roles(
+			RuntimeOrigin::root(),
+			TSO,
+			Roles(roles::AUDITOR)
+		));
 	});
 }
 
@@ -1067,7 +1098,9 @@ fn snapshot_and_device_pages_are_bounded_in_what_they_scan() {
 fn try_state_catches_an_area_without_operator_and_a_dangling_request() {
 	ExtBuilder::default().build().execute_with(|| {
 		assert_ok!(Registry::do_try_state());
-		Participants::<Test>::mutate(DSO_SOUTH, |p| p.as_mut().unwrap().roles = Roles(roles::AUDITOR));
+		Participants::<Test>::mutate(DSO_SOUTH, |p| {
+			p.as_mut().unwrap().roles = Roles(roles::AUDITOR)
+		});
 		assert!(Registry::do_try_state().is_err());
 		Participants::<Test>::mutate(DSO_SOUTH, |p| p.as_mut().unwrap().roles = Roles(roles::DSO));
 		assert_ok!(Registry::do_try_state());
