@@ -53,6 +53,32 @@ fn inherent_data(
 }
 
 /// The parts that import and export commands need as well as the full node.
+/// A chain spec may pin its genesis hash (`properties.genesisHash`). A spec without `code` is
+/// filled with the runtime this node embeds (`chain_spec::from_file`), so a node of another
+/// release would otherwise found another chain from the same committed file, silently; with a
+/// pin it refuses to start instead (chain-spec/README.md).
+fn check_pinned_genesis(
+	config: &Configuration,
+	actual: impl std::fmt::Debug,
+) -> Result<(), ServiceError> {
+	let Some(pinned) = config.chain_spec.properties().get("genesisHash").cloned() else {
+		return Ok(());
+	};
+	let pinned = pinned
+		.as_str()
+		.ok_or_else(|| ServiceError::Other("chain spec: genesisHash is not a string".into()))?
+		.to_owned();
+	let actual = format!("{actual:?}");
+	if pinned.eq_ignore_ascii_case(&actual) {
+		Ok(())
+	} else {
+		Err(ServiceError::Other(format!(
+			"the chain spec pins genesis {pinned}, but this node builds {actual} from it: run \
+			 the node release the network was launched with, or a spec that carries its code"
+		)))
+	}
+}
+
 pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints
@@ -74,6 +100,7 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 			Vec::new(),
 		)?;
 	let client = Arc::new(client);
+	check_pinned_genesis(config, client.chain_info().genesis_hash)?;
 
 	let telemetry = telemetry.map(|(worker, telemetry)| {
 		task_manager

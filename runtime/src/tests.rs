@@ -125,6 +125,7 @@ mod governance {
 		dispatch::GetDispatchInfo,
 		traits::{EnsureOrigin, StorageVersion},
 	};
+	use codec::Encode;
 	use sp_runtime::{traits::Hash as _, DispatchError};
 
 	type Membership = crate::ConsortiumMembership;
@@ -282,8 +283,11 @@ mod governance {
 			traits::Header as _,
 			transaction_validity::{InvalidTransaction, TransactionValidityError},
 		};
-		ext(genesis::development()).execute_with(|| {
-			let eve = Sr25519Keyring::Eve;
+		// Two is the local consortium's auditor: a participant with no tokens and no records,
+		// whose account exists only through the registry's reference.
+		ext(genesis::local_consortium()).execute_with(|| {
+			let eve = Sr25519Keyring::Two;
+			assert_eq!(System::providers(&eve.to_account_id()), 0);
 			let call = RuntimeCall::System(frame_system::Call::remark {
 				remark: b"once".to_vec(),
 			});
@@ -307,7 +311,7 @@ mod governance {
 				tx_ext,
 			);
 			let header = crate::Header::new(
-				1,
+				System::block_number() + 1,
 				Default::default(),
 				Default::default(),
 				System::parent_hash(),
