@@ -159,6 +159,9 @@ impl pallet_consortium::Config for Runtime {
 	type WeightInfo = pallet_consortium::weights::SubstrateWeight<Runtime>;
 }
 
+/// The database costs the runtime is weighed with, for migrations.
+pub type ParityDbWeightOf = ParityDbWeight;
+
 /// Upper bound on council seats; motions are weighed against it.
 pub const MAX_CONSORTIUM_MEMBERS: u32 = 64;
 
@@ -178,8 +181,10 @@ impl pallet_collective::Config<ConsortiumCollective> for Runtime {
 	type MaxMembers = ConstU32<MAX_CONSORTIUM_MEMBERS>;
 	type DefaultVote = AbstainIsNay;
 	type WeightInfo = pallet_collective::weights::SubstrateWeight<Runtime>;
-	/// Membership changes go through `ConsortiumMembership`, which calls into the collective.
-	type SetMembersOrigin = EnsureRoot<AccountId>;
+	/// Membership changes go only through `ConsortiumMembership` (¾), which calls into the
+	/// collective: a direct `set_members` would let the collective and the registry's
+	/// `Protected` list drift apart.
+	type SetMembersOrigin = frame_support::traits::NeverEnsureOrigin<()>;
 	type MaxProposalWeight = MaxProposalWeight;
 	type DisapproveOrigin = EnsureRoot<AccountId>;
 	type KillOrigin = EnsureRoot<AccountId>;

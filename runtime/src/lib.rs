@@ -111,7 +111,13 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 pub type Migrations = (
 	pallet_certification::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_registry::migrations::v1::MigrateV0ToV1<Runtime>,
+	frame_support::migrations::RemovePallet<SudoPalletName, configs::ParityDbWeightOf>,
 );
+
+frame_support::parameter_types! {
+	/// The storage prefix of the removed `pallet_sudo` (its key), cleared by `Migrations`.
+	pub const SudoPalletName: &'static str = "Sudo";
+}
 
 pub type Executive = frame_executive::Executive<
 	Runtime,

@@ -120,12 +120,12 @@ mod governance {
 		configs::{AbstainIsNay, ConsortiumCollective, EnsureConsortium, EnsureConsortiumRoot},
 		Runtime, RuntimeCall, RuntimeOrigin,
 	};
+	use codec::Encode;
 	use frame_support::{
 		assert_noop, assert_ok,
 		dispatch::GetDispatchInfo,
 		traits::{EnsureOrigin, StorageVersion},
 	};
-	use codec::Encode;
 	use sp_runtime::{traits::Hash as _, DispatchError};
 
 	type Membership = crate::ConsortiumMembership;

@@ -81,8 +81,8 @@ fn committed_spec_loads_with_the_embedded_runtime() {
 
 fn committed_spec() -> (std::path::PathBuf, Value) {
 	let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../chain-spec/local-consortium.json");
-	let spec = serde_json::from_slice(&std::fs::read(&path).expect("read committed spec"))
-		.expect("JSON");
+	let spec =
+		serde_json::from_slice(&std::fs::read(&path).expect("read committed spec")).expect("JSON");
 	(path, spec)
 }
 
@@ -131,7 +131,14 @@ fn a_node_refuses_a_spec_whose_genesis_it_does_not_build() {
 		.arg(&path)
 		.arg("--base-path")
 		.arg(scratch.0.join("db"))
-		.args(["--rpc-port", "0", "--port", "0", "--no-prometheus", "--no-telemetry"])
+		.args([
+			"--rpc-port",
+			"0",
+			"--port",
+			"0",
+			"--no-prometheus",
+			"--no-telemetry",
+		])
 		.stdout(std::process::Stdio::null())
 		.stderr(std::process::Stdio::piped())
 		.spawn()

@@ -72,6 +72,11 @@ impl<T: Config> Pallet<T> {
 				ensure!(previous < Some(d.dataset), Error::<T>::DatasetsNotSorted);
 				previous = Some(d.dataset);
 				ensure!(d.leaf_count > 0, Error::<T>::EmptyDataset);
+				if !fresh {
+					// The gateway was authorised when the window was certified; a retry stays
+					// harmless even if its standing changed since.
+					continue;
+				}
 				ensure!(
 					T::Authority::can_certify(&gateway, d.dataset, &window),
 					Error::<T>::DatasetNotAuthorized
@@ -80,25 +85,30 @@ impl<T: Config> Pallet<T> {
 					Some(c) => Some(*c),
 					None => DatasetWindow::<T>::get(d.dataset),
 				};
-				if let Some(c) = cursor {
+				let mut next = cursor.unwrap_or(DatasetCursor {
+					duration_ms: window.duration_ms,
+					certified_until_ms: 0,
+					split_ms: 0,
+					before_split_until_ms: 0,
+				});
+				ensure!(
+					next.duration_ms == window.duration_ms,
+					Error::<T>::OverlappingWindow
+				);
+				if window.start_ms >= next.split_ms {
 					ensure!(
-						c.duration_ms == window.duration_ms,
-						Error::<T>::OverlappingWindow
-					);
-					ensure!(
-						!fresh || window.start_ms >= c.certified_until_ms,
+						window.start_ms >= next.certified_until_ms,
 						Error::<T>::BehindWatermark
 					);
-				}
-				if fresh {
-					cursors.insert(
-						d.dataset,
-						DatasetCursor {
-							duration_ms: window.duration_ms,
-							certified_until_ms: end,
-						},
+					next.certified_until_ms = end;
+				} else {
+					ensure!(
+						window.start_ms >= next.before_split_until_ms && end <= next.split_ms,
+						Error::<T>::BehindWatermark
 					);
+					next.before_split_until_ms = end;
 				}
+				cursors.insert(d.dataset, next);
 			}
 		}
 		let declared = T::WeightInfo::certify(batch.len() as u32, Self::dataset_count(&batch));
@@ -271,7 +281,17 @@ impl<T: Config> Pallet<T> {
 		proof: &MeasurementProof,
 	) -> Result<(MeasurementRecord, Placement), VerifyError> {
 		let cert = Certificates::<T>::get(gateway, window).ok_or(VerifyError::NotCertified)?;
-		verify_record::<RuntimeHasher>(&cert.root, &window, T::MaxLatenessMs::get(), proof)
+		let (record, placement) =
+			verify_record::<RuntimeHasher>(&cert.root, &window, T::MaxLatenessMs::get(), proof)?;
+		// A late record vouches for a time before the window: only the gateway assigned the
+		// device at that time may vouch for it, or a new gateway could certify its
+		// predecessor's span under its own key.
+		if placement == Placement::Late
+			&& !T::Authority::assigned_at(gateway, record.dataset, record.timestamp_us / 1_000)
+		{
+			return Err(VerifyError::NotAssigned);
+		}
+		Ok((record, placement))
 	}
 
 	/// [`Self::verify_record`] without the record: what the runtime API answers.
@@ -324,9 +344,14 @@ impl<T: Config> Pallet<T> {
 				bounds.contains(&cursor.duration_ms),
 				"dataset window duration out of bounds"
 			);
+			let d = u64::from(cursor.duration_ms);
 			ensure!(
-				cursor.certified_until_ms % u64::from(cursor.duration_ms) == 0,
+				cursor.certified_until_ms % d == 0 && cursor.before_split_until_ms % d == 0,
 				"dataset watermark off its window grid"
+			);
+			ensure!(
+				cursor.before_split_until_ms <= cursor.split_ms,
+				"watermark before the split lies after it"
 			);
 		}
 		Ok(())
@@ -340,6 +365,16 @@ impl<T: Config> DatasetLifecycle for Pallet<T> {
 
 	fn retire(dataset: DatasetId) {
 		DatasetWindow::<T>::remove(dataset);
+	}
+
+	fn split(dataset: DatasetId, at_ms: u64) {
+		DatasetWindow::<T>::mutate(dataset, |c| {
+			if let Some(c) = c {
+				c.before_split_until_ms = c.certified_until_ms.min(at_ms);
+				c.split_ms = at_ms;
+				c.certified_until_ms = c.certified_until_ms.max(at_ms);
+			}
+		});
 	}
 }
 

@@ -4,8 +4,11 @@
 /// [`DatasetCursor`](crate::DatasetCursor) with a watermark.
 ///
 /// The datasets' certified windows are not listed in state (a certificate keeps only its window
-/// root), so the watermark starts at 0. That is safe: `MaxLatenessMs` already refuses every
-/// window older than the lateness bound, and each later certificate advances the watermark.
+/// root), so the watermark starts at 0: `MaxLatenessMs` still refuses every window older than a
+/// week, each later certificate advances the watermark, and the same gateway cannot certify a
+/// window twice (its certificate is keyed by gateway and window). Residual risk, accepted: a
+/// v0 chain whose PoM changed gateway in the week before the upgrade could have the new gateway
+/// certify a window the old one already did; only development chains ran v0.
 pub mod v1 {
 	use crate::{Config, DatasetCursor, DatasetWindow, Pallet};
 	use frame_support::{
@@ -40,6 +43,8 @@ pub mod v1 {
 				Some(DatasetCursor {
 					duration_ms,
 					certified_until_ms: 0,
+					split_ms: 0,
+					before_split_until_ms: 0,
 				})
 			});
 			T::DbWeight::get().reads_writes(n, n)

@@ -47,6 +47,14 @@ impl crate::CertificationAuthority<u64> for MockAuthority {
 		}
 	}
 
+	fn assigned_at(gateway: &u64, dataset: DatasetId, time_ms: u64) -> bool {
+		let window = Window {
+			start_ms: time_ms - time_ms % u64::from(WINDOW_MS),
+			duration_ms: WINDOW_MS,
+		};
+		Self::can_certify(gateway, dataset, &window)
+	}
+
 	#[cfg(feature = "runtime-benchmarks")]
 	fn authorize(gateway: &u64, dataset: DatasetId) {
 		Extra::mutate(|extra| extra.push((*gateway, dataset)));

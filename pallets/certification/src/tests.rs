@@ -822,7 +822,9 @@ fn no_window_behind_a_datasets_watermark_is_ever_certified() {
 			DatasetWindow::<Test>::get(1),
 			Some(DatasetCursor {
 				duration_ms: WINDOW_MS,
-				certified_until_ms: window(3).end_ms().unwrap()
+				certified_until_ms: window(3).end_ms().unwrap(),
+				split_ms: 0,
+				before_split_until_ms: 0,
 			})
 		);
 		// Lose the certificate (as a prune would): the watermark still holds.
@@ -900,7 +902,9 @@ fn v0_dataset_windows_migrate_to_cursors() {
 			DatasetWindow::<Test>::get(8),
 			Some(DatasetCursor {
 				duration_ms: 60_000,
-				certified_until_ms: 0
+				certified_until_ms: 0,
+				split_ms: 0,
+				before_split_until_ms: 0,
 			})
 		);
 		assert_eq!(DatasetWindow::<Test>::iter().count(), 2);
@@ -910,6 +914,8 @@ fn v0_dataset_windows_migrate_to_cursors() {
 			DatasetCursor {
 				duration_ms: 60_000,
 				certified_until_ms: 120_000,
+				split_ms: 0,
+				before_split_until_ms: 0,
 			},
 		);
 		crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
@@ -918,5 +924,108 @@ fn v0_dataset_windows_migrate_to_cursors() {
 			120_000
 		);
 		assert_ok!(Certification::do_try_state());
+	});
+}
+
+/// Review of issue #11: after a handover the new gateway may certify first; the old gateway
+/// still catches up its own windows, because a handover splits the dataset's watermark.
+#[test]
+fn the_old_gateway_catches_up_after_the_new_one_certified() {
+	use crate::DatasetLifecycle;
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(certify(
+			GATEWAY,
+			vec![commitment(window(3), &[HANDED_OVER], 0)]
+		));
+		// The registry splits the dataset's time at the handover.
+		<Certification as DatasetLifecycle>::split(HANDED_OVER, HANDOVER_MS);
+		assert_ok!(certify(
+			OTHER_GATEWAY,
+			vec![commitment(window(1), &[HANDED_OVER], 0)]
+		));
+		assert_ok!(certify(
+			GATEWAY,
+			vec![commitment(window(2), &[HANDED_OVER], 0)]
+		));
+		// Each side's watermark still holds.
+		Certificates::<Test>::remove(GATEWAY, window(2));
+		assert_noop!(
+			certify(GATEWAY, vec![commitment(window(2), &[HANDED_OVER], 5)]),
+			Error::<Test>::BehindWatermark
+		);
+		Certificates::<Test>::remove(OTHER_GATEWAY, window(1));
+		assert_noop!(
+			certify(
+				OTHER_GATEWAY,
+				vec![commitment(window(1), &[HANDED_OVER], 5)]
+			),
+			Error::<Test>::BehindWatermark
+		);
+	});
+}
+
+/// A retry of a window on record is harmless even once the gateway lost its right: it changes
+/// nothing, and must not make the rest of its batch fail.
+#[test]
+fn a_retry_needs_no_current_authority() {
+	ExtBuilder::default().build_and_execute(|| {
+		assert_ok!(certify(
+			GATEWAY,
+			vec![commitment(window(2), &[HANDED_OVER], 0)]
+		));
+		// Gateway 1 lost dataset 500 from window(1) on; its retry of window(2) still passes.
+		assert_ok!(certify(
+			GATEWAY,
+			vec![
+				commitment(window(2), &[HANDED_OVER], 0),
+				commitment(window(1), &[1], 0)
+			]
+		));
+	});
+}
+
+/// A late record is vouched for only by the gateway assigned its device at its time.
+#[test]
+fn a_late_record_needs_the_gateway_assigned_at_its_time() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Dataset 500 passed to gateway 2 at window(1)'s start; a record from window(2)'s time
+		// certified late by gateway 2 in window(1) is refused.
+		let w = window(1);
+		let leaves = vec![vec![
+			record(HANDED_OVER, window(2).start_ms + 5, 1),
+			record(HANDED_OVER, w.start_ms + 5, 2),
+		]];
+		let trees: Vec<MerkleTree> = leaves
+			.iter()
+			.map(|r| MerkleTree::from_leaves::<Blake2_256>(r))
+			.collect();
+		let root = DatasetRoot {
+			dataset: HANDED_OVER,
+			leaf_count: trees[0].leaf_count(),
+			root: trees[0].root::<Blake2_256>(),
+		};
+		assert_ok!(certify(
+			OTHER_GATEWAY,
+			vec![WindowCommitment {
+				window: w,
+				datasets: BoundedVec::truncate_from(vec![root])
+			}]
+		));
+		let second =
+			MerkleTree::from_leaf_hashes::<Blake2_256>(vec![root.leaf_hash::<Blake2_256>()]);
+		let proof = |i: usize| MeasurementProof {
+			leaf: leaves[0][i].clone(),
+			leaf_proof: trees[0].proof(i as u64).unwrap(),
+			dataset: root,
+			dataset_proof: second.proof(0).unwrap(),
+		};
+		assert_eq!(
+			Certification::verify_record(&OTHER_GATEWAY, w, &proof(0)).map(|(_, p)| p),
+			Err(VerifyError::NotAssigned)
+		);
+		assert_eq!(
+			Certification::verify_record(&OTHER_GATEWAY, w, &proof(1)).map(|(_, p)| p),
+			Ok(Placement::InWindow)
+		);
 	});
 }

@@ -57,13 +57,22 @@ impl Hasher for RuntimeHasher {
 	}
 }
 
-/// Per dataset: the window duration fixed at its first certification, and its watermark.
+/// Per dataset: the window duration fixed at its first certification, and its watermarks.
+///
+/// A gateway handover splits the dataset's time at `split_ms`: windows before it belong to the
+/// previous gateway, windows from it on to the current one, and each side has its own
+/// watermark, so that the new gateway's first certificate does not end the old gateway's
+/// catch-up. No window starting before its side's watermark can ever certify the dataset
+/// again, whoever submits it and whatever was pruned since.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Encode, Decode, TypeInfo, MaxEncodedLen)]
 pub struct DatasetCursor {
 	pub duration_ms: u32,
-	/// End of the latest window that certified the dataset. No window starting before it can
-	/// ever certify the dataset again, whoever submits it and whatever was pruned since.
+	/// End of the latest certified window that starts at or after `split_ms`.
 	pub certified_until_ms: u64,
+	/// Where the last handover split the dataset's time (0: never).
+	pub split_ms: u64,
+	/// End of the latest certified window that starts before `split_ms`.
+	pub before_split_until_ms: u64,
 }
 
 /// Who may certify what, and when. The registry implements it from its PoM assignments.
@@ -74,6 +83,14 @@ pub trait CertificationAuthority<AccountId> {
 		gateway: &AccountId,
 		dataset: platone_primitives::DatasetId,
 		window: &Window,
+	) -> bool;
+
+	/// Was `gateway` assigned `dataset` at `time_ms` (whatever its standing today)? A late
+	/// record may be certified only by the gateway that was assigned its device at its time.
+	fn assigned_at(
+		gateway: &AccountId,
+		dataset: platone_primitives::DatasetId,
+		time_ms: u64,
 	) -> bool;
 
 	/// Makes `gateway` allowed to certify `dataset`, for benchmarks.
@@ -103,6 +120,9 @@ pub trait DatasetLifecycle {
 	fn window_ms(dataset: platone_primitives::DatasetId) -> Option<u32>;
 	/// The dataset's PoM is gone and its id is never reused: drop its cursor from state.
 	fn retire(dataset: platone_primitives::DatasetId);
+	/// The dataset passes to another gateway from `at_ms` (on its window grid): windows
+	/// before it keep the current watermark, windows from it on start a new one.
+	fn split(dataset: platone_primitives::DatasetId, at_ms: u64);
 }
 
 impl DatasetLifecycle for () {
@@ -110,6 +130,7 @@ impl DatasetLifecycle for () {
 		None
 	}
 	fn retire(_: platone_primitives::DatasetId) {}
+	fn split(_: platone_primitives::DatasetId, _: u64) {}
 }
 
 /// Anchoring for the pallets that own an anchor kind (market, settlement): they write their

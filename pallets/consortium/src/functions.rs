@@ -57,6 +57,11 @@ impl<T: Config> Pallet<T> {
 		delay: BlockNumberFor<T>,
 	) -> DispatchResult {
 		ensure!(!validators.is_empty(), Error::<T>::TooFewValidators);
+		// A long delay would hold `PendingChange` (and every other change) for as long.
+		ensure!(
+			delay <= crate::MAX_FORCED_DELAY.into(),
+			Error::<T>::DelayTooLong
+		);
 		ensure!(
 			!pallet_grandpa::PendingChange::<T>::exists(),
 			Error::<T>::ChangePending

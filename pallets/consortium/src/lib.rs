@@ -32,6 +32,11 @@ pub mod weights;
 
 pub use weights::WeightInfo;
 
+/// Longest delay of a forced change, in blocks: a few are enough for every survivor to import
+/// the forcing block; this bound (about a day of 6 s blocks) keeps a typo from blocking every
+/// validator change for longer.
+pub const MAX_FORCED_DELAY: u32 = 14_400;
+
 #[frame_support::pallet]
 pub mod pallet {
 	use super::*;
@@ -146,6 +151,8 @@ pub mod pallet {
 		TooFewValidators,
 		/// GRANDPA refuses another forced change this soon after the last one.
 		ForcedChangeTooSoon,
+		/// A forced change's delay exceeds `MAX_FORCED_DELAY` blocks.
+		DelayTooLong,
 		/// Another GRANDPA authority change was scheduled in this block (changes take effect
 		/// with no delay, at the end of the block that schedules them); try again in the next.
 		ChangePending,
@@ -217,7 +224,11 @@ pub mod pallet {
 		///
 		/// - Origin: `ForceOrigin`.
 		/// - Errors: `TooFewValidators` (empty), `AlreadyValidator` (a repeated operator or
-		///   key), `ChangePending`, `ForcedChangeTooSoon`.
+		///   key), `DelayTooLong`, `ChangePending`, `ForcedChangeTooSoon`.
+		/// - `best_finalized` must lie below any standard change the survivors still wait to
+		///   finalise (nodes refuse a forced change that depends on one). The runtime's
+		///   `CurrentSetId` counts that unfinalised change too, so after such a recovery it is
+		///   one above the nodes' set id (docs/registry.md).
 		/// - Events: `ValidatorSetForced`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(<T as Config>::WeightInfo::force_set_validators(validators.len() as u32))]

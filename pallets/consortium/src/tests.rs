@@ -168,6 +168,15 @@ fn a_forced_change_replaces_the_set_without_finality() {
 			Consortium::force_set_validators(RuntimeOrigin::root(), survivors(&[1, 1]), 5, 2),
 			Error::<Test>::AlreadyValidator
 		);
+		assert_noop!(
+			Consortium::force_set_validators(
+				RuntimeOrigin::root(),
+				survivors(&[1]),
+				5,
+				u64::from(crate::MAX_FORCED_DELAY) + 1
+			),
+			Error::<Test>::DelayTooLong
+		);
 		// Below MinValidators (2 here) is allowed: recovery comes before the floor.
 		assert_ok!(Consortium::force_set_validators(
 			RuntimeOrigin::root(),

@@ -166,6 +166,8 @@ pub enum VerifyError {
 	DatasetMismatch,
 	/// The record's time is after the window, or earlier than late data may be.
 	OutsideWindow,
+	/// A late record whose device the certifying gateway was not assigned at the record's time.
+	NotAssigned,
 }
 
 /// Where a proven record's device time lies relative to the window that certifies it.

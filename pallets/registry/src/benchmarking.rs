@@ -141,7 +141,7 @@ fn device<T: Config>(
 	let genesis = frame_system::Pallet::<T>::block_hash(
 		<frame_system::pallet_prelude::BlockNumberFor<T> as sp_runtime::traits::Zero>::zero(),
 	);
-	let message = device_key_message(&genesis, registrant, pod);
+	let message = device_key_message(&genesis, registrant, pod, KeyReleases::<T>::get(public.0));
 	let signature = sp_io::crypto::ed25519_sign(KEY_TYPE, &public, &message)
 		.ok_or(BenchmarkError::Stop("no keystore to sign with"))?;
 	Ok((public.0, signature.0))

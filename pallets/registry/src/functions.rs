@@ -404,7 +404,8 @@ impl<T: Config> Pallet<T> {
 		proof: &DeviceProof,
 	) -> DispatchResult {
 		let genesis = frame_system::Pallet::<T>::block_hash(BlockNumberFor::<T>::zero());
-		let message = device_key_message(&genesis, registrant, pod);
+		let releases = KeyReleases::<T>::get(device_key);
+		let message = device_key_message(&genesis, registrant, pod, releases);
 		let ok = sp_io::crypto::ed25519_verify(
 			&sp_core::ed25519::Signature::from_raw(*proof),
 			&message,
@@ -476,8 +477,12 @@ impl<T: Config> Pallet<T> {
 	/// When a handover made now takes effect: the next boundary of the dataset's window grid,
 	/// so that every window belongs to exactly one gateway. Before the dataset's first
 	/// certificate its duration is unknown, and the handover is now.
+	fn now_ms() -> u64 {
+		u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX)
+	}
+
 	fn handover_ms(pom: PomId) -> u64 {
-		let now = u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX);
+		let now = Self::now_ms();
 		match T::Datasets::window_ms(pom).map(u64::from) {
 			Some(d) if d > 0 => now.div_ceil(d).saturating_mul(d),
 			_ => now,
@@ -493,20 +498,49 @@ impl<T: Config> Pallet<T> {
 		if m.gateway == gateway {
 			return Ok(());
 		}
-		let since_ms = Self::handover_ms(pom);
 		Self::link(&gateway)?;
-		Self::unlink(&m.gateway);
 		GatewayPoms::<T>::remove(&m.gateway, pom);
 		GatewayPoms::<T>::insert(&gateway, pom, ());
 		let old = core::mem::replace(&mut m.gateway, gateway.clone());
-		m.previous_gateway = Some((old, m.gateway_since_ms, since_ms));
-		m.gateway_since_ms = since_ms;
+		let since_ms = if m.gateway_since_ms > Self::now_ms() {
+			// The last handover has not taken effect yet: only the pending gateway changes,
+			// and the previous gateway keeps its span. Handing back to it cancels the handover.
+			Self::unlink(&old);
+			match m.previous_gateway.take() {
+				Some((previous, from, _)) if previous == gateway => {
+					// Its link as the previous gateway becomes its link as the current one.
+					Self::unlink(&gateway);
+					m.gateway_since_ms = from;
+				}
+				kept => m.previous_gateway = kept,
+			}
+			m.gateway_since_ms
+		} else {
+			// The old gateway keeps its link while it may still certify its span.
+			if let Some((previous, _, _)) = &m.previous_gateway {
+				Self::unlink(previous);
+			}
+			let since_ms = Self::handover_ms(pom);
+			m.previous_gateway = Some((old, m.gateway_since_ms, since_ms));
+			m.gateway_since_ms = since_ms;
+			T::Datasets::split(pom, since_ms);
+			since_ms
+		};
 		Poms::<T>::insert(pom, m);
 		Self::deposit_event(Event::PomGatewayChanged {
 			pom,
 			gateway,
 			since_ms,
 		});
+		Ok(())
+	}
+
+	pub fn do_end_handover(pom: PomId) -> DispatchResult {
+		let mut m = Poms::<T>::get(pom).ok_or(Error::<T>::UnknownPom)?;
+		let (gateway, _, _) = m.previous_gateway.take().ok_or(Error::<T>::NoHandover)?;
+		Self::unlink(&gateway);
+		Poms::<T>::insert(pom, m);
+		Self::deposit_event(Event::HandoverEnded { pom, gateway });
 		Ok(())
 	}
 
@@ -518,9 +552,14 @@ impl<T: Config> Pallet<T> {
 			}
 		});
 		Self::unlink(&m.gateway);
+		if let Some((previous, _, _)) = &m.previous_gateway {
+			Self::unlink(previous);
+		}
 		GatewayPoms::<T>::remove(&m.gateway, pom);
 		PodPoms::<T>::remove(m.pod, pom);
 		DeviceKeys::<T>::remove(m.device_key);
+		// A proof of control made for this binding can never bind the key again.
+		KeyReleases::<T>::mutate(m.device_key, |n| *n = n.saturating_add(1));
 		Poms::<T>::remove(pom);
 		Self::deposit_event(Event::PomRemoved { pom });
 		Ok(())
@@ -582,6 +621,8 @@ impl<T: Config> Pallet<T> {
 		after: Option<PodId>,
 		limit: u32,
 	) -> SnapshotPage<T::AccountId> {
+		// At least one id per page, so that paging always progresses.
+		let limit = limit.max(1);
 		let mut pods = Vec::new();
 		let mut id = after.unwrap_or(0);
 		let last = LastPodId::<T>::get();
@@ -624,6 +665,7 @@ impl<T: Config> Pallet<T> {
 			),
 			None => GatewayPoms::<T>::iter_key_prefix(gateway),
 		};
+		let limit = limit.max(1);
 		let mut devices = Vec::new();
 		let mut next = None;
 		for pom in iter.by_ref() {
@@ -794,11 +836,16 @@ impl<T: Config> Pallet<T> {
 				Participants::<T>::contains_key(&m.gateway),
 				"gateway is no participant"
 			);
-			if let Some((_, from, until)) = &m.previous_gateway {
+			if let Some((previous, from, until)) = &m.previous_gateway {
 				ensure!(
 					*until == m.gateway_since_ms && from <= until,
 					"handover times disagree"
 				);
+				ensure!(
+					Participants::<T>::contains_key(previous),
+					"previous gateway is no participant"
+				);
+				bump(previous);
 			}
 			*pod_poms.entry(m.pod).or_default() += 1;
 			bump(&m.gateway);
@@ -940,9 +987,22 @@ impl<T: Config> pallet_certification::CertificationAuthority<T::AccountId> for P
 			|| m.previous_gateway
 				.as_ref()
 				.is_some_and(|(old, from, until)| {
-					old == gateway && (*from..*until).contains(&window.start_ms)
+					old == gateway
+						&& window.start_ms >= *from
+						&& window.end_ms().is_some_and(|end| end <= *until)
 				});
 		assigned && Self::has_role(gateway, roles::GATEWAY)
+	}
+
+	fn assigned_at(gateway: &T::AccountId, dataset: DatasetId, time_ms: u64) -> bool {
+		Poms::<T>::get(dataset).is_some_and(|m| {
+			(m.gateway == *gateway && time_ms >= m.gateway_since_ms)
+				|| m.previous_gateway
+					.as_ref()
+					.is_some_and(|(old, from, until)| {
+						old == gateway && (*from..*until).contains(&time_ms)
+					})
+		})
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

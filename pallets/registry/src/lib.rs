@@ -155,6 +155,11 @@ pub mod pallet {
 	pub type OperatorAreas<T: Config> =
 		StorageDoubleMap<_, Blake2_128Concat, T::AccountId, Twox64Concat, AreaId, (), OptionQuery>;
 
+	/// How often each device key was unbound (its PoM removed); part of the message its proof
+	/// of control signs, so that an old proof never binds the key again.
+	#[pallet::storage]
+	pub type KeyReleases<T: Config> = StorageMap<_, Blake2_128Concat, DeviceKey, u32, ValueQuery>;
+
 	/// Former participants whose account the registry keeps alive (one sufficient reference),
 	/// so that their nonce is never reset and old transactions never replay.
 	#[pallet::storage]
@@ -243,6 +248,11 @@ pub mod pallet {
 			pod: PodId,
 			aggregator: T::AccountId,
 		},
+		/// The previous gateway of a PoM may no longer certify it.
+		HandoverEnded {
+			pom: PomId,
+			gateway: T::AccountId,
+		},
 		/// Governance handed an area to another operator.
 		AreaTransferred {
 			area: AreaId,
@@ -296,6 +306,8 @@ pub mod pallet {
 		RequestPending,
 		/// The device key's signature over the registration does not verify.
 		BadDeviceProof,
+		/// The PoM has no previous gateway.
+		NoHandover,
 		/// Empty area or PoD code.
 		EmptyCode,
 		/// Another area or PoD has this code.
@@ -505,7 +517,8 @@ pub mod pallet {
 
 		/// Register a PoM (device) at a PoD and the gateway that certifies it. Its id, handed
 		/// out in `PomRegistered`, is its certification dataset id. `proof` is the device key's
-		/// ed25519 signature over [`device_key_message`]`(genesis hash, caller, pod)`.
+		/// ed25519 signature over [`device_key_message`]`(genesis hash, caller, pod,
+		/// KeyReleases[key])`.
 		///
 		/// - Origin: signed by the operator of the PoD's area, active.
 		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole` (caller, or gateway without
@@ -528,7 +541,9 @@ pub mod pallet {
 
 		/// Hand a PoM to another gateway. The new gateway certifies the windows that start at
 		/// or after the handover, the handover being the next boundary of the dataset's window
-		/// grid; the old one only those that end by then.
+		/// grid; the old one only those that end by then, for as long as the lateness bound
+		/// lets it catch up. While a handover has not taken effect, another one replaces only
+		/// the pending gateway, and handing back to the old gateway cancels it.
 		///
 		/// - Origin: signed by the operator of the PoM's area, active.
 		/// - Errors: `NotParticipant`, `Suspended`, `MissingRole`, `UnknownPom`,
@@ -627,6 +642,19 @@ pub mod pallet {
 			T::AdminOrigin::ensure_origin(origin)?;
 			let m = Poms::<T>::get(pom).ok_or(Error::<T>::UnknownPom)?;
 			Self::do_set_pom_gateway(pom, m, gateway)
+		}
+
+		/// End the previous gateway's span of a PoM before its lateness bound does: it can no
+		/// longer certify the PoM's windows, and no longer holds a link (so it may be removed).
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Errors: `UnknownPom`, `NoHandover`.
+		/// - Events: `HandoverEnded`.
+		#[pallet::call_index(20)]
+		#[pallet::weight(T::WeightInfo::set_pom_gateway())]
+		pub fn force_end_handover(origin: OriginFor<T>, pom: PomId) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			Self::do_end_handover(pom)
 		}
 
 		/// Remove a PoM and free its device key, e.g. a key bound before proofs of control

@@ -4,7 +4,8 @@
 /// - each PoM gains its gateway's assignment time (0: assigned from the start) and no previous
 ///   gateway;
 /// - `OperatorAreas` is filled from the areas;
-/// - each pending representation request now holds a link on its aggregator.
+/// - each pending representation request now holds a link on its aggregator; a request whose
+///   aggregator is no longer a participant (v0 allowed that) is dropped.
 ///
 /// Reads and writes every PoM, area and request once: linear in the registry's size.
 pub mod v1 {
@@ -59,14 +60,21 @@ pub mod v1 {
 				writes += 1;
 				OperatorAreas::<T>::insert(&area.owner, id, ());
 			}
-			for (_, requester) in RepresentationRequests::<T>::iter() {
+			// v0 let a requester be removed while its request waited: drop such requests.
+			let requests: alloc::vec::Vec<_> = RepresentationRequests::<T>::iter().collect();
+			for (pod, requester) in requests {
 				reads += 2;
 				writes += 1;
-				Participants::<T>::mutate(&requester, |p| {
-					if let Some(p) = p {
+				let live = Participants::<T>::mutate(&requester, |p| match p {
+					Some(p) => {
 						p.links = p.links.saturating_add(1);
+						true
 					}
+					None => false,
 				});
+				if !live {
+					RepresentationRequests::<T>::remove(pod);
+				}
 			}
 			T::DbWeight::get().reads_writes(reads, writes)
 		}

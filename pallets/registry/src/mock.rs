@@ -32,6 +32,8 @@ parameter_types! {
 	pub static NowMs: u64 = 1_795_564_800_000;
 	/// Window durations the certification pallet would know, per dataset.
 	pub static Durations: Vec<(DatasetId, u32)> = Vec::new();
+	/// Handovers reported through `DatasetLifecycle::split`.
+	pub static Splits: Vec<(DatasetId, u64)> = Vec::new();
 	/// Datasets retired through `DatasetLifecycle`.
 	pub static RetiredDatasets: Vec<DatasetId> = Vec::new();
 	/// Council members.
@@ -56,6 +58,9 @@ impl pallet_certification::DatasetLifecycle for MockDatasets {
 	}
 	fn retire(dataset: DatasetId) {
 		RetiredDatasets::mutate(|r| r.push(dataset));
+	}
+	fn split(dataset: DatasetId, at_ms: u64) {
+		Splits::mutate(|s| s.push((dataset, at_ms)));
 	}
 }
 
@@ -123,7 +128,12 @@ pub fn device_key(seed: u8) -> crate::DeviceKey {
 pub fn device_proof(seed: u8, registrant: u64, pod: crate::PodId) -> crate::DeviceProof {
 	use sp_core::Pair;
 	let genesis = System::block_hash(0);
-	let message = crate::device_key_message(&genesis, &registrant, pod);
+	let message = crate::device_key_message(
+		&genesis,
+		&registrant,
+		pod,
+		crate::KeyReleases::<Test>::get(device_key(seed)),
+	);
 	device_pair(seed).sign(&message).0
 }
 
@@ -153,6 +163,7 @@ impl ExtBuilder {
 		NowMs::set(1_795_564_800_000);
 		Durations::set(vec![]);
 		RetiredDatasets::set(vec![]);
+		Splits::set(vec![]);
 		let p = |who: u64, roles: u8, tail: &str, name: &str| {
 			(
 				who,

@@ -846,7 +846,7 @@ fn a_device_key_is_bound_only_with_proof_of_control() {
 		// Signed for the chain with another genesis hash.
 		let foreign = {
 			use sp_core::Pair;
-			let m = device_key_message(&[1u8; 32], &DSO_NORTH, 1u32);
+			let m = device_key_message(&[1u8; 32], &DSO_NORTH, 1u32, 0);
 			sp_core::ed25519::Pair::from_seed(&[7; 32]).sign(&m).0
 		};
 		assert_noop!(register(DSO_NORTH, 1, foreign), E::BadDeviceProof);
@@ -1019,7 +1019,13 @@ fn governance_hands_over_areas_pods_and_poms() {
 				pom,
 				41
 			));
+			// The old gateway keeps its span (and a link) until governance ends it.
+			assert_ok!(Registry::force_end_handover(RuntimeOrigin::root(), pom));
 		}
+		assert_noop!(
+			Registry::force_end_handover(RuntimeOrigin::root(), 1),
+			E::NoHandover
+		);
 		// Nothing names the old DSO, aggregator and gateway any more.
 		for who in [DSO_NORTH, AGG_A, GATEWAY] {
 			assert_ok!(Registry::remove_participant(RuntimeOrigin::root(), who));
@@ -1132,5 +1138,110 @@ fn v0_registry_migrates_to_v1() {
 		assert_eq!(Poms::<Test>::get(1).unwrap().previous_gateway, None);
 		assert!(OperatorAreas::<Test>::contains_key(DSO_NORTH, 2));
 		assert_ok!(Registry::do_try_state());
+	});
+}
+
+/// Review of issue #11: a handover that has not taken effect can be redirected or cancelled
+/// without costing the previous gateway its span; the previous gateway stays linked while it
+/// may still certify; and the dataset's time is split for its watermarks.
+#[test]
+fn a_pending_handover_can_be_redirected_or_cancelled() {
+	ExtBuilder::default().build_and_execute(|| {
+		admit(30, roles::GATEWAY, "GW2");
+		admit(31, roles::GATEWAY, "GW3");
+		Durations::set(vec![(1, 180_000)]);
+		let start = 1_795_564_800_000;
+		NowMs::set(start + 60_000);
+		assert_ok!(Registry::set_pom_gateway(signed(DSO_NORTH), 1, 30));
+		let handover = start + 180_000;
+		assert_eq!(Splits::get(), vec![(1, handover)]);
+		// Redirected before it takes effect: the original gateway keeps its span.
+		assert_ok!(Registry::set_pom_gateway(signed(DSO_NORTH), 1, 31));
+		let m = Poms::<Test>::get(1).unwrap();
+		assert_eq!((m.gateway, m.gateway_since_ms), (31, handover));
+		assert_eq!(m.previous_gateway, Some((GATEWAY, 0, handover)));
+		assert_eq!(Splits::get().len(), 1, "no second split");
+		// The previous gateway may not leave while it may still certify.
+		assert_noop!(
+			Registry::remove_participant(RuntimeOrigin::root(), GATEWAY),
+			E::StillReferenced
+		);
+		// Handed back before it takes effect: cancelled.
+		assert_ok!(Registry::set_pom_gateway(signed(DSO_NORTH), 1, GATEWAY));
+		let m = Poms::<Test>::get(1).unwrap();
+		assert_eq!(
+			(m.gateway, m.gateway_since_ms, m.previous_gateway),
+			(GATEWAY, 0, None)
+		);
+		let w = platone_primitives::Window {
+			start_ms: start,
+			duration_ms: 180_000,
+		};
+		assert!(Registry::can_certify(&GATEWAY, 1, &w));
+		assert!(!Registry::can_certify(&31, 1, &w));
+	});
+}
+
+#[test]
+fn the_previous_gateway_stays_linked_and_keeps_its_own_span_only() {
+	ExtBuilder::default().build_and_execute(|| {
+		admit(30, roles::GATEWAY, "GW2");
+		Durations::set(vec![(1, 180_000), (2, 180_000)]);
+		for pom in [1, 2] {
+			assert_ok!(Registry::set_pom_gateway(signed(DSO_NORTH), pom, 30));
+		}
+		// GATEWAY certifies nothing now, but may still close its windows: it stays linked.
+		assert_noop!(
+			Registry::remove_participant(RuntimeOrigin::root(), GATEWAY),
+			E::StillReferenced
+		);
+		// A window straddling the handover is nobody's; before it, the old gateway's only.
+		let h = Poms::<Test>::get(1).unwrap().gateway_since_ms;
+		let before = platone_primitives::Window {
+			start_ms: h - 180_000,
+			duration_ms: 180_000,
+		};
+		let day = platone_primitives::Window {
+			start_ms: h - h % 86_400_000,
+			duration_ms: 86_400_000,
+		};
+		assert!(Registry::can_certify(&GATEWAY, 1, &before));
+		assert!(
+			!Registry::can_certify(&GATEWAY, 1, &day),
+			"ends after the handover"
+		);
+		assert!(Registry::assigned_at(&GATEWAY, 1, h - 1));
+		assert!(!Registry::assigned_at(&GATEWAY, 1, h));
+		assert!(Registry::assigned_at(&30, 1, h));
+	});
+}
+
+#[test]
+fn an_old_proof_never_binds_a_key_governance_took_back() {
+	ExtBuilder::default().build_and_execute(|| {
+		let old_proof = device_proof(7, DSO_SOUTH, 2);
+		assert_ok!(Registry::register_pom(
+			signed(DSO_SOUTH),
+			2,
+			PomKind::Meter,
+			device_key(7),
+			GATEWAY,
+			old_proof
+		));
+		assert_ok!(Registry::force_remove_pom(RuntimeOrigin::root(), 3));
+		assert_eq!(KeyReleases::<Test>::get(device_key(7)), 1);
+		assert_noop!(
+			Registry::register_pom(
+				signed(DSO_SOUTH),
+				2,
+				PomKind::Meter,
+				device_key(7),
+				GATEWAY,
+				old_proof
+			),
+			E::BadDeviceProof
+		);
+		// A fresh proof, signed for the key's current release count, binds it again.
+		assert_ok!(reg_pom(DSO_SOUTH, 2, PomKind::Meter, 7, GATEWAY));
 	});
 }

@@ -198,15 +198,18 @@ pub type DeviceProof = [u8; 64];
 pub const DEVICE_KEY_CONTEXT: &[u8] = b"platone:pom-device-key:v1";
 
 /// What a device signs to be registered at `pod` by `registrant` on the chain whose genesis
-/// hash is `genesis`: `SCALE(DEVICE_KEY_CONTEXT, genesis, registrant, pod)`. The genesis hash
+/// hash is `genesis`: `SCALE(DEVICE_KEY_CONTEXT, genesis, registrant, pod, releases)`, where
+/// `releases` counts how often the key was unbound before (`KeyReleases`). The genesis hash
 /// keeps a proof from being replayed on another chain, the registrant and PoD from being
-/// replayed by another operator or at another PoD.
+/// replayed by another operator or at another PoD, the count from binding the key again with
+/// an old proof once governance took it back.
 pub fn device_key_message<H: Encode, A: Encode>(
 	genesis: &H,
 	registrant: &A,
 	pod: PodId,
+	releases: u32,
 ) -> alloc::vec::Vec<u8> {
-	(DEVICE_KEY_CONTEXT, genesis, registrant, pod).encode()
+	(DEVICE_KEY_CONTEXT, genesis, registrant, pod, releases).encode()
 }
 
 /// A point of measurement: one device at one PoD, certified by one gateway.
