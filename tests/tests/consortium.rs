@@ -63,6 +63,64 @@ fn start_consortium(scratch: &Scratch) -> Vec<Node> {
 		.collect()
 }
 
+/// A council motion through `node`: Alice proposes `call` at threshold 3 (of the four seats),
+/// she, Bob and Charlie vote aye, Alice closes. Each step waits for its inclusion. Council
+/// members sign with their own keys, whichever node they submit to.
+fn council_motion(node: &Node, call: platone_runtime::RuntimeCall) {
+	use codec::Encode;
+	use platone_runtime::RuntimeCall;
+	use platone_tests::tx;
+	use sp_core::Pair;
+	use sp_keyring::Sr25519Keyring;
+
+	let genesis = tx::genesis_hash(node);
+	let submit = |who: Sr25519Keyring, call: RuntimeCall| {
+		let pair = who.pair();
+		let nonce = tx::account_nonce(node, &pair.public());
+		tx::submit(node, &tx::signed(call, &pair, nonce, genesis)).expect("admitted");
+		wait_for("inclusion", LONG, || {
+			(tx::account_nonce(node, &pair.public()) > nonce).then_some(())
+		});
+	};
+	let length_bound = call.encoded_size() as u32;
+	let proposal_hash =
+		<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&call.encode());
+	submit(
+		Sr25519Keyring::Alice,
+		RuntimeCall::Consortium(pallet_collective::Call::propose {
+			threshold: 3,
+			proposal: Box::new(call),
+			length_bound,
+		}),
+	);
+	for voter in [
+		Sr25519Keyring::Alice,
+		Sr25519Keyring::Bob,
+		Sr25519Keyring::Charlie,
+	] {
+		submit(
+			voter,
+			RuntimeCall::Consortium(pallet_collective::Call::vote {
+				proposal: proposal_hash,
+				index: 0,
+				approve: true,
+			}),
+		);
+	}
+	submit(
+		Sr25519Keyring::Alice,
+		RuntimeCall::Consortium(pallet_collective::Call::close {
+			proposal_hash,
+			index: 0,
+			proposal_weight_bound: frame_support::weights::Weight::from_parts(
+				500_000_000_000,
+				1_000_000,
+			),
+			length_bound,
+		}),
+	);
+}
+
 fn finalized_at_least(node: &Node, n: u64) -> Option<u64> {
 	node.finalized_number().filter(|f| *f >= n)
 }
@@ -216,10 +274,7 @@ fn authority_set(
 
 #[test]
 fn auditors_follow_a_validator_set_change_from_the_pinned_set() {
-	use codec::Encode;
 	use platone_runtime::RuntimeCall;
-	use platone_tests::tx;
-	use sp_core::Pair;
 	use sp_keyring::Sr25519Keyring;
 
 	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
@@ -240,59 +295,13 @@ fn auditors_follow_a_validator_set_change_from_the_pinned_set() {
 
 	// The council (the four operators; two thirds needed) adds a fifth validator, Eve's (its
 	// node is not started: four of five voters online is still more than two thirds). The set
-	// is at its floor of four, so a removal would be refused. Alice proposes, she, Bob and
-	// Charlie vote aye, Alice closes.
-	let genesis = tx::genesis_hash(alice);
-	let submit = |who: Sr25519Keyring, call: RuntimeCall| {
-		let pair = who.pair();
-		let nonce = tx::account_nonce(alice, &pair.public());
-		tx::submit(alice, &tx::signed(call, &pair, nonce, genesis)).expect("admitted");
-		wait_for("inclusion", LONG, || {
-			(tx::account_nonce(alice, &pair.public()) > nonce).then_some(())
-		});
-	};
+	// is at its floor of four, so a removal would be refused.
 	let add = RuntimeCall::ConsortiumGovernance(pallet_consortium::Call::add_validator {
 		operator: Sr25519Keyring::Eve.to_account_id(),
 		aura: Sr25519Keyring::Eve.public().into(),
 		grandpa: sp_keyring::Ed25519Keyring::Eve.public().into(),
 	});
-	let length_bound = add.encoded_size() as u32;
-	let proposal_hash =
-		<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&add.encode());
-	submit(
-		Sr25519Keyring::Alice,
-		RuntimeCall::Consortium(pallet_collective::Call::propose {
-			threshold: 3,
-			proposal: Box::new(add),
-			length_bound,
-		}),
-	);
-	for voter in [
-		Sr25519Keyring::Alice,
-		Sr25519Keyring::Bob,
-		Sr25519Keyring::Charlie,
-	] {
-		submit(
-			voter,
-			RuntimeCall::Consortium(pallet_collective::Call::vote {
-				proposal: proposal_hash,
-				index: 0,
-				approve: true,
-			}),
-		);
-	}
-	submit(
-		Sr25519Keyring::Alice,
-		RuntimeCall::Consortium(pallet_collective::Call::close {
-			proposal_hash,
-			index: 0,
-			proposal_weight_bound: frame_support::weights::Weight::from_parts(
-				500_000_000_000,
-				1_000_000,
-			),
-			length_bound,
-		}),
-	);
+	council_motion(alice, add);
 
 	// The node's own word, once the change block is final: set 1 with Eve.
 	let current = wait_for("the new GRANDPA set to be final", LONG, || {
@@ -315,10 +324,7 @@ fn auditors_follow_a_validator_set_change_from_the_pinned_set() {
 /// The council forces the set down to the two survivors; finality resumes.
 #[test]
 fn the_council_recovers_finality_after_losing_half_the_validators() {
-	use codec::Encode;
 	use platone_runtime::RuntimeCall;
-	use platone_tests::tx;
-	use sp_core::Pair;
 	use sp_keyring::{Ed25519Keyring, Sr25519Keyring};
 
 	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
@@ -348,15 +354,6 @@ fn the_council_recovers_finality_after_losing_half_the_validators() {
 
 	// The council (three of four seats: the operators hold their keys, not their nodes)
 	// forces the set down to Alice and Bob, resuming from the last finalised block.
-	let genesis = tx::genesis_hash(alice);
-	let submit = |who: Sr25519Keyring, call: RuntimeCall| {
-		let pair = who.pair();
-		let nonce = tx::account_nonce(alice, &pair.public());
-		tx::submit(alice, &tx::signed(call, &pair, nonce, genesis)).expect("admitted");
-		wait_for("inclusion", LONG, || {
-			(tx::account_nonce(alice, &pair.public()) > nonce).then_some(())
-		});
-	};
 	let survivors = [
 		(Sr25519Keyring::Alice, Ed25519Keyring::Alice),
 		(Sr25519Keyring::Bob, Ed25519Keyring::Bob),
@@ -371,43 +368,7 @@ fn the_council_recovers_finality_after_losing_half_the_validators() {
 		best_finalized: stalled as u32,
 		delay: 2,
 	});
-	let length_bound = force.encoded_size() as u32;
-	let proposal_hash =
-		<sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&force.encode());
-	submit(
-		Sr25519Keyring::Alice,
-		RuntimeCall::Consortium(pallet_collective::Call::propose {
-			threshold: 3,
-			proposal: Box::new(force),
-			length_bound,
-		}),
-	);
-	for voter in [
-		Sr25519Keyring::Alice,
-		Sr25519Keyring::Bob,
-		Sr25519Keyring::Charlie,
-	] {
-		submit(
-			voter,
-			RuntimeCall::Consortium(pallet_collective::Call::vote {
-				proposal: proposal_hash,
-				index: 0,
-				approve: true,
-			}),
-		);
-	}
-	submit(
-		Sr25519Keyring::Alice,
-		RuntimeCall::Consortium(pallet_collective::Call::close {
-			proposal_hash,
-			index: 0,
-			proposal_weight_bound: frame_support::weights::Weight::from_parts(
-				500_000_000_000,
-				1_000_000,
-			),
-			length_bound,
-		}),
-	);
+	council_motion(alice, force);
 
 	// Both survivors finalise again, past the blocks that stalled.
 	for node in &nodes[..2] {
