@@ -991,7 +991,7 @@ fn a_late_record_needs_the_gateway_assigned_at_its_time() {
 		// Dataset 500 passed to gateway 2 at window(1)'s start; a record from window(2)'s time
 		// certified late by gateway 2 in window(1) is refused.
 		let w = window(1);
-		let leaves = vec![vec![
+		let leaves = [vec![
 			record(HANDED_OVER, window(2).start_ms + 5, 1),
 			record(HANDED_OVER, w.start_ms + 5, 2),
 		]];
