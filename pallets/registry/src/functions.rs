@@ -474,13 +474,14 @@ impl<T: Config> Pallet<T> {
 		Ok(m)
 	}
 
-	/// When a handover made now takes effect: the next boundary of the dataset's window grid,
-	/// so that every window belongs to exactly one gateway. Before the dataset's first
-	/// certificate its duration is unknown, and the handover is now.
+	/// Wall-clock time of the current block, Unix ms.
 	fn now_ms() -> u64 {
 		u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX)
 	}
 
+	/// When a handover made now takes effect: the next boundary of the dataset's window grid,
+	/// so that every window belongs to exactly one gateway. Before the dataset's first
+	/// certificate its duration is unknown, and the handover is now.
 	fn handover_ms(pom: PomId) -> u64 {
 		let now = Self::now_ms();
 		match T::Datasets::window_ms(pom).map(u64::from) {
@@ -658,7 +659,7 @@ impl<T: Config> Pallet<T> {
 	/// The devices `gateway` certifies, for its ingest's allow-list: at most `limit` after
 	/// `after`, in storage order; page on from `next`.
 	pub fn gateway_devices(gateway: &T::AccountId, after: Option<PomId>, limit: u32) -> DevicePage {
-		let mut iter = match after {
+		let iter = match after {
 			Some(after) => GatewayPoms::<T>::iter_key_prefix_from(
 				gateway,
 				GatewayPoms::<T>::hashed_key_for(gateway, after),
@@ -668,7 +669,7 @@ impl<T: Config> Pallet<T> {
 		let limit = limit.max(1);
 		let mut devices = Vec::new();
 		let mut next = None;
-		for pom in iter.by_ref() {
+		for pom in iter {
 			if devices.len() as u32 >= limit {
 				next = devices.last().map(|d: &DeviceInfo| d.pom);
 				break;
