@@ -74,14 +74,7 @@ impl<T: Config> Pallet<T> {
 				grandpa,
 			})
 			.collect();
-		for (i, v) in set.iter().enumerate() {
-			ensure!(
-				!set.iter().skip(i + 1).any(|w| w.operator == v.operator
-					|| w.aura == v.aura
-					|| w.grandpa == v.grandpa),
-				Error::<T>::AlreadyValidator
-			);
-		}
+		ensure!(!Self::has_duplicate(&set), Error::<T>::AlreadyValidator);
 		let bounded = BoundedVec::try_from(set).map_err(|_| Error::<T>::TooManyValidators)?;
 		Self::enact(&bounded, delay, Some(best_finalized))?;
 		Validators::<T>::put(&bounded);
@@ -91,6 +84,15 @@ impl<T: Config> Pallet<T> {
 			delay,
 		});
 		Ok(())
+	}
+
+	/// Two validators share an operator or a key.
+	fn has_duplicate(set: &[ValidatorOf<T>]) -> bool {
+		set.iter().enumerate().any(|(i, v)| {
+			set.iter()
+				.skip(i + 1)
+				.any(|w| w.operator == v.operator || w.aura == v.aura || w.grandpa == v.grandpa)
+		})
 	}
 
 	/// Hands the set to the consensus pallets. GRANDPA's change is scheduled with no delay: it
@@ -131,14 +133,7 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let set = Validators::<T>::get();
 		ensure!(!set.is_empty(), "empty validator set");
-		for (i, v) in set.iter().enumerate() {
-			ensure!(
-				!set.iter().skip(i + 1).any(|w| w.operator == v.operator
-					|| w.aura == v.aura
-					|| w.grandpa == v.grandpa),
-				"duplicate validator"
-			);
-		}
+		ensure!(!Self::has_duplicate(&set), "duplicate validator");
 		let aura: Vec<T::AuthorityId> = set.iter().map(|v| v.aura.clone()).collect();
 		ensure!(
 			pallet_aura::Authorities::<T>::get().into_inner() == aura,
