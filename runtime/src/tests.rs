@@ -351,3 +351,36 @@ mod governance {
 		});
 	}
 }
+
+/// The wasm names no path of the machine or clone that built it, so its hash, and the pinned
+/// genesis hash, are the same for every clone (issue #11; the pinned spec test in
+/// tests/tests/chain_spec.rs checks the whole build from CI's own clone).
+mod reproducible_build {
+	fn contains(haystack: &[u8], needle: &str) -> bool {
+		haystack
+			.windows(needle.len())
+			.any(|w| w == needle.as_bytes())
+	}
+
+	#[test]
+	fn the_wasm_carries_no_machine_paths() {
+		// `None` under SKIP_WASM_BUILD: nothing was built, so nothing to check.
+		let Some(wasm) = crate::WASM_BINARY_BLOATY else {
+			return;
+		};
+		let clone = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+			.parent()
+			.expect("runtime/ sits in the workspace")
+			.canonicalize()
+			.expect("workspace path");
+		let mut machine = vec![clone.display().to_string()];
+		machine.extend(std::env::var("HOME").ok().filter(|h| h.len() > 1));
+		for path in machine {
+			assert!(!contains(wasm, &format!("{path}/")), "the wasm names {path}");
+		}
+		assert!(
+			contains(wasm, "/platone/pallets/"),
+			"panic locations name the workspace by its fixed prefix"
+		);
+	}
+}

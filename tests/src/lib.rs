@@ -155,6 +155,14 @@ impl Node {
 		}
 	}
 
+	/// Panics with the log's tail if the node has exited, so a test fails with the node's
+	/// reason rather than a time-out.
+	pub fn assert_running(&mut self) {
+		if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+			panic!("node {} exited ({status}):\n{}", self.name, self.log_tail());
+		}
+	}
+
 	/// Starts the node again with the same arguments, ports and base path.
 	pub fn restart(&mut self) {
 		self.kill9();

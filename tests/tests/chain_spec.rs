@@ -94,7 +94,7 @@ fn committed_spec_pins_the_genesis_this_node_builds() {
 		.expect("the committed spec pins its genesis hash")
 		.to_owned();
 	let scratch = Scratch::new("chain-spec-pin");
-	let node = Node::start(
+	let mut node = Node::start(
 		"pinned",
 		&scratch.0,
 		&[
@@ -108,6 +108,7 @@ fn committed_spec_pins_the_genesis_this_node_builds() {
 		"the node's genesis hash",
 		std::time::Duration::from_secs(60),
 		|| {
+			node.assert_running();
 			node.rpc("chain_getBlockHash", serde_json::json!([0]))
 				.ok()
 				.and_then(|v| v.as_str().map(str::to_owned))
