@@ -30,7 +30,7 @@ mod reproducible {
 					workspace.display()
 				);
 				workspace
-			},
+			}
 		};
 		// The shared target dir lives outside the clone, so the wasm builder cannot find our
 		// workspace (and its Cargo.lock) from its output dir. Set only here: other crates'

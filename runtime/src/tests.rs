@@ -376,7 +376,10 @@ mod reproducible_build {
 		let mut machine = vec![clone.display().to_string()];
 		machine.extend(std::env::var("HOME").ok().filter(|h| h.len() > 1));
 		for path in machine {
-			assert!(!contains(wasm, &format!("{path}/")), "the wasm names {path}");
+			assert!(
+				!contains(wasm, &format!("{path}/")),
+				"the wasm names {path}"
+			);
 		}
 		assert!(
 			contains(wasm, "/platone/pallets/"),

@@ -158,7 +158,11 @@ impl Node {
 	/// Panics with the log's tail if the node has exited, so a test fails with the node's
 	/// reason rather than a time-out.
 	pub fn assert_running(&mut self) {
-		if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+		if let Some(status) = self
+			.child
+			.as_mut()
+			.and_then(|c| c.try_wait().ok().flatten())
+		{
 			panic!("node {} exited ({status}):\n{}", self.name, self.log_tail());
 		}
 	}

@@ -17,16 +17,40 @@ pub fn hex(bytes: &[u8]) -> String {
 	format!("0x{digits}")
 }
 
+/// Bytes of a `0x`-prefixed hex string.
+pub fn unhex(text: &str) -> Vec<u8> {
+	let digits = text.trim_start_matches("0x");
+	(0..digits.len())
+		.step_by(2)
+		.map(|i| u8::from_str_radix(&digits[i..i + 2], 16).expect("hex"))
+		.collect()
+}
+
 pub fn genesis_hash(node: &Node) -> H256 {
 	let hash = node
 		.rpc("chain_getBlockHash", json!([0]))
 		.expect("chain_getBlockHash");
-	let digits = hash.as_str().expect("hash string").trim_start_matches("0x");
-	let bytes: Vec<u8> = (0..digits.len())
-		.step_by(2)
-		.map(|i| u8::from_str_radix(&digits[i..i + 2], 16).expect("hex"))
-		.collect();
-	H256::from_slice(&bytes)
+	H256::from_slice(&unhex(hash.as_str().expect("hash string")))
+}
+
+/// The raw value at `key` in the best block's state.
+pub fn storage(node: &Node, key: &[u8]) -> Option<Vec<u8>> {
+	let value = node
+		.rpc("state_getStorage", json!([hex(key)]))
+		.expect("state_getStorage");
+	value.as_str().map(unhex)
+}
+
+/// Every key under `prefix` in the best block's state, in key order (a test chain's few).
+pub fn storage_keys(node: &Node, prefix: &[u8]) -> Vec<Vec<u8>> {
+	let keys = node
+		.rpc("state_getKeysPaged", json!([hex(prefix), 1000]))
+		.expect("state_getKeysPaged");
+	keys.as_array()
+		.expect("a key list")
+		.iter()
+		.map(|k| unhex(k.as_str().expect("hex key")))
+		.collect()
 }
 
 /// The nonce the pool expects next from `who` (counting its pending transactions).
@@ -39,6 +63,24 @@ pub fn next_nonce(node: &Node, who: &sr25519::Public) -> u32 {
 
 /// An immortal extrinsic of `call`, signed by `signer` with `nonce`, SCALE-encoded.
 pub fn signed(call: RuntimeCall, signer: &sr25519::Pair, nonce: u32, genesis: H256) -> Vec<u8> {
+	signed_for(
+		call,
+		signer,
+		nonce,
+		genesis,
+		(VERSION.spec_version, VERSION.transaction_version),
+	)
+}
+
+/// As [`signed`], for a chain whose runtime is at `(spec_version, transaction_version)`: an
+/// older release whose calls and extensions encode as this one's (the upgrade test).
+pub fn signed_for(
+	call: RuntimeCall,
+	signer: &sr25519::Pair,
+	nonce: u32,
+	genesis: H256,
+	(spec_version, transaction_version): (u32, u32),
+) -> Vec<u8> {
 	let extension: TxExtension = (
 		frame_system::CheckNonZeroSender::new(),
 		frame_system::CheckSpecVersion::new(),
@@ -53,8 +95,8 @@ pub fn signed(call: RuntimeCall, signer: &sr25519::Pair, nonce: u32, genesis: H2
 	// What the extensions add to the signed payload without putting it in the extrinsic.
 	let implicit = (
 		(),
-		VERSION.spec_version,
-		VERSION.transaction_version,
+		spec_version,
+		transaction_version,
 		genesis,
 		genesis,
 		(),
@@ -72,6 +114,18 @@ pub fn signed(call: RuntimeCall, signer: &sr25519::Pair, nonce: u32, genesis: H2
 		extension,
 	)
 	.encode()
+}
+
+/// `(spec_version, transaction_version)` of the runtime at the node's best block.
+pub fn runtime_version(node: &Node) -> (u32, u32) {
+	try_runtime_version(node).expect("state_getRuntimeVersion")
+}
+
+/// As [`runtime_version`], `None` while the node cannot answer (busy compiling a new runtime).
+pub fn try_runtime_version(node: &Node) -> Option<(u32, u32)> {
+	let v = node.rpc("state_getRuntimeVersion", json!([])).ok()?;
+	let field = |name: &str| v[name].as_u64().map(|n| n as u32);
+	Some((field("specVersion")?, field("transactionVersion")?))
 }
 
 /// Submits to the node's pool; `Err` carries the node's refusal.

@@ -25,8 +25,9 @@ fn node_key(i: usize) -> String {
 
 const LONG: Duration = Duration::from_secs(240);
 
-/// Starts the four validators of the `local-consortium` preset, each booting from all others.
-fn start_consortium(scratch: &Scratch) -> Vec<Node> {
+/// Starts the four validators of `chain` (the `local-consortium` preset, or a spec file with
+/// the same validators), each booting from all others.
+fn start_consortium(scratch: &Scratch, chain: &str) -> Vec<Node> {
 	let ports: Vec<u16> = (0..4).map(|_| free_port()).collect();
 	let bootnodes: Vec<String> = (0..4)
 		.map(|i| {
@@ -43,7 +44,7 @@ fn start_consortium(scratch: &Scratch) -> Vec<Node> {
 		.map(|(i, (key, name))| {
 			let mut args = vec![
 				"--chain".to_string(),
-				"local-consortium".into(),
+				chain.into(),
 				"--base-path".into(),
 				scratch.0.join(name).display().to_string(),
 				format!("--{key}"),
@@ -74,10 +75,12 @@ fn council_motion(node: &Node, call: platone_runtime::RuntimeCall) {
 	use sp_keyring::Sr25519Keyring;
 
 	let genesis = tx::genesis_hash(node);
+	// The chain's own runtime version: the upgrade test runs motions on an older release.
+	let version = tx::runtime_version(node);
 	let submit = |who: Sr25519Keyring, call: RuntimeCall| {
 		let pair = who.pair();
 		let nonce = tx::account_nonce(node, &pair.public());
-		tx::submit(node, &tx::signed(call, &pair, nonce, genesis)).expect("admitted");
+		tx::submit(node, &tx::signed_for(call, &pair, nonce, genesis, version)).expect("admitted");
 		wait_for("inclusion", LONG, || {
 			(tx::account_nonce(node, &pair.public()) > nonce).then_some(())
 		});
@@ -129,7 +132,7 @@ fn finalized_at_least(node: &Node, n: u64) -> Option<u64> {
 fn finality_survives_a_killed_validator_which_then_catches_up() {
 	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
 	let scratch = Scratch::new("consortium-failover");
-	let mut nodes = start_consortium(&scratch);
+	let mut nodes = start_consortium(&scratch, "local-consortium");
 
 	for node in &nodes {
 		wait_for(&format!("{} to finalise #3", node.name), LONG, || {
@@ -177,7 +180,7 @@ fn finality_survives_a_killed_validator_which_then_catches_up() {
 fn unauthorised_node_cannot_join() {
 	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
 	let scratch = Scratch::new("consortium-intruder");
-	let nodes = start_consortium(&scratch);
+	let nodes = start_consortium(&scratch, "local-consortium");
 	// Every validator has run its offchain worker, which hands the authorised set to the network.
 	for node in &nodes {
 		wait_for(&format!("{} to finalise #2", node.name), LONG, || {
@@ -280,7 +283,7 @@ fn auditors_follow_a_validator_set_change_from_the_pinned_set() {
 	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
 	let scratch = Scratch::new("consortium-set-change");
 	std::fs::write(scratch.0.join("none.toml"), "").unwrap();
-	let nodes = start_consortium(&scratch);
+	let nodes = start_consortium(&scratch, "local-consortium");
 	for node in &nodes {
 		wait_for(&format!("{} to finalise #2", node.name), LONG, || {
 			finalized_at_least(node, 2)
@@ -329,7 +332,7 @@ fn the_council_recovers_finality_after_losing_half_the_validators() {
 
 	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
 	let scratch = Scratch::new("consortium-stall");
-	let mut nodes = start_consortium(&scratch);
+	let mut nodes = start_consortium(&scratch, "local-consortium");
 	for node in &nodes {
 		wait_for(&format!("{} to finalise #2", node.name), LONG, || {
 			finalized_at_least(node, 2)
@@ -376,4 +379,155 @@ fn the_council_recovers_finality_after_losing_half_the_validators() {
 			finalized_at_least(node, stalled + 3)
 		});
 	}
+}
+
+/// The last release's runtime (spec 102) and the spec it shipped with, as a spec file that
+/// carries that code, so the node does not fill in its own.
+fn last_release_spec(scratch: &Scratch) -> String {
+	let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/release-102");
+	let mut spec: serde_json::Value = serde_json::from_slice(
+		&std::fs::read(dir.join("local-consortium.json")).expect("release spec"),
+	)
+	.expect("JSON");
+	let code = std::fs::read(dir.join("runtime.wasm.zst")).expect("release runtime");
+	spec["genesis"]["runtimeGenesis"]["code"] = platone_tests::tx::hex(&code).into();
+	let path = scratch.0.join("release-102.json");
+	std::fs::write(&path, spec.to_string()).expect("write spec");
+	path.display().to_string()
+}
+
+fn storage_key(pallet: &str, item: &str) -> Vec<u8> {
+	frame_support::storage::storage_prefix(pallet.as_bytes(), item.as_bytes()).to_vec()
+}
+
+fn storage_version(node: &Node, pallet: &str) -> u16 {
+	use codec::Decode;
+	platone_tests::tx::storage(node, &storage_key(pallet, ":__STORAGE_VERSION__:"))
+		.map(|v| u16::decode(&mut &v[..]).expect("a storage version"))
+		.unwrap_or(0)
+}
+
+/// The PoMs' stored values, by key.
+fn pom_values(node: &Node) -> Vec<Vec<u8>> {
+	use platone_tests::tx;
+	let keys = tx::storage_keys(node, &storage_key("Registry", "Poms"));
+	assert!(!keys.is_empty(), "the release's genesis has PoMs");
+	keys.iter()
+		.map(|k| tx::storage(node, k).expect("listed key has a value"))
+		.collect()
+}
+
+/// Issue #11, "Upgrades", and the procedure in docs/registry.md: a network launched on the last
+/// release (spec 102, with sudo and v0 storage) is upgraded by the council to this tree's
+/// runtime. Three of four seats authorise the code's hash as root; anyone then applies the
+/// code. Blocks and finality go on across the upgrade on every validator, and the migrations
+/// ran: the registry's PoMs have their v1 layout, the operator index is filled, both pallets
+/// are at storage version 1, and sudo's storage is gone.
+#[test]
+fn the_council_upgrades_the_last_release_and_its_storage_migrates() {
+	use codec::{DecodeAll, Encode};
+	use platone_runtime::{AccountId, RuntimeCall};
+	use platone_tests::tx;
+	use sp_core::Pair;
+	use sp_keyring::Sr25519Keyring;
+
+	let _serial = NETWORK.lock().unwrap_or_else(|e| e.into_inner());
+	let scratch = Scratch::new("consortium-upgrade");
+	let spec = last_release_spec(&scratch);
+	let nodes = start_consortium(&scratch, &spec);
+	for node in &nodes {
+		wait_for(&format!("{} to finalise #2", node.name), LONG, || {
+			finalized_at_least(node, 2)
+		});
+	}
+	let alice = &nodes[0];
+	assert_eq!(tx::runtime_version(alice), (102, 2), "the release runs");
+	assert_eq!(storage_version(alice, "Registry"), 0);
+	assert_eq!(storage_version(alice, "Certification"), 0);
+	let sudo = <frame_support::Twox128 as frame_support::StorageHasher>::hash(b"Sudo");
+	assert!(
+		!tx::storage_keys(alice, &sudo).is_empty(),
+		"the release has sudo's storage (no key on this chain, but its version)"
+	);
+	let before = pom_values(alice);
+	for pom in &before {
+		assert!(
+			pallet_registry::Pom::<AccountId>::decode_all(&mut &pom[..]).is_err(),
+			"v0 PoMs lack the assignment time"
+		);
+	}
+	assert!(tx::storage_keys(alice, &storage_key("Registry", "OperatorAreas")).is_empty());
+
+	let code = platone_runtime::WASM_BINARY
+		.expect("the wasm runtime is built")
+		.to_vec();
+	let code_hash = <sp_runtime::traits::BlakeTwo256 as sp_runtime::traits::Hash>::hash(&code);
+	council_motion(
+		alice,
+		RuntimeCall::ConsortiumGovernance(pallet_consortium::Call::dispatch_as_root {
+			call: Box::new(RuntimeCall::System(frame_system::Call::authorize_upgrade {
+				code_hash,
+			})),
+		}),
+	);
+	wait_for("the council to authorise the code", LONG, || {
+		tx::storage(alice, &storage_key("System", "AuthorizedUpgrade"))
+	});
+
+	// Whoever holds the code may apply it; the authorisation is what the council voted.
+	let pair = Sr25519Keyring::Dave.pair();
+	let nonce = tx::account_nonce(alice, &pair.public());
+	let apply = RuntimeCall::System(frame_system::Call::apply_authorized_upgrade { code });
+	tx::submit(
+		alice,
+		&tx::signed_for(
+			apply,
+			&pair,
+			nonce,
+			tx::genesis_hash(alice),
+			tx::runtime_version(alice),
+		),
+	)
+	.expect("admitted");
+	let new = (
+		platone_runtime::VERSION.spec_version,
+		platone_runtime::VERSION.transaction_version,
+	);
+	for node in &nodes {
+		wait_for(
+			&format!("{} to run the new runtime", node.name),
+			LONG,
+			|| (tx::try_runtime_version(node) == Some(new)).then_some(()),
+		);
+	}
+	let upgraded_at = alice.best_number().expect("alice answers");
+	for node in &nodes {
+		wait_for(
+			&format!("{} to finalise past the upgrade", node.name),
+			LONG,
+			|| finalized_at_least(node, upgraded_at + 2),
+		);
+	}
+
+	assert_eq!(storage_version(alice, "Registry"), 1);
+	assert_eq!(storage_version(alice, "Certification"), 1);
+	assert!(
+		tx::storage_keys(alice, &sudo).is_empty(),
+		"sudo's storage is removed"
+	);
+	let after = pom_values(alice);
+	assert_eq!(after.len(), before.len(), "no PoM is lost");
+	for (old, new) in before.iter().zip(&after) {
+		let pom = pallet_registry::Pom::<AccountId>::decode_all(&mut &new[..]).expect("v1 layout");
+		assert_eq!(pom.gateway_since_ms, 0);
+		assert_eq!(pom.previous_gateway, None);
+		let v0 = (&pom.pod, &pom.kind, &pom.device_key, &pom.gateway).encode();
+		assert_eq!(&v0, old, "the v0 fields are kept");
+	}
+	let areas = tx::storage_keys(alice, &storage_key("Registry", "Areas")).len();
+	assert_eq!(
+		tx::storage_keys(alice, &storage_key("Registry", "OperatorAreas")).len(),
+		areas,
+		"every area is in its operator's index"
+	);
 }
