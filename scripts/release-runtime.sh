@@ -15,9 +15,12 @@ out="$PLATONE_ROOT/tests/fixtures/release-$spec"
 tree="$(mktemp -d)/release-$spec"
 git -C "$PLATONE_ROOT" worktree add --detach "$tree" "$rev" >/dev/null
 trap 'git -C "$PLATONE_ROOT" worktree remove --force "$tree"' EXIT
-# Only the runtime: its build script builds the wasm, in the shared target dir.
-(cd "$tree" && cargo build --locked -p platone-runtime)
-wasm="$CARGO_TARGET_DIR/debug/wbuild/platone-runtime/platone_runtime.wasm"
+# Only the runtime: its build script builds the wasm. In a target dir of its own: the worktree's
+# path crates get the same crate hashes as this tree's (cargo hashes their paths relative to
+# the workspace), and its older sources would then pass for this tree's in the shared one.
+target="$CARGO_TARGET_DIR/release-capture"
+(cd "$tree" && CARGO_TARGET_DIR="$target" cargo build --locked -p platone-runtime)
+wasm="$target/debug/wbuild/platone-runtime/platone_runtime.wasm"
 mkdir -p "$out"
 # sp-maybe-compressed-blob's zstd prefix, then the frame.
 { printf '\x52\xbc\x53\x76\x46\xdb\x8e\x05'; zstd -19 -q -c "$wasm"; } >"$out/runtime.wasm.zst"

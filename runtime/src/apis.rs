@@ -229,6 +229,7 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkList;
 			use frame_support::traits::StorageInfoTrait;
 			use frame_system_benchmarking::Pallet as SystemBench;
+			use crate::node_authorization::benchmarking::Pallet as NodeAuthorizationBench;
 			use super::*;
 
 			let mut list = Vec::<BenchmarkList>::new();
@@ -243,6 +244,7 @@ impl_runtime_apis! {
 			use frame_benchmarking::BenchmarkBatch;
 			use frame_support::traits::WhitelistedStorageKeys;
 			use frame_system_benchmarking::Pallet as SystemBench;
+			use crate::node_authorization::benchmarking::Pallet as NodeAuthorizationBench;
 			use super::*;
 
 			impl frame_system_benchmarking::Config for Runtime {}

@@ -9,4 +9,5 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_certification, Certification]
 	[pallet_consortium, ConsortiumGovernance]
 	[pallet_registry, Registry]
+	[pallet_node_authorization, NodeAuthorizationBench::<Runtime>]
 );

@@ -32,6 +32,10 @@ use super::{
 /// (governance) extrinsics, so that the consortium can always act even when blocks are full.
 const NORMAL_DISPATCH_RATIO: Perbill = Perbill::from_percent(75);
 
+/// Longest libp2p peer id (exclusive, as the pallet checks it). An ed25519 PeerId is 38 bytes;
+/// this leaves room for other key types.
+pub const MAX_PEER_ID_LENGTH: u32 = 128;
+
 /// The most validators the consortium plans for: every DSO/TSO of a national system and a
 /// market operator fit, and GRANDPA rounds stay fast at this size.
 pub const MAX_AUTHORITIES: u32 = 32;
@@ -70,6 +74,8 @@ impl frame_system::Config for Runtime {
 	type AccountData = pallet_balances::AccountData<Balance>;
 	type SS58Prefix = SS58Prefix;
 	type MaxConsumers = ConstU32<16>;
+	/// Bounds node-authorization's self-service calls, which the pallet leaves open.
+	type BaseCallFilter = crate::node_authorization::CallBounds;
 }
 
 impl pallet_timestamp::Config for Runtime {
@@ -89,6 +95,9 @@ impl pallet_aura::Config for Runtime {
 
 impl pallet_grandpa::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
+	/// `()` is the pallet's real weight: it derives `report_equivocation` from its benchmarked
+	/// proof check and the runtime's `DbWeight` (pallet-grandpa's default_weights.rs); the
+	/// crate's `weights.rs` is not even compiled in.
 	type WeightInfo = ();
 	type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
 	/// No nominated proof-of-stake: validators are consortium members, not stakers.
@@ -208,13 +217,12 @@ impl pallet_node_authorization::Config for Runtime {
 	type RuntimeEvent = RuntimeEvent;
 	/// Validators plus archive, RPC and bridge nodes of every member.
 	type MaxWellKnownNodes = ConstU32<128>;
-	/// An ed25519 libp2p PeerId is 38 bytes; leave room for other key types.
-	type MaxPeerIdLength = ConstU32<128>;
+	type MaxPeerIdLength = ConstU32<MAX_PEER_ID_LENGTH>;
 	type AddOrigin = EnsureConsortium;
 	type RemoveOrigin = EnsureConsortium;
 	type SwapOrigin = EnsureConsortium;
 	type ResetOrigin = EnsureConsortium;
-	type WeightInfo = ();
+	type WeightInfo = crate::node_authorization::NodeAuthorizationWeight;
 }
 
 parameter_types! {

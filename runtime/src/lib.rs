@@ -20,8 +20,10 @@ pub mod apis;
 mod benchmarks;
 pub mod configs;
 pub mod genesis;
+pub mod node_authorization;
 #[cfg(test)]
 mod tests;
+pub mod weights;
 
 use sp_runtime::{
 	generic, impl_opaque_keys,

@@ -387,3 +387,97 @@ mod reproducible_build {
 		);
 	}
 }
+
+// ---- issue #11: node-authorization calls within bounds ----
+
+mod peer_bounds {
+	use super::*;
+	use crate::{
+		configs::MAX_PEER_ID_LENGTH, node_authorization::MAX_CONNECTIONS, RuntimeCall,
+		RuntimeOrigin,
+	};
+	use frame_support::{assert_ok, dispatch::PostDispatchInfo};
+	use pallet_node_authorization::{AdditionalConnections, Call as Peers, Owners};
+	use sp_core::OpaquePeerId as PeerId;
+	use sp_runtime::traits::Dispatchable;
+
+	fn peer(i: u32, len: usize) -> PeerId {
+		let mut bytes = vec![0x5a; len];
+		bytes[..4].copy_from_slice(&i.to_le_bytes());
+		PeerId(bytes)
+	}
+
+	fn as_alice(
+		call: Peers<crate::Runtime>,
+	) -> Result<PostDispatchInfo, sp_runtime::DispatchError> {
+		RuntimeCall::NodeAuthorization(call)
+			.dispatch(RuntimeOrigin::signed(Sr25519Keyring::Alice.to_account_id()))
+			.map_err(|e| e.error)
+	}
+
+	fn filtered() -> sp_runtime::DispatchError {
+		frame_system::Error::<crate::Runtime>::CallFiltered.into()
+	}
+
+	/// The pallet checks no length in `claim_node`: without the filter a participant could
+	/// store a peer id of any size.
+	#[test]
+	fn a_peer_id_of_the_maximum_length_or_more_is_refused() {
+		ext(genesis::local_consortium()).execute_with(|| {
+			let long = peer(1, MAX_PEER_ID_LENGTH as usize);
+			assert_eq!(
+				as_alice(Peers::claim_node { node: long.clone() }).unwrap_err(),
+				filtered()
+			);
+			assert!(!Owners::<crate::Runtime>::contains_key(&long));
+			let fits = peer(1, MAX_PEER_ID_LENGTH as usize - 1);
+			assert_ok!(as_alice(Peers::claim_node { node: fits.clone() }));
+			assert!(Owners::<crate::Runtime>::contains_key(&fits));
+		});
+	}
+
+	/// A node allows at most `MAX_CONNECTIONS` additional peers, in one call or over many.
+	#[test]
+	fn a_node_allows_a_bounded_number_of_connections() {
+		ext(genesis::local_consortium()).execute_with(|| {
+			let node = peer(7, 38);
+			assert_ok!(as_alice(Peers::claim_node { node: node.clone() }));
+			let many = |from: u32, n: usize| (from..from + n as u32).map(|i| peer(i, 38)).collect();
+
+			assert_eq!(
+				as_alice(Peers::add_connections {
+					node: node.clone(),
+					connections: many(100, MAX_CONNECTIONS + 1),
+				})
+				.unwrap_err(),
+				filtered()
+			);
+			assert_ok!(as_alice(Peers::add_connections {
+				node: node.clone(),
+				connections: many(100, MAX_CONNECTIONS),
+			}));
+			assert_eq!(
+				as_alice(Peers::add_connections {
+					node: node.clone(),
+					connections: many(1_000, 1),
+				})
+				.unwrap_err(),
+				filtered(),
+				"the bound holds over several calls"
+			);
+			assert_eq!(
+				AdditionalConnections::<crate::Runtime>::get(&node).len(),
+				MAX_CONNECTIONS
+			);
+			// Removing makes room again.
+			assert_ok!(as_alice(Peers::remove_connections {
+				node: node.clone(),
+				connections: many(100, 1),
+			}));
+			assert_ok!(as_alice(Peers::add_connections {
+				node,
+				connections: many(1_000, 1),
+			}));
+		});
+	}
+}
