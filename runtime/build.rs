@@ -42,9 +42,10 @@ mod reproducible {
 			.with_project(source.join("runtime/Cargo.toml"))
 			.expect("the runtime's manifest");
 		for (from, to) in prefixes(&source) {
-			// Both spellings: rustc may be handed the given or the canonical path.
-			let canonical = from.canonicalize().unwrap_or_else(|_| from.clone());
-			for dir in [from, canonical] {
+			// Both spellings, where they differ: rustc may be handed the given or the canonical
+			// path.
+			let canonical = from.canonicalize().ok().filter(|c| *c != from);
+			for dir in core::iter::once(from).chain(canonical) {
 				builder = builder
 					.append_to_rust_flags(format!("--remap-path-prefix={}={to}", dir.display()));
 			}

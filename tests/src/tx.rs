@@ -138,11 +138,7 @@ pub fn state_call(node: &Node, method: &str, args: &[u8]) -> Vec<u8> {
 	let reply = node
 		.rpc("state_call", json!([method, hex(args)]))
 		.unwrap_or_else(|e| panic!("state_call {method}: {e}"));
-	let digits = reply.as_str().expect("hex reply").trim_start_matches("0x");
-	(0..digits.len())
-		.step_by(2)
-		.map(|i| u8::from_str_radix(&digits[i..i + 2], 16).expect("hex"))
-		.collect()
+	unhex(reply.as_str().expect("hex reply"))
 }
 
 /// `who`'s nonce in the best block's state (its included transactions only).
