@@ -20,7 +20,12 @@ mod reproducible {
 	const FIXED_SOURCE: &str = "/tmp/platone-runtime-source";
 
 	pub fn build() {
-		let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+		// Read when the script runs, not baked in when it compiles: clones sharing one target
+		// dir may reuse a build script another clone compiled (cargo finds it fresh), and it
+		// must still build the wasm of the clone that runs it.
+		let manifest_dir =
+			std::env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+		let workspace = Path::new(&manifest_dir).join("..");
 		let source = match fixed_source(&workspace) {
 			Ok(dir) => dir,
 			Err(why) => {

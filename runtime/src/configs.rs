@@ -329,7 +329,9 @@ impl pallet_certification::Config for Runtime {
 	/// A week: a gateway's outage (or its certifier's) may be caught up for seven days; after
 	/// that its windows are given up, and certified history is closed for good. Far shorter
 	/// than the retention, so a pruned window can never be certified again.
-	type MaxLatenessMs = ConstU64<{ 7 * 24 * 3_600_000 }>;
+	/// The bound off-chain tools share (`platone_primitives::MAX_LATENESS_MS`): the SCD's
+	/// late-data rule and `platone audit scd` place and check data against it.
+	type MaxLatenessMs = ConstU64<{ platone_primitives::MAX_LATENESS_MS }>;
 	/// 400 days in state: a full settlement year plus disputes, then archive nodes keep them.
 	type RetentionMs = ConstU64<{ 400 * 24 * 3_600_000 }>;
 	/// Anchors stay as long as certificates.

@@ -53,6 +53,49 @@ fn http_get(port: u16, path: &str) -> String {
 		.unwrap_or_default()
 }
 
+/// A plain POST on loopback; status code and body.
+fn http_post(port: u16, path: &str, body: &str) -> (u16, String) {
+	use std::io::{Read, Write};
+	let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect to ingest");
+	write!(
+		s,
+		"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n\
+		 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		body.len()
+	)
+	.unwrap();
+	let mut reply = String::new();
+	s.read_to_string(&mut reply).unwrap();
+	let status = reply
+		.get(9..12)
+		.and_then(|c| c.parse().ok())
+		.unwrap_or_default();
+	let body = reply
+		.split_once("\r\n\r\n")
+		.map(|(_, b)| b.to_string())
+		.unwrap_or_default();
+	(status, body)
+}
+
+/// One MeterReadings document holding `meter`'s intervals ending at `ends_us`, in that order.
+fn meter_document(meter: &str, ends_us: &[u64]) -> String {
+	let readings: Vec<serde_json::Value> = ends_us
+		.iter()
+		.map(|end| {
+			let one: serde_json::Value =
+				serde_json::from_str(&platone_ingest::sim::meter_readings(
+					meter,
+					*end,
+					0.25 + (*end % 7) as f64 / 10.0,
+					0.125,
+				))
+				.expect("simulator document");
+			one["MeterReadings"][0].clone()
+		})
+		.collect();
+	serde_json::json!({ "MeterReadings": readings }).to_string()
+}
+
 #[test]
 fn measurements_are_certified_and_verify_against_finalized_state() {
 	let scratch = Scratch::new("certify-e2e");
@@ -327,4 +370,227 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	let unknown = scratch.0.join("unknown.json");
 	std::fs::write(&unknown, doc.to_string()).unwrap();
 	expect_exit(&verify(&unknown), 2);
+}
+
+/// The development chain's PoMs: three PMUs and two meters on the gateway's 10 s windows, two
+/// meters certified hourly (a device's own window).
+const DEVICES: &str = "\
+	[[devices]]\nname = \"pmu-001\"\nkind = \"pmu\"\ndataset = 1\n\
+	[[devices]]\nname = \"pmu-002\"\nkind = \"pmu\"\ndataset = 2\n\
+	[[devices]]\nname = \"pmu-003\"\nkind = \"pmu\"\ndataset = 3\n\
+	[[devices]]\nname = \"meter-001\"\nkind = \"meter\"\ndataset = 11\n\
+	[[devices]]\nname = \"meter-002\"\nkind = \"meter\"\ndataset = 12\n\
+	[[devices]]\nname = \"meter-003\"\nkind = \"meter\"\ndataset = 13\nwindow_ms = 3600000\n\
+	[[devices]]\nname = \"meter-004\"\nkind = \"meter\"\ndataset = 14\nwindow_ms = 3600000\n";
+
+/// Issue #12: late data in every form the HTTP backfill brings, under kill -9 of the certifier:
+/// a meter whose first data lands in a window PMUs already had certified, a meter whose older day
+/// arrives after its latest half hour was certified (behind its dataset's frontier), a day sent
+/// in reverse order and a day sent at once. Every stored measurement ends certified exactly once,
+/// `platone audit scd` finds the SCD and the chain in agreement, and a late reading's proof is
+/// served (FR-BAP-DM-02/03, P-BAP-02).
+#[test]
+fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
+	let scratch = Scratch::new("backfill-e2e");
+	let node = Node::dev(&scratch.0);
+	wait_for("block #1", Duration::from_secs(180), || {
+		node.best_number().filter(|n| *n >= 1)
+	});
+	let broker = Mosquitto::start(&scratch.0);
+	let scd = scratch.0.join("scd.sqlite");
+	let config = scratch.0.join("platone.toml");
+	let (api_port, http_port) = (platone_tests::free_port(), platone_tests::free_port());
+	std::fs::write(
+		&config,
+		format!(
+			"[scd]\nurl = \"sqlite://{}\"\n[broker]\nport = {}\nembedded = false\n\
+			 [ingest]\nwindow_ms = {WINDOW_MS}\n[http]\nlisten = \"127.0.0.1:{http_port}\"\n\
+			 [certify]\nrpc = \"ws://127.0.0.1:{}\"\ngrace_ms = 2000\n\
+			 [api]\nlisten = \"127.0.0.1:{api_port}\"\n\
+			 [sim]\npmus = 3\nrate_hz = 2\nmeters = 0\n{DEVICES}",
+			scd.display(),
+			broker.port,
+			node.rpc_port
+		),
+	)
+	.expect("write config");
+	let cfg = config.display().to_string();
+	let args = |role: &str| vec!["--config".to_string(), cfg.clone(), role.to_string()];
+	let ingest = Service::start(
+		platone_binary(),
+		&args("ingest"),
+		scratch.0.join("ingest.log"),
+	);
+	ingest.wait_for_log("connected to the broker", Duration::from_secs(30));
+	let mut certifier = Service::start(
+		platone_binary(),
+		&args("certify"),
+		scratch.0.join("certify.log"),
+	);
+	let mut sim_args = args("sim");
+	sim_args.extend(["--seconds".into(), "60".into()]);
+	let mut sim = Service::start(platone_binary(), &sim_args, scratch.0.join("sim.log"));
+
+	let runtime = tokio::runtime::Runtime::new().expect("tokio");
+	let store = runtime
+		.block_on(SqliteStore::open(&scd))
+		.expect("open the SCD");
+	let certified = |store: &SqliteStore| {
+		runtime
+			.block_on(store.certificates(CertState::Certified, 10_000))
+			.unwrap()
+	};
+	let first = wait_for("a PMU window certified", Duration::from_secs(90), || {
+		certified(&store).into_iter().next()
+	});
+	let post = |doc: String| {
+		let (status, body) = http_post(http_port, "/v1/meter-readings", &doc);
+		assert_eq!(status, 200, "{body}");
+		body
+	};
+	let now_us = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.unwrap()
+		.as_micros() as u64;
+	const QUARTER_US: u64 = 900_000_000;
+	// A quarter hour before the last full hour: before the simulator started, so no PMU
+	// sealed it, and the hourly windows of its day have all ended.
+	let last_quarter = now_us - now_us % (4 * QUARTER_US) - QUARTER_US;
+	// The day up to it, oldest first.
+	let day: Vec<u64> = (0..96)
+		.rev()
+		.map(|i| last_quarter - i * QUARTER_US)
+		.collect();
+
+	// meter-001 (dataset 11): its reading lies in a window the PMUs had certified.
+	let sealed_us = (first.window.start_ms + 1_000) * 1_000;
+	post(meter_document("meter-001", &[sealed_us]));
+	// meter-002 (12): the last half hour, certified; then the 23.5 hours before it.
+	post(meter_document("meter-002", &day[94..]));
+	let half_hour_window = (day[95] / 1_000) - (day[95] / 1_000) % WINDOW_MS;
+	wait_for(
+		"meter-002's half hour certified",
+		Duration::from_secs(120),
+		|| {
+			certified(&store)
+				.iter()
+				.any(|c| {
+					c.window.start_ms == half_hour_window
+						&& c.datasets.iter().any(|d| d.dataset == 12)
+				})
+				.then_some(())
+		},
+	);
+	post(meter_document("meter-002", &day[..94]));
+	// meter-003 (13): the day in reverse; meter-004 (14): the day at once. The certifier is
+	// killed while it works through them.
+	let reversed: Vec<u64> = day.iter().rev().copied().collect();
+	post(meter_document("meter-003", &reversed));
+	post(meter_document("meter-004", &day));
+	wait_for(
+		"a backfilled window sealed",
+		Duration::from_secs(60),
+		|| {
+			certifier
+				.log_text()
+				.matches("window sealed")
+				.count()
+				.checked_sub(5)
+				.map(|_| ())
+		},
+	);
+	certifier.kill9();
+	certifier.restart();
+
+	assert!(
+		sim.wait(Duration::from_secs(120)).success(),
+		"{}",
+		sim.log_text()
+	);
+	let stored = runtime.block_on(store.measurement_count()).unwrap();
+	// A day from each of three meters, meter-001's one reading, and the PMUs' for 30 s or more.
+	assert!(
+		stored > 96 * 3 + 3 * 2 * 30,
+		"only {stored} measurements stored"
+	);
+	wait_for(
+		"every measurement certified",
+		Duration::from_secs(400),
+		|| {
+			let leaves: u64 = certified(&store).iter().map(|c| c.leaves()).sum();
+			(leaves == stored).then_some(())
+		},
+	);
+	let log = certifier.log_text();
+	assert!(!log.contains("CONFLICT"), "{log}");
+	let late = |dataset: u64, t_us: u64| {
+		runtime
+			.block_on(store.measurement(dataset, t_us, 0))
+			.unwrap()
+			.expect("stored")
+	};
+	assert!(late(11, sealed_us).is_late());
+	assert!(late(12, day[0]).is_late());
+	assert!(!late(12, day[95]).is_late());
+
+	// The audit: the SCD's invariant, and its certificates against the chain's finalized state.
+	let from = (day[0] / 1_000 - 86_400_000).to_string();
+	let rpc = format!("ws://127.0.0.1:{}", node.rpc_port);
+	let out = platone(
+		&config,
+		&["audit", "scd", "--from-ms", &from, "--rpc", &rpc],
+	);
+	expect_exit(&out, 0);
+	let summary = String::from_utf8_lossy(&out.stdout);
+	assert!(
+		summary.contains(&format!("{stored} measurements proven")),
+		"{summary}"
+	);
+	// A late reading's proof is served, and verifies against the chain.
+	let m = late(11, sealed_us);
+	http_get(
+		api_port,
+		&format!(
+			"/v1/measurements/11/{}/{}/proof",
+			m.timestamp_us, m.sequence
+		),
+	);
+	let api_url = format!("http://127.0.0.1:{api_port}");
+	let t = m.timestamp_us.to_string();
+	expect_exit(
+		&platone(
+			&config,
+			&[
+				"verify",
+				"--api",
+				&api_url,
+				"--dataset",
+				"11",
+				"--timestamp-us",
+				&t,
+				"--sequence",
+				"0",
+			],
+		),
+		0,
+	);
+
+	// A row removed from the SCD after certification: the audit names it (exit 1).
+	runtime.block_on(async {
+		let pool = sqlx::SqlitePool::connect(&format!("sqlite://{}", scd.display()))
+			.await
+			.unwrap();
+		sqlx::query("DELETE FROM measurements WHERE dataset = 14 AND timestamp_us = ?")
+			.bind(i64::try_from(day[10]).unwrap())
+			.execute(&pool)
+			.await
+			.unwrap();
+	});
+	let out = platone(&config, &["audit", "scd", "--from-ms", &from]);
+	expect_exit(&out, 1);
+	assert!(
+		String::from_utf8_lossy(&out.stdout).contains("root_mismatch"),
+		"{}",
+		String::from_utf8_lossy(&out.stdout)
+	);
 }

@@ -19,7 +19,9 @@ use axum::{
 use platone_scd::Store;
 use tracing::{error, info};
 
-use crate::{mqtt::process, now_us, payload::Topic, Directory, Error, Kind, Limits, Metrics};
+use crate::{
+	mqtt::process, now_us, payload::Topic, Directory, Error, Kind, Limits, Metrics, Sender,
+};
 
 pub struct Ingest<S> {
 	pub store: Arc<S>,
@@ -67,6 +69,7 @@ async fn meter_readings<S: Store>(State(s): State<Arc<Ingest<S>>>, body: Bytes) 
 	// The gateway segment is irrelevant here: meters are found by their mRID.
 	ingest(
 		&s,
+		Sender::Local,
 		&Topic::format("http", Kind::Meter, "batch"),
 		"http:/v1/meter-readings",
 		&body,
@@ -81,14 +84,20 @@ async fn device<S: Store>(
 ) -> Response {
 	let topic = format!("platone/v1/http/{kind}/{device}");
 	let source = format!("http:/v1/devices/{kind}/{device}/measurements");
-	ingest(&s, &topic, &source, &body).await
+	ingest(&s, Sender::Local, &topic, &source, &body).await
 }
 
 async fn metrics<S: Store>(State(s): State<Arc<Ingest<S>>>) -> String {
 	s.metrics.render()
 }
 
-async fn ingest<S: Store>(s: &Ingest<S>, topic: &str, source: &str, body: &[u8]) -> Response {
+async fn ingest<S: Store>(
+	s: &Ingest<S>,
+	sender: Sender<'_>,
+	topic: &str,
+	source: &str,
+	body: &[u8],
+) -> Response {
 	let now = now_us();
 	let limits = Limits {
 		now_us: now,
@@ -97,6 +106,7 @@ async fn ingest<S: Store>(s: &Ingest<S>, topic: &str, source: &str, body: &[u8])
 	let (mut measurements, mut dead) = (Vec::new(), Vec::new());
 	process(
 		topic,
+		sender,
 		body,
 		&s.directory,
 		&limits,

@@ -51,10 +51,36 @@ pub struct Device {
 	pub window_ms: Option<u32>,
 }
 
-/// The devices a gateway accepts; anything else is refused as `unknown_device`.
+/// An identity that may send other devices' data: a head-end or data server sending many
+/// meters' batches (P-BAP-02). Any other identity speaks only for itself.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Deserialize, serde::Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataServer {
+	/// Its MQTT client certificate's common name (the broker's ACL makes it the topic's device
+	/// segment), or its OAuth2 client (the token's `sub`) over HTTP.
+	pub name: String,
+	/// Meters (`mRID`s) it may send readings for; `"*"` for every meter of the gateway.
+	pub meters: Vec<String>,
+}
+
+/// Who sent a message, as far as ingest can tell (issue #12: no device speaks for another).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sender<'a> {
+	/// An authenticated identity: an MQTT client's certificate CN, which the broker's ACL
+	/// (`pattern write platone/v1/+/+/%u`) makes the topic's device segment; or the OAuth2
+	/// client of an HTTP request.
+	Identity(&'a str),
+	/// The operator's own host: HTTP on loopback without authentication (development only;
+	/// any other bind requires authentication).
+	Local,
+}
+
+/// The devices a gateway accepts; anything else is refused as `unknown_device`, and data a
+/// sender may not send as `forbidden`.
 #[derive(Clone, Debug, Default)]
 pub struct Directory {
 	devices: HashMap<String, Device>,
+	data_servers: HashMap<String, DataServer>,
 	default_window_ms: u32,
 }
 
@@ -65,7 +91,30 @@ impl Directory {
 	pub fn new(devices: impl IntoIterator<Item = Device>, default_window_ms: u32) -> Self {
 		Directory {
 			devices: devices.into_iter().map(|d| (d.name.clone(), d)).collect(),
+			data_servers: HashMap::new(),
 			default_window_ms,
+		}
+	}
+
+	/// The identities that may send other devices' data.
+	pub fn with_data_servers(mut self, servers: impl IntoIterator<Item = DataServer>) -> Self {
+		self.data_servers = servers.into_iter().map(|s| (s.name.clone(), s)).collect();
+		self
+	}
+
+	/// May `sender` send data for the device of `kind` named `device`? A device speaks for
+	/// itself; a data server for the meters it is configured with; the local operator for all.
+	pub fn may_send(&self, sender: Sender<'_>, kind: Kind, device: &str) -> bool {
+		match sender {
+			Sender::Local => true,
+			Sender::Identity(who) if who == device => true,
+			Sender::Identity(who) => {
+				kind == Kind::Meter
+					&& self
+						.data_servers
+						.get(who)
+						.is_some_and(|s| s.meters.iter().any(|m| m == "*" || m == device))
+			}
 		}
 	}
 

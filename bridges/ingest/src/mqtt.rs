@@ -26,7 +26,7 @@ use tracing::{debug, error, info, warn};
 use crate::{
 	now_us,
 	payload::{self, Kind, Limits, Refusal, Topic},
-	Directory, Error, Metrics,
+	Directory, Error, Metrics, Sender,
 };
 
 /// Client certificate and trust anchor for mutual TLS with the broker.
@@ -108,6 +108,7 @@ impl Config {
 /// Validates one message: its measurements, or the dead letters it becomes.
 pub fn process(
 	topic: &str,
+	sender: Sender<'_>,
 	payload: &[u8],
 	directory: &Directory,
 	limits: &Limits,
@@ -126,10 +127,32 @@ pub fn process(
 		Ok(t) => t,
 		Err(r) => return dead.push(letter(r)),
 	};
+	let forbidden = |device: &str| {
+		Refusal::new(
+			Reason::Forbidden,
+			format!(
+				"{} may not send data of {} {device:?}",
+				match sender {
+					Sender::Identity(who) => format!("{who:?}"),
+					Sender::Local => "the local operator".into(),
+				},
+				t.kind.as_str()
+			),
+		)
+	};
 	if t.kind == Kind::Meter {
-		// A meter's topic carries a MeterReadings document naming its meters by mRID.
+		// A meter's topic carries a MeterReadings document naming its meters by mRID: each one
+		// must be the sender itself, or a meter the sender is a data server for.
 		let lookup = |mrid: &str| directory.lookup(Kind::Meter, mrid);
-		match payload::meter_readings(payload, limits, |mrid| lookup(mrid).map(|(d, _)| d)) {
+		let dataset_of = |mrid: &str| match lookup(mrid) {
+			None => Err(Refusal::new(
+				Reason::UnknownDevice,
+				format!("meter {mrid:?} is not registered"),
+			)),
+			Some(_) if !directory.may_send(sender, Kind::Meter, mrid) => Err(forbidden(mrid)),
+			Some((dataset, _)) => Ok(dataset),
+		};
+		match payload::meter_readings(payload, limits, dataset_of) {
 			Err(r) => dead.push(letter(r)),
 			Ok(meters) => {
 				for (mrid, records) in meters {
@@ -160,6 +183,9 @@ pub fn process(
 			),
 		)));
 	};
+	if !directory.may_send(sender, t.kind, t.device) {
+		return dead.push(letter(forbidden(t.device)));
+	}
 	let parsed = match t.kind {
 		Kind::Pmu => payload::pmu(payload, dataset, limits),
 		_ => payload::sensor(payload, dataset, limits),
@@ -353,8 +379,12 @@ async fn commit<S: Store>(
 	let mut dead = Vec::new();
 	for d in batch {
 		let p = &d.publish;
+		// The broker's ACL lets a client publish only under its own name (the device segment).
+		let sender =
+			Topic::parse(&p.topic).map_or(Sender::Identity(""), |t| Sender::Identity(t.device));
 		process(
 			&p.topic,
+			sender,
 			&p.payload,
 			directory,
 			&limits,

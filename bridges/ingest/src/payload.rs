@@ -79,6 +79,15 @@ fn check_time(ts_us: u64, limits: &Limits) -> Result<u64, Refusal> {
 			),
 		));
 	}
+	if platone_scd::too_old(ts_us, limits.now_us / 1_000) {
+		return Err(Refusal::new(
+			Reason::TooOld,
+			format!(
+				"device time {ts_us} µs is {} s old, past what the chain may still certify",
+				limits.now_us.saturating_sub(ts_us) / 1_000_000
+			),
+		));
+	}
 	Ok(ts_us)
 }
 
@@ -334,12 +343,13 @@ struct IntervalReadingJson {
 /// (one per interval end; reading types of the same interval merge into one record).
 pub type MeterBatch = (String, Result<Vec<MeasurementRecord>, Refusal>);
 
-/// Parses a `MeterReadings` document. `dataset_of` maps a meter `mRID` to its dataset (or
-/// refuses it as unknown). Each meter is accepted or refused on its own.
+/// Parses a `MeterReadings` document. `dataset_of` maps a meter `mRID` to its dataset, or
+/// refuses it (unknown, or not the sender's to send). Each meter is accepted or refused on its
+/// own.
 pub fn meter_readings(
 	bytes: &[u8],
 	limits: &Limits,
-	dataset_of: impl Fn(&str) -> Option<DatasetId>,
+	dataset_of: impl Fn(&str) -> Result<DatasetId, Refusal>,
 ) -> Result<Vec<MeterBatch>, Refusal> {
 	let doc: MeterReadingsDoc = serde_json::from_slice(bytes)
 		.map_err(|e| Refusal::new(Reason::Malformed, e.to_string()))?;
@@ -351,13 +361,8 @@ pub fn meter_readings(
 		.into_iter()
 		.map(|mr| {
 			let mrid = mr.meter.map(|m| m.mrid).unwrap_or_default();
-			let records = match dataset_of(&mrid) {
-				None => Err(Refusal::new(
-					Reason::UnknownDevice,
-					format!("meter {mrid:?} is not registered"),
-				)),
-				Some(dataset) => meter_records(dataset, &mr.interval_blocks, limits),
-			};
+			let records = dataset_of(&mrid)
+				.and_then(|dataset| meter_records(dataset, &mr.interval_blocks, limits));
 			(mrid, records)
 		})
 		.collect())

@@ -1,14 +1,27 @@
 //! Bad input never crashes ingest and always ends in a dead letter with the right reason; good
 //! input becomes canonical records (FR-BAP-DM-01, S-BAP-01).
 
-use platone_ingest::{mqtt::process, sim, Directory, Limits};
+use platone_ingest::{mqtt::process, sim, DataServer, Directory, Limits, Sender};
 use platone_primitives::Reading;
 use platone_scd::Reason;
 
 const NOW_US: u64 = 1_764_064_800_000_000; // 2025-11-25T10:00:00Z
 
 fn run(topic: &str, payload: &[u8]) -> (Vec<platone_scd::Measurement>, Vec<Reason>) {
-	let directory = Directory::development(10, 4);
+	// Over MQTT the broker's ACL makes the topic's device segment the sender's identity.
+	let sender = platone_ingest::Topic::parse(topic).map_or("", |t| t.device);
+	run_as(Sender::Identity(sender), topic, payload)
+}
+
+fn run_as(
+	sender: Sender<'_>,
+	topic: &str,
+	payload: &[u8],
+) -> (Vec<platone_scd::Measurement>, Vec<Reason>) {
+	let directory = Directory::development(10, 4).with_data_servers([DataServer {
+		name: "head-end".into(),
+		meters: vec!["meter-001".into(), "meter-002".into()],
+	}]);
 	let limits = Limits {
 		now_us: NOW_US,
 		max_future_us: 60_000_000,
@@ -16,6 +29,7 @@ fn run(topic: &str, payload: &[u8]) -> (Vec<platone_scd::Measurement>, Vec<Reaso
 	let (mut out, mut dead) = (Vec::new(), Vec::new());
 	process(
 		topic,
+		sender,
 		payload,
 		&directory,
 		&limits,
@@ -88,6 +102,45 @@ fn simulated_pmu_and_meter_payloads_are_accepted() {
 	assert!(out.is_empty());
 }
 
+/// Issue #12: no device speaks for another. A meter sends its own readings, a configured data
+/// server those of its meters, and nothing else gets in, whatever the payload's mRIDs say.
+#[test]
+fn a_sender_speaks_only_for_itself_or_the_meters_it_serves() {
+	let doc = |mrid: &str| sim::meter_readings(mrid, NOW_US - 900_000_000, 1.0, 0.0).into_bytes();
+	let meter_topic = |device: &str| format!("platone/v1/charlie/meter/{device}");
+	// A meter for itself.
+	let (out, dead) = run(&meter_topic("meter-003"), &doc("meter-003"));
+	assert_eq!((out.len(), dead), (1, vec![]));
+	// A meter for another meter, and a PMU publishing under `meter/<its name>`.
+	for device in ["meter-003", "pmu-001"] {
+		let (out, dead) = run(&meter_topic(device), &doc("meter-001"));
+		assert!(out.is_empty(), "{device} spoke for meter-001");
+		assert_eq!(dead, vec![Reason::Forbidden]);
+	}
+	// A data server for its meters, each meter on its own: meter-004 is not one of them.
+	let two: serde_json::Value = serde_json::from_slice(&doc("meter-002")).unwrap();
+	let four: serde_json::Value = serde_json::from_slice(&doc("meter-004")).unwrap();
+	let both = serde_json::json!({
+		"MeterReadings": [two["MeterReadings"][0], four["MeterReadings"][0]]
+	});
+	let (out, dead) = run(&meter_topic("head-end"), both.to_string().as_bytes());
+	assert_eq!(out.len(), 1);
+	assert_eq!(out[0].dataset, 12);
+	assert_eq!(dead, vec![Reason::Forbidden]);
+	// A data server may not speak for PMUs, nor a PMU for another PMU (over HTTP, where the
+	// identity comes from the token, not the path).
+	let pmu = pmu_json(|_| {});
+	let (out, dead) = run_as(Sender::Identity("head-end"), PMU, &pmu);
+	assert_eq!((out.len(), dead), (0, vec![Reason::Forbidden]));
+	let (out, dead) = run_as(Sender::Identity("pmu-002"), PMU, &pmu);
+	assert_eq!((out.len(), dead), (0, vec![Reason::Forbidden]));
+	let (out, dead) = run_as(Sender::Identity("pmu-001"), PMU, &pmu);
+	assert_eq!((out.len(), dead), (1, vec![]));
+	// The local operator (loopback HTTP without authentication, development) is trusted.
+	let (out, dead) = run_as(Sender::Local, &meter_topic("batch"), &doc("meter-004"));
+	assert_eq!((out.len(), dead), (1, vec![]));
+}
+
 #[test]
 fn a_corpus_of_bad_payloads_ends_in_dead_letters_with_reasons() {
 	use Reason::*;
@@ -148,6 +201,18 @@ fn a_corpus_of_bad_payloads_ends_in_dead_letters_with_reasons() {
 			PMU,
 			pmu_json(|v| v["ts_us"] = serde_json::json!(NOW_US + 3_600_000_000)),
 			FarFuture,
+		),
+		// A PMU whose clock reset to 1970 (issue #12), and data older than the chain's
+		// lateness bound allows to certify: refused, with a reason of their own.
+		(
+			PMU,
+			pmu_json(|v| v["ts_us"] = serde_json::json!(5_000_000u64)),
+			TooOld,
+		),
+		(
+			PMU,
+			pmu_json(|v| v["ts_us"] = serde_json::json!(NOW_US - 6 * 86_400_000_000 - 1_000)),
+			TooOld,
 		),
 		(
 			"platone/v1/charlie/pmu/pmu-999",

@@ -9,7 +9,7 @@ use std::{
 
 use anyhow::{bail, Context};
 use clap::{Parser, Subcommand};
-use platone_ingest::{http, mqtt, sim, Device, Directory, Metrics};
+use platone_ingest::{http, mqtt, sim, DataServer, Device, Directory, Metrics};
 use platone_scd::{wire::ProofDocument, PostgresStore, SqliteStore, Store};
 use serde::Deserialize;
 use tracing::info;
@@ -50,6 +50,34 @@ struct Cli {
 	no_api: bool,
 	#[command(subcommand)]
 	role: Role,
+}
+
+#[derive(Subcommand)]
+enum Audit {
+	/// Check the SCD's certification invariant over a range of windows: every stored
+	/// measurement lies in exactly one certified window and its proof verifies; nothing
+	/// certified is missing from the SCD; with `--rpc`, every certificate matches the chain's
+	/// at its finalized head. Prints one line per difference. Exit codes: 0 no difference,
+	/// 1 differences, 5 chain unreachable.
+	Scd {
+		/// First certification window start to check, Unix ms.
+		#[arg(long)]
+		from_ms: u64,
+		/// Last certification window start to check, Unix ms; now if absent.
+		#[arg(long)]
+		to_ms: Option<u64>,
+		/// How long after a window ends it may be unsealed or not yet certified (ms); the
+		/// certifier's grace plus a minute if absent.
+		#[arg(long)]
+		pending_ms: Option<u64>,
+		/// Compare with the chain at this node's finalized head.
+		#[arg(long)]
+		rpc: Option<String>,
+		/// The gateway account (hex) whose certificates the SCD holds; the certifier key's
+		/// account if absent.
+		#[arg(long)]
+		gateway: Option<String>,
+	},
 }
 
 #[derive(Subcommand)]
@@ -129,6 +157,11 @@ enum Role {
 		#[arg(long)]
 		authority_set: Option<PathBuf>,
 	},
+	/// Audit what others rely on: `platone audit scd`.
+	Audit {
+		#[command(subcommand)]
+		what: Audit,
+	},
 	/// Print the chain's current GRANDPA authority set (JSON) at the node's finalized head, for
 	/// auditors to compare across members' nodes and pin for `verify --authority-set`. With
 	/// `--from`, the set is not taken from the node but reached from a pinned one through each
@@ -159,6 +192,10 @@ struct Config {
 	/// Devices the gateway accepts. Absent: the development chain's `pmu-001`…`010` and
 	/// `meter-001`…`004` (PoMs 1–14).
 	devices: Option<Vec<Device>>,
+	/// Identities that may send other meters' readings (`[[data_servers]]`: a head-end system
+	/// or the DSO Data Server); every other sender speaks only for itself.
+	#[serde(skip_serializing_if = "Vec::is_empty")]
+	data_servers: Vec<DataServer>,
 }
 
 #[derive(Debug, Deserialize, serde::Serialize)]
@@ -415,6 +452,7 @@ impl Config {
 				self.ingest.window_ms,
 			),
 		}
+		.with_data_servers(self.data_servers.iter().cloned())
 	}
 
 	fn ingest(&self) -> anyhow::Result<mqtt::Config> {
@@ -637,6 +675,84 @@ async fn proof_document(
 	Ok(proven.map(|p| ProofDocument::new(&p, &gateway)))
 }
 
+/// `platone audit scd`: the exit code.
+async fn audit_scd(
+	config: &Config,
+	options: platone_scd::audit::Options,
+	rpc: Option<String>,
+	gateway: Option<String>,
+) -> anyhow::Result<i32> {
+	let url = &config.scd.url;
+	let mut report = if is_postgres(url) {
+		let store = PostgresStore::open(url).await.context("opening the SCD")?;
+		platone_scd::audit::audit(&store, &options).await?
+	} else {
+		let store = open_sqlite(url).await?;
+		platone_scd::audit::audit(&store, &options).await?
+	};
+	if let Some(rpc) = rpc {
+		let gateway: [u8; 32] = match gateway {
+			Some(hex) => hex::decode(hex.trim_start_matches("0x"))
+				.ok()
+				.and_then(|b| b.try_into().ok())
+				.context("--gateway must be 32 bytes of hex")?,
+			None => platone_chain::account_of(&platone_chain::keypair(&config.certifier()?.suri)?),
+		};
+		let chain = match platone_chain::Chain::connect(&rpc, config.certify.insecure).await {
+			Ok(chain) => chain,
+			Err(e) => {
+				eprintln!("chain unreachable: {e}");
+				return Ok(5);
+			}
+		};
+		let (finalized, number) = chain.finalized().await?;
+		for cert in std::mem::take(&mut report.certificates) {
+			let on_chain = chain.certificate(&gateway, &cert.window, finalized).await?;
+			let difference = match on_chain {
+				None if cert.state == platone_scd::CertState::Certified => Some(format!(
+					"certified by the SCD's record, absent at block #{number}"
+				)),
+				None => None,
+				Some(c) if c.root != cert.root || c.leaves != cert.leaves() => Some(format!(
+					"chain root {} over {} leaves, SCD root {} over {}",
+					hex::encode(c.root),
+					c.leaves,
+					hex::encode(cert.root),
+					cert.leaves()
+				)),
+				Some(_) => None,
+			};
+			if let Some(detail) = difference {
+				report.differences.push(platone_scd::audit::Difference {
+					finding: platone_scd::audit::Finding::Chain,
+					window: cert.window,
+					dataset: None,
+					detail,
+				});
+			}
+		}
+	}
+	for d in &report.differences {
+		println!("{d}");
+	}
+	let counts: Vec<String> = report
+		.counts()
+		.into_iter()
+		.map(|(f, n)| format!("{}={n}", f.as_str()))
+		.collect();
+	println!(
+		"audited {} windows ({} certified), {} measurements proven, {} pending; {} differences{}{}",
+		report.windows,
+		report.certified,
+		report.proven,
+		report.pending,
+		report.differences.len(),
+		if counts.is_empty() { "" } else { ": " },
+		counts.join(" ")
+	);
+	Ok(if report.is_clean() { 0 } else { 1 })
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
 	tracing_subscriber::fmt()
@@ -720,6 +836,28 @@ async fn main() -> anyhow::Result<()> {
 				authority_set.as_deref(),
 			)
 			.await;
+			std::process::exit(code);
+		}
+		Role::Audit {
+			what: Audit::Scd {
+				from_ms,
+				to_ms,
+				pending_ms,
+				rpc,
+				gateway,
+			},
+		} => {
+			let now_ms = std::time::SystemTime::now()
+				.duration_since(std::time::UNIX_EPOCH)
+				.context("clock before 1970")?
+				.as_millis() as u64;
+			let options = platone_scd::audit::Options {
+				from_ms,
+				to_ms: to_ms.unwrap_or(now_ms),
+				now_ms,
+				pending_ms: pending_ms.unwrap_or(config.certify.grace_ms.saturating_add(60_000)),
+			};
+			let code = audit_scd(&config, options, rpc, gateway).await?;
 			std::process::exit(code);
 		}
 		Role::AuthoritySet { rpc, from } => {

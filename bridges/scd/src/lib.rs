@@ -19,8 +19,10 @@ use std::{fmt, str::FromStr};
 
 use platone_primitives::{
 	merkle, Blake2_256, DatasetId, DatasetRoot, Hash, MeasurementProof, MeasurementRecord, Window,
+	MAX_LATENESS_MS,
 };
 
+pub mod audit;
 pub mod postgres;
 pub mod sqlite;
 pub mod wire;
@@ -124,10 +126,16 @@ pub enum Reason {
 	Duplicate,
 	/// Same identity as a stored measurement, different bytes; the first one stays.
 	Conflict,
+	/// The sender's identity may not send data of this device (issue #12: no device speaks for
+	/// another).
+	Forbidden,
+	/// Device time too far in the past to be certified (a clock reset, or data older than the
+	/// chain's lateness bound, see [`too_old`]).
+	TooOld,
 }
 
 impl Reason {
-	pub const ALL: [Reason; 7] = [
+	pub const ALL: [Reason; 9] = [
 		Reason::Malformed,
 		Reason::UnknownDevice,
 		Reason::OutOfRange,
@@ -135,6 +143,8 @@ impl Reason {
 		Reason::FarFuture,
 		Reason::Duplicate,
 		Reason::Conflict,
+		Reason::TooOld,
+		Reason::Forbidden,
 	];
 
 	pub fn as_str(self) -> &'static str {
@@ -146,6 +156,8 @@ impl Reason {
 			Reason::FarFuture => "far_future",
 			Reason::Duplicate => "duplicate",
 			Reason::Conflict => "conflict",
+			Reason::TooOld => "too_old",
+			Reason::Forbidden => "forbidden",
 		}
 	}
 }
@@ -407,25 +419,112 @@ pub trait Store: Send + Sync + 'static {
 		state: CertState,
 		chain: &ChainRef,
 	) -> impl std::future::Future<Output = Result<()>> + Send;
+
+	/// Sealed gateway windows starting in `from_ms..=to_ms`, with the datasets sealed in each
+	/// and the certificate if it is built (for audits).
+	fn sealed_between(
+		&self,
+		from_ms: u64,
+		to_ms: u64,
+	) -> impl std::future::Future<Output = Result<Vec<SealedWindow>>> + Send;
+
+	/// How many measurements each `(dataset, certification window)` holds, for certification
+	/// windows starting in `from_ms..=to_ms` (for audits).
+	fn placed_between(
+		&self,
+		from_ms: u64,
+		to_ms: u64,
+	) -> impl std::future::Future<Output = Result<Vec<Placed>>> + Send;
 }
 
-/// The late-data rule: the natural window unless it is sealed, else the first unsealed window
-/// of the dataset from the one holding the received time on.
-fn cert_window_start(
-	m: &Measurement,
-	sealed: &std::collections::HashMap<DatasetId, Vec<u64>>,
-) -> u64 {
-	let Some(sealed) = sealed.get(&m.dataset) else {
-		return m.window_start_ms;
-	};
-	if !sealed.contains(&m.window_start_ms) {
-		return m.window_start_ms;
+/// A sealed gateway window as the SCD keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SealedWindow {
+	pub window: Window,
+	/// Datasets sealed into it, ascending.
+	pub datasets: Vec<DatasetId>,
+	/// `None` while sealed but not built yet.
+	pub certificate: Option<Certificate>,
+}
+
+/// A dataset's measurements in one certification window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Placed {
+	pub dataset: DatasetId,
+	pub window: Window,
+	pub measurements: u64,
+}
+
+/// How long before the chain's lateness bound ([`MAX_LATENESS_MS`]) the SCD stops placing data in
+/// its natural window: the certifier then has a day to seal and submit it. Data older than
+/// `MAX_LATENESS_MS - LATENESS_MARGIN_MS` at receipt can no longer be certified anywhere
+/// ([`too_old`]).
+pub const LATENESS_MARGIN_MS: u64 = 86_400_000;
+
+/// The oldest device time, Unix ms, that data received at `received_ms` may carry and still be
+/// certified: the chain refuses a late record more than [`MAX_LATENESS_MS`] before its window.
+pub fn oldest_certifiable_ms(received_ms: u64) -> u64 {
+	received_ms.saturating_sub(MAX_LATENESS_MS - LATENESS_MARGIN_MS)
+}
+
+/// Device time (µs) too old, at `received_ms`, to be certified: ingest dead-letters it as
+/// [`Reason::TooOld`] rather than store data no certificate can hold.
+pub fn too_old(timestamp_us: u64, received_ms: u64) -> bool {
+	timestamp_us / 1_000 < oldest_certifiable_ms(received_ms)
+}
+
+/// What a commit must know of sealed windows to place its rows, read in the commit's
+/// transaction (under the seal lock).
+#[derive(Debug, Default)]
+pub(crate) struct Sealed {
+	/// Gateway windows `(start, duration)` that are sealed: their set of data is fixed.
+	windows: std::collections::HashSet<(u64, u32)>,
+	/// Per dataset, the end of its latest sealed window: the chain's watermark for it once that
+	/// window is certified; nothing of the dataset may be certified before it again.
+	frontier: std::collections::HashMap<DatasetId, u64>,
+}
+
+impl Sealed {
+	/// From `(dataset, window start, window duration)` rows of `sealed_windows`.
+	pub(crate) fn from_rows(rows: impl IntoIterator<Item = (i64, i64, i64)>) -> Result<Self> {
+		let mut sealed = Sealed::default();
+		for (dataset, start, ms) in rows {
+			let (dataset, start) = (to_u64(dataset, "dataset")?, to_u64(start, "window start")?);
+			let ms = u32::try_from(ms).map_err(|_| Error::Corrupt("window".into()))?;
+			sealed.windows.insert((start, ms));
+			let end = start.saturating_add(u64::from(ms));
+			let frontier = sealed.frontier.entry(dataset).or_default();
+			*frontier = (*frontier).max(end);
+		}
+		Ok(sealed)
 	}
+}
+
+/// The late-data rule. A measurement goes to its natural window while that window is open (not
+/// sealed for the gateway), not behind its dataset's sealed frontier, and young enough to reach
+/// the chain. Otherwise it is late: certified in the first open window from the one holding its
+/// received time, and never behind its dataset's frontier. So no row ever joins a sealed window
+/// (whose certificate would then miss it), and every window a dataset is placed in is one the
+/// chain accepts for it (no `BehindWatermark`, no `WindowTooOld`).
+fn cert_window_start(m: &Measurement, sealed: &Sealed) -> u64 {
 	let step = u64::from(m.window_ms.max(1));
-	let mut start = m
+	let natural = m.window_start_ms;
+	let frontier = sealed.frontier.get(&m.dataset).copied().unwrap_or(0);
+	let open = |start: u64| !sealed.windows.contains(&(start, m.window_ms));
+	let reachable = natural
+		.saturating_add(step)
+		.saturating_add(MAX_LATENESS_MS - LATENESS_MARGIN_MS)
+		> m.received_ms;
+	if open(natural) && natural >= frontier && reachable {
+		return natural;
+	}
+	let earliest = m
 		.late_window_start()
-		.max(m.window_start_ms.saturating_add(step));
-	while sealed.contains(&start) {
+		.max(natural.saturating_add(step))
+		.max(frontier);
+	// Aligned up: a frontier left by another window duration need not be a multiple of this one.
+	let mut start = earliest.div_ceil(step).saturating_mul(step);
+	while !open(start) {
 		start = start.saturating_add(step);
 	}
 	start
@@ -477,26 +576,21 @@ pub(crate) fn window_from(start_ms: i64, duration_ms: i64) -> Result<Window> {
 	})
 }
 
-/// `(dataset, window start)` rows of `sealed_windows` by dataset.
-pub(crate) fn group_sealed(
-	rows: impl IntoIterator<Item = (i64, i64)>,
-) -> Result<std::collections::HashMap<DatasetId, Vec<u64>>> {
-	let mut sealed: std::collections::HashMap<DatasetId, Vec<u64>> = Default::default();
-	for (dataset, start) in rows {
-		sealed
-			.entry(to_u64(dataset, "dataset")?)
-			.or_default()
-			.push(to_u64(start, "window start")?);
-	}
-	Ok(sealed)
-}
-
 /// The range of `sealed_windows` starts that can matter to a batch: from its earliest natural
-/// window to a day past its latest receipt (a certifier whose clock runs ahead may have sealed
-/// more than the received time suggests).
+/// window (no earlier than the lateness bound before its receipt: an older natural window is
+/// never used) to a day past its latest receipt (a certifier whose clock runs ahead may have
+/// sealed more than the received time suggests).
 pub(crate) fn sealed_range(measurements: &[Measurement]) -> Option<(u64, u64)> {
 	Some((
-		measurements.iter().map(|m| m.window_start_ms).min()?,
+		measurements
+			.iter()
+			.map(|m| {
+				m.window_start_ms.max(
+					m.received_ms
+						.saturating_sub(MAX_LATENESS_MS + u64::from(m.window_ms)),
+				)
+			})
+			.min()?,
 		measurements
 			.iter()
 			.map(|m| m.received_ms)
@@ -527,6 +621,15 @@ fn window_key(window: &Window) -> Result<(i64, i32)> {
 		to_i64(window.start_ms, "window start")?,
 		i32::try_from(window.duration_ms).map_err(|_| Error::Range("window"))?,
 	))
+}
+
+/// The system clock, Unix ms.
+pub(crate) fn now_ms() -> i64 {
+	std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.ok()
+		.and_then(|d| i64::try_from(d.as_millis()).ok())
+		.unwrap_or(0)
 }
 
 fn to_i64(v: u64, what: &'static str) -> Result<i64> {

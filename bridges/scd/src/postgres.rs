@@ -13,9 +13,9 @@ use sqlx::{postgres::PgPoolOptions, PgPool, Row};
 use tokio::sync::Mutex;
 
 use crate::{
-	cert_window_start, dataset_root, duplicate_letter, encode_datasets, group_sealed, sealed_range,
-	to_i64, to_u64, window_from, window_key, CertState, Certificate, CertificateRow, ChainRef,
-	Committed, DeadLetter, Error, Measurement, Reason, Result, Store,
+	cert_window_start, dataset_root, duplicate_letter, encode_datasets, sealed_range, to_i64,
+	to_u64, window_from, window_key, CertState, Certificate, CertificateRow, ChainRef, Committed,
+	DeadLetter, Error, Measurement, Placed, Reason, Result, Sealed, SealedWindow, Store,
 };
 use platone_primitives::{window_root, Blake2_256, DatasetId, Window};
 
@@ -149,21 +149,111 @@ fn measurement(row: &sqlx::postgres::PgRow) -> Result<Measurement> {
 	})
 }
 
+/// The sealed windows that can matter to the batch's placement, in one query.
 async fn sealed_among(
 	tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
 	measurements: &[Measurement],
-) -> Result<HashMap<DatasetId, Vec<u64>>> {
+) -> Result<Sealed> {
 	let Some((from, to)) = sealed_range(measurements) else {
-		return Ok(HashMap::new());
+		return Ok(Sealed::default());
 	};
-	let rows: Vec<(i64, i64)> = sqlx::query_as(
-		"SELECT dataset, window_start_ms FROM sealed_windows WHERE window_start_ms BETWEEN $1 AND $2",
+	let rows: Vec<(i64, i64, i32)> = sqlx::query_as(
+		"SELECT dataset, window_start_ms, window_ms FROM sealed_windows \
+		 WHERE window_start_ms BETWEEN $1 AND $2",
 	)
 	.bind(to_i64(from, "window start")?)
 	.bind(to_i64(to, "time")?)
 	.fetch_all(&mut **tx)
 	.await?;
-	group_sealed(rows)
+	Sealed::from_rows(rows.into_iter().map(|(d, s, ms)| (d, s, i64::from(ms))))
+}
+
+/// Rows that joined an already sealed window (written by SCDs before the late-data fix of
+/// issue #12): their window's certificate misses them, so they would never be certified. Moves
+/// each such dataset's rows to its next window that is open and not behind its frontier (from
+/// the one holding the current time on), where they are certified as late data.
+async fn rehome_strays(
+	tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+	start: i64,
+	ms: i32,
+) -> Result<()> {
+	let sealed: Option<String> = sqlx::query_scalar(
+		"SELECT state FROM certificates WHERE window_start_ms = $1 AND window_ms = $2",
+	)
+	.bind(start)
+	.bind(ms)
+	.fetch_optional(&mut **tx)
+	.await?;
+	if sealed.is_none() {
+		return Ok(());
+	}
+	let strays: Vec<i64> = sqlx::query_scalar(
+		"SELECT dataset FROM open_windows WHERE window_start_ms = $1 AND window_ms = $2 ORDER BY dataset",
+	)
+	.bind(start)
+	.bind(ms)
+	.fetch_all(&mut **tx)
+	.await?;
+	let step = i64::from(ms.max(1));
+	let now = crate::now_ms().div_euclid(step) * step;
+	for dataset in strays {
+		let frontier: Option<i64> = sqlx::query_scalar(
+			"SELECT MAX(window_start_ms + window_ms) FROM sealed_windows WHERE dataset = $1",
+		)
+		.bind(dataset)
+		.fetch_one(&mut **tx)
+		.await?;
+		let frontier = frontier.unwrap_or(0);
+		let mut target = (start + step)
+			.max(now)
+			.max((frontier + step - 1).div_euclid(step) * step);
+		loop {
+			let taken: Option<i64> = sqlx::query_scalar(
+				"SELECT window_start_ms FROM certificates WHERE window_start_ms = $1 AND window_ms = $2",
+			)
+			.bind(target)
+			.bind(ms)
+			.fetch_optional(&mut **tx)
+			.await?;
+			if taken.is_none() {
+				break;
+			}
+			target += step;
+		}
+		let moved = sqlx::query(
+			"UPDATE measurements SET cert_window_start_ms = $1 \
+			 WHERE dataset = $2 AND cert_window_start_ms = $3 AND window_ms = $4",
+		)
+		.bind(target)
+		.bind(dataset)
+		.bind(start)
+		.bind(ms)
+		.execute(&mut **tx)
+		.await?
+		.rows_affected();
+		sqlx::query(
+			"INSERT INTO open_windows (dataset, window_start_ms, window_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+		)
+		.bind(dataset)
+		.bind(target)
+		.bind(ms)
+		.execute(&mut **tx)
+		.await?;
+		sqlx::query("DELETE FROM open_windows WHERE dataset = $1 AND window_start_ms = $2 AND window_ms = $3")
+			.bind(dataset)
+			.bind(start)
+			.bind(ms)
+			.execute(&mut **tx)
+			.await?;
+		tracing::error!(
+			dataset,
+			window_start_ms = start,
+			moved,
+			to_window_start_ms = target,
+			"rows had joined a sealed window: moved to a later window, certified there as late data"
+		);
+	}
+	Ok(())
 }
 
 fn certificate(row: &sqlx::postgres::PgRow) -> Result<Certificate> {
@@ -425,6 +515,7 @@ impl Store for PostgresStore {
 			.bind(SEAL_LOCK)
 			.execute(&mut *tx)
 			.await?;
+		rehome_strays(&mut tx, start, ms).await?;
 		let moved = sqlx::query(
 			"INSERT INTO sealed_windows (dataset, window_start_ms, window_ms) \
 			 SELECT dataset, window_start_ms, window_ms FROM open_windows \
@@ -562,5 +653,72 @@ impl Store for PostgresStore {
 		.execute(&self.pool)
 		.await?;
 		Ok(())
+	}
+	async fn sealed_between(&self, from_ms: u64, to_ms: u64) -> Result<Vec<SealedWindow>> {
+		let (from, to) = (to_i64(from_ms, "time")?, to_i64(to_ms, "time")?);
+		let mut datasets: HashMap<(i64, i64), Vec<DatasetId>> = HashMap::new();
+		let rows: Vec<(i64, i64, i32)> = sqlx::query_as(
+			"SELECT dataset, window_start_ms, window_ms FROM sealed_windows \
+			 WHERE window_start_ms BETWEEN $1 AND $2 ORDER BY dataset",
+		)
+		.bind(from)
+		.bind(to)
+		.fetch_all(&self.pool)
+		.await?;
+		for (dataset, start, ms) in rows {
+			datasets
+				.entry((start, i64::from(ms)))
+				.or_default()
+				.push(to_u64(dataset, "dataset")?);
+		}
+		let rows = sqlx::query(
+			"SELECT * FROM certificates WHERE window_start_ms BETWEEN $1 AND $2 \
+			 ORDER BY window_start_ms, window_ms",
+		)
+		.bind(from)
+		.bind(to)
+		.fetch_all(&self.pool)
+		.await?;
+		let mut sealed = Vec::with_capacity(rows.len());
+		for row in &rows {
+			let window = window_of(row)?;
+			let state: String = row.try_get("state")?;
+			let key = (
+				to_i64(window.start_ms, "window start")?,
+				i64::from(window.duration_ms),
+			);
+			sealed.push(SealedWindow {
+				window,
+				datasets: datasets.remove(&key).unwrap_or_default(),
+				certificate: if state == "sealing" {
+					None
+				} else {
+					Some(certificate(row)?)
+				},
+			});
+		}
+		Ok(sealed)
+	}
+
+	async fn placed_between(&self, from_ms: u64, to_ms: u64) -> Result<Vec<Placed>> {
+		let rows: Vec<(i64, i64, i32, i64)> = sqlx::query_as(
+			"SELECT dataset, cert_window_start_ms, window_ms, COUNT(*) FROM measurements \
+			 WHERE cert_window_start_ms BETWEEN $1 AND $2 \
+			 GROUP BY dataset, cert_window_start_ms, window_ms \
+			 ORDER BY cert_window_start_ms, window_ms, dataset",
+		)
+		.bind(to_i64(from_ms, "time")?)
+		.bind(to_i64(to_ms, "time")?)
+		.fetch_all(&self.pool)
+		.await?;
+		rows.into_iter()
+			.map(|(dataset, start, ms, n)| {
+				Ok(Placed {
+					dataset: to_u64(dataset, "dataset")?,
+					window: window_from(start, i64::from(ms))?,
+					measurements: to_u64(n, "count")?,
+				})
+			})
+			.collect()
 	}
 }

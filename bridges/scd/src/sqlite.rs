@@ -16,9 +16,9 @@ use sqlx::{
 };
 
 use crate::{
-	cert_window_start, dataset_root, duplicate_letter, encode_datasets, group_sealed, sealed_range,
-	to_i64, to_u64, window_from, window_key, CertState, Certificate, CertificateRow, ChainRef,
-	Committed, DeadLetter, Measurement, Reason, Result, Store,
+	cert_window_start, dataset_root, duplicate_letter, encode_datasets, sealed_range, to_i64,
+	to_u64, window_from, window_key, CertState, Certificate, CertificateRow, ChainRef, Committed,
+	DeadLetter, Measurement, Placed, Reason, Result, Sealed, SealedWindow, Store,
 };
 use platone_primitives::{window_root, Blake2_256, DatasetId, Window};
 
@@ -155,21 +155,113 @@ async fn insert_letter(
 }
 
 /// Which of the batch's natural dataset windows are sealed, in one query.
+/// The sealed windows that can matter to the batch's placement, in one query.
 async fn sealed_among(
 	tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
 	measurements: &[Measurement],
-) -> Result<HashMap<DatasetId, Vec<u64>>> {
+) -> Result<Sealed> {
 	let Some((from, to)) = sealed_range(measurements) else {
-		return Ok(HashMap::new());
+		return Ok(Sealed::default());
 	};
-	let rows: Vec<(i64, i64)> = sqlx::query_as(
-		"SELECT dataset, window_start_ms FROM sealed_windows WHERE window_start_ms BETWEEN ? AND ?",
+	let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+		"SELECT dataset, window_start_ms, window_ms FROM sealed_windows \
+		 WHERE window_start_ms BETWEEN ? AND ?",
 	)
 	.bind(to_i64(from, "window start")?)
 	.bind(to_i64(to, "time")?)
 	.fetch_all(&mut **tx)
 	.await?;
-	group_sealed(rows)
+	Sealed::from_rows(rows)
+}
+
+/// Rows that joined an already sealed window (written by SCDs before the late-data fix of
+/// issue #12): their window's certificate misses them, so they would never be certified. Moves
+/// each such dataset's rows to its next window that is open and not behind its frontier (from
+/// the one holding the current time on), where they are certified as late data.
+async fn rehome_strays(
+	tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
+	start: i64,
+	ms: i32,
+) -> Result<()> {
+	let sealed: Option<String> = sqlx::query_scalar(
+		"SELECT state FROM certificates WHERE window_start_ms = ? AND window_ms = ?",
+	)
+	.bind(start)
+	.bind(ms)
+	.fetch_optional(&mut **tx)
+	.await?;
+	if sealed.is_none() {
+		return Ok(());
+	}
+	let strays: Vec<i64> = sqlx::query_scalar(
+		"SELECT dataset FROM open_windows WHERE window_start_ms = ? AND window_ms = ? ORDER BY dataset",
+	)
+	.bind(start)
+	.bind(ms)
+	.fetch_all(&mut **tx)
+	.await?;
+	let step = i64::from(ms.max(1));
+	let now = crate::now_ms().div_euclid(step) * step;
+	for dataset in strays {
+		let frontier: Option<i64> = sqlx::query_scalar(
+			"SELECT MAX(window_start_ms + window_ms) FROM sealed_windows WHERE dataset = ?",
+		)
+		.bind(dataset)
+		.fetch_one(&mut **tx)
+		.await?;
+		let frontier = frontier.unwrap_or(0);
+		let mut target = (start + step)
+			.max(now)
+			.max((frontier + step - 1).div_euclid(step) * step);
+		loop {
+			let taken: Option<i64> = sqlx::query_scalar(
+				"SELECT window_start_ms FROM certificates WHERE window_start_ms = ? AND window_ms = ?",
+			)
+			.bind(target)
+			.bind(ms)
+			.fetch_optional(&mut **tx)
+			.await?;
+			if taken.is_none() {
+				break;
+			}
+			target += step;
+		}
+		let moved = sqlx::query(
+			"UPDATE measurements SET cert_window_start_ms = ? \
+			 WHERE dataset = ? AND cert_window_start_ms = ? AND window_ms = ?",
+		)
+		.bind(target)
+		.bind(dataset)
+		.bind(start)
+		.bind(ms)
+		.execute(&mut **tx)
+		.await?
+		.rows_affected();
+		sqlx::query(
+			"INSERT INTO open_windows (dataset, window_start_ms, window_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+		)
+		.bind(dataset)
+		.bind(target)
+		.bind(ms)
+		.execute(&mut **tx)
+		.await?;
+		sqlx::query(
+			"DELETE FROM open_windows WHERE dataset = ? AND window_start_ms = ? AND window_ms = ?",
+		)
+		.bind(dataset)
+		.bind(start)
+		.bind(ms)
+		.execute(&mut **tx)
+		.await?;
+		tracing::error!(
+			dataset,
+			window_start_ms = start,
+			moved,
+			to_window_start_ms = target,
+			"rows had joined a sealed window: moved to a later window, certified there as late data"
+		);
+	}
+	Ok(())
 }
 
 fn certificate(row: &sqlx::sqlite::SqliteRow) -> Result<Certificate> {
@@ -401,6 +493,7 @@ impl Store for SqliteStore {
 	async fn seal(&self, window: Window) -> Result<usize> {
 		let (start, ms) = window_key(&window)?;
 		let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+		rehome_strays(&mut tx, start, ms).await?;
 		let moved = sqlx::query(
 			"INSERT INTO sealed_windows (dataset, window_start_ms, window_ms) \
 			 SELECT dataset, window_start_ms, window_ms FROM open_windows \
@@ -536,5 +629,72 @@ impl Store for SqliteStore {
 		.execute(&self.pool)
 		.await?;
 		Ok(())
+	}
+	async fn sealed_between(&self, from_ms: u64, to_ms: u64) -> Result<Vec<SealedWindow>> {
+		let (from, to) = (to_i64(from_ms, "time")?, to_i64(to_ms, "time")?);
+		let mut datasets: HashMap<(i64, i64), Vec<DatasetId>> = HashMap::new();
+		let rows: Vec<(i64, i64, i64)> = sqlx::query_as(
+			"SELECT dataset, window_start_ms, window_ms FROM sealed_windows \
+			 WHERE window_start_ms BETWEEN ? AND ? ORDER BY dataset",
+		)
+		.bind(from)
+		.bind(to)
+		.fetch_all(&self.pool)
+		.await?;
+		for (dataset, start, ms) in rows {
+			datasets
+				.entry((start, ms))
+				.or_default()
+				.push(to_u64(dataset, "dataset")?);
+		}
+		let rows = sqlx::query(
+			"SELECT * FROM certificates WHERE window_start_ms BETWEEN ? AND ? \
+			 ORDER BY window_start_ms, window_ms",
+		)
+		.bind(from)
+		.bind(to)
+		.fetch_all(&self.pool)
+		.await?;
+		let mut sealed = Vec::with_capacity(rows.len());
+		for row in &rows {
+			let window = window_of(row)?;
+			let state: String = row.try_get("state")?;
+			let key = (
+				to_i64(window.start_ms, "window start")?,
+				i64::from(window.duration_ms),
+			);
+			sealed.push(SealedWindow {
+				window,
+				datasets: datasets.remove(&key).unwrap_or_default(),
+				certificate: if state == "sealing" {
+					None
+				} else {
+					Some(certificate(row)?)
+				},
+			});
+		}
+		Ok(sealed)
+	}
+
+	async fn placed_between(&self, from_ms: u64, to_ms: u64) -> Result<Vec<Placed>> {
+		let rows: Vec<(i64, i64, i64, i64)> = sqlx::query_as(
+			"SELECT dataset, cert_window_start_ms, window_ms, COUNT(*) FROM measurements \
+			 WHERE cert_window_start_ms BETWEEN ? AND ? \
+			 GROUP BY dataset, cert_window_start_ms, window_ms \
+			 ORDER BY cert_window_start_ms, window_ms, dataset",
+		)
+		.bind(to_i64(from_ms, "time")?)
+		.bind(to_i64(to_ms, "time")?)
+		.fetch_all(&self.pool)
+		.await?;
+		rows.into_iter()
+			.map(|(dataset, start, ms, n)| {
+				Ok(Placed {
+					dataset: to_u64(dataset, "dataset")?,
+					window: window_from(start, ms)?,
+					measurements: to_u64(n, "count")?,
+				})
+			})
+			.collect()
 	}
 }

@@ -5,12 +5,12 @@
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use platone_primitives::{
-	verify_measurement, window_root, Blake2_256, MeasurementRecord, Quantity, Reading, SensorValue,
-	Window,
+	verify_measurement, verify_record, window_root, Blake2_256, MeasurementRecord, Placement,
+	Quantity, Reading, SensorValue, Window, MAX_LATENESS_MS,
 };
 use platone_scd::{
-	dataset_root, proof, CertState, ChainRef, DeadLetter, Measurement, PostgresStore, Reason,
-	SqliteStore, Store,
+	audit, dataset_root, proof, CertState, ChainRef, DeadLetter, Measurement, PostgresStore,
+	Reason, SqliteStore, Store,
 };
 
 fn record(dataset: u64, t_ms: u64, sequence: u32, value: i64) -> MeasurementRecord {
@@ -122,6 +122,7 @@ async fn suite<S: Store, F: std::future::Future<Output = S>>(store: S, reopen: i
 	);
 
 	certification(&store).await;
+	late_datasets(&store).await;
 }
 
 /// Sealing, roots, the late-data rule, proofs and outcomes (issue #5; FR-BAP-DM-02/03).
@@ -235,6 +236,163 @@ async fn certification<S: Store>(store: &S) {
 	);
 }
 
+/// Issue #12: no measurement is stored that no certificate will hold. The late-data rule is per
+/// gateway window: data of a dataset new to a sealed window (an HTTP backfill), data behind its
+/// dataset's certified frontier (out of order), and data whose window can no longer reach the
+/// chain are all certified later, as late data; `audit` finds every row certified exactly once
+/// (FR-BAP-DM-02/03).
+async fn late_datasets<S: Store>(store: &S) {
+	const STEP: u64 = 180_000;
+	// Far from the rest of the suite, so its windows are this test's alone.
+	let w0 = 40 * 86_400_000;
+	let w = |i: u64| Window {
+		start_ms: w0 + i * STEP,
+		duration_ms: STEP as u32,
+	};
+	let at = |dataset: u64, t_ms: u64, received_ms: u64| {
+		let mut m = Measurement::new(&record(dataset, t_ms, 0, 1), STEP as u32, received_ms);
+		m.received_ms = received_ms;
+		m
+	};
+	let chain = ChainRef {
+		block_number: 1,
+		block_hash: [1; 32],
+		extrinsic_index: Some(1),
+		event: "Certified".into(),
+	};
+	let chain = &chain;
+	let close = |until: u64| async move {
+		for window in store.closable_windows(until).await.unwrap() {
+			if window.start_ms < w0 {
+				continue;
+			}
+			store.seal(window).await.unwrap();
+			store.build(window, until).await.unwrap().expect("sealed");
+			store
+				.record_outcome(window, CertState::Certified, chain)
+				.await
+				.unwrap();
+		}
+	};
+	let placed = |dataset: u64, t_ms: u64| async move {
+		store
+			.measurement(dataset, t_ms * 1_000, 0)
+			.await
+			.unwrap()
+			.expect("stored")
+			.cert_window_start_ms
+	};
+
+	// W0 holds datasets 17 and 18, and is certified.
+	store
+		.commit(&[at(17, w0 + 1, w0 + 2), at(18, w0 + 5, w0 + 6)], &[])
+		.await
+		.unwrap();
+	close(w0 + STEP).await;
+	let w0_cert = store.certificate(w(0)).await.unwrap().expect("built");
+
+	// Dataset 19's data for W0 arrives in W2: W0 is sealed for the gateway, though never for
+	// dataset 19. It is late, certified in W2; W0's certificate does not change.
+	let done = store
+		.commit(&[at(19, w0 + 10, w0 + 2 * STEP + 7)], &[])
+		.await
+		.unwrap();
+	assert_eq!((done.stored, done.late), (1, 1));
+	assert_eq!(placed(19, w0 + 10).await, w(2).start_ms);
+	assert_eq!(store.window(19, w0).await.unwrap(), vec![]);
+	// Dataset 20 reports W3 first; W2 and W3 are certified. Then its W1 reading arrives: W1 was
+	// never sealed, but the chain has dataset 20 certified to the end of W3 and would refuse W1
+	// (`BehindWatermark`). It goes to W4, the first window past its frontier.
+	store
+		.commit(&[at(20, w0 + 3 * STEP + 1, w0 + 3 * STEP + 2)], &[])
+		.await
+		.unwrap();
+	close(w0 + 4 * STEP).await;
+	store
+		.commit(&[at(20, w0 + STEP + 1, w0 + 4 * STEP + 3)], &[])
+		.await
+		.unwrap();
+	assert_eq!(placed(20, w0 + STEP + 1).await, w(4).start_ms);
+	// Dataset 21's W2 reading arrives after W2 and W3 (its received window) were sealed, as
+	// when the certifier's clock runs ahead: the next open window, W4. Its W1 reading is in
+	// time: W1 was never sealed, and dataset 21 has no frontier.
+	store
+		.commit(
+			&[
+				at(21, w0 + 2 * STEP + 2, w0 + 3 * STEP + 5),
+				at(21, w0 + STEP + 2, w0 + 3 * STEP + 5),
+			],
+			&[],
+		)
+		.await
+		.unwrap();
+	assert_eq!(placed(21, w0 + 2 * STEP + 2).await, w(4).start_ms);
+	assert_eq!(placed(21, w0 + STEP + 2).await, w(1).start_ms);
+	// Dataset 22's W5 reading arrives six days after W5: the chain would take W5 only for one
+	// more day, too short to be sure of. Late, in the window it was received in.
+	let received = w0 + 6 * STEP + 6 * 86_400_000 + 9;
+	store
+		.commit(&[at(22, w0 + 5 * STEP + 1, received)], &[])
+		.await
+		.unwrap();
+	let target = received - received % STEP;
+	assert_eq!(placed(22, w0 + 5 * STEP + 1).await, target);
+	assert!(platone_scd::too_old(
+		(w0 + 5 * STEP) * 1_000,
+		received + MAX_LATENESS_MS
+	));
+	// A redelivery of the backfill is still a duplicate, wherever the rule would put it now.
+	let done = store
+		.commit(&[at(19, w0 + 10, target + 9)], &[])
+		.await
+		.unwrap();
+	assert_eq!((done.stored, done.duplicates), (0, 1));
+
+	close(target + STEP).await;
+	assert_eq!(store.certificate(w(0)).await.unwrap(), Some(w0_cert));
+	// Every row proves, in the window and with the placement the SCD gives it.
+	for (dataset, t_ms, late) in [
+		(17, w0 + 1, false),
+		(19, w0 + 10, true),
+		(20, w0 + 3 * STEP + 1, false),
+		(20, w0 + STEP + 1, true),
+		(21, w0 + 2 * STEP + 2, true),
+		(21, w0 + STEP + 2, false),
+		(22, w0 + 5 * STEP + 1, true),
+	] {
+		let proven = proof(store, dataset, t_ms * 1_000, 0)
+			.await
+			.unwrap()
+			.expect("certified");
+		let (_, placement) = verify_record::<Blake2_256>(
+			&proven.certificate.root,
+			&proven.certificate.window,
+			MAX_LATENESS_MS,
+			&proven.proof,
+		)
+		.expect("verifies");
+		assert_eq!(
+			placement == Placement::Late,
+			late,
+			"dataset {dataset} at {t_ms}"
+		);
+		assert_eq!(proven.measurement.is_late(), late);
+	}
+	let options = audit::Options {
+		from_ms: w0,
+		to_ms: target + STEP,
+		now_ms: target + 2 * STEP,
+		pending_ms: STEP,
+	};
+	let report = audit::audit(store, &options).await.unwrap();
+	assert!(report.is_clean(), "{:#?}", report.differences);
+	assert_eq!(report.proven, 8);
+	assert_eq!(
+		(report.windows, report.certified, report.pending),
+		(6, 6, 0)
+	);
+}
+
 fn scratch(name: &str) -> std::path::PathBuf {
 	let nanos = SystemTime::now()
 		.duration_since(UNIX_EPOCH)
@@ -296,4 +454,113 @@ async fn postgres_backend() {
 	})
 	.await;
 	pool.close().await;
+}
+
+/// SCDs written before issue #12's fix hold rows in sealed windows that their certificate does
+/// not hold. The audit finds them, and sealing moves them to a window that certifies them.
+#[tokio::test]
+async fn rows_stranded_in_a_sealed_window_are_found_and_certified_later() {
+	const STEP: u64 = 180_000;
+	let dir = scratch("stranded");
+	let path = dir.join("scd.sqlite");
+	let store = SqliteStore::open(&path).await.expect("open");
+	let now = SystemTime::now()
+		.duration_since(UNIX_EPOCH)
+		.unwrap()
+		.as_millis() as u64;
+	let w0 = now - now % STEP - 10 * STEP;
+	let window = Window {
+		start_ms: w0,
+		duration_ms: STEP as u32,
+	};
+	let m = |dataset| Measurement::new(&record(dataset, w0 + 1, 0, 1), STEP as u32, w0 + 2);
+	store.commit(&[m(1)], &[]).await.unwrap();
+	assert_eq!(store.seal(window).await.unwrap(), 1);
+	store
+		.build(window, w0 + STEP)
+		.await
+		.unwrap()
+		.expect("built");
+	// What the old rule did: dataset 2's row joins the sealed window.
+	let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+		.await
+		.unwrap();
+	let stray = m(2);
+	sqlx::query(
+		"INSERT INTO measurements (dataset, timestamp_us, sequence, window_start_ms, window_ms, \
+		 cert_window_start_ms, received_ms, record) VALUES (2, ?, 0, ?, ?, ?, ?, ?)",
+	)
+	.bind(stray.timestamp_us as i64)
+	.bind(w0 as i64)
+	.bind(STEP as i64)
+	.bind(w0 as i64)
+	.bind(stray.received_ms as i64)
+	.bind(&stray.record)
+	.execute(&raw)
+	.await
+	.unwrap();
+	sqlx::query("INSERT INTO open_windows VALUES (2, ?, ?)")
+		.bind(w0 as i64)
+		.bind(STEP as i64)
+		.execute(&raw)
+		.await
+		.unwrap();
+	let options = audit::Options {
+		from_ms: w0,
+		to_ms: now + STEP,
+		now_ms: now + 3 * STEP,
+		pending_ms: STEP,
+	};
+	let report = audit::audit(&store, &options).await.unwrap();
+	let findings: Vec<_> = report.differences.iter().map(|d| d.finding).collect();
+	assert!(
+		findings.contains(&audit::Finding::NotInCertificate),
+		"{findings:?}"
+	);
+
+	// The certifier's next pass: W0 is listed as closable again; sealing it moves the row on.
+	assert_eq!(store.closable_windows(now).await.unwrap(), vec![window]);
+	assert_eq!(store.seal(window).await.unwrap(), 0);
+	let moved = store
+		.measurement(2, stray.timestamp_us, 0)
+		.await
+		.unwrap()
+		.unwrap();
+	assert!(moved.is_late());
+	assert!(moved.cert_window_start_ms >= now - now % STEP);
+	for window in store.closable_windows(now + 2 * STEP).await.unwrap() {
+		store.seal(window).await.unwrap();
+		store.build(window, now).await.unwrap().expect("built");
+		store
+			.record_outcome(
+				window,
+				CertState::Certified,
+				&ChainRef {
+					block_number: 2,
+					block_hash: [2; 32],
+					extrinsic_index: None,
+					event: "state".into(),
+				},
+			)
+			.await
+			.unwrap();
+	}
+	store
+		.record_outcome(
+			window,
+			CertState::Certified,
+			&ChainRef {
+				block_number: 1,
+				block_hash: [1; 32],
+				extrinsic_index: None,
+				event: "state".into(),
+			},
+		)
+		.await
+		.unwrap();
+	let report = audit::audit(&store, &options).await.unwrap();
+	assert!(report.is_clean(), "{:#?}", report.differences);
+	assert_eq!(report.proven, 2);
+	raw.close().await;
+	std::fs::remove_dir_all(dir).ok();
 }

@@ -191,6 +191,11 @@ pub enum Placement {
 	Late,
 }
 
+/// How long before its certifying window a record's device time may lie (late data), and how long
+/// after a window ends it may still be certified: a week, the consortium runtime's
+/// `MaxLatenessMs`. Off-chain tools (the SCD's late-data rule, audits) use the same bound.
+pub const MAX_LATENESS_MS: u64 = 7 * 24 * 3_600_000;
+
 /// Verifies a measurement against a certified window root and checks what the root alone
 /// cannot: that the leaf is one canonical record of the proof's dataset, and that its device
 /// time lies in `window`, or at most `max_lateness_ms` before it (late data). Returns the record

@@ -20,7 +20,7 @@ pub mod merkle;
 
 pub use certificate::{
 	verify_measurement, verify_record, window_root, AnchorKind, DatasetId, DatasetRoot,
-	MeasurementProof, Placement, VerifyError, Window,
+	MeasurementProof, Placement, VerifyError, Window, MAX_LATENESS_MS,
 };
 pub use measurement::{
 	MeasurementRecord, MeterInterval, Phasor, PmuSample, Quantity, Reading, SensorValue,

@@ -47,8 +47,8 @@ impl<T: frame_system::Config> pallet_node_authorization::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `16322`
 		//  Estimated: `17807`
-		// Minimum execution time: 74_199_000 picoseconds.
-		Weight::from_parts(142_537_000, 0)
+		// Minimum execution time: 77_155_000 picoseconds.
+		Weight::from_parts(146_595_000, 0)
 			.saturating_add(Weight::from_parts(0, 17807))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -63,8 +63,8 @@ impl<T: frame_system::Config> pallet_node_authorization::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `16486`
 		//  Estimated: `17971`
-		// Minimum execution time: 83_406_000 picoseconds.
-		Weight::from_parts(153_398_000, 0)
+		// Minimum execution time: 80_441_000 picoseconds.
+		Weight::from_parts(113_824_000, 0)
 			.saturating_add(Weight::from_parts(0, 17971))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(3))
@@ -79,8 +79,8 @@ impl<T: frame_system::Config> pallet_node_authorization::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `21754`
 		//  Estimated: `27694`
-		// Minimum execution time: 106_931_000 picoseconds.
-		Weight::from_parts(168_376_000, 0)
+		// Minimum execution time: 111_829_000 picoseconds.
+		Weight::from_parts(187_171_000, 0)
 			.saturating_add(Weight::from_parts(0, 27694))
 			.saturating_add(T::DbWeight::get().reads(5))
 			.saturating_add(T::DbWeight::get().writes(5))
@@ -93,8 +93,8 @@ impl<T: frame_system::Config> pallet_node_authorization::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `0`
 		//  Estimated: `0`
-		// Minimum execution time: 459_621_000 picoseconds.
-		Weight::from_parts(837_320_000, 0)
+		// Minimum execution time: 458_950_000 picoseconds.
+		Weight::from_parts(831_459_000, 0)
 			.saturating_add(Weight::from_parts(0, 0))
 			.saturating_add(T::DbWeight::get().writes(128))
 	}
@@ -104,8 +104,8 @@ impl<T: frame_system::Config> pallet_node_authorization::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `29`
 		//  Estimated: `3494`
-		// Minimum execution time: 18_855_000 picoseconds.
-		Weight::from_parts(35_095_000, 0)
+		// Minimum execution time: 19_296_000 picoseconds.
+		Weight::from_parts(32_060_000, 0)
 			.saturating_add(Weight::from_parts(0, 3494))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -120,8 +120,8 @@ impl<T: frame_system::Config> pallet_node_authorization::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `17521`
 		//  Estimated: `20986`
-		// Minimum execution time: 77_204_000 picoseconds.
-		Weight::from_parts(89_437_000, 0)
+		// Minimum execution time: 81_182_000 picoseconds.
+		Weight::from_parts(160_971_000, 0)
 			.saturating_add(Weight::from_parts(0, 20986))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(2))
@@ -132,8 +132,8 @@ impl<T: frame_system::Config> pallet_node_authorization::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `229`
 		//  Estimated: `3694`
-		// Minimum execution time: 22_522_000 picoseconds.
-		Weight::from_parts(25_939_000, 0)
+		// Minimum execution time: 22_622_000 picoseconds.
+		Weight::from_parts(45_014_000, 0)
 			.saturating_add(Weight::from_parts(0, 3694))
 			.saturating_add(T::DbWeight::get().reads(1))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -146,8 +146,8 @@ impl<T: frame_system::Config> pallet_node_authorization::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `2465`
 		//  Estimated: `5930`
-		// Minimum execution time: 49_603_000 picoseconds.
-		Weight::from_parts(73_017_000, 0)
+		// Minimum execution time: 49_854_000 picoseconds.
+		Weight::from_parts(75_582_000, 0)
 			.saturating_add(Weight::from_parts(0, 5930))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
@@ -160,8 +160,8 @@ impl<T: frame_system::Config> pallet_node_authorization::WeightInfo for WeightIn
 		// Proof Size summary in bytes:
 		//  Measured:  `4529`
 		//  Estimated: `7994`
-		// Minimum execution time: 52_889_000 picoseconds.
-		Weight::from_parts(63_749_000, 0)
+		// Minimum execution time: 55_333_000 picoseconds.
+		Weight::from_parts(90_590_000, 0)
 			.saturating_add(Weight::from_parts(0, 7994))
 			.saturating_add(T::DbWeight::get().reads(2))
 			.saturating_add(T::DbWeight::get().writes(1))
