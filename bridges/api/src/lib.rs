@@ -8,256 +8,27 @@
 //! Every `/v1` request needs an OAuth2 bearer token (client-credentials grant at the utility's
 //! authorisation server): a JWT signed with one of the configured public keys (PEM files, or the
 //! server's JWKS fetched and refreshed from its URL; ES256 or RS256), from the configured issuer,
-//! for the configured audience, unexpired, and with the required scope if one is set. Without
-//! configured keys the API refuses to start on anything but loopback.
+//! for the configured audience, unexpired, and with the required scope if one is set. Off
+//! loopback the API serves only over TLS and with token checks (`platone_http::Server`).
 
-use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use axum::{
-	extract::{Path, Request, State},
+	extract::{Path, State},
 	http::{header, StatusCode},
-	middleware::{self, Next},
+	middleware,
 	response::{IntoResponse, Response},
 	routing::get,
 	Json, Router,
 };
-use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use platone_http::problem;
+pub use platone_http::{
+	Auth, AuthConfig, Client, ClientError, ClientTls, Error, Limits, Result, Server, TlsFiles,
+};
 use platone_scd::{wire::ProofDocument, Store};
-use tracing::{info, warn};
+use tracing::warn;
 
-pub mod client;
 mod openapi;
-mod tls;
-
-pub use client::{Client, ClientError, ClientTls};
-pub use tls::TlsFiles;
-
-#[derive(Debug, thiserror::Error)]
-pub enum Error {
-	#[error("API listener: {0}")]
-	Io(#[from] std::io::Error),
-	#[error("TLS setup: {0}")]
-	Tls(String),
-	#[error("token keys: {0}")]
-	Keys(String),
-	#[error("refusing to serve without authentication on {0}: configure token keys")]
-	Unauthenticated(SocketAddr),
-}
-
-pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// How bearer tokens are checked.
-#[derive(Clone, Debug)]
-pub struct AuthConfig {
-	pub issuer: String,
-	pub audience: String,
-	/// Public keys (PEM) of the authorisation server; a token signed by any of them passes.
-	pub public_keys: Vec<PathBuf>,
-	/// The authorisation server's JWKS (`jwks_uri`): fetched at start, refreshed every
-	/// `jwks_refresh`, and early when a token names a key id not yet known (key rotation).
-	pub jwks_url: Option<String>,
-	/// How to reach `jwks_url` (its CA; the system's roots if absent).
-	pub jwks_tls: ClientTls,
-	pub jwks_refresh: Duration,
-	/// `ES256` or `RS256`.
-	pub algorithm: String,
-	/// A scope the token must carry (space-separated `scope` claim), if any.
-	pub scope: Option<String>,
-}
-
-/// Checks bearer tokens.
-pub struct Auth {
-	/// Keys from PEM files: tried for every token.
-	pem_keys: Vec<DecodingKey>,
-	/// Keys from the JWKS, by key id.
-	jwks: std::sync::RwLock<Vec<(Option<String>, DecodingKey)>>,
-	jwks_source: Option<(String, Client)>,
-	jwks_refresh: Duration,
-	/// Early refreshes for unknown key ids: at most one per `EARLY_REFRESH`.
-	last_fetch: tokio::sync::Mutex<Option<std::time::Instant>>,
-	validation: Validation,
-	scope: Option<String>,
-}
-
-/// Least time between two JWKS fetches prompted by tokens, so that tokens with made-up key ids
-/// cannot make the API hammer the authorisation server.
-const EARLY_REFRESH: Duration = Duration::from_secs(30);
-
-#[derive(Debug, serde::Deserialize)]
-struct Claims {
-	sub: Option<String>,
-	#[serde(default)]
-	scope: String,
-}
-
-impl Auth {
-	pub fn load(config: &AuthConfig) -> Result<Auth> {
-		let algorithm = match config.algorithm.as_str() {
-			"ES256" => Algorithm::ES256,
-			"RS256" => Algorithm::RS256,
-			other => return Err(Error::Keys(format!("unsupported algorithm {other}"))),
-		};
-		let pem_keys = config
-			.public_keys
-			.iter()
-			.map(|path| {
-				let pem = std::fs::read(path)
-					.map_err(|e| Error::Keys(format!("{}: {e}", path.display())))?;
-				match algorithm {
-					Algorithm::ES256 => DecodingKey::from_ec_pem(&pem),
-					_ => DecodingKey::from_rsa_pem(&pem),
-				}
-				.map_err(|e| Error::Keys(format!("{}: {e}", path.display())))
-			})
-			.collect::<Result<Vec<_>>>()?;
-		let jwks_source = match &config.jwks_url {
-			Some(url) => Some((
-				url.clone(),
-				Client::new(&config.jwks_tls, Duration::from_secs(10))
-					.map_err(|e| Error::Keys(format!("JWKS client: {e}")))?,
-			)),
-			None => None,
-		};
-		if pem_keys.is_empty() && jwks_source.is_none() {
-			return Err(Error::Keys("no public keys or JWKS URL configured".into()));
-		}
-		let mut validation = Validation::new(algorithm);
-		validation.set_issuer(&[&config.issuer]);
-		validation.set_audience(&[&config.audience]);
-		validation.set_required_spec_claims(&["exp", "iss", "aud"]);
-		validation.leeway = 30;
-		Ok(Auth {
-			pem_keys,
-			jwks: Default::default(),
-			jwks_source,
-			jwks_refresh: config.jwks_refresh,
-			last_fetch: Default::default(),
-			validation,
-			scope: config.scope.clone(),
-		})
-	}
-
-	/// Fetches the JWKS and replaces the keys taken from it (signing keys; the token's
-	/// algorithm is checked at validation). Returns how many keys it holds.
-	pub async fn refresh(&self) -> Result<usize> {
-		let Some((url, client)) = &self.jwks_source else {
-			return Ok(0);
-		};
-		*self.last_fetch.lock().await = Some(std::time::Instant::now());
-		let (status, body) = client
-			.get(url, None)
-			.await
-			.map_err(|e| Error::Keys(format!("JWKS: {e}")))?;
-		if status != 200 {
-			return Err(Error::Keys(format!("JWKS {url}: HTTP {status}")));
-		}
-		let set: jsonwebtoken::jwk::JwkSet =
-			serde_json::from_slice(&body).map_err(|e| Error::Keys(format!("JWKS {url}: {e}")))?;
-		let keys: Vec<_> = set
-			.keys
-			.iter()
-			// Signing keys of our algorithm only; a key that names none is tried.
-			.filter(|k| {
-				k.common.public_key_use != Some(jsonwebtoken::jwk::PublicKeyUse::Encryption)
-			})
-			.filter_map(|k| match DecodingKey::from_jwk(k) {
-				Ok(key) => Some((k.common.key_id.clone(), key)),
-				Err(e) => {
-					warn!(kid = ?k.common.key_id, "JWKS key skipped: {e}");
-					None
-				}
-			})
-			.collect();
-		let n = keys.len();
-		*self
-			.jwks
-			.write()
-			.unwrap_or_else(std::sync::PoisonError::into_inner) = keys;
-		Ok(n)
-	}
-
-	/// Refreshes the JWKS every `jwks_refresh` (every 30 s while it fails); never returns.
-	async fn keep_fresh(&self) {
-		if self.jwks_source.is_none() {
-			return std::future::pending().await;
-		}
-		loop {
-			let wait = match self.refresh().await {
-				Ok(n) => {
-					info!(keys = n, "token keys fetched from the JWKS");
-					self.jwks_refresh
-				}
-				Err(e) => {
-					warn!("{e}; tokens signed by keys not yet known are refused");
-					EARLY_REFRESH
-				}
-			};
-			tokio::time::sleep(wait).await;
-		}
-	}
-
-	/// The token's subject, or why it is refused.
-	async fn check(&self, authorization: Option<&str>) -> Result<String, String> {
-		let token = authorization
-			.and_then(|h| h.strip_prefix("Bearer "))
-			.ok_or("a bearer token is required")?;
-		let kid = jsonwebtoken::decode_header(token)
-			.map_err(|e| format!("invalid token: {e}"))?
-			.kid;
-		// A key id we do not know may be a rotated-in key: fetch the set once more, not too often.
-		if let (Some(kid), Some(_)) = (&kid, &self.jwks_source) {
-			let known = self
-				.jwks
-				.read()
-				.unwrap_or_else(std::sync::PoisonError::into_inner)
-				.iter()
-				.any(|(k, _)| k.as_ref() == Some(kid));
-			let due = self
-				.last_fetch
-				.lock()
-				.await
-				.is_none_or(|at| at.elapsed() >= EARLY_REFRESH);
-			if !known && due {
-				if let Err(e) = self.refresh().await {
-					warn!("{e}");
-				}
-			}
-		}
-		// Keys are borrowed, not cloned, for the check: nothing below awaits under the lock.
-		let jwks = self
-			.jwks
-			.read()
-			.unwrap_or_else(std::sync::PoisonError::into_inner);
-		let by_kid: Vec<&DecodingKey> = jwks
-			.iter()
-			.filter(|(k, _)| kid.is_some() && *k == kid)
-			.map(|(_, key)| key)
-			.collect();
-		let keys = if by_kid.is_empty() {
-			jwks.iter()
-				.map(|(_, key)| key)
-				.chain(&self.pem_keys)
-				.collect()
-		} else {
-			by_kid
-		};
-		let mut last = String::from("no key");
-		for key in keys {
-			match jsonwebtoken::decode::<Claims>(token, key, &self.validation) {
-				Ok(data) => {
-					if let Some(scope) = &self.scope {
-						if !data.claims.scope.split(' ').any(|s| s == scope) {
-							return Err(format!("the token lacks scope {scope}"));
-						}
-					}
-					return Ok(data.claims.sub.unwrap_or_default());
-				}
-				Err(e) => last = e.to_string(),
-			}
-		}
-		Err(format!("invalid token: {last}"))
-	}
-}
 
 /// What the handlers share.
 pub struct Api<S> {
@@ -265,7 +36,7 @@ pub struct Api<S> {
 	/// The gateway account whose certificates this SCD holds.
 	pub gateway: [u8; 32],
 	/// `None`: no authentication (loopback development only).
-	pub auth: Option<Auth>,
+	pub auth: Option<Arc<Auth>>,
 	/// Prometheus text served at `GET /metrics` (the certifier's, where it runs beside).
 	pub metrics: Option<MetricsSource>,
 }
@@ -274,7 +45,7 @@ pub struct Api<S> {
 pub type MetricsSource = Arc<dyn Fn() -> String + Send + Sync>;
 
 pub fn router<S: Store>(api: Arc<Api<S>>) -> Router {
-	let protected = Router::new()
+	let mut protected = Router::new()
 		.route(
 			"/v1/measurements/{dataset}/{timestamp_us}/{sequence}/proof",
 			get(proof::<S>),
@@ -282,8 +53,13 @@ pub fn router<S: Store>(api: Arc<Api<S>>) -> Router {
 		.route(
 			"/v1/certificates/{window_start_ms}/{window_ms}",
 			get(certificate::<S>),
-		)
-		.route_layer(middleware::from_fn_with_state(api.clone(), authorize::<S>));
+		);
+	if let Some(auth) = &api.auth {
+		protected = protected.route_layer(middleware::from_fn_with_state(
+			auth.clone(),
+			platone_http::authorize,
+		));
+	}
 	Router::new()
 		.route("/openapi.json", get(openapi::document))
 		.route("/health", get(|| async { "ok" }))
@@ -301,40 +77,6 @@ async fn metrics<S: Store>(State(api): State<Arc<Api<S>>>) -> Response {
 			.into_response(),
 		None => problem(StatusCode::NOT_FOUND, "no metrics here"),
 	}
-}
-
-fn problem(status: StatusCode, detail: impl Into<String>) -> Response {
-	(
-		status,
-		[(header::CONTENT_TYPE, "application/problem+json")],
-		serde_json::json!({ "status": status.as_u16(), "detail": detail.into() }).to_string(),
-	)
-		.into_response()
-}
-
-async fn authorize<S: Store>(
-	State(api): State<Arc<Api<S>>>,
-	request: Request,
-	next: Next,
-) -> Response {
-	if let Some(auth) = &api.auth {
-		let header = request
-			.headers()
-			.get(header::AUTHORIZATION)
-			.and_then(|v| v.to_str().ok());
-		match auth.check(header).await {
-			Ok(subject) => tracing::debug!(%subject, path = %request.uri().path(), "authorised"),
-			Err(why) => {
-				let mut response = problem(StatusCode::UNAUTHORIZED, why);
-				response.headers_mut().insert(
-					header::WWW_AUTHENTICATE,
-					header::HeaderValue::from_static("Bearer"),
-				);
-				return response;
-			}
-		}
-	}
-	next.run(request).await
 }
 
 async fn proof<S: Store>(
@@ -391,49 +133,27 @@ async fn certificate<S: Store>(
 	}
 }
 
-/// Serves until `shutdown` resolves: over TLS with `tls`, plain HTTP otherwise (loopback only).
+/// Binds the API (failing now, not later, if it cannot) and returns the server to run: over TLS
+/// with `tls`; off loopback only with TLS and token checks.
+pub async fn bind<S: Store>(
+	addr: std::net::SocketAddr,
+	tls: Option<&TlsFiles>,
+	api: &Api<S>,
+) -> Result<Server> {
+	// Proof documents are small: no request carries a body worth more than a few KiB.
+	let limits = Limits {
+		max_body: 64 << 10,
+		..Limits::default()
+	};
+	Server::bind("SCD API", addr, tls, api.auth.is_some(), limits).await
+}
+
+/// Serves the API on a bound server until `shutdown` resolves.
 pub async fn serve<S: Store>(
-	addr: SocketAddr,
-	tls: Option<TlsFiles>,
+	server: Server,
 	api: Arc<Api<S>>,
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<()> {
-	if api.auth.is_none() && !addr.ip().is_loopback() {
-		return Err(Error::Unauthenticated(addr));
-	}
-	let listener = tokio::net::TcpListener::bind(addr).await?;
-	let keys = api.clone();
-	let app = router(api);
-	let serving = async {
-		match tls {
-			Some(files) => {
-				let listener = tls::TlsListener::new(listener, &files, Duration::from_secs(10))?;
-				info!(
-					"SCD API on https://{}",
-					axum::serve::Listener::local_addr(&listener)?
-				);
-				axum::serve(listener, app)
-					.with_graceful_shutdown(shutdown)
-					.await?;
-			}
-			None => {
-				info!("SCD API on http://{}", listener.local_addr()?);
-				axum::serve(listener, app)
-					.with_graceful_shutdown(shutdown)
-					.await?;
-			}
-		}
-		Ok(())
-	};
-	// The JWKS refresh lives as long as the server.
-	let refreshing = async {
-		match &keys.auth {
-			Some(auth) => auth.keep_fresh().await,
-			None => std::future::pending().await,
-		}
-	};
-	tokio::select! {
-		result = serving => result,
-		() = refreshing => Ok(()),
-	}
+	let auth = api.auth.clone();
+	server.serve(router(api), auth, shutdown).await
 }

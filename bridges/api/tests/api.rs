@@ -138,37 +138,32 @@ async fn start(
 	tokio::sync::oneshot::Sender<()>,
 	tokio::task::JoinHandle<platone_api::Result<()>>,
 ) {
-	let port = std::net::TcpListener::bind("127.0.0.1:0")
-		.unwrap()
-		.local_addr()
-		.unwrap()
-		.port();
+	let server = platone_api::bind(([127, 0, 0, 1], 0).into(), tls.as_ref(), &api)
+		.await
+		.expect("bind");
+	let port = server.local_addr().unwrap().port();
 	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-	let server = tokio::spawn(platone_api::serve(
-		([127, 0, 0, 1], port).into(),
-		tls,
-		api,
-		async {
-			let _ = stopped.await;
-		},
-	));
-	tokio::time::sleep(Duration::from_millis(300)).await;
+	let server = tokio::spawn(platone_api::serve(server, api, async {
+		let _ = stopped.await;
+	}));
 	(port, stop, server)
 }
 
 /// The test authorisation server's settings, with keys from PEM files or a JWKS URL.
-fn auth(public_keys: Vec<std::path::PathBuf>, jwks_url: Option<String>) -> Auth {
-	Auth::load(&AuthConfig {
-		issuer: "https://auth.dso.example".into(),
-		audience: "platone-scd".into(),
-		public_keys,
-		jwks_url,
-		jwks_tls: Default::default(),
-		jwks_refresh: Duration::from_secs(3_600),
-		algorithm: "ES256".into(),
-		scope: Some("scd.read".into()),
-	})
-	.expect("auth config")
+fn auth(public_keys: Vec<std::path::PathBuf>, jwks_url: Option<String>) -> Arc<Auth> {
+	Arc::new(
+		Auth::load(&AuthConfig {
+			issuer: "https://auth.dso.example".into(),
+			audience: "platone-scd".into(),
+			public_keys,
+			jwks_url,
+			jwks_tls: Default::default(),
+			jwks_refresh: Duration::from_secs(3_600),
+			algorithm: "ES256".into(),
+			scope: Some("scd.read".into()),
+		})
+		.expect("auth config"),
+	)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -419,4 +414,74 @@ async fn tokens_checked_against_the_jwks() {
 	let _ = stop.send(());
 	server.await.unwrap().unwrap();
 	let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Issue #12 (S-BAP-01): handshakes run concurrently and time out, so clients that connect and
+/// send nothing do not hold up a real client (one at a time, 100 of them held the accept loop
+/// for 10 s each); off loopback the API needs both TLS and token checks.
+#[tokio::test]
+async fn idle_connections_do_not_delay_a_real_client() {
+	let dir = std::env::temp_dir().join(format!("platone-api-idle-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir).unwrap();
+	let pki = dir.join("pki");
+	let status = Command::new("bash")
+		.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pki.sh"))
+		.arg(&pki)
+		.status()
+		.expect("scripts/pki.sh");
+	assert!(status.success());
+	let store = Arc::new(SqliteStore::open(&dir.join("scd.sqlite")).await.unwrap());
+	let api = Arc::new(Api {
+		store,
+		gateway: [9; 32],
+		auth: None,
+		metrics: None,
+	});
+	let tls = TlsFiles {
+		cert: pki.join("broker.pem"),
+		key: pki.join("broker.key"),
+		client_ca: None,
+	};
+	for (with_tls, with_auth) in [(None, false), (Some(&tls), false), (None, true)] {
+		let exposed = Api {
+			store: api.store.clone(),
+			gateway: [9; 32],
+			auth: with_auth.then(|| auth_for_guard(&dir)),
+			metrics: None,
+		};
+		let refused = platone_api::bind(([0, 0, 0, 0], 0).into(), with_tls, &exposed).await;
+		assert!(
+			matches!(refused, Err(platone_api::Error::Exposed { .. })),
+			"TLS {} auth {with_auth}: served exposed",
+			with_tls.is_some()
+		);
+	}
+
+	let (port, stop, server) = start(api, Some(tls)).await;
+	let mut idle = Vec::new();
+	for _ in 0..100 {
+		idle.push(
+			tokio::net::TcpStream::connect(("127.0.0.1", port))
+				.await
+				.unwrap(),
+		);
+	}
+	let ca = pki.join("ca.pem");
+	// Well under one handshake timeout (10 s): the idle clients are not in the way.
+	let (code, body) =
+		tokio::time::timeout(Duration::from_secs(5), get(&ca, port, "/health", None))
+			.await
+			.expect("a real client is served while 100 idle ones wait");
+	assert_eq!((code, body.as_str()), (200, "ok"));
+	drop(idle);
+	let _ = stop.send(());
+	server.await.unwrap().unwrap();
+	std::fs::remove_dir_all(dir).ok();
+}
+
+/// Token checks for the bind guard (never asked to check a token).
+fn auth_for_guard(dir: &Path) -> Arc<Auth> {
+	let (_, public) = signing_key(dir, "guard");
+	auth(vec![public], None)
 }

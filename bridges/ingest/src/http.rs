@@ -4,20 +4,27 @@
 //!
 //! - `POST /v1/meter-readings`: a MeterReadings document (any number of meters).
 //! - `POST /v1/devices/{kind}/{device}/measurements`: a PMU or sensor payload.
-//! - `GET /metrics` (Prometheus text), `GET /health`.
+//! - `GET /metrics` (Prometheus text), `GET /health`: open.
+//!
+//! With token checks configured, `/v1` needs an OAuth2 bearer token, and its subject is the
+//! sender: a device sends only its own data, a configured data server its meters'
+//! ([`Directory::may_send`]); anything else is dead-lettered as `forbidden` and answered `403`.
+//! Off loopback the server requires TLS and token checks (S-BAP-01, [`platone_http::Server`]).
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use axum::{
 	body::Bytes,
-	extract::{DefaultBodyLimit, Path, State},
+	extract::{Path, State},
 	http::StatusCode,
+	middleware,
 	response::{IntoResponse, Response},
 	routing::{get, post},
-	Json, Router,
+	Extension, Json, Router,
 };
-use platone_scd::Store;
-use tracing::{error, info};
+use platone_http::{Auth, Identity, Server, TlsFiles};
+use platone_scd::{Reason, Store};
+use tracing::error;
 
 use crate::{
 	mqtt::process, now_us, payload::Topic, Directory, Error, Kind, Limits, Metrics, Sender,
@@ -28,48 +35,85 @@ pub struct Ingest<S> {
 	pub directory: Arc<Directory>,
 	pub metrics: Arc<Metrics>,
 	pub max_future: Duration,
+	/// `None`: no token checks, every request is the local operator's (loopback only).
+	pub auth: Option<Arc<Auth>>,
 }
 
 /// 16 MiB: a day of 15-minute readings for tens of thousands of meters per request.
 const MAX_BODY: usize = 16 << 20;
 
+/// Request bytes held at once: four of the largest documents. Parsing holds each document as a
+/// JSON tree too, several times its size, so this bounds ingest's HTTP memory to a few hundred
+/// MiB whatever the number of clients; more are answered `503` with `Retry-After`.
+const MAX_IN_FLIGHT_BYTES: usize = 4 * MAX_BODY;
+
 pub fn router<S: Store>(state: Arc<Ingest<S>>) -> Router {
-	Router::new()
+	let mut v1 = Router::new()
 		.route("/v1/meter-readings", post(meter_readings::<S>))
 		.route(
 			"/v1/devices/{kind}/{device}/measurements",
 			post(device::<S>),
-		)
+		);
+	if let Some(auth) = &state.auth {
+		v1 = v1.route_layer(middleware::from_fn_with_state(
+			auth.clone(),
+			platone_http::authorize,
+		));
+	}
+	Router::new()
 		.route("/metrics", get(metrics::<S>))
 		.route("/health", get(|| async { "ok" }))
-		.layer(DefaultBodyLimit::max(MAX_BODY))
+		.merge(v1)
 		.with_state(state)
 }
 
-/// Serves until `shutdown` resolves.
-pub async fn serve<S: Store>(
+/// Binds the HTTP ingest (failing now if it cannot): over TLS with `tls`; off loopback only
+/// with TLS and token checks.
+pub async fn bind<S: Store>(
 	addr: SocketAddr,
+	tls: Option<&TlsFiles>,
+	state: &Ingest<S>,
+) -> Result<Server, Error> {
+	let limits = platone_http::Limits {
+		max_body: MAX_BODY,
+		max_in_flight_bytes: MAX_IN_FLIGHT_BYTES,
+		..platone_http::Limits::default()
+	};
+	Server::bind("HTTP ingest", addr, tls, state.auth.is_some(), limits)
+		.await
+		.map_err(Error::Serve)
+}
+
+/// Serves on a bound server until `shutdown` resolves.
+pub async fn serve<S: Store>(
+	server: Server,
 	state: Arc<Ingest<S>>,
 	shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> Result<(), Error> {
-	let listener = tokio::net::TcpListener::bind(addr)
+	let auth = state.auth.clone();
+	server
+		.serve(router(state), auth, shutdown)
 		.await
-		.map_err(Error::Http)?;
-	info!(
-		"HTTP ingest on http://{}",
-		listener.local_addr().map_err(Error::Http)?
-	);
-	axum::serve(listener, router(state))
-		.with_graceful_shutdown(shutdown)
-		.await
-		.map_err(Error::Http)
+		.map_err(Error::Serve)
 }
 
-async fn meter_readings<S: Store>(State(s): State<Arc<Ingest<S>>>, body: Bytes) -> Response {
+/// The request's sender: the token's subject, or the local operator without token checks.
+fn sender(identity: &Option<Extension<Identity>>) -> Sender<'_> {
+	match identity {
+		Some(Extension(Identity(who))) => Sender::Identity(who),
+		None => Sender::Local,
+	}
+}
+
+async fn meter_readings<S: Store>(
+	State(s): State<Arc<Ingest<S>>>,
+	identity: Option<Extension<Identity>>,
+	body: Bytes,
+) -> Response {
 	// The gateway segment is irrelevant here: meters are found by their mRID.
 	ingest(
 		&s,
-		Sender::Local,
+		sender(&identity),
 		&Topic::format("http", Kind::Meter, "batch"),
 		"http:/v1/meter-readings",
 		&body,
@@ -80,11 +124,12 @@ async fn meter_readings<S: Store>(State(s): State<Arc<Ingest<S>>>, body: Bytes) 
 async fn device<S: Store>(
 	State(s): State<Arc<Ingest<S>>>,
 	Path((kind, device)): Path<(String, String)>,
+	identity: Option<Extension<Identity>>,
 	body: Bytes,
 ) -> Response {
 	let topic = format!("platone/v1/http/{kind}/{device}");
 	let source = format!("http:/v1/devices/{kind}/{device}/measurements");
-	ingest(&s, Sender::Local, &topic, &source, &body).await
+	ingest(&s, sender(&identity), &topic, &source, &body).await
 }
 
 async fn metrics<S: Store>(State(s): State<Arc<Ingest<S>>>) -> String {
@@ -124,10 +169,12 @@ async fn ingest<S: Store>(
 				.iter()
 				.map(|d| serde_json::json!({"reason": d.reason.as_str(), "detail": d.detail}))
 				.collect();
-			let status = if done.stored == 0 && !refused.is_empty() {
-				StatusCode::UNPROCESSABLE_ENTITY
-			} else {
+			let status = if done.stored > 0 || refused.is_empty() {
 				StatusCode::OK
+			} else if dead.iter().all(|d| d.reason == Reason::Forbidden) {
+				StatusCode::FORBIDDEN
+			} else {
+				StatusCode::UNPROCESSABLE_ENTITY
 			};
 			let reply = serde_json::json!({
 				"stored": done.stored,

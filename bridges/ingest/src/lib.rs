@@ -30,7 +30,7 @@ pub enum Error {
 	#[error("TLS setup: {0}")]
 	Tls(String),
 	#[error("HTTP server: {0}")]
-	Http(std::io::Error),
+	Serve(platone_http::Error),
 }
 
 impl From<rumqttc::ClientError> for Error {

@@ -7,14 +7,22 @@ use std::{
 	time::Duration,
 };
 
-use platone_ingest::{http, sim, Directory, Metrics};
+use platone_ingest::{http, sim, DataServer, Directory, Metrics};
 use platone_scd::{Reason, SqliteStore, Store};
 
 fn post(port: u16, path: &str, body: &str) -> (u16, String) {
+	post_as(port, path, body, None)
+}
+
+/// A POST with a bearer token if given: (status, body).
+fn post_as(port: u16, path: &str, body: &str, token: Option<&str>) -> (u16, String) {
 	let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connect");
+	let auth = token
+		.map(|t| format!("Authorization: Bearer {t}\r\n"))
+		.unwrap_or_default();
 	write!(
 		s,
-		"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+		"POST {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
 		body.len()
 	)
 	.unwrap();
@@ -40,6 +48,25 @@ fn get(port: u16, path: &str) -> String {
 	reply
 }
 
+/// Serves `state` on a free loopback port: (port, stop, the server's task).
+async fn start(
+	state: Arc<http::Ingest<SqliteStore>>,
+) -> (
+	u16,
+	tokio::sync::oneshot::Sender<()>,
+	tokio::task::JoinHandle<Result<(), platone_ingest::Error>>,
+) {
+	let server = http::bind(([127, 0, 0, 1], 0).into(), None, &state)
+		.await
+		.expect("bind");
+	let port = server.local_addr().unwrap().port();
+	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+	let server = tokio::spawn(http::serve(server, state, async {
+		let _ = stopped.await;
+	}));
+	(port, stop, server)
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn meter_batches_and_device_payloads_over_http() {
 	let dir = std::env::temp_dir().join(format!("platone-http-{}", std::process::id()));
@@ -51,17 +78,9 @@ async fn meter_batches_and_device_payloads_over_http() {
 		directory: Arc::new(Directory::development(10, 4)),
 		metrics: metrics.clone(),
 		max_future: Duration::from_secs(60),
+		auth: None,
 	});
-	let port = std::net::TcpListener::bind("127.0.0.1:0")
-		.unwrap()
-		.local_addr()
-		.unwrap()
-		.port();
-	let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-	let server = tokio::spawn(http::serve(([127, 0, 0, 1], port).into(), state, async {
-		let _ = stopped.await;
-	}));
-	tokio::time::sleep(Duration::from_millis(200)).await;
+	let (port, stop, server) = start(state).await;
 
 	// Two meters of the batch are known, one is not: the known ones are stored.
 	let end = platone_ingest::now_us() / 900_000_000 * 900_000_000;
@@ -114,6 +133,157 @@ async fn meter_batches_and_device_payloads_over_http() {
 		"{text}"
 	);
 	assert!(text.contains("platone_ingest_stored_total 3"), "{text}");
+
+	stop.send(()).unwrap();
+	server.await.unwrap().unwrap();
+	std::fs::remove_dir_all(dir).ok();
+}
+
+/// Issue #12 (S-BAP-01): with token checks, `/v1` needs a bearer token and its subject is the
+/// sender. A meter sends its own readings, a configured data server its meters', a PMU only its
+/// own samples, whatever the path or the payload names; the rest is `forbidden` (403) and kept
+/// as a dead letter.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_token_says_who_sends_and_for_whom() {
+	let dir = std::env::temp_dir().join(format!("platone-http-auth-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir).unwrap();
+	let openssl = |args: &[&str]| {
+		let ok = std::process::Command::new("openssl")
+			.args(args)
+			.current_dir(&dir)
+			.status()
+			.expect("openssl")
+			.success();
+		assert!(ok, "openssl {args:?}");
+	};
+	openssl(&[
+		"genpkey",
+		"-algorithm",
+		"EC",
+		"-pkeyopt",
+		"ec_paramgen_curve:P-256",
+		"-out",
+		"issuer.key",
+	]);
+	openssl(&["pkey", "-in", "issuer.key", "-pubout", "-out", "issuer.pub"]);
+	let key =
+		jsonwebtoken::EncodingKey::from_ec_pem(&std::fs::read(dir.join("issuer.key")).unwrap())
+			.unwrap();
+	let token = |sub: &str| {
+		let now = std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.unwrap()
+			.as_secs();
+		jsonwebtoken::encode(
+			&jsonwebtoken::Header::new(jsonwebtoken::Algorithm::ES256),
+			&serde_json::json!({
+				"iss": "https://auth.dso.example", "aud": "platone-ingest", "sub": sub,
+				"exp": now + 300, "scope": "ingest.write",
+			}),
+			&key,
+		)
+		.unwrap()
+	};
+	let auth = platone_http::Auth::load(&platone_http::AuthConfig {
+		issuer: "https://auth.dso.example".into(),
+		audience: "platone-ingest".into(),
+		public_keys: vec![dir.join("issuer.pub")],
+		jwks_url: None,
+		jwks_tls: Default::default(),
+		jwks_refresh: Duration::from_secs(3_600),
+		algorithm: "ES256".into(),
+		scope: Some("ingest.write".into()),
+	})
+	.unwrap();
+	let store = Arc::new(SqliteStore::open(&dir.join("scd.sqlite")).await.unwrap());
+	let directory = Directory::development(10, 4).with_data_servers([DataServer {
+		name: "dso-data-server".into(),
+		meters: vec!["*".into()],
+	}]);
+	let state = Arc::new(http::Ingest {
+		store: store.clone(),
+		directory: Arc::new(directory),
+		metrics: Arc::new(Metrics::default()),
+		max_future: Duration::from_secs(60),
+		auth: Some(Arc::new(auth)),
+	});
+	let (port, stop, server) = start(state).await;
+	let end = platone_ingest::now_us() / 900_000_000 * 900_000_000;
+	let readings = |meters: &[&str]| {
+		let all: Vec<serde_json::Value> = meters
+			.iter()
+			.map(|m| {
+				let doc: serde_json::Value =
+					serde_json::from_str(&sim::meter_readings(m, end, 1.5, 0.0)).unwrap();
+				doc["MeterReadings"][0].clone()
+			})
+			.collect();
+		serde_json::json!({ "MeterReadings": all }).to_string()
+	};
+	let mut zero = || 0.0;
+	let sample = sim::pmu_sample(platone_ingest::now_us() / 20_000 * 20_000, 0, 3, &mut zero);
+	let cases = [
+		// (path, body, token subject, status)
+		("/v1/meter-readings", readings(&["meter-001"]), None, 401),
+		(
+			"/v1/meter-readings",
+			readings(&["meter-001"]),
+			Some("meter-003"),
+			403,
+		),
+		(
+			"/v1/meter-readings",
+			readings(&["meter-003"]),
+			Some("meter-003"),
+			200,
+		),
+		(
+			"/v1/meter-readings",
+			readings(&["meter-001", "meter-002"]),
+			Some("dso-data-server"),
+			200,
+		),
+		(
+			"/v1/devices/pmu/pmu-003/measurements",
+			sample.clone(),
+			Some("pmu-002"),
+			403,
+		),
+		(
+			"/v1/devices/pmu/pmu-003/measurements",
+			sample.clone(),
+			Some("dso-data-server"),
+			403,
+		),
+		(
+			"/v1/devices/pmu/pmu-003/measurements",
+			sample,
+			Some("pmu-003"),
+			200,
+		),
+	];
+	for (path, body, sub, expected) in cases {
+		let bearer = sub.map(token);
+		let (status, reply) =
+			tokio::task::spawn_blocking(move || post_as(port, path, &body, bearer.as_deref()))
+				.await
+				.unwrap();
+		assert_eq!(status, expected, "{sub:?} on {path}: {reply}");
+		if expected == 403 {
+			assert!(reply.contains("forbidden"), "{reply}");
+		}
+	}
+	assert_eq!(store.measurement_count().await.unwrap(), 4);
+	assert_eq!(
+		store.dead_letter_counts().await.unwrap(),
+		vec![(Reason::Forbidden, 3)]
+	);
+	// Health and metrics stay open.
+	let health = tokio::task::spawn_blocking(move || get(port, "/health"))
+		.await
+		.unwrap();
+	assert!(health.starts_with("HTTP/1.1 200"), "{health}");
 
 	stop.send(()).unwrap();
 	server.await.unwrap().unwrap();

@@ -231,16 +231,66 @@ struct IngestConfig {
 #[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 struct HttpConfig {
-	/// HTTP batch ingest and metrics; off if absent. Local only by default: put a TLS-terminating
-	/// proxy with client authentication in front before exposing it.
+	/// HTTP batch ingest and metrics; off if absent. Off loopback it needs TLS and `auth`.
 	listen: Option<SocketAddr>,
+	/// Server certificate chain and key (PEM); plain HTTP without them, loopback only.
+	tls_cert: Option<PathBuf>,
+	tls_key: Option<PathBuf>,
+	/// CA (PEM) that clients' certificates must chain to: mutual TLS besides the token.
+	tls_client_ca: Option<PathBuf>,
+	/// OAuth2 bearer-token checks; the token's subject is the sender (a device, or one of
+	/// `[[data_servers]]`). Without them every request is the local operator's: loopback only.
+	auth: Option<AuthConfig>,
 }
 
 impl Default for HttpConfig {
 	fn default() -> Self {
 		HttpConfig {
 			listen: Some(SocketAddr::from(([127, 0, 0, 1], 8081))),
+			tls_cert: None,
+			tls_key: None,
+			tls_client_ca: None,
+			auth: None,
 		}
+	}
+}
+
+impl AuthConfig {
+	fn load(&self) -> anyhow::Result<Arc<platone_http::Auth>> {
+		Ok(Arc::new(platone_http::Auth::load(
+			&platone_http::AuthConfig {
+				issuer: self.issuer.clone(),
+				audience: self.audience.clone(),
+				public_keys: self.public_keys.clone(),
+				jwks_url: self.jwks_url.clone(),
+				jwks_tls: platone_http::ClientTls {
+					ca: self.jwks_ca.clone(),
+					identity: None,
+				},
+				jwks_refresh: Duration::from_secs(self.jwks_refresh_s.max(10)),
+				algorithm: self.algorithm.clone(),
+				scope: self.scope.clone(),
+			},
+		)?))
+	}
+}
+
+/// A server's TLS files from its config section (`what`), if it has them.
+fn tls_files(
+	what: &str,
+	cert: &Option<PathBuf>,
+	key: &Option<PathBuf>,
+	client_ca: &Option<PathBuf>,
+) -> anyhow::Result<Option<platone_http::TlsFiles>> {
+	match (cert, key) {
+		(Some(cert), Some(key)) => Ok(Some(platone_http::TlsFiles {
+			cert: cert.clone(),
+			key: key.clone(),
+			client_ca: client_ca.clone(),
+		})),
+		(None, None) if client_ca.is_none() => Ok(None),
+		(None, None) => bail!("{what}.tls_client_ca needs {what}.tls_cert and {what}.tls_key"),
+		_ => bail!("{what}.tls_cert and {what}.tls_key go together"),
 	}
 }
 
@@ -540,36 +590,13 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 	let api = match (&certifier_config, config.api.listen) {
 		(Some(c), Some(addr)) => {
 			let gateway = platone_chain::account_of(&platone_chain::keypair(&c.suri)?);
-			let auth = config
-				.api
-				.auth
-				.as_ref()
-				.map(|a| {
-					platone_api::Auth::load(&platone_api::AuthConfig {
-						issuer: a.issuer.clone(),
-						audience: a.audience.clone(),
-						public_keys: a.public_keys.clone(),
-						jwks_url: a.jwks_url.clone(),
-						jwks_tls: platone_api::ClientTls {
-							ca: a.jwks_ca.clone(),
-							identity: None,
-						},
-						jwks_refresh: Duration::from_secs(a.jwks_refresh_s.max(10)),
-						algorithm: a.algorithm.clone(),
-						scope: a.scope.clone(),
-					})
-				})
-				.transpose()?;
-			let tls = match (&config.api.tls_cert, &config.api.tls_key) {
-				(Some(cert), Some(key)) => Some(platone_api::TlsFiles {
-					cert: cert.clone(),
-					key: key.clone(),
-					client_ca: config.api.tls_client_ca.clone(),
-				}),
-				(None, None) if config.api.tls_client_ca.is_none() => None,
-				(None, None) => bail!("api.tls_client_ca needs api.tls_cert and api.tls_key"),
-				_ => bail!("api.tls_cert and api.tls_key go together"),
-			};
+			let auth = config.api.auth.as_ref().map(AuthConfig::load).transpose()?;
+			let tls = tls_files(
+				"api",
+				&config.api.tls_cert,
+				&config.api.tls_key,
+				&config.api.tls_client_ca,
+			)?;
 			let metrics: Option<platone_api::MetricsSource> = certifier_config.as_ref().map(|_| {
 				let m = certifier_metrics.clone();
 				Arc::new(move || m.render()) as platone_api::MetricsSource
@@ -580,9 +607,10 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 				auth,
 				metrics,
 			});
+			// Bound here, so that a taken port or an exposed bind fails the process at start.
+			let server = platone_api::bind(addr, tls.as_ref(), &state).await?;
 			Some(tokio::spawn(platone_api::serve(
-				addr,
-				tls,
+				server,
 				state,
 				until_stopped(stopped.clone()),
 			)))
@@ -599,15 +627,35 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 	});
 	if roles.ingest {
 		info!(devices = directory.len(), gateway = %config.ingest.gateway, "ingest starting");
-		let http = config.http.listen.map(|addr| {
-			let state = Arc::new(http::Ingest {
-				store: store.clone(),
-				directory: directory.clone(),
-				metrics: metrics.clone(),
-				max_future: Duration::from_secs(60),
-			});
-			tokio::spawn(http::serve(addr, state, until_stopped(stopped.clone())))
-		});
+		let http = match config.http.listen {
+			Some(addr) => {
+				let state = Arc::new(http::Ingest {
+					store: store.clone(),
+					directory: directory.clone(),
+					metrics: metrics.clone(),
+					max_future: Duration::from_secs(60),
+					auth: config
+						.http
+						.auth
+						.as_ref()
+						.map(AuthConfig::load)
+						.transpose()?,
+				});
+				let tls = tls_files(
+					"http",
+					&config.http.tls_cert,
+					&config.http.tls_key,
+					&config.http.tls_client_ca,
+				)?;
+				let server = http::bind(addr, tls.as_ref(), &state).await?;
+				Some(tokio::spawn(http::serve(
+					server,
+					state,
+					until_stopped(stopped.clone()),
+				)))
+			}
+			None => None,
+		};
 		mqtt::run(
 			config.ingest()?,
 			directory,

@@ -131,8 +131,8 @@ async fn read(path: &Path) -> Result<String, (i32, String)> {
 
 /// GET the proof document from an SCD API.
 async fn fetch(api: &FromApi) -> Result<String, (i32, String)> {
-	let client = platone_api::Client::new(
-		&platone_api::ClientTls {
+	let client = platone_http::Client::new(
+		&platone_http::ClientTls {
 			ca: api.ca.clone(),
 			identity: api.client.clone(),
 		},
@@ -150,8 +150,8 @@ async fn fetch(api: &FromApi) -> Result<String, (i32, String)> {
 		.get(&url, api.token.as_deref())
 		.await
 		.map_err(|e| match e {
-			platone_api::ClientError::Config(why) => (MALFORMED, why),
-			platone_api::ClientError::Unreachable(why) => (CHAIN, format!("SCD API: {why}")),
+			platone_http::ClientError::Config(why) => (MALFORMED, why),
+			platone_http::ClientError::Unreachable(why) => (CHAIN, format!("SCD API: {why}")),
 		})?;
 	let body = String::from_utf8_lossy(&body).into_owned();
 	match status {
