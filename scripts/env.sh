@@ -37,10 +37,12 @@ bench_scd() {
   esac
 }
 
-# mosquitto for benchmarks on loopback port $1: lossless (no queue limit) and quiet.
+# mosquitto for benchmarks on loopback port $1: lossless (no queue limit), quiet, packets bounded.
 bench_mosquitto_conf() {
   printf 'listener %s 127.0.0.1\nallow_anonymous true\npersistence false\n' "$1"
   printf 'max_inflight_messages 10000\nmax_queued_messages 0\nlog_type error\nlog_type warning\n'
+  # Ingest's message limit (1 MiB of payload) plus topic and headers.
+  printf 'max_packet_size 1114112\n'
 }
 
 # `[[devices]]` of the config for PMUs pmu-001…pmu-$1, datasets 1…$1 (the bench chain's).

@@ -5,11 +5,16 @@
 #   scripts/pg.sh stop | status | url | purge
 set -euo pipefail
 . "$(dirname "$0")/env.sh"
-PG_PORT="${PLATONE_PG_PORT:-54329}"
 PG_DIR="${PLATONE_PG_DIR:-$PLATONE_ROOT/.tmp/pg}"
 PG_BIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
-URL="postgres://platone@127.0.0.1:$PG_PORT/postgres"
 [ -n "$PG_BIN" ] || { echo "PostgreSQL is not installed: run scripts/setup.sh" >&2; exit 1; }
+# The port this cluster runs on, chosen at its start: the first free one from 54329 (or
+# PLATONE_PG_PORT), so that another clone's private server or the user's own on that port is
+# left alone.
+PORT_FILE="$PG_DIR/port"
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+pg_port() { cat "$PORT_FILE" 2>/dev/null || echo "${PLATONE_PG_PORT:-54329}"; }
+url() { echo "postgres://platone@127.0.0.1:$(pg_port)/postgres"; }
 
 # The server refuses to run as root; the Debian package's `postgres` user runs it.
 as_pg() {
@@ -24,11 +29,17 @@ case "${1:-start}" in
       as_pg "$PG_BIN/initdb" -D "$PG_DIR/data" -U platone --auth=trust -E UTF8 >"$PG_DIR/initdb.log"
     fi
     if ! as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status >/dev/null 2>&1; then
+      port="${PLATONE_PG_PORT:-54329}"
+      while port_taken "$port"; do
+        port=$((port + 1))
+        [ "$port" -lt 54429 ] || { echo "no free port for PostgreSQL from 54329" >&2; exit 1; }
+      done
+      echo "$port" >"$PORT_FILE"
       # Tuned for a test box: durable commits stay on (fsync), but a small footprint.
       as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 start \
-        -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c shared_buffers=256MB -c max_connections=50" >/dev/null
+        -o "-p $port -k $PG_DIR -c listen_addresses=127.0.0.1 -c shared_buffers=256MB -c max_connections=50" >/dev/null
     fi
-    echo "$URL"
+    url
     ;;
   stop)
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -w -m fast stop >/dev/null 2>&1 || true
@@ -37,7 +48,7 @@ case "${1:-start}" in
     as_pg "$PG_BIN/pg_ctl" -D "$PG_DIR/data" status
     ;;
   url)
-    echo "$URL"
+    url
     ;;
   purge)
     "$0" stop

@@ -116,9 +116,13 @@ pub struct Mosquitto {
 	pub service: Service,
 }
 
-/// Broker settings shared by the plain and the TLS broker.
+/// Broker settings shared by the plain and the TLS broker. Packets up to ingest's message limit
+/// (1 MiB of payload) and their topic and headers (issue #12).
 const LOSSLESS: &str = "persistence false\nmax_inflight_messages 10000\nmax_queued_messages 0\n\
 	log_type error\nlog_type warning\nlog_type notice\n";
+
+/// `max_packet_size` of every broker configuration shipped: ingest's message limit plus 64 KiB.
+pub const MAX_PACKET_SIZE: usize = (1 << 20) + (64 << 10);
 
 impl Mosquitto {
 	/// Plain TCP, anonymous: for ingest mechanics.
@@ -158,9 +162,28 @@ impl Mosquitto {
 		Self::start_with(dir, port, &listener)
 	}
 
+	/// Plain TCP, anonymous, and without a packet size limit: a broker configured by someone
+	/// else, for ingest's own refusal of oversized messages.
+	pub fn start_unlimited(dir: &Path) -> Mosquitto {
+		let port = free_port();
+		Self::start_conf(
+			dir,
+			port,
+			&format!("listener {port} 127.0.0.1\nallow_anonymous true\n{LOSSLESS}"),
+		)
+	}
+
 	fn start_with(dir: &Path, port: u16, listener: &str) -> Mosquitto {
+		Self::start_conf(
+			dir,
+			port,
+			&format!("{listener}{LOSSLESS}max_packet_size {MAX_PACKET_SIZE}\n"),
+		)
+	}
+
+	fn start_conf(dir: &Path, port: u16, conf_text: &str) -> Mosquitto {
 		let conf = dir.join("mosquitto.conf");
-		std::fs::write(&conf, format!("{listener}{LOSSLESS}")).expect("write mosquitto.conf");
+		std::fs::write(&conf, conf_text).expect("write mosquitto.conf");
 		let bin = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
 			.into_iter()
 			.map(PathBuf::from)

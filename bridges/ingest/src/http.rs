@@ -24,7 +24,6 @@ use axum::{
 };
 use platone_http::{Auth, Identity, Server, TlsFiles};
 use platone_scd::{Reason, Store};
-use tracing::error;
 
 use crate::{
 	mqtt::process, now_us, payload::Topic, Directory, Error, Kind, Limits, Metrics, Sender,
@@ -186,15 +185,24 @@ async fn ingest<S: Store>(
 			(status, Json(reply)).into_response()
 		}
 		Err(e) => {
-			error!("SCD commit failed: {e}");
-			s.metrics
-				.commit_errors
-				.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-			(
-				StatusCode::SERVICE_UNAVAILABLE,
-				"the SCD is unavailable; retry",
-			)
-				.into_response()
+			s.metrics.commit_failed(&e, 1);
+			let (status, detail) = if e.is_disk_full() {
+				(
+					StatusCode::INSUFFICIENT_STORAGE,
+					"the SCD's disk is full: nothing was stored; retry later",
+				)
+			} else {
+				(
+					StatusCode::SERVICE_UNAVAILABLE,
+					"the SCD is unavailable: nothing was stored; retry",
+				)
+			};
+			let mut response = platone_http::problem(status, detail);
+			response.headers_mut().insert(
+				axum::http::header::RETRY_AFTER,
+				axum::http::HeaderValue::from_static("10"),
+			);
+			response
 		}
 	}
 }

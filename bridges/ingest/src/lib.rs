@@ -31,6 +31,8 @@ pub enum Error {
 	Tls(String),
 	#[error("HTTP server: {0}")]
 	Serve(platone_http::Error),
+	#[error("the broker refused the subscription to {0}: does its ACL let this client read it?")]
+	Subscription(String),
 }
 
 impl From<rumqttc::ClientError> for Error {
@@ -154,6 +156,31 @@ impl Directory {
 
 	pub fn devices(&self) -> impl Iterator<Item = &Device> {
 		self.devices.values()
+	}
+}
+
+/// Dead letters are the operator's evidence of bad input, not data: each is kept `retention`,
+/// and at most `keep_at_most` of them (the newest), pruned every `every` until `shutdown`.
+pub async fn prune_dead_letters<S: platone_scd::Store>(
+	store: std::sync::Arc<S>,
+	retention: std::time::Duration,
+	keep_at_most: u64,
+	every: std::time::Duration,
+	shutdown: impl std::future::Future<Output = ()>,
+) {
+	let mut shutdown = std::pin::pin!(shutdown);
+	let mut tick = tokio::time::interval(every);
+	loop {
+		tokio::select! {
+			_ = tick.tick() => {}
+			() = &mut shutdown => return,
+		}
+		let before = (now_us() / 1_000).saturating_sub(retention.as_millis() as u64);
+		match store.prune_dead_letters(before, keep_at_most).await {
+			Ok(0) => {}
+			Ok(n) => tracing::info!(pruned = n, "dead letters pruned"),
+			Err(e) => tracing::warn!("pruning dead letters: {e}"),
+		}
 	}
 }
 

@@ -11,6 +11,8 @@ pub struct Metrics {
 	pub stored: AtomicU64,
 	pub batches: AtomicU64,
 	pub commit_errors: AtomicU64,
+	/// 1 while the SCD's disk is full (its last commit failed for want of space), else 0.
+	pub scd_disk_full: AtomicU64,
 	/// Stored after their window was sealed: certified in a later window.
 	pub late: AtomicU64,
 	dead: [AtomicU64; Reason::ALL.len()],
@@ -40,6 +42,7 @@ impl Metrics {
 		self.stored.fetch_add(done.stored as u64, Relaxed);
 		self.late.fetch_add(done.late as u64, Relaxed);
 		self.batches.fetch_add(1, Relaxed);
+		self.scd_disk_full.store(0, Relaxed);
 		for letter in refused {
 			self.dead_lettered(letter.reason);
 		}
@@ -53,6 +56,21 @@ impl Metrics {
 		for m in measurements {
 			self.latency
 				.observe_ms(now_ms.saturating_sub(m.timestamp_us / 1_000));
+		}
+	}
+
+	/// Accounts for a failed commit; logs it, loudly when the disk is full.
+	pub fn commit_failed(&self, e: &platone_scd::Error, held: usize) {
+		self.commit_errors.fetch_add(1, Relaxed);
+		if e.is_disk_full() {
+			self.scd_disk_full.store(1, Relaxed);
+			tracing::error!(
+				held,
+				"the SCD's disk is full: nothing is stored or acknowledged until space is freed \
+				 (the broker and HTTP clients keep their data); retrying: {e}"
+			);
+		} else {
+			tracing::error!(held, "SCD commit failed, retrying: {e}");
 		}
 	}
 
@@ -95,6 +113,12 @@ impl Metrics {
 			"Measurements stored after their window was sealed (certified in a later window).",
 			self.late.load(Relaxed),
 		);
+		out.push_str(&format!(
+			"# HELP platone_ingest_scd_disk_full 1 while the SCD's disk is full: nothing is stored \
+			 or acknowledged until space is freed.\n# TYPE platone_ingest_scd_disk_full gauge\n\
+			 platone_ingest_scd_disk_full {}\n",
+			self.scd_disk_full.load(Relaxed)
+		));
 		out.push_str("# HELP platone_ingest_dead_letters_total Input refused, by reason.\n");
 		out.push_str("# TYPE platone_ingest_dead_letters_total counter\n");
 		for reason in Reason::ALL {

@@ -16,7 +16,10 @@
 //! Acks are written by the event loop itself, in bulk with one flush per committed batch, and
 //! only on the connection the messages came on (a packet id names a message only there).
 
-use std::{sync::Arc, time::Duration};
+use std::{
+	sync::{atomic::Ordering::Relaxed, Arc},
+	time::Duration,
+};
 
 use platone_scd::{DeadLetter, Measurement, Reason, Store};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, PubAck, Publish, QoS, Transport};
@@ -37,6 +40,14 @@ pub struct TlsFiles {
 	pub key: std::path::PathBuf,
 }
 
+/// 1 MiB: the largest message ingest takes, and the `max_packet_size` of every mosquitto
+/// configuration shipped (scripts/, tests/): a MeterReadings document of a few thousand
+/// readings, or thousands of PMU samples.
+pub const MAX_MESSAGE_BYTES: usize = 1 << 20;
+
+/// The largest packet read from the broker: 16 MiB, read and refused rather than looping.
+const MAX_PACKET_BYTES: usize = 16 << 20;
+
 #[derive(Clone, Debug)]
 pub struct Config {
 	pub host: String,
@@ -55,8 +66,16 @@ pub struct Config {
 	pub queue: usize,
 	/// Publishes parked in the event loop beyond the queue, at most (see the module docs).
 	pub hold_max: usize,
+	/// Payload bytes held between the broker and the SCD (parked, queued and in the batch being
+	/// committed), at most: reading pauses beyond it.
+	pub max_held_bytes: usize,
+	/// Largest message ingest takes; a larger one is dead-lettered as `too_large` (and acked,
+	/// so the broker does not send it again on every reconnect).
+	pub max_message_bytes: usize,
 	/// How far device time may run ahead of ours.
 	pub max_future: Duration,
+	/// MQTT keep-alive: the broker drops the connection after 1.5 times this without a packet.
+	pub keep_alive: Duration,
 }
 
 impl Config {
@@ -73,7 +92,10 @@ impl Config {
 			linger: Duration::from_millis(20),
 			queue: 16_384,
 			hold_max: 65_536,
+			max_held_bytes: 256 << 20,
+			max_message_bytes: MAX_MESSAGE_BYTES,
 			max_future: Duration::from_secs(60),
+			keep_alive: Duration::from_secs(30),
 		}
 	}
 
@@ -83,11 +105,14 @@ impl Config {
 
 	fn options(&self) -> Result<MqttOptions, Error> {
 		let mut o = MqttOptions::new(&self.client_id, &self.host, self.port);
-		o.set_keep_alive(Duration::from_secs(30));
+		o.set_keep_alive(self.keep_alive);
 		// Persistent session + manual acks: unacknowledged messages are redelivered after a crash.
 		o.set_clean_session(false);
 		o.set_manual_acks(true);
-		o.set_max_packet_size(1 << 20, 1 << 20);
+		// Far above the largest message ingest takes, so that a larger one (from a broker
+		// without a size limit) is read and dead-lettered instead of dropping the connection,
+		// and being sent again on every reconnect.
+		o.set_max_packet_size(MAX_PACKET_BYTES, 1 << 20);
 		if let Some((user, password)) = &self.username {
 			o.set_credentials(user, password);
 		}
@@ -216,26 +241,52 @@ pub async fn run<S: Store>(
 	let filter = config.topic_filter();
 	let subscriber = client.clone();
 	let hold_max = config.hold_max.max(1);
+	let keep_alive = config.keep_alive;
+	let max_held_bytes = config.max_held_bytes.max(MAX_PACKET_BYTES);
+	// Payload bytes between the broker and the SCD; the writer gives them back once a batch is
+	// committed.
+	let held = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+	let held_by_writer = held.clone();
 	let poller = tokio::spawn(async move {
 		let mut backoff = Duration::from_millis(100);
 		let mut parked = std::collections::VecDeque::<Delivery>::new();
 		let mut warned = false;
 		// Connections so far: a packet id means something only on the connection it came on.
 		let mut epoch = 0u64;
+		// The client's own keep-alive runs only while it is polled: while reads are paused,
+		// ping three times per keep-alive period by hand.
+		let mut ping = tokio::time::interval((keep_alive / 3).max(Duration::from_millis(100)));
+		ping.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
 		loop {
-			// Reading pauses while this many wait for the writer; acks still go out below, so
-			// the writer drains them and reading resumes. The broker holds the rest.
-			let reading = parked.len() < hold_max;
+			// Reading pauses while this many, or this many bytes, wait for the writer; acks still
+			// go out below, so the writer drains them and reading resumes. The broker holds the
+			// rest.
+			let held_bytes = held.load(Relaxed);
+			let reading = parked.len() < hold_max && held_bytes < max_held_bytes;
 			if !reading && !warned {
 				warn!(
-					"the broker sent {hold_max} unacknowledged messages beyond the writer's \
-					 queue: it does not enforce an in-flight window; pausing reads until the writer catches up"
+					parked = parked.len(),
+					held_bytes,
+					"the writer is behind (the SCD slow or down, or a broker without an in-flight \
+					 window): pausing reads until it catches up"
 				);
 				warned = true;
 			}
 			tokio::select! {
+				_ = ping.tick(), if !reading => {
+					// The client pings only while it is polled: keep the session alive by hand,
+					// so that a long SCD outage does not drop the connection and every ack in
+					// flight. The broker's answer waits in the socket until reads resume.
+					if let Some(network) = eventloop.network.as_mut() {
+						let failed = network.write(Packet::PingReq).await.is_err()
+							|| network.flush().await.is_err();
+						if failed {
+							debug!("ping not written: the connection is failing");
+						}
+					}
+				}
 				permit = tx.reserve(), if !parked.is_empty() => {
-					let Ok(permit) = permit else { return };
+					let Ok(permit) = permit else { return Ok(()) };
 					if let Some(d) = parked.pop_front() {
 						permit.send(d);
 					}
@@ -260,13 +311,14 @@ pub async fn run<S: Store>(
 				}
 				event = eventloop.poll(), if reading => match event {
 					Ok(Event::Incoming(Packet::Publish(publish))) => {
+						held.fetch_add(publish.payload.len(), Relaxed);
 						let d = Delivery { epoch, publish };
 						// Straight to the writer when it has room, in order behind what is parked.
 						if parked.is_empty() {
 							match tx.try_send(d) {
 								Ok(()) => {}
 								Err(mpsc::error::TrySendError::Full(d)) => parked.push_back(d),
-								Err(mpsc::error::TrySendError::Closed(_)) => return,
+								Err(mpsc::error::TrySendError::Closed(_)) => return Ok(()),
 							}
 						} else {
 							parked.push_back(d);
@@ -285,6 +337,18 @@ pub async fn run<S: Store>(
 								error!("subscribe: {e}");
 							}
 						}
+					}
+					Ok(Event::Incoming(Packet::SubAck(ack))) => {
+						// Refused (an ACL that does not let this client read the gateway's topics):
+						// connected and subscribed to nothing would look healthy and ingest nothing.
+						if ack
+							.return_codes
+							.iter()
+							.any(|c| matches!(c, rumqttc::SubscribeReasonCode::Failure))
+						{
+							return Err(Error::Subscription(filter.clone()));
+						}
+						info!(%filter, "subscribed");
 					}
 					Ok(_) => {}
 					Err(e) => {
@@ -326,6 +390,8 @@ pub async fn run<S: Store>(
 			backoff = (backoff * 2).min(Duration::from_secs(10));
 		}
 		let mut acks: Vec<(u64, Vec<u16>)> = Vec::new();
+		let bytes: usize = batch.iter().map(|d| d.publish.payload.len()).sum();
+		held_by_writer.fetch_sub(bytes, Relaxed);
 		for d in batch.drain(..) {
 			if d.publish.qos != QoS::AtLeastOnce {
 				continue;
@@ -351,6 +417,12 @@ pub async fn run<S: Store>(
 	tokio::time::sleep(Duration::from_millis(200)).await;
 	let _ = client.try_disconnect();
 	tokio::time::sleep(Duration::from_millis(100)).await;
+	if poller.is_finished() {
+		// It stops on its own only on a refused subscription (or when the writer is gone).
+		return poller
+			.await
+			.unwrap_or_else(|e| Err(Error::Subscription(format!("event loop: {e}"))));
+	}
 	poller.abort();
 	Ok(())
 }
@@ -379,6 +451,20 @@ async fn commit<S: Store>(
 	let mut dead = Vec::new();
 	for d in batch {
 		let p = &d.publish;
+		if p.payload.len() > config.max_message_bytes {
+			dead.push(DeadLetter {
+				received_ms,
+				source: p.topic.clone(),
+				reason: Reason::TooLarge,
+				detail: format!(
+					"{} bytes, over the {} byte limit",
+					p.payload.len(),
+					config.max_message_bytes
+				),
+				payload: p.payload.to_vec(),
+			});
+			continue;
+		}
 		// The broker's ACL lets a client publish only under its own name (the device segment).
 		let sender =
 			Topic::parse(&p.topic).map_or(Sender::Identity(""), |t| Sender::Identity(t.device));
@@ -405,10 +491,7 @@ async fn commit<S: Store>(
 			true
 		}
 		Err(e) => {
-			metrics
-				.commit_errors
-				.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-			error!("SCD commit failed, retrying: {e}");
+			metrics.commit_failed(&e, batch.len());
 			false
 		}
 	}

@@ -226,6 +226,16 @@ struct IngestConfig {
 	batch_max: usize,
 	linger_ms: u64,
 	window_ms: u32,
+	/// Messages queued for the writer, and parked beyond that, before reads pause.
+	queue: usize,
+	hold_max: usize,
+	/// Payload bytes held between the broker and the SCD before reads pause (MiB).
+	max_held_mib: usize,
+	/// MQTT keep-alive (s).
+	keep_alive_s: u64,
+	/// How long dead letters are kept (days), and how many at most.
+	dead_letter_retention_days: u64,
+	dead_letter_max: u64,
 }
 
 #[derive(Debug, Deserialize, serde::Serialize)]
@@ -419,6 +429,12 @@ impl Default for IngestConfig {
 			batch_max: 4_096,
 			linger_ms: 20,
 			window_ms: platone_ingest::DEFAULT_WINDOW_MS,
+			queue: 16_384,
+			hold_max: 65_536,
+			max_held_mib: 256,
+			keep_alive_s: 30,
+			dead_letter_retention_days: 30,
+			dead_letter_max: 1_000_000,
 		}
 	}
 }
@@ -512,6 +528,10 @@ impl Config {
 		}
 		c.batch_max = self.ingest.batch_max.max(1);
 		c.linger = Duration::from_millis(self.ingest.linger_ms);
+		c.queue = self.ingest.queue.max(1);
+		c.hold_max = self.ingest.hold_max.max(1);
+		c.max_held_bytes = self.ingest.max_held_mib.saturating_mul(1 << 20);
+		c.keep_alive = Duration::from_secs(self.ingest.keep_alive_s.max(1));
 		c.tls = self.tls(&self.broker.cert, &self.broker.key)?;
 		Ok(c)
 	}
@@ -656,6 +676,18 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 			}
 			None => None,
 		};
+		let pruner = tokio::spawn(platone_ingest::prune_dead_letters(
+			store.clone(),
+			Duration::from_secs(
+				config
+					.ingest
+					.dead_letter_retention_days
+					.saturating_mul(86_400),
+			),
+			config.ingest.dead_letter_max,
+			Duration::from_secs(3_600),
+			until_stopped(stopped.clone()),
+		));
 		mqtt::run(
 			config.ingest()?,
 			directory,
@@ -664,6 +696,7 @@ async fn serve_with<S: Store>(config: &Config, store: S, roles: Roles) -> anyhow
 			until_stopped(stopped.clone()),
 		)
 		.await?;
+		pruner.abort();
 		if let Some(http) = http {
 			http.await.context("HTTP task")??;
 		}

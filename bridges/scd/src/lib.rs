@@ -44,6 +44,24 @@ pub enum Error {
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
+impl Error {
+	/// The database's disk is full (SQLite `SQLITE_FULL`, PostgreSQL `53100 disk_full`, or
+	/// `ENOSPC` from the file system): nothing of the transaction was stored, and nothing will
+	/// be until space is freed.
+	pub fn is_disk_full(&self) -> bool {
+		const ENOSPC: i32 = 28;
+		match self {
+			Error::Database(sqlx::Error::Database(e)) => {
+				matches!(e.code().as_deref(), Some("13" | "53100"))
+					|| e.message().contains("disk is full")
+					|| e.message().contains("No space left")
+			}
+			Error::Database(sqlx::Error::Io(e)) => e.raw_os_error() == Some(ENOSPC),
+			_ => false,
+		}
+	}
+}
+
 /// A measurement as the SCD keeps it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Measurement {
@@ -126,6 +144,8 @@ pub enum Reason {
 	Duplicate,
 	/// Same identity as a stored measurement, different bytes; the first one stays.
 	Conflict,
+	/// A message over the size ingest takes (kept truncated, see [`MAX_DEAD_LETTER_PAYLOAD`]).
+	TooLarge,
 	/// The sender's identity may not send data of this device (issue #12: no device speaks for
 	/// another).
 	Forbidden,
@@ -135,7 +155,7 @@ pub enum Reason {
 }
 
 impl Reason {
-	pub const ALL: [Reason; 9] = [
+	pub const ALL: [Reason; 10] = [
 		Reason::Malformed,
 		Reason::UnknownDevice,
 		Reason::OutOfRange,
@@ -145,6 +165,7 @@ impl Reason {
 		Reason::Conflict,
 		Reason::TooOld,
 		Reason::Forbidden,
+		Reason::TooLarge,
 	];
 
 	pub fn as_str(self) -> &'static str {
@@ -158,6 +179,7 @@ impl Reason {
 			Reason::Conflict => "conflict",
 			Reason::TooOld => "too_old",
 			Reason::Forbidden => "forbidden",
+			Reason::TooLarge => "too_large",
 		}
 	}
 }
@@ -188,6 +210,28 @@ pub struct DeadLetter {
 	pub reason: Reason,
 	pub detail: String,
 	pub payload: Vec<u8>,
+}
+
+/// Largest payload a dead letter keeps: the first 64 KiB, enough to see what was sent; the
+/// detail says how long it was.
+pub const MAX_DEAD_LETTER_PAYLOAD: usize = 64 << 10;
+
+impl DeadLetter {
+	/// Detail and payload as stored: the payload cut to [`MAX_DEAD_LETTER_PAYLOAD`].
+	pub(crate) fn stored(&self) -> (std::borrow::Cow<'_, str>, &[u8]) {
+		if self.payload.len() <= MAX_DEAD_LETTER_PAYLOAD {
+			return (self.detail.as_str().into(), &self.payload);
+		}
+		(
+			format!(
+				"{} (payload of {} bytes, first {MAX_DEAD_LETTER_PAYLOAD} kept)",
+				self.detail,
+				self.payload.len()
+			)
+			.into(),
+			&self.payload[..MAX_DEAD_LETTER_PAYLOAD],
+		)
+	}
 }
 
 /// What one [`Store::commit`] did.
@@ -363,6 +407,14 @@ pub trait Store: Send + Sync + 'static {
 	fn dead_letter_counts(
 		&self,
 	) -> impl std::future::Future<Output = Result<Vec<(Reason, u64)>>> + Send;
+
+	/// Deletes dead letters received before `received_before_ms`, then the oldest beyond
+	/// `keep_at_most`. Returns how many went.
+	fn prune_dead_letters(
+		&self,
+		received_before_ms: u64,
+		keep_at_most: u64,
+	) -> impl std::future::Future<Output = Result<u64>> + Send;
 
 	/// The most recent dead letters, newest first.
 	fn dead_letters(

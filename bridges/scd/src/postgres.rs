@@ -368,8 +368,9 @@ impl Store for PostgresStore {
 				c.0.push(to_i64(l.received_ms, "received time")?);
 				c.1.push(l.source.clone());
 				c.2.push(l.reason.as_str().to_string());
-				c.3.push(l.detail.clone());
-				c.4.push(l.payload.clone());
+				let (detail, payload) = l.stored();
+				c.3.push(detail.into_owned());
+				c.4.push(payload.to_vec());
 			}
 			sqlx::query(
 				"INSERT INTO dead_letters (received_ms, source, reason, detail, payload) \
@@ -654,6 +655,23 @@ impl Store for PostgresStore {
 		.await?;
 		Ok(())
 	}
+	async fn prune_dead_letters(&self, received_before_ms: u64, keep_at_most: u64) -> Result<u64> {
+		let old = sqlx::query("DELETE FROM dead_letters WHERE received_ms < $1")
+			.bind(to_i64(received_before_ms, "time")?)
+			.execute(&self.pool)
+			.await?
+			.rows_affected();
+		let excess = sqlx::query(
+			"DELETE FROM dead_letters WHERE id <= \
+			 (SELECT id FROM dead_letters ORDER BY id DESC LIMIT 1 OFFSET $1)",
+		)
+		.bind(to_i64(keep_at_most, "count")?)
+		.execute(&self.pool)
+		.await?
+		.rows_affected();
+		Ok(old + excess)
+	}
+
 	async fn sealed_between(&self, from_ms: u64, to_ms: u64) -> Result<Vec<SealedWindow>> {
 		let (from, to) = (to_i64(from_ms, "time")?, to_i64(to_ms, "time")?);
 		let mut datasets: HashMap<(i64, i64), Vec<DatasetId>> = HashMap::new();

@@ -141,14 +141,15 @@ async fn insert_letter(
 	tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
 	letter: &DeadLetter,
 ) -> Result<()> {
+	let (detail, payload) = letter.stored();
 	sqlx::query(
 		"INSERT INTO dead_letters (received_ms, source, reason, detail, payload) VALUES (?, ?, ?, ?, ?)",
 	)
 	.bind(to_i64(letter.received_ms, "received time")?)
 	.bind(&letter.source)
 	.bind(letter.reason.as_str())
-	.bind(&letter.detail)
-	.bind(&letter.payload)
+	.bind(detail.as_ref())
+	.bind(payload)
 	.execute(&mut **tx)
 	.await?;
 	Ok(())
@@ -287,14 +288,48 @@ fn window_of(row: &sqlx::sqlite::SqliteRow) -> Result<Window> {
 	)
 }
 
-impl Store for SqliteStore {
-	async fn commit(
+async fn seal_on(conn: &mut sqlx::SqliteConnection, window: Window) -> Result<usize> {
+	let (start, ms) = window_key(&window)?;
+	let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
+	rehome_strays(&mut tx, start, ms).await?;
+	let moved = sqlx::query(
+		"INSERT INTO sealed_windows (dataset, window_start_ms, window_ms) \
+		 SELECT dataset, window_start_ms, window_ms FROM open_windows \
+		 WHERE window_start_ms = ? AND window_ms = ? ON CONFLICT DO NOTHING",
+	)
+	.bind(start)
+	.bind(ms)
+	.execute(&mut *tx)
+	.await?
+	.rows_affected();
+	sqlx::query("DELETE FROM open_windows WHERE window_start_ms = ? AND window_ms = ?")
+		.bind(start)
+		.bind(ms)
+		.execute(&mut *tx)
+		.await?;
+	if moved > 0 {
+		sqlx::query(
+			"INSERT INTO certificates (window_start_ms, window_ms, state, sealed_ms) \
+			 VALUES (?, ?, 'sealing', CAST(strftime('%s', 'now') AS INTEGER) * 1000) ON CONFLICT DO NOTHING",
+		)
+		.bind(start)
+		.bind(ms)
+		.execute(&mut *tx)
+		.await?;
+	}
+	tx.commit().await?;
+	usize::try_from(moved).map_err(|_| crate::Error::Range("count"))
+}
+
+impl SqliteStore {
+	async fn commit_on(
 		&self,
+		conn: &mut sqlx::SqliteConnection,
 		measurements: &[Measurement],
 		dead_letters: &[DeadLetter],
 	) -> Result<Committed> {
 		let mut done = Committed::default();
-		let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+		let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
 		let sealed = sealed_among(&mut tx, measurements).await?;
 		let certs: Vec<u64> = measurements
 			.iter()
@@ -403,6 +438,26 @@ impl Store for SqliteStore {
 		}
 		Ok(done)
 	}
+}
+
+impl Store for SqliteStore {
+	async fn commit(
+		&self,
+		measurements: &[Measurement],
+		dead_letters: &[DeadLetter],
+	) -> Result<Committed> {
+		let mut conn = self.pool.acquire().await?;
+		let result = self.commit_on(&mut conn, measurements, dead_letters).await;
+		if result.is_err() {
+			// After a failed write (a full disk, an I/O error) SQLite may have rolled the
+			// transaction back itself while sqlx believes it still open; such a connection
+			// refuses every later transaction ("non-zero transaction depth"), so ingest would
+			// retry for ever and store nothing once space is back (issue #12). Close it instead
+			// of returning it to the pool.
+			conn.close_on_drop();
+		}
+		result
+	}
 
 	async fn window(&self, dataset: DatasetId, window_start_ms: u64) -> Result<Vec<Measurement>> {
 		sqlx::query(
@@ -491,36 +546,13 @@ impl Store for SqliteStore {
 	}
 
 	async fn seal(&self, window: Window) -> Result<usize> {
-		let (start, ms) = window_key(&window)?;
-		let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-		rehome_strays(&mut tx, start, ms).await?;
-		let moved = sqlx::query(
-			"INSERT INTO sealed_windows (dataset, window_start_ms, window_ms) \
-			 SELECT dataset, window_start_ms, window_ms FROM open_windows \
-			 WHERE window_start_ms = ? AND window_ms = ? ON CONFLICT DO NOTHING",
-		)
-		.bind(start)
-		.bind(ms)
-		.execute(&mut *tx)
-		.await?
-		.rows_affected();
-		sqlx::query("DELETE FROM open_windows WHERE window_start_ms = ? AND window_ms = ?")
-			.bind(start)
-			.bind(ms)
-			.execute(&mut *tx)
-			.await?;
-		if moved > 0 {
-			sqlx::query(
-				"INSERT INTO certificates (window_start_ms, window_ms, state, sealed_ms) \
-				 VALUES (?, ?, 'sealing', CAST(strftime('%s', 'now') AS INTEGER) * 1000) ON CONFLICT DO NOTHING",
-			)
-			.bind(start)
-			.bind(ms)
-			.execute(&mut *tx)
-			.await?;
+		let mut conn = self.pool.acquire().await?;
+		let result = seal_on(&mut conn, window).await;
+		if result.is_err() {
+			// As in `commit`.
+			conn.close_on_drop();
 		}
-		tx.commit().await?;
-		usize::try_from(moved).map_err(|_| crate::Error::Range("count"))
+		result
 	}
 
 	async fn unbuilt(&self) -> Result<Vec<Window>> {
@@ -630,6 +662,23 @@ impl Store for SqliteStore {
 		.await?;
 		Ok(())
 	}
+	async fn prune_dead_letters(&self, received_before_ms: u64, keep_at_most: u64) -> Result<u64> {
+		let old = sqlx::query("DELETE FROM dead_letters WHERE received_ms < ?")
+			.bind(to_i64(received_before_ms, "time")?)
+			.execute(&self.pool)
+			.await?
+			.rows_affected();
+		let excess = sqlx::query(
+			"DELETE FROM dead_letters WHERE id <= \
+			 (SELECT id FROM dead_letters ORDER BY id DESC LIMIT 1 OFFSET ?)",
+		)
+		.bind(to_i64(keep_at_most, "count")?)
+		.execute(&self.pool)
+		.await?
+		.rows_affected();
+		Ok(old + excess)
+	}
+
 	async fn sealed_between(&self, from_ms: u64, to_ms: u64) -> Result<Vec<SealedWindow>> {
 		let (from, to) = (to_i64(from_ms, "time")?, to_i64(to_ms, "time")?);
 		let mut datasets: HashMap<(i64, i64), Vec<DatasetId>> = HashMap::new();

@@ -123,6 +123,19 @@ async fn suite<S: Store, F: std::future::Future<Output = S>>(store: S, reopen: i
 
 	certification(&store).await;
 	late_datasets(&store).await;
+
+	// Dead letters have a retention and a cap (issue #12): the newest stay.
+	let newest = store.dead_letters(2).await.unwrap();
+	assert!(store.prune_dead_letters(0, 2).await.unwrap() > 0);
+	assert_eq!(store.dead_letters(100).await.unwrap(), newest);
+	assert_eq!(
+		store
+			.prune_dead_letters(i64::MAX as u64, 100)
+			.await
+			.unwrap(),
+		2
+	);
+	assert_eq!(store.dead_letters(100).await.unwrap(), vec![]);
 }
 
 /// Sealing, roots, the late-data rule, proofs and outcomes (issue #5; FR-BAP-DM-02/03).
