@@ -79,22 +79,18 @@ fn http_post(port: u16, path: &str, body: &str) -> (u16, String) {
 
 /// One MeterReadings document holding `meter`'s intervals ending at `ends_us`, in that order.
 fn meter_document(meter: &str, ends_us: &[u64]) -> String {
-	let readings: Vec<serde_json::Value> = ends_us
+	let intervals: Vec<(u64, f64, f64)> = ends_us
 		.iter()
-		.map(|end| {
-			let one: serde_json::Value =
-				serde_json::from_str(&platone_ingest::sim::meter_readings(
-					meter,
-					*end,
-					0.25 + (*end % 7) as f64 / 10.0,
-					0.125,
-				))
-				.expect("simulator document");
-			one["MeterReadings"][0].clone()
-		})
+		.map(|end| (*end, 0.25 + (*end % 7) as f64 / 10.0, 0.125))
 		.collect();
-	serde_json::json!({ "MeterReadings": readings }).to_string()
+	platone_ingest::sim::meter_document(
+		&format!("backfill-{meter}-{}", ends_us.len()),
+		&[(meter, &intervals)],
+	)
 }
+
+/// The `sequence` of a 15-minute imported-energy reading (one per reading type).
+const IMPORT_15_MIN: u32 = 900 * 8;
 
 #[test]
 fn measurements_are_certified_and_verify_against_finalized_state() {
@@ -508,9 +504,10 @@ fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
 		sim.log_text()
 	);
 	let stored = runtime.block_on(store.measurement_count()).unwrap();
-	// A day from each of three meters, meter-001's one reading, and the PMUs' for 30 s or more.
+	// A day from each of three meters and meter-001's one interval, imported and exported
+	// energy each, and the PMUs' samples for 30 s or more.
 	assert!(
-		stored > 96 * 3 + 3 * 2 * 30,
+		stored > 2 * (96 * 3 + 1) + 3 * 2 * 30,
 		"only {stored} measurements stored"
 	);
 	wait_for(
@@ -525,7 +522,7 @@ fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
 	assert!(!log.contains("CONFLICT"), "{log}");
 	let late = |dataset: u64, t_us: u64| {
 		runtime
-			.block_on(store.measurement(dataset, t_us, 0))
+			.block_on(store.measurement(dataset, t_us, IMPORT_15_MIN))
 			.unwrap()
 			.expect("stored")
 	};
@@ -556,7 +553,7 @@ fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
 		),
 	);
 	let api_url = format!("http://127.0.0.1:{api_port}");
-	let t = m.timestamp_us.to_string();
+	let (t, q) = (m.timestamp_us.to_string(), m.sequence.to_string());
 	expect_exit(
 		&platone(
 			&config,
@@ -569,7 +566,7 @@ fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
 				"--timestamp-us",
 				&t,
 				"--sequence",
-				"0",
+				&q,
 			],
 		),
 		0,

@@ -148,7 +148,7 @@ async fn ingest<S: Store>(
 		max_future_us: s.max_future.as_micros() as u64,
 	};
 	let (mut measurements, mut dead) = (Vec::new(), Vec::new());
-	process(
+	let document = process(
 		topic,
 		sender,
 		body,
@@ -175,13 +175,17 @@ async fn ingest<S: Store>(
 			} else {
 				StatusCode::UNPROCESSABLE_ENTITY
 			};
-			let reply = serde_json::json!({
+			let mut reply = serde_json::json!({
 				"stored": done.stored,
 				"duplicates": done.duplicates,
 				"conflicts": done.conflicts,
 				"late": done.late,
 				"refused": refused,
 			});
+			if let Some(document) = &document {
+				reply["message_id"] = serde_json::json!(document.message_id);
+				reply["meters"] = meters(document);
+			}
 			(status, Json(reply)).into_response()
 		}
 		Err(e) => {
@@ -205,4 +209,40 @@ async fn ingest<S: Store>(
 			response
 		}
 	}
+}
+
+/// Per meter and reading, what was taken (stored now, or held already: the totals say which)
+/// and what was refused, and why.
+fn meters(document: &crate::cim::Document) -> serde_json::Value {
+	let meters: Vec<_> = document
+		.meters
+		.iter()
+		.map(|m| {
+			let refusal =
+				|r: &crate::Refusal| serde_json::json!({"reason": r.reason.as_str(), "detail": r.detail});
+			match &m.refused {
+				Some(r) => serde_json::json!({"mrid": m.mrid, "refused": refusal(r)}),
+				None => serde_json::json!({
+					"mrid": m.mrid,
+					"readings": m.readings.iter().map(|r| {
+						let mut one = serde_json::json!({
+							"reading_type": r.reading_type,
+							"time": r.time,
+						});
+						match &r.result {
+							Ok(record) => {
+								one["taken"] = serde_json::json!({
+									"timestamp_us": record.timestamp_us,
+									"sequence": record.sequence,
+								});
+							}
+							Err(e) => one["refused"] = refusal(e),
+						}
+						one
+					}).collect::<Vec<_>>(),
+				}),
+			}
+		})
+		.collect();
+	serde_json::Value::Array(meters)
 }

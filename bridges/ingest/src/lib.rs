@@ -11,6 +11,8 @@ use std::collections::HashMap;
 
 use platone_primitives::DatasetId;
 
+pub mod cim;
+pub mod fuzz;
 pub mod http;
 mod metrics;
 pub mod mqtt;

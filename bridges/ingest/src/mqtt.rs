@@ -130,7 +130,8 @@ impl Config {
 	}
 }
 
-/// Validates one message: its measurements, or the dead letters it becomes.
+/// Validates one message: its measurements, or the dead letters it becomes. For a
+/// MeterReadings document, also what became of each meter and reading (the HTTP answer).
 pub fn process(
 	topic: &str,
 	sender: Sender<'_>,
@@ -140,7 +141,7 @@ pub fn process(
 	received_ms: u64,
 	out: &mut Vec<Measurement>,
 	dead: &mut Vec<DeadLetter>,
-) {
+) -> Option<crate::cim::Document> {
 	let letter = |r: Refusal| DeadLetter {
 		received_ms,
 		source: topic.to_string(),
@@ -150,7 +151,10 @@ pub fn process(
 	};
 	let t = match Topic::parse(topic) {
 		Ok(t) => t,
-		Err(r) => return dead.push(letter(r)),
+		Err(r) => {
+			dead.push(letter(r));
+			return None;
+		}
 	};
 	let forbidden = |device: &str| {
 		Refusal::new(
@@ -177,28 +181,44 @@ pub fn process(
 			Some(_) if !directory.may_send(sender, Kind::Meter, mrid) => Err(forbidden(mrid)),
 			Some((dataset, _)) => Ok(dataset),
 		};
-		match payload::meter_readings(payload, limits, dataset_of) {
-			Err(r) => dead.push(letter(r)),
-			Ok(meters) => {
-				for (mrid, records) in meters {
-					match records {
-						Err(r) => dead.push(letter(r)),
-						Ok(records) => {
-							let window = lookup(&mrid).map_or(crate::DEFAULT_WINDOW_MS, |(_, w)| w);
-							out.extend(
-								records
-									.iter()
-									.map(|r| Measurement::new(r, window, received_ms)),
-							);
-						}
-					}
+		let document = match crate::cim::parse(payload, limits, dataset_of) {
+			Err(r) => {
+				dead.push(letter(r));
+				return None;
+			}
+			Ok(document) => document,
+		};
+		let message = document
+			.message_id
+			.as_deref()
+			.map(|id| format!("message {id}: "))
+			.unwrap_or_default();
+		for meter in &document.meters {
+			if let Some(r) = &meter.refused {
+				dead.push(letter(Refusal::new(
+					r.reason,
+					format!("{message}{}", r.detail),
+				)));
+				continue;
+			}
+			let window = lookup(meter.mrid.trim()).map_or(crate::DEFAULT_WINDOW_MS, |(_, w)| w);
+			for reading in &meter.readings {
+				match &reading.result {
+					Ok(record) => out.push(Measurement::new(record, window, received_ms)),
+					Err(r) => dead.push(letter(Refusal::new(
+						r.reason,
+						format!(
+							"{message}meter {:?}, reading {:?} at {:?}: {}",
+							meter.mrid, reading.reading_type, reading.time, r.detail
+						),
+					))),
 				}
 			}
 		}
-		return;
+		return Some(document);
 	}
 	let Some((dataset, window)) = directory.lookup(t.kind, t.device) else {
-		return dead.push(letter(Refusal::new(
+		dead.push(letter(Refusal::new(
 			Reason::UnknownDevice,
 			format!(
 				"{} {:?} is not registered for gateway {:?}",
@@ -207,9 +227,11 @@ pub fn process(
 				t.gateway
 			),
 		)));
+		return None;
 	};
 	if !directory.may_send(sender, t.kind, t.device) {
-		return dead.push(letter(forbidden(t.device)));
+		dead.push(letter(forbidden(t.device)));
+		return None;
 	}
 	let parsed = match t.kind {
 		Kind::Pmu => payload::pmu(payload, dataset, limits),
@@ -223,6 +245,7 @@ pub fn process(
 		),
 		Err(r) => dead.push(letter(r)),
 	}
+	None
 }
 
 /// Runs ingest until `shutdown` resolves, then commits and acknowledges what it holds.
@@ -468,7 +491,7 @@ async fn commit<S: Store>(
 		// The broker's ACL lets a client publish only under its own name (the device segment).
 		let sender =
 			Topic::parse(&p.topic).map_or(Sender::Identity(""), |t| Sender::Identity(t.device));
-		process(
+		let _ = process(
 			&p.topic,
 			sender,
 			&p.payload,

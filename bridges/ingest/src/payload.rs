@@ -8,12 +8,12 @@
 //!   `{"ts_us": 1764064800020000, "seq": 1, "freq_hz": 50.01, "rocof_hz_s": -0.02,
 //!     "phases": [{"v": 230.1, "v_ang": 0.0, "i": 12.5, "i_ang": -0.31}, …×3]}`
 //!   (volts, amperes, radians; `ts_us` Unix microseconds, or `time` in RFC 3339).
-//! - **Meter** (`meter`): IEC 61968-9 `MeterReadings` in its JSON rendering, 15-minute interval
-//!   blocks; reading types by their CIM code (see [`meter_field`]).
+//! - **Meter** (`meter`): IEC 61968-9 `MeterReadings` XML, bare or in an IEC 61968-100
+//!   `EventMessage` ([`crate::cim`]).
 //! - **Sensor** (`sensor`): `{"ts_us": …, "seq": 0, "quantity": "temperature_milli_c", "value": 21500}`.
 
 use platone_primitives::{
-	DatasetId, MeasurementRecord, MeterInterval, Phasor, PmuSample, Quantity, Reading, SensorValue,
+	DatasetId, MeasurementRecord, Phasor, PmuSample, Quantity, Reading, SensorValue,
 };
 use platone_scd::Reason;
 use serde::Deserialize;
@@ -69,7 +69,7 @@ pub struct Limits {
 	pub max_future_us: u64,
 }
 
-fn check_time(ts_us: u64, limits: &Limits) -> Result<u64, Refusal> {
+pub(crate) fn check_time(ts_us: u64, limits: &Limits) -> Result<u64, Refusal> {
 	if ts_us > limits.now_us.saturating_add(limits.max_future_us) {
 		return Err(Refusal::new(
 			Reason::FarFuture,
@@ -143,7 +143,7 @@ fn timestamp(obj: &Value, limits: &Limits) -> Result<u64, Refusal> {
 	check_time(ts, limits)
 }
 
-fn rfc3339_us(s: &str) -> Result<u64, Refusal> {
+pub(crate) fn rfc3339_us(s: &str) -> Result<u64, Refusal> {
 	let t = chrono::DateTime::parse_from_rfc3339(s)
 		.map_err(|e| Refusal::new(Reason::Malformed, format!("time {s:?}: {e}")))?;
 	u64::try_from(t.timestamp_micros())
@@ -261,151 +261,6 @@ pub fn sensor(
 			})
 		})
 		.collect()
-}
-
-/// Which [`MeterInterval`] field a CIM `ReadingType` code fills, and its scale to Wh/varh.
-///
-/// Codes have 18 dot-separated fields (IEC 61968-9 Annex C). We accept 15-minute
-/// (`measuringPeriod` 2) delta data (`accumulation` 4) of energy (`measurementKind` 12) in
-/// Wh (`uom` 72) or varh (`uom` 73), forward (`flowDirection` 1, import) or reverse (19,
-/// export), with multiplier 0 (none) or 3 (kilo). E.g. `0.0.2.4.1.1.12.0.0.0.0.0.0.0.0.3.72.0`
-/// is 15-minute imported active energy in kWh.
-pub fn meter_field(code: &str) -> Result<(MeterField, f64), Refusal> {
-	let f: Vec<&str> = code.split('.').collect();
-	let bad = || {
-		Refusal::new(
-			Reason::Malformed,
-			format!("unsupported ReadingType {code:?}"),
-		)
-	};
-	if f.len() != 18 || f[2] != "2" || f[3] != "4" || f[6] != "12" {
-		return Err(bad());
-	}
-	let scale = match f[15] {
-		"0" => 1.0,
-		"3" => 1e3,
-		_ => return Err(bad()),
-	};
-	let field = match (f[4], f[16]) {
-		("1", "72") => MeterField::ActiveImport,
-		("19", "72") => MeterField::ActiveExport,
-		("1", "73") => MeterField::ReactiveImport,
-		("19", "73") => MeterField::ReactiveExport,
-		_ => return Err(bad()),
-	};
-	Ok((field, scale))
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum MeterField {
-	ActiveImport,
-	ActiveExport,
-	ReactiveImport,
-	ReactiveExport,
-}
-
-#[derive(Deserialize)]
-struct MeterReadingsDoc {
-	#[serde(rename = "MeterReadings")]
-	meter_readings: Vec<MeterReadingJson>,
-}
-
-#[derive(Deserialize)]
-struct MeterReadingJson {
-	#[serde(rename = "Meter")]
-	meter: Option<Named>,
-	#[serde(rename = "IntervalBlocks", default)]
-	interval_blocks: Vec<IntervalBlockJson>,
-}
-
-#[derive(Deserialize)]
-struct Named {
-	#[serde(rename = "mRID")]
-	mrid: String,
-}
-
-#[derive(Deserialize)]
-struct IntervalBlockJson {
-	#[serde(rename = "ReadingType")]
-	reading_type: String,
-	#[serde(rename = "IntervalReadings", default)]
-	interval_readings: Vec<IntervalReadingJson>,
-}
-
-#[derive(Deserialize)]
-struct IntervalReadingJson {
-	#[serde(rename = "timeStamp")]
-	time_stamp: String,
-	value: Value,
-}
-
-/// One meter's readings from a `MeterReadings` document: the meter's `mRID` and its records
-/// (one per interval end; reading types of the same interval merge into one record).
-pub type MeterBatch = (String, Result<Vec<MeasurementRecord>, Refusal>);
-
-/// Parses a `MeterReadings` document. `dataset_of` maps a meter `mRID` to its dataset, or
-/// refuses it (unknown, or not the sender's to send). Each meter is accepted or refused on its
-/// own.
-pub fn meter_readings(
-	bytes: &[u8],
-	limits: &Limits,
-	dataset_of: impl Fn(&str) -> Result<DatasetId, Refusal>,
-) -> Result<Vec<MeterBatch>, Refusal> {
-	let doc: MeterReadingsDoc = serde_json::from_slice(bytes)
-		.map_err(|e| Refusal::new(Reason::Malformed, e.to_string()))?;
-	if doc.meter_readings.is_empty() {
-		return Err(Refusal::new(Reason::Malformed, "no MeterReading"));
-	}
-	Ok(doc
-		.meter_readings
-		.into_iter()
-		.map(|mr| {
-			let mrid = mr.meter.map(|m| m.mrid).unwrap_or_default();
-			let records = dataset_of(&mrid)
-				.and_then(|dataset| meter_records(dataset, &mr.interval_blocks, limits));
-			(mrid, records)
-		})
-		.collect())
-}
-
-fn meter_records(
-	dataset: DatasetId,
-	blocks: &[IntervalBlockJson],
-	limits: &Limits,
-) -> Result<Vec<MeasurementRecord>, Refusal> {
-	let mut by_time: std::collections::BTreeMap<u64, MeterInterval> = Default::default();
-	for block in blocks {
-		let (field, scale) = meter_field(&block.reading_type)?;
-		for r in &block.interval_readings {
-			let ts = check_time(rfc3339_us(&r.time_stamp)?, limits)?;
-			let v = unsigned(number(&r.value, "value")?, scale, 1e15, "energy")?;
-			let entry = by_time.entry(ts).or_insert(MeterInterval {
-				interval_s: 900,
-				active_import_wh: 0,
-				active_export_wh: 0,
-				reactive_import_varh: 0,
-				reactive_export_varh: 0,
-			});
-			match field {
-				MeterField::ActiveImport => entry.active_import_wh = v,
-				MeterField::ActiveExport => entry.active_export_wh = v,
-				MeterField::ReactiveImport => entry.reactive_import_varh = v,
-				MeterField::ReactiveExport => entry.reactive_export_varh = v,
-			}
-		}
-	}
-	if by_time.is_empty() {
-		return Err(Refusal::new(Reason::Malformed, "no IntervalReadings"));
-	}
-	Ok(by_time
-		.into_iter()
-		.map(|(ts, m)| MeasurementRecord {
-			dataset,
-			timestamp_us: ts,
-			sequence: 0,
-			reading: Reading::Meter(m),
-		})
-		.collect())
 }
 
 /// A device topic: `platone/v1/{gateway}/{kind}/{device}`.

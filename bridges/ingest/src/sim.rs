@@ -90,20 +90,59 @@ pub fn pmu_sample(ts_us: u64, seq: u32, device: u32, noise: &mut impl FnMut() ->
 	)
 }
 
-/// A MeterReadings document with one 15-minute interval of imported and exported energy (kWh).
+/// A head-end's MeterReadings message (IEC 61968-100 `EventMessage`, IEC 61968-9 payload) for
+/// one meter and one 15-minute interval of imported and exported energy (kWh).
 pub fn meter_readings(
 	meter: &str,
 	interval_end_us: u64,
 	import_kwh: f64,
 	export_kwh: f64,
 ) -> String {
-	let time = chrono::DateTime::from_timestamp_micros(interval_end_us as i64)
-		.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-		.unwrap_or_default();
+	meter_document(
+		&format!("sim-{meter}-{interval_end_us}"),
+		&[(meter, &[(interval_end_us, import_kwh, export_kwh)])],
+	)
+}
+
+/// CIM `ReadingType` codes of 15-minute imported and exported active energy, in kWh.
+pub const IMPORT_15_MIN_KWH: &str = "0.0.2.4.1.1.12.0.0.0.0.0.0.0.0.3.72.0";
+pub const EXPORT_15_MIN_KWH: &str = "0.0.2.4.19.1.12.0.0.0.0.0.0.0.0.3.72.0";
+
+/// A MeterReadings message with message id `message_id` and, per meter, its intervals (end
+/// in Unix µs, imported and exported kWh), times in UTC.
+pub fn meter_document(message_id: &str, meters: &[(&str, &[(u64, f64, f64)])]) -> String {
+	let time = |us: u64| {
+		chrono::DateTime::from_timestamp_micros(us as i64)
+			.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+			.unwrap_or_default()
+	};
+	let mut body = String::new();
+	for (meter, intervals) in meters {
+		body.push_str("<m:MeterReading>");
+		for (code, pick) in [(IMPORT_15_MIN_KWH, 0), (EXPORT_15_MIN_KWH, 1)] {
+			body.push_str("<m:IntervalBlocks>");
+			for (end, import, export) in intervals.iter() {
+				let kwh = if pick == 0 { import } else { export };
+				body.push_str(&format!(
+					"<m:IntervalReadings><m:timeStamp>{}</m:timeStamp><m:value>{kwh:.3}</m:value></m:IntervalReadings>",
+					time(*end)
+				));
+			}
+			body.push_str(&format!(
+				"<m:ReadingType ref=\"{code}\"/></m:IntervalBlocks>"
+			));
+		}
+		body.push_str(&format!(
+			"<m:Meter><m:mRID>{meter}</m:mRID></m:Meter></m:MeterReading>"
+		));
+	}
 	format!(
-		"{{\"MeterReadings\":[{{\"Meter\":{{\"mRID\":\"{meter}\"}},\"IntervalBlocks\":[\
-		 {{\"ReadingType\":\"0.0.2.4.1.1.12.0.0.0.0.0.0.0.0.3.72.0\",\"IntervalReadings\":[{{\"timeStamp\":\"{time}\",\"value\":\"{import_kwh:.3}\"}}]}},\
-		 {{\"ReadingType\":\"0.0.2.4.19.1.12.0.0.0.0.0.0.0.0.3.72.0\",\"IntervalReadings\":[{{\"timeStamp\":\"{time}\",\"value\":\"{export_kwh:.3}\"}}]}}]}}]}}"
+		"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+		 <msg:EventMessage xmlns:msg=\"http://iec.ch/TC57/2011/schema/message\" \
+		 xmlns:m=\"http://iec.ch/TC57/2011/MeterReadings#\">\
+		 <msg:Header><msg:Verb>created</msg:Verb><msg:Noun>MeterReadings</msg:Noun>\
+		 <msg:Source>platone-sim</msg:Source><msg:MessageID>{message_id}</msg:MessageID></msg:Header>\
+		 <msg:Payload><m:MeterReadings>{body}</m:MeterReadings></msg:Payload></msg:EventMessage>"
 	)
 }
 

@@ -84,23 +84,36 @@ async fn meter_batches_and_device_payloads_over_http() {
 
 	// Two meters of the batch are known, one is not: the known ones are stored.
 	let end = platone_ingest::now_us() / 900_000_000 * 900_000_000;
-	let reading = |m: &str| {
-		let doc: serde_json::Value =
-			serde_json::from_str(&sim::meter_readings(m, end, 1.5, 0.0)).unwrap();
-		doc["MeterReadings"][0].clone()
-	};
-	let batch = serde_json::json!({
-		"MeterReadings": [reading("meter-001"), reading("meter-002"), reading("meter-404")]
-	})
-	.to_string();
+	let interval = [(end, 1.5, 0.0)];
+	let batch = sim::meter_document(
+		"dso-batch-1",
+		&[
+			("meter-001", &interval),
+			("meter-002", &interval),
+			("meter-404", &interval),
+		],
+	);
 	let (status, body) =
 		tokio::task::spawn_blocking(move || post(port, "/v1/meter-readings", &batch))
 			.await
 			.unwrap();
 	assert_eq!(status, 200, "{body}");
 	let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
-	assert_eq!(reply["stored"], 2);
+	// Imported and exported energy of two meters; the answer names the message and says, per
+	// meter and reading, what became of it.
+	assert_eq!(reply["stored"], 4);
 	assert_eq!(reply["refused"][0]["reason"], "unknown_device");
+	assert_eq!(reply["message_id"], "dso-batch-1");
+	assert_eq!(reply["meters"][0]["mrid"], "meter-001");
+	assert_eq!(
+		reply["meters"][0]["readings"].as_array().map(Vec::len),
+		Some(2)
+	);
+	assert!(
+		reply["meters"][0]["readings"][0]["taken"]["sequence"].is_u64(),
+		"{reply}"
+	);
+	assert_eq!(reply["meters"][2]["refused"]["reason"], "unknown_device");
 
 	// A PMU payload for a registered PMU, then garbage: 200, then 422 with the reason.
 	let mut zero = || 0.0;
@@ -119,7 +132,7 @@ async fn meter_batches_and_device_payloads_over_http() {
 	assert_eq!(status, 422, "{body}");
 	assert!(body.contains("malformed"), "{body}");
 
-	assert_eq!(store.measurement_count().await.unwrap(), 3);
+	assert_eq!(store.measurement_count().await.unwrap(), 5);
 	let counts = store.dead_letter_counts().await.unwrap();
 	assert_eq!(
 		counts,
@@ -132,7 +145,7 @@ async fn meter_batches_and_device_payloads_over_http() {
 		text.contains("platone_ingest_dead_letters_total{reason=\"unknown_device\"} 1"),
 		"{text}"
 	);
-	assert!(text.contains("platone_ingest_stored_total 3"), "{text}");
+	assert!(text.contains("platone_ingest_stored_total 5"), "{text}");
 
 	stop.send(()).unwrap();
 	server.await.unwrap().unwrap();
@@ -210,16 +223,11 @@ async fn the_token_says_who_sends_and_for_whom() {
 	});
 	let (port, stop, server) = start(state).await;
 	let end = platone_ingest::now_us() / 900_000_000 * 900_000_000;
+	let interval = [(end, 1.5, 0.0)];
 	let readings = |meters: &[&str]| {
-		let all: Vec<serde_json::Value> = meters
-			.iter()
-			.map(|m| {
-				let doc: serde_json::Value =
-					serde_json::from_str(&sim::meter_readings(m, end, 1.5, 0.0)).unwrap();
-				doc["MeterReadings"][0].clone()
-			})
-			.collect();
-		serde_json::json!({ "MeterReadings": all }).to_string()
+		let all: Vec<(&str, &[(u64, f64, f64)])> =
+			meters.iter().map(|m| (*m, &interval[..])).collect();
+		sim::meter_document("dso-batch", &all)
 	};
 	let mut zero = || 0.0;
 	let sample = sim::pmu_sample(platone_ingest::now_us() / 20_000 * 20_000, 0, 3, &mut zero);
@@ -274,7 +282,8 @@ async fn the_token_says_who_sends_and_for_whom() {
 			assert!(reply.contains("forbidden"), "{reply}");
 		}
 	}
-	assert_eq!(store.measurement_count().await.unwrap(), 4);
+	// meter-003's two readings, the data server's four, pmu-003's sample.
+	assert_eq!(store.measurement_count().await.unwrap(), 7);
 	assert_eq!(
 		store.dead_letter_counts().await.unwrap(),
 		vec![(Reason::Forbidden, 3)]

@@ -23,6 +23,7 @@ pub use certificate::{
 	MeasurementProof, Placement, VerifyError, Window, MAX_LATENESS_MS,
 };
 pub use measurement::{
-	MeasurementRecord, MeterInterval, Phasor, PmuSample, Quantity, Reading, SensorValue,
+	Accumulation, EnergyQuantity, MeasurementRecord, MeterInterval, MeterRead, Phasor, PmuSample,
+	Quantity, Reading, ReadingQuality, SensorValue,
 };
 pub use merkle::{Blake2_256, Hash, Hasher, MerkleProof, MerkleTree, ProofError};

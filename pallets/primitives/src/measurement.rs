@@ -41,10 +41,122 @@ impl MeasurementRecord {
 pub enum Reading {
 	/// A synchrophasor sample (IEEE C37.118-style), typically 50 per second.
 	Pmu(PmuSample),
-	/// A smart-meter interval reading (IEC 61968-9 MeterReadings), typically 15 minutes.
+	/// Superseded by [`Reading::MeterRead`]: one record for all of an interval's reading types,
+	/// which filled the ones a document did not carry with 0. Kept so that records certified
+	/// in this form still decode; ingest no longer writes it.
 	Meter(MeterInterval),
 	/// Any other sensor: one quantity, one value.
 	Sensor(SensorValue),
+	/// One smart-meter reading of one reading type (IEC 61968-9 MeterReadings): an interval
+	/// delta or a register value, with its quality. A reading type a document does not carry
+	/// has no record, never a 0.
+	MeterRead(MeterRead),
+}
+
+/// One meter reading of one reading type.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct MeterRead {
+	pub quantity: EnergyQuantity,
+	pub accumulation: Accumulation,
+	/// Wh (active) or varh (reactive).
+	pub value: u64,
+	pub quality: ReadingQuality,
+}
+
+impl MeterRead {
+	/// The record's `sequence`: one per reading type, so that readings of several types at one
+	/// time are distinct measurements, and a reading sent again is a duplicate of itself only.
+	pub fn sequence(&self) -> u32 {
+		let quantity = match self.quantity {
+			EnergyQuantity::ActiveImportWh => 0,
+			EnergyQuantity::ActiveExportWh => 1,
+			EnergyQuantity::ReactiveImportVarh => 2,
+			EnergyQuantity::ReactiveExportVarh => 3,
+		};
+		match self.accumulation {
+			Accumulation::Register => quantity | 1 << 2,
+			Accumulation::Delta { interval_s } => quantity | interval_s.saturating_mul(8),
+		}
+	}
+}
+
+/// The energy a [`MeterRead`] measures (CIM `ReadingType`: flow direction and unit).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum EnergyQuantity {
+	ActiveImportWh,
+	ActiveExportWh,
+	ReactiveImportVarh,
+	ReactiveExportVarh,
+}
+
+/// How a [`MeterRead`] accumulates (CIM `ReadingType` accumulation).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Accumulation {
+	/// The energy of the interval of `interval_s` seconds ending at the record's time
+	/// (`deltaData`).
+	Delta { interval_s: u32 },
+	/// The register's total at the record's time (`bulkQuantity`, `cumulative`, `summation`): the
+	/// head-end's most common form; an interval's energy is the exact difference of two.
+	Register,
+}
+
+/// What the head-end says of a reading (IEC 61968-9 `ReadingQualities`, worst flag wins).
+/// Settlement must not take anything but `Valid` as good.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum ReadingQuality {
+	Valid,
+	/// Estimated, edited, derived or projected by the head-end or MDM, not measured.
+	Estimated,
+	/// Flagged by a validation, reasonability, tamper, diagnostics or power-quality check.
+	Suspect,
+	/// Marked as not usable (failed or missing data collection).
+	Invalid,
 }
 
 /// One phase of a synchrophasor: magnitudes and angles.
