@@ -22,5 +22,5 @@ export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz"
 cd bridges/fuzz
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
-  cargo +nightly fuzz run "$t" "corpus/$t" -- -max_total_time="$seconds" -max_len=65536
+  cargo +nightly fuzz run --fuzz-dir . "$t" "corpus/$t" -- -max_total_time="$seconds" -max_len=65536
 done

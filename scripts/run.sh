@@ -10,7 +10,9 @@ bash scripts/setup.sh
 . scripts/env.sh
 platone_build
 DATA="${PLATONE_DATA:-$PLATONE_ROOT/.tmp/dev}"
+# 1883, or the next free port if a broker of the user's already listens there.
 MQTT_PORT="${PLATONE_MQTT_PORT:-1883}"
+while (exec 3<>"/dev/tcp/127.0.0.1/$MQTT_PORT") 2>/dev/null; do MQTT_PORT=$((MQTT_PORT + 1)); done
 # Extra `platone` options, e.g. `--external-broker` to use a running mosquitto instead.
 read -r -a PLATONE_RUN_ARGS <<<"${PLATONE_RUN_ARGS:-}"
 mkdir -p "$DATA"

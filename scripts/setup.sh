@@ -5,18 +5,32 @@ set -euo pipefail
 
 need_apt=()
 for pkg in clang libclang-dev protobuf-compiler mold mosquitto mosquitto-clients \
-  postgresql-15 pkg-config libssl-dev make openssl curl; do
+  pkg-config libssl-dev make openssl curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
+# PostgreSQL's server binaries, of whatever version this release ships (scripts/pg.sh runs a
+# private cluster from them).
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || need_apt+=(postgresql)
 if ((${#need_apt[@]})); then
   SUDO=""
   [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   echo "setup: installing ${need_apt[*]}"
+  # The user's services stay as they are: the tests and the main job run their own broker and
+  # PostgreSQL, so nothing installed here is started (policy-rc.d, for this install only, and
+  # only if the machine has none of its own).
+  policy=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    policy=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee "$policy" >/dev/null
+    $SUDO chmod 755 "$policy"
+    trap '$SUDO rm -f "$policy"' EXIT
+  fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need_apt[@]}"
-  # The Debian package starts a system broker on :1883; tests run their own.
-  if command -v systemctl >/dev/null 2>&1; then $SUDO systemctl disable --now mosquitto >/dev/null 2>&1 || true; fi
-  pkill -x mosquitto 2>/dev/null || true
+  if [ -n "$policy" ]; then
+    $SUDO rm -f "$policy"
+    trap - EXIT
+  fi
 fi
 
 if ! command -v rustup >/dev/null 2>&1; then

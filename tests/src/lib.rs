@@ -147,6 +147,27 @@ impl Node {
 		self.child = Some(child);
 	}
 
+	/// Freezes the node (SIGSTOP): its sockets stay open and nothing answers, as when a host
+	/// stalls. `resume` thaws it.
+	pub fn pause(&self) {
+		self.signal("-STOP");
+	}
+
+	pub fn resume(&self) {
+		self.signal("-CONT");
+	}
+
+	fn signal(&self, signal: &str) {
+		if let Some(child) = &self.child {
+			let ok = Command::new("kill")
+				.arg(signal)
+				.arg(child.id().to_string())
+				.status()
+				.is_ok_and(|s| s.success());
+			assert!(ok, "kill {signal} {}", self.name);
+		}
+	}
+
 	/// `kill -9`: no chance to flush or say goodbye.
 	pub fn kill9(&mut self) {
 		if let Some(mut child) = self.child.take() {

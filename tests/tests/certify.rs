@@ -591,3 +591,94 @@ fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
 		String::from_utf8_lossy(&out.stdout)
 	);
 }
+
+/// Issue #12: the certifier froze in silence when the node stalled (no timeout on finality, and
+/// sealing waited behind submission). With the node frozen (SIGSTOP) windows keep being sealed
+/// on time, the age of the oldest window waiting for the chain is exported, and once the node
+/// thaws everything is certified once (FR-BAP-DM-02).
+#[test]
+fn sealing_goes_on_while_the_chain_stalls() {
+	let scratch = Scratch::new("stall-e2e");
+	let node = Node::dev(&scratch.0);
+	wait_for("block #1", Duration::from_secs(180), || {
+		node.best_number().filter(|n| *n >= 1)
+	});
+	let broker = Mosquitto::start(&scratch.0);
+	let scd = scratch.0.join("scd.sqlite");
+	let config = scratch.0.join("platone.toml");
+	let api_port = platone_tests::free_port();
+	std::fs::write(
+		&config,
+		format!(
+			"[scd]\nurl = \"sqlite://{}\"\n[broker]\nport = {}\nembedded = false\n\
+			 [ingest]\nwindow_ms = {WINDOW_MS}\n[certify]\nrpc = \"ws://127.0.0.1:{}\"\n\
+			 grace_ms = 1000\nround_timeout_s = 5\n[api]\nlisten = \"127.0.0.1:{api_port}\"\n\
+			 [sim]\npmus = 2\nrate_hz = 5\nmeters = 0\n",
+			scd.display(),
+			broker.port,
+			node.rpc_port
+		),
+	)
+	.expect("write config");
+	let cfg = config.display().to_string();
+	let args = |role: &str| vec!["--config".to_string(), cfg.clone(), role.to_string()];
+	let mut ingest_args = args("ingest");
+	ingest_args.insert(2, "--no-http".into());
+	let ingest = Service::start(platone_binary(), &ingest_args, scratch.0.join("ingest.log"));
+	ingest.wait_for_log("subscribed", Duration::from_secs(30));
+	let certifier = Service::start(
+		platone_binary(),
+		&args("certify"),
+		scratch.0.join("certify.log"),
+	);
+	let mut sim_args = args("sim");
+	sim_args.extend(["--seconds".into(), "60".into()]);
+	let mut sim = Service::start(platone_binary(), &sim_args, scratch.0.join("sim.log"));
+	let runtime = tokio::runtime::Runtime::new().expect("tokio");
+	let store = runtime
+		.block_on(SqliteStore::open(&scd))
+		.expect("open the SCD");
+	let certified = || {
+		runtime
+			.block_on(store.certificates(CertState::Certified, 10_000))
+			.unwrap()
+	};
+	wait_for("a window certified", Duration::from_secs(90), || {
+		certified().into_iter().next()
+	});
+
+	node.pause();
+	let sealed = |log: &str| log.matches("window sealed").count();
+	let before = sealed(&certifier.log_text());
+	std::thread::sleep(Duration::from_secs(4 * WINDOW_MS / 1_000));
+	let log = certifier.log_text();
+	assert!(
+		sealed(&log) >= before + 2,
+		"sealing stopped with the chain: {before} sealed before, {} after\n{log}",
+		sealed(&log)
+	);
+	let waiting = http_get(api_port, "/metrics")
+		.lines()
+		.find_map(|l| l.strip_prefix("platone_certifier_oldest_pending_ms "))
+		.and_then(|v| v.trim().parse::<u64>().ok())
+		.expect("the oldest pending window's age");
+	assert!(waiting >= WINDOW_MS, "oldest pending only {waiting} ms");
+	node.resume();
+
+	assert!(
+		sim.wait(Duration::from_secs(90)).success(),
+		"{}",
+		sim.log_text()
+	);
+	let stored = runtime.block_on(store.measurement_count()).unwrap();
+	wait_for(
+		"every measurement certified after the stall",
+		Duration::from_secs(180),
+		|| {
+			let leaves: u64 = certified().iter().map(|c| c.leaves()).sum();
+			(leaves == stored).then_some(())
+		},
+	);
+	let log = certifier.log_text();
+	assert!(!log.contains("CONFLICT"), "{log}");
+}

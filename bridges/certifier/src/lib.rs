@@ -48,6 +48,10 @@ pub struct Config {
 	pub tick: Duration,
 	/// Most windows per `certify` (the runtime's `MaxWindowsPerBatch`).
 	pub max_batch: u32,
+	/// Longest a round against the chain may take (submission to finality included) before it
+	/// is given up and retried on a new connection: a stalled node must not freeze the
+	/// certifier.
+	pub round_timeout: Duration,
 }
 
 impl Config {
@@ -59,6 +63,7 @@ impl Config {
 			grace: Duration::from_secs(10),
 			tick: Duration::from_secs(1),
 			max_batch: 6,
+			round_timeout: Duration::from_secs(120),
 		}
 	}
 }
@@ -77,6 +82,9 @@ pub struct Metrics {
 	pub last_build_ms: AtomicU64,
 	/// Measurements in the last sealed window.
 	pub last_leaves: AtomicU64,
+	/// Age of the oldest sealed window not yet certified on chain (now minus its end), ms; 0
+	/// when none waits. Alert when it passes a few windows: the chain or the certifier is stuck.
+	pub oldest_pending_ms: AtomicU64,
 }
 
 impl Metrics {
@@ -130,6 +138,12 @@ impl Metrics {
 				"Measurements in the last sealed window.",
 				"gauge",
 				&self.last_leaves,
+			),
+			(
+				"platone_certifier_oldest_pending_ms",
+				"Age of the oldest sealed window not yet certified on chain (0: none).",
+				"gauge",
+				&self.oldest_pending_ms,
 			),
 		] {
 			out.push_str(&format!(
@@ -205,7 +219,13 @@ pub async fn certify_pending<S: Store>(
 				let block_number = u64::from(on_chain.certified_at);
 				let reference = ChainRef {
 					block_number,
-					block_hash: chain.block_hash(block_number).await?.unwrap_or_default(),
+					// A certificate in finalized state names a block the node must know; never
+					// record a zero hash for it (the round fails and is retried).
+					block_hash: chain.block_hash(block_number).await?.ok_or_else(|| {
+						platone_chain::Error::Decode(format!(
+							"no hash for block #{block_number}, where a finalized certificate was recorded"
+						))
+					})?,
 					extrinsic_index: None,
 					event: "state".into(),
 				};
@@ -299,7 +319,9 @@ async fn record<S: Store>(
 }
 
 /// Runs until `shutdown` resolves. Chain and SCD failures are logged and retried with backoff;
-/// the node may restart underneath.
+/// the node may restart underneath. Sealing runs on its own, so windows keep closing on time
+/// while the chain is slow, stalled or away; each round against the chain is bounded by
+/// `round_timeout`.
 pub async fn run<S: Store>(
 	config: Config,
 	store: Arc<S>,
@@ -312,44 +334,82 @@ pub async fn run<S: Store>(
 		rpc = %config.rpc_url,
 		"certifier starting"
 	);
-	let mut shutdown = std::pin::pin!(shutdown);
-	let mut chain: Option<Chain> = None;
-	let mut backoff = config.tick;
-	loop {
-		tokio::select! {
-			() = tokio::time::sleep(backoff) => {},
-			() = &mut shutdown => break,
-		}
-		let round = async {
-			let sealed = close_windows(&*store, config.grace, now_ms(), &metrics).await?;
-			metrics.sealed.fetch_add(sealed as u64, Relaxed);
-			if chain.is_none() {
-				chain = Some(Chain::connect(&config.rpc_url, config.insecure).await?);
-				info!("connected to the chain");
-			}
-			if let Some(c) = &chain {
-				certify_pending(&*store, c, &key, config.max_batch, &metrics).await?;
-			}
-			Ok::<_, Error>(())
-		};
-		// A submission in flight when shutdown comes is left to land or not: the next start
-		// finds it on chain or submits it again.
-		let result = tokio::select! {
-			r = round => r,
-			() = &mut shutdown => break,
-		};
-		match result {
-			Ok(()) => backoff = config.tick,
-			Err(e) => {
-				metrics.failures.fetch_add(1, Relaxed);
-				if matches!(e, Error::Chain(_)) {
-					chain = None;
+	let sealing = async {
+		let mut backoff = config.tick;
+		loop {
+			tokio::time::sleep(backoff).await;
+			match close_windows(&*store, config.grace, now_ms(), &metrics).await {
+				Ok(sealed) => {
+					metrics.sealed.fetch_add(sealed as u64, Relaxed);
+					backoff = config.tick;
 				}
-				backoff = (backoff * 2).clamp(config.tick, Duration::from_secs(60));
-				warn!("certifier: {e}; retrying in {backoff:?}");
+				Err(e) => {
+					metrics.failures.fetch_add(1, Relaxed);
+					backoff = (backoff * 2).clamp(config.tick, Duration::from_secs(60));
+					warn!("sealing: {e}; retrying in {backoff:?}");
+				}
 			}
 		}
+	};
+	let submitting = async {
+		let mut chain: Option<Chain> = None;
+		let mut backoff = config.tick;
+		loop {
+			tokio::time::sleep(backoff).await;
+			if let Err(e) = oldest_pending(&*store, &metrics).await {
+				warn!("reading the outbox: {e}");
+			}
+			let round = async {
+				if chain.is_none() {
+					chain = Some(Chain::connect(&config.rpc_url, config.insecure).await?);
+					info!("connected to the chain");
+				}
+				if let Some(c) = &chain {
+					certify_pending(&*store, c, &key, config.max_batch, &metrics).await?;
+				}
+				Ok::<_, Error>(())
+			};
+			let result = match tokio::time::timeout(config.round_timeout, round).await {
+				Ok(result) => result,
+				Err(_) => Err(Error::Chain(platone_chain::Error::Rpc(format!(
+					"no answer within {:?}: the node is stalled or unreachable",
+					config.round_timeout
+				)))),
+			};
+			match result {
+				Ok(()) => backoff = config.tick,
+				Err(e) => {
+					metrics.failures.fetch_add(1, Relaxed);
+					if matches!(e, Error::Chain(_)) {
+						chain = None;
+					}
+					backoff = (backoff * 2).clamp(config.tick, Duration::from_secs(60));
+					warn!("certifier: {e}; retrying in {backoff:?}");
+				}
+			}
+		}
+	};
+	// A submission in flight when shutdown comes is left to land or not: the next start finds it
+	// on chain or submits it again. A seal in flight rolls back whole.
+	tokio::select! {
+		() = shutdown => {}
+		() = sealing => {}
+		() = submitting => {}
 	}
 	info!("certifier stopped");
+	Ok(())
+}
+
+/// Updates the age of the oldest window waiting for the chain.
+async fn oldest_pending<S: Store>(store: &S, metrics: &Metrics) -> Result<()> {
+	let oldest = store.certificates(CertState::Sealed, 1).await?;
+	let age = oldest.first().map_or(0, |c| {
+		let end = c
+			.window
+			.start_ms
+			.saturating_add(u64::from(c.window.duration_ms));
+		now_ms().saturating_sub(end)
+	});
+	metrics.oldest_pending_ms.store(age, Relaxed);
 	Ok(())
 }

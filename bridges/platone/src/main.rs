@@ -318,6 +318,8 @@ struct CertifyConfig {
 	suri_file: Option<PathBuf>,
 	/// Wait after a window's end before sealing it.
 	grace_ms: u64,
+	/// Longest one round against the chain may take before it is retried (s).
+	round_timeout_s: u64,
 	/// `platone run` certifies too.
 	enabled: bool,
 }
@@ -383,6 +385,7 @@ impl Default for CertifyConfig {
 			suri: "//Charlie".into(),
 			suri_file: None,
 			grace_ms: 10_000,
+			round_timeout_s: 120,
 			enabled: true,
 		}
 	}
@@ -547,6 +550,7 @@ impl Config {
 		let mut c = platone_certifier::Config::new(&self.certify.rpc, suri);
 		c.insecure = self.certify.insecure;
 		c.grace = Duration::from_millis(self.certify.grace_ms);
+		c.round_timeout = Duration::from_secs(self.certify.round_timeout_s.max(1));
 		Ok(c)
 	}
 
@@ -571,7 +575,13 @@ async fn shutdown_signal() {
 		let mut term =
 			match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
 				Ok(term) => term,
-				Err(_) => return std::future::pending().await,
+				Err(e) => {
+					// Ctrl-C still stops it.
+					tracing::warn!("no SIGTERM handler ({e}): stop with Ctrl-C (SIGINT)");
+					let _ = ctrl_c.await;
+					info!("shutdown requested");
+					return;
+				}
 			};
 		tokio::select! {
 			_ = ctrl_c => {},
