@@ -200,6 +200,18 @@ fn example_config_is_valid() {
 	);
 	assert!(text.contains("broker.gateway.example"), "{text}");
 	assert!(text.contains("meter-001"), "{text}");
+	assert!(text.contains("dso-data-server"), "{text}");
+
+	// No secret in what it prints (issue #12): a signing key given inline is redacted.
+	let out = std::process::Command::new(platone_binary())
+		.args(["config"])
+		.env("RUST_LOG", "warn")
+		.output()
+		.expect("run platone config");
+	let text = String::from_utf8_lossy(&out.stdout);
+	assert!(out.status.success());
+	assert!(!text.contains("//Charlie"), "{text}");
+	assert!(text.contains("suri = \"<redacted>\""), "{text}");
 }
 
 /// `mosquitto_pub` of `payload` (a file) to `topic`, QoS 1; whether the broker took it.

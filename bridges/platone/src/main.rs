@@ -178,6 +178,9 @@ enum Role {
 	Config,
 }
 
+/// What `platone config` prints in place of a secret.
+const REDACTED: &str = "<redacted>";
+
 /// The config file. Every field has a development default.
 #[derive(Debug, Default, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
@@ -1018,6 +1021,11 @@ async fn main() -> anyhow::Result<()> {
 			Ok(())
 		}
 		Role::Config => {
+			// The effective configuration, without its secret: a printed config ends up in
+			// tickets and logs.
+			if !config.certify.suri.is_empty() {
+				config.certify.suri = REDACTED.into();
+			}
 			println!(
 				"{}",
 				toml::to_string_pretty(&config).context("rendering the config")?
