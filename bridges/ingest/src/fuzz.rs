@@ -58,3 +58,29 @@ pub fn meter_readings(data: &[u8]) {
 		}
 	}
 }
+
+const TOPICS: [&str; 6] = [
+	"platone/v1/charlie/pmu/pmu-001",
+	"platone/v1/charlie/sensor/pmu-002",
+	"platone/v1/charlie/meter/meter-001",
+	"platone/v1/charlie/meter/head-end",
+	"platone/v1/http/meter/batch",
+	"platone/v1/charlie/pmu/pmu-999",
+];
+const SENDERS: [&str; 5] = ["", "pmu-001", "meter-001", "head-end", "stranger"];
+
+/// The `ingest_message` target's input: the first byte picks the topic (255: the topic runs to
+/// the first newline), the second the sender, the rest is the payload.
+pub fn message_bytes(data: &[u8]) {
+	let [which, who, rest @ ..] = data else {
+		return;
+	};
+	let sender = SENDERS[usize::from(*who) % SENDERS.len()];
+	if *which == 255 {
+		let split = rest.iter().position(|b| *b == b'\n').unwrap_or(rest.len());
+		let topic = String::from_utf8_lossy(&rest[..split]);
+		message(&topic, sender, rest.get(split + 1..).unwrap_or_default());
+	} else {
+		message(TOPICS[usize::from(*which) % TOPICS.len()], sender, rest);
+	}
+}

@@ -84,17 +84,27 @@ fn mutate(rng: &mut Rng, seed: &[u8], other: &[u8]) -> Vec<u8> {
 #[test]
 fn kept_inputs_and_mutations_hold_the_invariants() {
 	let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
-	for target in ["ingest_message", "meter_readings_xml"] {
-		let Ok(entries) = std::fs::read_dir(dir.join(target)) else {
-			continue;
-		};
-		for entry in entries.flatten() {
-			let data = std::fs::read(entry.path()).unwrap();
-			fuzz::meter_readings(&data);
-			for (topic, _) in seeds() {
-				fuzz::message(topic, "", &data);
-			}
-		}
+	let corpus = |target: &str| -> Vec<Vec<u8>> {
+		std::fs::read_dir(dir.join(target))
+			.map(|entries| {
+				entries
+					.flatten()
+					.map(|e| std::fs::read(e.path()).unwrap())
+					.collect()
+			})
+			.unwrap_or_default()
+	};
+	let messages = corpus("ingest_message");
+	let documents = corpus("meter_readings_xml");
+	assert!(
+		!messages.is_empty() && !documents.is_empty(),
+		"the corpus is missing"
+	);
+	for data in &messages {
+		fuzz::message_bytes(data);
+	}
+	for data in &documents {
+		fuzz::meter_readings(data);
 	}
 	let seeds = seeds();
 	let senders = ["", "pmu-001", "meter-001", "head-end", "stranger"];
