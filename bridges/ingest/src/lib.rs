@@ -77,6 +77,9 @@ pub enum Sender<'a> {
 	/// The operator's own host: HTTP on loopback without authentication (development only;
 	/// any other bind requires authentication).
 	Local,
+	/// An MQTT client: the broker's ACL (`pattern write platone/v1/+/+/%u`) lets it publish only
+	/// under its own name, so the sender is the topic's device segment.
+	Topic,
 }
 
 /// The devices a gateway accepts; anything else is refused as `unknown_device`, and data a
@@ -111,6 +114,8 @@ impl Directory {
 	pub fn may_send(&self, sender: Sender<'_>, kind: Kind, device: &str) -> bool {
 		match sender {
 			Sender::Local => true,
+			// Resolved to the topic's device by `mqtt::process`; alone it names no one.
+			Sender::Topic => false,
 			Sender::Identity(who) if who == device => true,
 			Sender::Identity(who) => {
 				kind == Kind::Meter

@@ -156,6 +156,10 @@ pub fn process(
 			return None;
 		}
 	};
+	let sender = match sender {
+		Sender::Topic => Sender::Identity(t.device),
+		other => other,
+	};
 	let forbidden = |device: &str| {
 		Refusal::new(
 			Reason::Forbidden,
@@ -164,6 +168,7 @@ pub fn process(
 				match sender {
 					Sender::Identity(who) => format!("{who:?}"),
 					Sender::Local => "the local operator".into(),
+					Sender::Topic => format!("{:?}", t.device),
 				},
 				t.kind.as_str()
 			),
@@ -488,12 +493,9 @@ async fn commit<S: Store>(
 			});
 			continue;
 		}
-		// The broker's ACL lets a client publish only under its own name (the device segment).
-		let sender =
-			Topic::parse(&p.topic).map_or(Sender::Identity(""), |t| Sender::Identity(t.device));
 		let _ = process(
 			&p.topic,
-			sender,
+			Sender::Topic,
 			&p.payload,
 			directory,
 			&limits,

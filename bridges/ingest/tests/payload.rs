@@ -9,8 +9,7 @@ const NOW_US: u64 = 1_764_064_800_000_000; // 2025-11-25T10:00:00Z
 
 fn run(topic: &str, payload: &[u8]) -> (Vec<platone_scd::Measurement>, Vec<Reason>) {
 	// Over MQTT the broker's ACL makes the topic's device segment the sender's identity.
-	let sender = platone_ingest::Topic::parse(topic).map_or("", |t| t.device);
-	run_as(Sender::Identity(sender), topic, payload)
+	run_as(Sender::Topic, topic, payload)
 }
 
 fn run_as(
