@@ -22,11 +22,15 @@ use platone_primitives::{
 	MAX_LATENESS_MS,
 };
 
+mod any;
 pub mod audit;
+mod migrate;
 pub mod postgres;
 pub mod sqlite;
+mod strays;
 pub mod wire;
 
+pub use any::{is_postgres, AnyStore};
 pub use postgres::PostgresStore;
 pub use sqlite::SqliteStore;
 
@@ -38,8 +42,15 @@ pub enum Error {
 	Range(&'static str),
 	#[error("stored row is corrupt: {0}")]
 	Corrupt(String),
-	#[error("SCD schema version {found}, this build needs {wanted}: migrate or start a new SCD")]
-	Schema { found: i64, wanted: i64 },
+	/// The schema could not be brought to this build's version, or the database was migrated
+	/// by a newer build (`VersionMissing`): nothing was changed then.
+	#[error("creating the SCD's directory {path}: {source}")]
+	Directory {
+		path: String,
+		source: std::io::Error,
+	},
+	#[error("SCD schema migration: {0}")]
+	Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,6 +1,6 @@
-//! PostgreSQL backend, for scale. Measurements are range-partitioned by window start, one
+//! PostgreSQL backend, for scale. Measurements are range-partitioned by device time, one
 //! partition per UTC day, created on first use: old days can be archived or dropped whole, and
-//! a window's rows always sit in one partition. A batch goes in with one `UNNEST` insert.
+//! the key is the measurement's identity, as on SQLite. A batch goes in with one `UNNEST` insert.
 //! Committing a batch holds a shared advisory lock and sealing a window an exclusive one, so the
 //! two never interleave (the late-data rule depends on it).
 
@@ -21,64 +21,11 @@ use platone_primitives::{window_root, Blake2_256, DatasetId, Window};
 
 /// Advisory lock between batch commits (shared) and window sealing (exclusive).
 const SEAL_LOCK: i64 = 0x0070_6c61_746f_6e65;
-/// Advisory lock around DDL: `CREATE … IF NOT EXISTS` from two sessions at once can still fail
-/// on the catalog's unique indexes (ingest, certifier and API start together).
+/// Advisory lock around partition DDL: `CREATE … IF NOT EXISTS` from two sessions at once can
+/// still fail on the catalog's unique indexes (ingest, certifier and API start together).
 const DDL_LOCK: i64 = 0x0070_6c61_7464_646c;
 
-const DAY_MS: u64 = 86_400_000;
-
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS measurements (
-	dataset BIGINT NOT NULL,
-	timestamp_us BIGINT NOT NULL,
-	sequence BIGINT NOT NULL,
-	window_start_ms BIGINT NOT NULL,
-	window_ms INTEGER NOT NULL,
-	cert_window_start_ms BIGINT NOT NULL,
-	received_ms BIGINT NOT NULL,
-	record BYTEA NOT NULL,
-	PRIMARY KEY (dataset, timestamp_us, sequence, window_start_ms)
-) PARTITION BY RANGE (window_start_ms);
-CREATE INDEX IF NOT EXISTS measurements_by_cert_window
-	ON measurements (dataset, cert_window_start_ms, timestamp_us, sequence);
-CREATE TABLE IF NOT EXISTS open_windows (
-	dataset BIGINT NOT NULL,
-	window_start_ms BIGINT NOT NULL,
-	window_ms INTEGER NOT NULL,
-	PRIMARY KEY (dataset, window_start_ms)
-);
-CREATE INDEX IF NOT EXISTS open_windows_by_start ON open_windows (window_start_ms);
-CREATE TABLE IF NOT EXISTS sealed_windows (
-	dataset BIGINT NOT NULL,
-	window_start_ms BIGINT NOT NULL,
-	window_ms INTEGER NOT NULL,
-	PRIMARY KEY (dataset, window_start_ms)
-);
-CREATE INDEX IF NOT EXISTS sealed_windows_by_start ON sealed_windows (window_start_ms, window_ms);
-CREATE TABLE IF NOT EXISTS certificates (
-	window_start_ms BIGINT NOT NULL,
-	window_ms INTEGER NOT NULL,
-	state TEXT NOT NULL,
-	sealed_ms BIGINT NOT NULL,
-	root BYTEA,
-	datasets BYTEA,
-	block_number BIGINT,
-	block_hash BYTEA,
-	extrinsic_index BIGINT,
-	event TEXT,
-	PRIMARY KEY (window_start_ms, window_ms)
-);
-CREATE INDEX IF NOT EXISTS certificates_by_state ON certificates (state, window_start_ms);
-CREATE TABLE IF NOT EXISTS dead_letters (
-	id BIGSERIAL PRIMARY KEY,
-	received_ms BIGINT NOT NULL,
-	source TEXT NOT NULL,
-	reason TEXT NOT NULL,
-	detail TEXT NOT NULL,
-	payload BYTEA NOT NULL
-);
-CREATE INDEX IF NOT EXISTS dead_letters_by_reason ON dead_letters (reason);
-";
+const DAY_US: u64 = 86_400_000_000;
 
 pub struct PostgresStore {
 	pool: PgPool,
@@ -89,10 +36,14 @@ pub struct PostgresStore {
 }
 
 impl PostgresStore {
-	/// Connects to `url` (`postgres://…`) and creates the schema if needed.
+	/// Connects to `url` (`postgres://…`) and brings the schema to this build's version (the
+	/// migrator holds an advisory lock: processes opening together migrate once).
 	pub async fn open(url: &str) -> Result<Self> {
 		let pool = PgPoolOptions::new().max_connections(4).connect(url).await?;
-		ddl(&pool, SCHEMA).await?;
+		crate::migrate::migrator(crate::migrate::POSTGRES)
+			.await?
+			.run(&pool)
+			.await?;
 		Ok(PostgresStore {
 			pool,
 			partitions: Mutex::new(HashSet::new()),
@@ -104,14 +55,14 @@ impl PostgresStore {
 		let mut known = self.partitions.lock().await;
 		let days: HashSet<u64> = measurements
 			.iter()
-			.map(|m| m.window_start_ms / DAY_MS)
+			.map(|m| m.timestamp_us / DAY_US)
 			.collect();
 		for day in days.difference(&known.clone()) {
-			let from = to_i64(day * DAY_MS, "window start")?;
-			let to = to_i64((day + 1) * DAY_MS, "window start")?;
+			let from = to_i64(day * DAY_US, "timestamp")?;
+			let to = to_i64((day + 1) * DAY_US, "timestamp")?;
 			// Identifiers cannot be bound; the day number is ours, not input.
 			let ddl = format!(
-				"CREATE TABLE IF NOT EXISTS measurements_d{day} PARTITION OF measurements \
+				"CREATE TABLE IF NOT EXISTS measurements_t{day} PARTITION OF measurements \
 				 FOR VALUES FROM ({from}) TO ({to})"
 			);
 			self::ddl(&self.pool, &ddl).await?;
@@ -132,6 +83,17 @@ async fn ddl(pool: &sqlx::PgPool, statements: &str) -> Result<()> {
 	sqlx::Executor::execute(&mut *tx, statements).await?;
 	tx.commit().await?;
 	Ok(())
+}
+
+impl PostgresStore {
+	/// The schema version the database is at (the newest applied migration).
+	pub async fn schema_version(&self) -> Result<i64> {
+		Ok(sqlx::query_scalar(
+			"SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+		)
+		.fetch_one(&self.pool)
+		.await?)
+	}
 }
 
 fn measurement(row: &sqlx::postgres::PgRow) -> Result<Measurement> {
@@ -166,94 +128,6 @@ async fn sealed_among(
 	.fetch_all(&mut **tx)
 	.await?;
 	Sealed::from_rows(rows.into_iter().map(|(d, s, ms)| (d, s, i64::from(ms))))
-}
-
-/// Rows that joined an already sealed window (written by SCDs before the late-data fix of
-/// issue #12): their window's certificate misses them, so they would never be certified. Moves
-/// each such dataset's rows to its next window that is open and not behind its frontier (from
-/// the one holding the current time on), where they are certified as late data.
-async fn rehome_strays(
-	tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
-	start: i64,
-	ms: i32,
-) -> Result<()> {
-	let sealed: Option<String> = sqlx::query_scalar(
-		"SELECT state FROM certificates WHERE window_start_ms = $1 AND window_ms = $2",
-	)
-	.bind(start)
-	.bind(ms)
-	.fetch_optional(&mut **tx)
-	.await?;
-	if sealed.is_none() {
-		return Ok(());
-	}
-	let strays: Vec<i64> = sqlx::query_scalar(
-		"SELECT dataset FROM open_windows WHERE window_start_ms = $1 AND window_ms = $2 ORDER BY dataset",
-	)
-	.bind(start)
-	.bind(ms)
-	.fetch_all(&mut **tx)
-	.await?;
-	let step = i64::from(ms.max(1));
-	let now = crate::now_ms().div_euclid(step) * step;
-	for dataset in strays {
-		let frontier: Option<i64> = sqlx::query_scalar(
-			"SELECT MAX(window_start_ms + window_ms) FROM sealed_windows WHERE dataset = $1",
-		)
-		.bind(dataset)
-		.fetch_one(&mut **tx)
-		.await?;
-		let frontier = frontier.unwrap_or(0);
-		let mut target = (start + step)
-			.max(now)
-			.max((frontier + step - 1).div_euclid(step) * step);
-		loop {
-			let taken: Option<i64> = sqlx::query_scalar(
-				"SELECT window_start_ms FROM certificates WHERE window_start_ms = $1 AND window_ms = $2",
-			)
-			.bind(target)
-			.bind(ms)
-			.fetch_optional(&mut **tx)
-			.await?;
-			if taken.is_none() {
-				break;
-			}
-			target += step;
-		}
-		let moved = sqlx::query(
-			"UPDATE measurements SET cert_window_start_ms = $1 \
-			 WHERE dataset = $2 AND cert_window_start_ms = $3 AND window_ms = $4",
-		)
-		.bind(target)
-		.bind(dataset)
-		.bind(start)
-		.bind(ms)
-		.execute(&mut **tx)
-		.await?
-		.rows_affected();
-		sqlx::query(
-			"INSERT INTO open_windows (dataset, window_start_ms, window_ms) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-		)
-		.bind(dataset)
-		.bind(target)
-		.bind(ms)
-		.execute(&mut **tx)
-		.await?;
-		sqlx::query("DELETE FROM open_windows WHERE dataset = $1 AND window_start_ms = $2 AND window_ms = $3")
-			.bind(dataset)
-			.bind(start)
-			.bind(ms)
-			.execute(&mut **tx)
-			.await?;
-		tracing::error!(
-			dataset,
-			window_start_ms = start,
-			moved,
-			to_window_start_ms = target,
-			"rows had joined a sealed window: moved to a later window, certified there as late data"
-		);
-	}
-	Ok(())
 }
 
 fn certificate(row: &sqlx::postgres::PgRow) -> Result<Certificate> {
@@ -516,7 +390,7 @@ impl Store for PostgresStore {
 			.bind(SEAL_LOCK)
 			.execute(&mut *tx)
 			.await?;
-		rehome_strays(&mut tx, start, ms).await?;
+		crate::strays::rehome::<sqlx::Postgres>(&mut tx, start, ms).await?;
 		let moved = sqlx::query(
 			"INSERT INTO sealed_windows (dataset, window_start_ms, window_ms) \
 			 SELECT dataset, window_start_ms, window_ms FROM open_windows \

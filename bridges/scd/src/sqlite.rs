@@ -22,62 +22,6 @@ use crate::{
 };
 use platone_primitives::{window_root, Blake2_256, DatasetId, Window};
 
-const SCHEMA: &str = "
-CREATE TABLE IF NOT EXISTS measurements (
-	dataset INTEGER NOT NULL,
-	timestamp_us INTEGER NOT NULL,
-	sequence INTEGER NOT NULL,
-	window_start_ms INTEGER NOT NULL,
-	window_ms INTEGER NOT NULL,
-	cert_window_start_ms INTEGER NOT NULL,
-	received_ms INTEGER NOT NULL,
-	record BLOB NOT NULL,
-	PRIMARY KEY (dataset, timestamp_us, sequence)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS measurements_by_cert_window
-	ON measurements (dataset, cert_window_start_ms, timestamp_us, sequence);
--- Dataset windows with data, not sealed yet.
-CREATE TABLE IF NOT EXISTS open_windows (
-	dataset INTEGER NOT NULL,
-	window_start_ms INTEGER NOT NULL,
-	window_ms INTEGER NOT NULL,
-	PRIMARY KEY (dataset, window_start_ms)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS open_windows_by_start ON open_windows (window_start_ms);
--- Dataset windows whose set of measurements is fixed.
-CREATE TABLE IF NOT EXISTS sealed_windows (
-	dataset INTEGER NOT NULL,
-	window_start_ms INTEGER NOT NULL,
-	window_ms INTEGER NOT NULL,
-	PRIMARY KEY (dataset, window_start_ms)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS sealed_windows_by_start ON sealed_windows (window_start_ms, window_ms);
--- The certifier's outbox: 'sealing' (roots not built yet), 'sealed', 'certified', 'conflict'.
-CREATE TABLE IF NOT EXISTS certificates (
-	window_start_ms INTEGER NOT NULL,
-	window_ms INTEGER NOT NULL,
-	state TEXT NOT NULL,
-	sealed_ms INTEGER NOT NULL,
-	root BLOB,
-	datasets BLOB,
-	block_number INTEGER,
-	block_hash BLOB,
-	extrinsic_index INTEGER,
-	event TEXT,
-	PRIMARY KEY (window_start_ms, window_ms)
-);
-CREATE INDEX IF NOT EXISTS certificates_by_state ON certificates (state, window_start_ms);
-CREATE TABLE IF NOT EXISTS dead_letters (
-	id INTEGER PRIMARY KEY AUTOINCREMENT,
-	received_ms INTEGER NOT NULL,
-	source TEXT NOT NULL,
-	reason TEXT NOT NULL,
-	detail TEXT NOT NULL,
-	payload BLOB NOT NULL
-);
-CREATE INDEX IF NOT EXISTS dead_letters_by_reason ON dead_letters (reason);
-";
-
 /// Rows per `INSERT`: 8 parameters each stays far below SQLite's 32,766.
 const ROWS_PER_INSERT: usize = 512;
 
@@ -108,7 +52,7 @@ impl SqliteStore {
 			.max_connections(4)
 			.connect_with(options)
 			.await?;
-		sqlx::raw_sql(SCHEMA).execute(&pool).await?;
+		migrate(&pool).await?;
 		Ok(SqliteStore {
 			pool,
 			opened: Default::default(),
@@ -119,6 +63,38 @@ impl SqliteStore {
 	pub async fn open_url(url: &str) -> Result<Self> {
 		let path = url.strip_prefix("sqlite://").unwrap_or(url);
 		Self::open(Path::new(path)).await
+	}
+}
+
+/// Brings the schema to this build's version. SQLite's migrator takes no lock: a second process
+/// opening a fresh file at the same moment loses the race to record the version; it retries,
+/// and then finds it applied.
+async fn migrate(pool: &SqlitePool) -> Result<()> {
+	let migrator = crate::migrate::migrator(crate::migrate::SQLITE).await?;
+	let mut tries = 0;
+	loop {
+		match migrator.run(pool).await {
+			Ok(()) => return Ok(()),
+			Err(
+				sqlx::migrate::MigrateError::Execute(_)
+				| sqlx::migrate::MigrateError::ExecuteMigration(..),
+			) if tries < 3 => {
+				tries += 1;
+				tokio::time::sleep(Duration::from_millis(50 * tries)).await;
+			}
+			Err(e) => return Err(e.into()),
+		}
+	}
+}
+
+impl SqliteStore {
+	/// The schema version the database is at (the newest applied migration).
+	pub async fn schema_version(&self) -> Result<i64> {
+		Ok(sqlx::query_scalar(
+			"SELECT COALESCE(MAX(version), 0) FROM _sqlx_migrations WHERE success",
+		)
+		.fetch_one(&self.pool)
+		.await?)
 	}
 }
 
@@ -175,96 +151,6 @@ async fn sealed_among(
 	Sealed::from_rows(rows)
 }
 
-/// Rows that joined an already sealed window (written by SCDs before the late-data fix of
-/// issue #12): their window's certificate misses them, so they would never be certified. Moves
-/// each such dataset's rows to its next window that is open and not behind its frontier (from
-/// the one holding the current time on), where they are certified as late data.
-async fn rehome_strays(
-	tx: &mut sqlx::Transaction<'_, sqlx::Sqlite>,
-	start: i64,
-	ms: i32,
-) -> Result<()> {
-	let sealed: Option<String> = sqlx::query_scalar(
-		"SELECT state FROM certificates WHERE window_start_ms = ? AND window_ms = ?",
-	)
-	.bind(start)
-	.bind(ms)
-	.fetch_optional(&mut **tx)
-	.await?;
-	if sealed.is_none() {
-		return Ok(());
-	}
-	let strays: Vec<i64> = sqlx::query_scalar(
-		"SELECT dataset FROM open_windows WHERE window_start_ms = ? AND window_ms = ? ORDER BY dataset",
-	)
-	.bind(start)
-	.bind(ms)
-	.fetch_all(&mut **tx)
-	.await?;
-	let step = i64::from(ms.max(1));
-	let now = crate::now_ms().div_euclid(step) * step;
-	for dataset in strays {
-		let frontier: Option<i64> = sqlx::query_scalar(
-			"SELECT MAX(window_start_ms + window_ms) FROM sealed_windows WHERE dataset = ?",
-		)
-		.bind(dataset)
-		.fetch_one(&mut **tx)
-		.await?;
-		let frontier = frontier.unwrap_or(0);
-		let mut target = (start + step)
-			.max(now)
-			.max((frontier + step - 1).div_euclid(step) * step);
-		loop {
-			let taken: Option<i64> = sqlx::query_scalar(
-				"SELECT window_start_ms FROM certificates WHERE window_start_ms = ? AND window_ms = ?",
-			)
-			.bind(target)
-			.bind(ms)
-			.fetch_optional(&mut **tx)
-			.await?;
-			if taken.is_none() {
-				break;
-			}
-			target += step;
-		}
-		let moved = sqlx::query(
-			"UPDATE measurements SET cert_window_start_ms = ? \
-			 WHERE dataset = ? AND cert_window_start_ms = ? AND window_ms = ?",
-		)
-		.bind(target)
-		.bind(dataset)
-		.bind(start)
-		.bind(ms)
-		.execute(&mut **tx)
-		.await?
-		.rows_affected();
-		sqlx::query(
-			"INSERT INTO open_windows (dataset, window_start_ms, window_ms) VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-		)
-		.bind(dataset)
-		.bind(target)
-		.bind(ms)
-		.execute(&mut **tx)
-		.await?;
-		sqlx::query(
-			"DELETE FROM open_windows WHERE dataset = ? AND window_start_ms = ? AND window_ms = ?",
-		)
-		.bind(dataset)
-		.bind(start)
-		.bind(ms)
-		.execute(&mut **tx)
-		.await?;
-		tracing::error!(
-			dataset,
-			window_start_ms = start,
-			moved,
-			to_window_start_ms = target,
-			"rows had joined a sealed window: moved to a later window, certified there as late data"
-		);
-	}
-	Ok(())
-}
-
 fn certificate(row: &sqlx::sqlite::SqliteRow) -> Result<Certificate> {
 	CertificateRow {
 		window_start_ms: row.try_get("window_start_ms")?,
@@ -291,7 +177,7 @@ fn window_of(row: &sqlx::sqlite::SqliteRow) -> Result<Window> {
 async fn seal_on(conn: &mut sqlx::SqliteConnection, window: Window) -> Result<usize> {
 	let (start, ms) = window_key(&window)?;
 	let mut tx = sqlx::Connection::begin_with(conn, "BEGIN IMMEDIATE").await?;
-	rehome_strays(&mut tx, start, ms).await?;
+	crate::strays::rehome::<sqlx::Sqlite>(&mut tx, start, ms).await?;
 	let moved = sqlx::query(
 		"INSERT INTO sealed_windows (dataset, window_start_ms, window_ms) \
 		 SELECT dataset, window_start_ms, window_ms FROM open_windows \

@@ -85,6 +85,17 @@ async fn suite<S: Store, F: std::future::Future<Output = S>>(store: S, reopen: i
 	assert_eq!((done.stored, done.conflicts), (0, 1));
 	assert_eq!(store.window(7, 360_000).await.unwrap()[0], first);
 
+	// A device whose window length changed (issue #12): the key is the identity on every
+	// backend, so the same reading under the new length is a duplicate, not a second row.
+	let rewindowed = Measurement::new(&record(7, 360_300, 1, 3), 7_000, 1);
+	assert_ne!(rewindowed.window_start_ms, batch[0].window_start_ms);
+	let done = store
+		.commit(&[rewindowed], &[])
+		.await
+		.expect("new window length");
+	assert_eq!((done.stored, done.duplicates), (0, 1));
+	assert_eq!(store.measurement_count().await.unwrap(), 4);
+
 	// Repeats inside one batch: the first is stored, the rest dead-lettered.
 	let twice = m(9, 720_000, 0, 1);
 	let done = store
@@ -102,7 +113,7 @@ async fn suite<S: Store, F: std::future::Future<Output = S>>(store: S, reopen: i
 		counts,
 		vec![
 			(Reason::Conflict, 1),
-			(Reason::Duplicate, 5),
+			(Reason::Duplicate, 6),
 			(Reason::Malformed, 1)
 		]
 	);
@@ -429,14 +440,13 @@ async fn sqlite_backend() {
 	std::fs::remove_dir_all(dir).ok();
 }
 
-#[tokio::test]
-async fn postgres_backend() {
+/// A fresh database on the server at `PLATONE_PG_URL`; `None` (the test is skipped) if unset.
+async fn fresh_postgres(name: &str) -> Option<String> {
 	let Ok(admin) = std::env::var("PLATONE_PG_URL") else {
 		eprintln!("PLATONE_PG_URL unset: start one with scripts/pg.sh (scripts/test.sh does)");
-		return;
+		return None;
 	};
-	// A fresh database per run, on the server the test script started.
-	let db = format!("scd_test_{}", std::process::id());
+	let db = format!("scd_{name}_{}", std::process::id());
 	let pool = sqlx::PgPool::connect(&admin)
 		.await
 		.expect("connect to PostgreSQL");
@@ -448,9 +458,17 @@ async fn postgres_backend() {
 		.execute(&pool)
 		.await
 		.unwrap();
-	let url = match admin.rsplit_once('/') {
-		Some((server, _)) => format!("{server}/{db}"),
+	pool.close().await;
+	match admin.rsplit_once('/') {
+		Some((server, _)) => Some(format!("{server}/{db}")),
 		None => panic!("PLATONE_PG_URL must name a database"),
+	}
+}
+
+#[tokio::test]
+async fn postgres_backend() {
+	let Some(url) = fresh_postgres("test").await else {
+		return;
 	};
 	// Ingest, certifier and API start together on a fresh database: their schema set-ups
 	// must not collide.
@@ -466,7 +484,6 @@ async fn postgres_backend() {
 		PostgresStore::open(&url).await.expect("reopen")
 	})
 	.await;
-	pool.close().await;
 }
 
 /// SCDs written before issue #12's fix hold rows in sealed windows that their certificate does
@@ -576,4 +593,174 @@ async fn rows_stranded_in_a_sealed_window_are_found_and_certified_later() {
 	assert_eq!(report.proven, 2);
 	raw.close().await;
 	std::fs::remove_dir_all(dir).ok();
+}
+
+/// What builds before versioned migrations ran on open (issue #12): migration 1 is that schema.
+const PREVIOUS_SQLITE: &str = include_str!("../migrations/sqlite/0001_baseline.sql");
+const PREVIOUS_POSTGRES: &str = include_str!("../migrations/postgres/0001_baseline.sql");
+
+/// A row as the previous schema held it.
+async fn insert_previous<'e, E>(db: E, m: &Measurement)
+where
+	E: sqlx::Executor<'e>,
+	for<'q> <E::Database as sqlx::Database>::Arguments<'q>: sqlx::IntoArguments<'q, E::Database>,
+	i64: sqlx::Type<E::Database> + for<'q> sqlx::Encode<'q, E::Database>,
+	i32: sqlx::Type<E::Database> + for<'q> sqlx::Encode<'q, E::Database>,
+	Vec<u8>: sqlx::Type<E::Database> + for<'q> sqlx::Encode<'q, E::Database>,
+{
+	sqlx::query(
+		"INSERT INTO measurements (dataset, timestamp_us, sequence, window_start_ms, window_ms, \
+		 cert_window_start_ms, received_ms, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+	)
+	.bind(m.dataset as i64)
+	.bind(m.timestamp_us as i64)
+	.bind(i64::from(m.sequence))
+	.bind(m.window_start_ms as i64)
+	.bind(m.window_ms as i32)
+	.bind(m.cert_window_start_ms as i64)
+	.bind(m.received_ms as i64)
+	.bind(m.record.clone())
+	.execute(db)
+	.await
+	.expect("insert as the previous schema did");
+}
+
+/// Ingest, certifier and API open a new SQLite SCD at the same moment: each ends migrated.
+#[tokio::test]
+async fn a_fresh_sqlite_scd_opened_three_times_at_once_is_migrated_once() {
+	let dir = scratch("sqlite-concurrent");
+	let path = dir.join("scd.sqlite");
+	let (a, b, c) = tokio::join!(
+		SqliteStore::open(&path),
+		SqliteStore::open(&path),
+		SqliteStore::open(&path)
+	);
+	for store in [a, b, c] {
+		assert_eq!(store.expect("open").schema_version().await.unwrap(), 1);
+	}
+	std::fs::remove_dir_all(dir).ok();
+}
+
+/// An SCD made by the previous, unversioned schema is adopted with everything in it, and its
+/// data certifies and proves as before. A database that a newer build migrated is refused.
+#[tokio::test]
+async fn a_sqlite_scd_of_the_previous_schema_is_upgraded() {
+	let dir = scratch("sqlite-upgrade");
+	let path = dir.join("scd.sqlite");
+	let raw = sqlx::SqlitePool::connect(&format!("sqlite://{}?mode=rwc", path.display()))
+		.await
+		.unwrap();
+	sqlx::raw_sql(PREVIOUS_SQLITE).execute(&raw).await.unwrap();
+	let old = [
+		m(3, 360_001, 0, 1),
+		m(3, 360_002, 0, 2),
+		m(4, 360_003, 0, 3),
+	];
+	for row in &old {
+		insert_previous(&raw, row).await;
+	}
+	sqlx::query("INSERT INTO open_windows VALUES (3, 360000, 180000), (4, 360000, 180000)")
+		.execute(&raw)
+		.await
+		.unwrap();
+
+	let store = SqliteStore::open(&path).await.expect("upgrade");
+	assert_eq!(store.schema_version().await.unwrap(), 1);
+	assert_eq!(store.measurement_count().await.unwrap(), 3);
+	assert_eq!(store.window(3, 360_000).await.unwrap(), old[..2].to_vec());
+	let window = Window {
+		start_ms: 360_000,
+		duration_ms: 180_000,
+	};
+	assert_eq!(store.seal(window).await.unwrap(), 2);
+	let cert = store.build(window, 1).await.unwrap().expect("built");
+	let proven = proof(&store, 4, 360_003_000, 0)
+		.await
+		.unwrap()
+		.expect("proof");
+	assert_eq!(proven.certificate.root, cert.root);
+	drop(store);
+	SqliteStore::open(&path).await.expect("reopen");
+
+	// Migrated by a build that knows more: this one changes nothing and says why.
+	sqlx::query(
+		"INSERT INTO _sqlx_migrations (version, description, success, checksum, execution_time) \
+		 VALUES (99, 'future', TRUE, x'00', 0)",
+	)
+	.execute(&raw)
+	.await
+	.unwrap();
+	match SqliteStore::open(&path).await {
+		Err(platone_scd::Error::Migrate(sqlx::migrate::MigrateError::VersionMissing(99))) => {}
+		Err(e) => panic!("wrong refusal: {e}"),
+		Ok(_) => panic!("a newer database was opened"),
+	}
+	raw.close().await;
+	std::fs::remove_dir_all(dir).ok();
+}
+
+/// The previous PostgreSQL schema keyed a measurement with its window: a device whose
+/// window length changed had one identity stored twice. Migration 2 repartitions by device
+/// time and keeps one copy (the one received first); the other is kept as a dead letter.
+#[tokio::test]
+async fn a_postgres_scd_of_the_previous_schema_is_upgraded() {
+	const DAY_MS: u64 = 86_400_000;
+	let Some(url) = fresh_postgres("upgrade").await else {
+		return;
+	};
+	let raw = sqlx::PgPool::connect(&url).await.unwrap();
+	sqlx::raw_sql(PREVIOUS_POSTGRES)
+		.execute(&raw)
+		.await
+		.unwrap();
+	for day in [0, 3] {
+		sqlx::raw_sql(&format!(
+			"CREATE TABLE measurements_d{day} PARTITION OF measurements FOR VALUES FROM ({}) TO ({})",
+			day * DAY_MS,
+			(day + 1) * DAY_MS
+		))
+		.execute(&raw)
+		.await
+		.unwrap();
+	}
+	let first = m(3, 360_001, 0, 1);
+	let again = Measurement::new(&record(3, 360_001, 0, 1), 7_000, 5);
+	assert_ne!(first.window_start_ms, again.window_start_ms);
+	let other_day = m(4, 3 * DAY_MS + 5, 0, 2);
+	for row in [&first, &again, &other_day] {
+		insert_previous(&raw, row).await;
+	}
+
+	let store = PostgresStore::open(&url).await.expect("upgrade");
+	assert_eq!(store.schema_version().await.unwrap(), 2);
+	assert_eq!(store.measurement_count().await.unwrap(), 2);
+	assert_eq!(store.window(3, 360_000).await.unwrap(), vec![first.clone()]);
+	assert_eq!(
+		store.window(4, other_day.window_start_ms).await.unwrap(),
+		vec![other_day]
+	);
+	let letters = store.dead_letters(10).await.unwrap();
+	assert_eq!(letters.len(), 1, "{letters:?}");
+	assert_eq!(
+		(letters[0].reason, letters[0].source.as_str()),
+		(Reason::Duplicate, "scd-migration-2")
+	);
+	assert_eq!(letters[0].payload, again.record);
+	let partitions: Vec<String> = sqlx::query_scalar(
+		"SELECT tablename::text FROM pg_tables WHERE tablename LIKE 'measurements%' ORDER BY 1",
+	)
+	.fetch_all(&raw)
+	.await
+	.unwrap();
+	assert_eq!(
+		partitions,
+		["measurements", "measurements_t0", "measurements_t3"]
+	);
+
+	// The identity is the key now: the same reading under the other length is a duplicate.
+	let done = store.commit(&[again], &[]).await.unwrap();
+	assert_eq!((done.stored, done.duplicates), (0, 1));
+	drop(store);
+	PostgresStore::open(&url).await.expect("reopen");
+	raw.close().await;
 }
