@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: a local Platone system on embedded defaults. Ctrl-C stops everything cleanly.
 #   - a development validator (registered grid: Charlie's gateway with pmu-001…010, meter-001…004)
-#   - `platone run`: the embedded MQTT broker (rumqttd, loopback), ingest into the SCD (SQLite,
+#   - `platone --dev run`: the embedded MQTT broker (rumqttd, loopback), ingest into the SCD (SQLite,
 #     .tmp/scd.sqlite) with the HTTP batch endpoint, the PMU/meter simulator, and the certifier,
 #     which certifies each closed 180 s window on chain as Charlie, the dev chain's gateway
 set -euo pipefail
@@ -28,7 +28,7 @@ trap stop INT TERM EXIT
 "$PLATONE_NODE" --dev --base-path "$DATA" --rpc-cors all "$@" 2>"$DATA/node.log" &
 pids+=($!)
 
-"$CARGO_TARGET_DIR/debug/platone" run --broker-port "$MQTT_PORT" \
+"$CARGO_TARGET_DIR/debug/platone" --dev run --broker-port "$MQTT_PORT" \
   --scd "sqlite://$PLATONE_ROOT/.tmp/scd.sqlite" "${PLATONE_RUN_ARGS[@]}" 2>"$DATA/platone.log" &
 pids+=($!)
 
@@ -42,6 +42,7 @@ Platone is running (logs in $DATA/):
   certifier 180 s windows, each final on chain ~25 s after closing ("window certified" in platone.log)
             proofs: http://127.0.0.1:8082/v1/measurements/<dataset>/<timestamp_us>/<sequence>/proof
                     (OpenAPI: http://127.0.0.1:8082/openapi.json; loopback, no token in development)
+            proof:  $CARGO_TARGET_DIR/debug/platone --dev proof --dataset 1 --timestamp-us … --sequence 0
             verify: $CARGO_TARGET_DIR/debug/platone verify proof.json
 Ctrl-C stops everything.
 INFO

@@ -16,6 +16,7 @@ const WINDOW_MS: u64 = 10_000;
 
 fn platone(config: &std::path::Path, args: &[&str]) -> std::process::Output {
 	Command::new(platone_binary())
+		.arg("--dev")
 		.arg("--config")
 		.arg(config)
 		.args(args)
@@ -120,6 +121,7 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	let ingest = Service::start(
 		platone_binary(),
 		&[
+			"--dev".into(),
 			"--config".into(),
 			cfg.clone(),
 			"--no-http".into(),
@@ -130,12 +132,18 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	ingest.wait_for_log("connected to the broker", Duration::from_secs(30));
 	let mut certifier = Service::start(
 		platone_binary(),
-		&["--config".into(), cfg.clone(), "certify".into()],
+		&[
+			"--dev".into(),
+			"--config".into(),
+			cfg.clone(),
+			"certify".into(),
+		],
 		scratch.0.join("certify.log"),
 	);
 	let mut sim = Service::start(
 		platone_binary(),
 		&[
+			"--dev".into(),
 			"--config".into(),
 			cfg.clone(),
 			"sim".into(),
@@ -411,7 +419,14 @@ fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
 	)
 	.expect("write config");
 	let cfg = config.display().to_string();
-	let args = |role: &str| vec!["--config".to_string(), cfg.clone(), role.to_string()];
+	let args = |role: &str| {
+		vec![
+			"--dev".to_string(),
+			"--config".to_string(),
+			cfg.clone(),
+			role.to_string(),
+		]
+	};
 	let ingest = Service::start(
 		platone_binary(),
 		&args("ingest"),
@@ -621,7 +636,14 @@ fn sealing_goes_on_while_the_chain_stalls() {
 	)
 	.expect("write config");
 	let cfg = config.display().to_string();
-	let args = |role: &str| vec!["--config".to_string(), cfg.clone(), role.to_string()];
+	let args = |role: &str| {
+		vec![
+			"--dev".to_string(),
+			"--config".to_string(),
+			cfg.clone(),
+			role.to_string(),
+		]
+	};
 	let mut ingest_args = args("ingest");
 	ingest_args.insert(2, "--no-http".into());
 	let ingest = Service::start(platone_binary(), &ingest_args, scratch.0.join("ingest.log"));

@@ -33,6 +33,7 @@ fn kill_9_in_mid_stream_loses_nothing_and_stores_nothing_twice() {
 	let scd = scratch.0.join("scd.sqlite");
 	let common = |role: &str| -> Vec<String> {
 		vec![
+			"--dev".into(),
 			role.into(),
 			"--broker-port".into(),
 			broker.port.to_string(),
@@ -139,6 +140,7 @@ fn platone_run_with_the_embedded_broker() {
 	let mut run = Service::start(
 		platone_binary(),
 		&[
+			"--dev".into(),
 			"run".into(),
 			"--broker-port".into(),
 			platone_tests::free_port().to_string(),
@@ -203,15 +205,100 @@ fn example_config_is_valid() {
 	assert!(text.contains("dso-data-server"), "{text}");
 
 	// No secret in what it prints (issue #12): a signing key given inline is redacted.
+	let scratch = Scratch::new("config-redacted");
+	let inline = scratch.0.join("inline.toml");
+	std::fs::write(&inline, "[certify]\nsuri = \"//Alice\"\n").unwrap();
 	let out = std::process::Command::new(platone_binary())
-		.args(["config"])
+		.args(["--config", &inline.display().to_string(), "config"])
 		.env("RUST_LOG", "warn")
 		.output()
 		.expect("run platone config");
 	let text = String::from_utf8_lossy(&out.stdout);
 	assert!(out.status.success());
-	assert!(!text.contains("//Charlie"), "{text}");
+	assert!(!text.contains("//Alice"), "{text}");
 	assert!(text.contains("suri = \"<redacted>\""), "{text}");
+}
+
+/// Development defaults only in development mode (issue #12): without `--dev`, no role signs
+/// as `//Charlie` or accepts the development devices; commands that need only the gateway's
+/// public account never read its key.
+#[test]
+fn development_defaults_need_dev_mode_and_public_commands_never_read_the_key() {
+	let scratch = Scratch::new("no-dev-defaults");
+	let scd = format!("sqlite://{}", scratch.0.join("scd.sqlite").display());
+	let run = |args: &[&str]| {
+		std::process::Command::new(platone_binary())
+			.args(args)
+			.env("RUST_LOG", "warn")
+			.output()
+			.expect("run platone")
+	};
+	let fails_with = |out: std::process::Output, why: &str| {
+		let err = String::from_utf8_lossy(&out.stderr);
+		assert!(!out.status.success(), "{err}");
+		assert!(err.contains(why), "{err}");
+	};
+	fails_with(
+		run(&["--scd", &scd, "--no-http", "ingest"]),
+		"no devices configured",
+	);
+	fails_with(
+		run(&["--scd", &scd, "--no-api", "certify"]),
+		"no gateway key",
+	);
+	fails_with(
+		run(&[
+			"--scd",
+			&scd,
+			"proof",
+			"--dataset",
+			"1",
+			"--timestamp-us",
+			"1",
+			"--sequence",
+			"0",
+		]),
+		"which gateway?",
+	);
+
+	// The key's file cannot be read; the public account is enough to look proofs up.
+	let config = scratch.0.join("public.toml");
+	std::fs::write(
+		&config,
+		format!(
+			"[scd]\nurl = \"{scd}\"\n[certify]\nsuri_file = \"{}\"\naccount = \"0x{}\"\n",
+			scratch.0.join("unreadable.suri").display(),
+			"90b5ab205c6974c9ea841be688864633dc9ca8a357843eeacf2314649965fe22"
+		),
+	)
+	.unwrap();
+	let config = config.display().to_string();
+	fails_with(
+		run(&[
+			"--config",
+			&config,
+			"proof",
+			"--dataset",
+			"1",
+			"--timestamp-us",
+			"1",
+			"--sequence",
+			"0",
+		]),
+		"no such measurement",
+	);
+	let out = run(&["--config", &config, "audit", "scd", "--from-ms", "0"]);
+	assert_eq!(
+		out.status.code(),
+		Some(0),
+		"{}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	// The certifier does read it, and says so.
+	fails_with(
+		run(&["--config", &config, "--no-api", "certify"]),
+		"unreadable.suri",
+	);
 }
 
 /// `mosquitto_pub` of `payload` (a file) to `topic`, QoS 1; whether the broker took it.
@@ -263,6 +350,7 @@ fn oversized_messages_are_refused_once_without_a_reconnect_loop() {
 	let ingest = Service::start(
 		platone_binary(),
 		&[
+			"--dev".into(),
 			"ingest".into(),
 			"--broker-port".into(),
 			broker.port.to_string(),
@@ -323,6 +411,7 @@ fn a_scd_outage_keeps_the_broker_connection() {
 	let ingest = Service::start(
 		platone_binary(),
 		&[
+			"--dev".into(),
 			"--config".into(),
 			cfg.clone(),
 			"--no-http".into(),
@@ -350,6 +439,7 @@ fn a_scd_outage_keeps_the_broker_connection() {
 	let mut sim = Service::start(
 		platone_binary(),
 		&[
+			"--dev".into(),
 			"--config".into(),
 			cfg,
 			"sim".into(),
@@ -441,6 +531,7 @@ fn a_full_disk_is_reported_and_loses_nothing() {
 	let http_port = platone_tests::free_port();
 	let common = |role: &str| -> Vec<String> {
 		vec![
+			"--dev".into(),
 			role.into(),
 			"--broker-port".into(),
 			broker.port.to_string(),

@@ -80,6 +80,7 @@ fn mutual_tls_and_per_device_topics() {
 	let ingest = Service::start(
 		platone_binary(),
 		&[
+			"--dev".into(),
 			"--config".into(),
 			config.display().to_string(),
 			"--no-http".into(),

@@ -1,0 +1,174 @@
+//! The command line.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+	name = "platone",
+	version,
+	about = "Platone Blockchain Access Layer: ingest, simulator, …"
+)]
+pub struct Cli {
+	/// Config file (TOML); built-in defaults if absent.
+	#[arg(long, short, global = true)]
+	pub config: Option<PathBuf>,
+	/// Development mode: where the config names none, sign as the development chain's gateway
+	/// (`//Charlie`) and accept its devices (`pmu-001`…`010`, `meter-001`…`004`). Never on a
+	/// real network.
+	#[arg(long, global = true)]
+	pub dev: bool,
+	/// Broker host, overriding the config.
+	#[arg(long, global = true)]
+	pub broker_host: Option<String>,
+	/// Broker port, overriding the config.
+	#[arg(long, global = true)]
+	pub broker_port: Option<u16>,
+	/// SCD URL (`sqlite://path` or `postgres://…`), overriding the config.
+	#[arg(long, global = true)]
+	pub scd: Option<String>,
+	/// Address of the HTTP ingest and metrics server, overriding the config.
+	#[arg(long, global = true)]
+	pub http_listen: Option<SocketAddr>,
+	/// No HTTP server.
+	#[arg(long, global = true, conflicts_with = "http_listen")]
+	pub no_http: bool,
+	/// Address of the SCD API (proofs, certificates), overriding the config.
+	#[arg(long, global = true)]
+	pub api_listen: Option<SocketAddr>,
+	/// No SCD API.
+	#[arg(long, global = true, conflicts_with = "api_listen")]
+	pub no_api: bool,
+	#[command(subcommand)]
+	pub role: Role,
+}
+
+#[derive(Subcommand)]
+pub enum Audit {
+	/// Check the SCD's certification invariant over a range of windows: every stored
+	/// measurement lies in exactly one certified window and its proof verifies; nothing
+	/// certified is missing from the SCD; with `--rpc`, every certificate matches the chain's
+	/// at its finalized head. Prints one line per difference. Exit codes: 0 no difference,
+	/// 1 differences, 5 chain unreachable.
+	Scd {
+		/// First certification window start to check, Unix ms.
+		#[arg(long)]
+		from_ms: u64,
+		/// Last certification window start to check, Unix ms; now if absent.
+		#[arg(long)]
+		to_ms: Option<u64>,
+		/// How long after a window ends it may be unsealed or not yet certified (ms); the
+		/// certifier's grace plus a minute if absent.
+		#[arg(long)]
+		pending_ms: Option<u64>,
+		/// Compare with the chain at this node's finalized head.
+		#[arg(long)]
+		rpc: Option<String>,
+		/// The gateway account (hex) whose certificates the SCD holds; `[certify] account` if
+		/// absent.
+		#[arg(long)]
+		gateway: Option<String>,
+	},
+}
+
+#[derive(Subcommand)]
+pub enum Role {
+	/// Ingest device data from MQTT into the SCD.
+	Ingest,
+	/// Simulate PMUs and meters publishing to the broker.
+	Sim {
+		/// Number of PMUs.
+		#[arg(long)]
+		pmus: Option<u32>,
+		/// Samples per second per PMU.
+		#[arg(long)]
+		rate: Option<u32>,
+		/// Number of meters.
+		#[arg(long)]
+		meters: Option<u32>,
+		/// Stop after this many seconds.
+		#[arg(long)]
+		seconds: Option<u64>,
+	},
+	/// Run the embedded broker, ingest and the simulator together in one process.
+	Run {
+		/// Use the broker of `[broker]` instead of starting the embedded one.
+		#[arg(long)]
+		external_broker: bool,
+	},
+	/// Run only the embedded MQTT broker (loopback, no authentication: development).
+	Broker,
+	/// Close windows in the SCD and certify them on chain.
+	Certify,
+	/// Print a measurement's proof document (JSON) from the SCD.
+	Proof {
+		/// The gateway account (hex) that certified it; `[certify] account` if absent.
+		#[arg(long)]
+		gateway: Option<String>,
+		#[arg(long)]
+		dataset: u64,
+		#[arg(long)]
+		timestamp_us: u64,
+		#[arg(long)]
+		sequence: u32,
+	},
+	/// Check a proof document against finalized chain state, trusting neither the SCD nor the
+	/// RPC node's answers (with `--authority-set`, not even which block is finalized). Exit
+	/// codes: 0 verified, 2 not certified on chain, 3 the proof does not match the certified
+	/// root, 4 malformed input, 5 chain unreachable or its state proof invalid, 6 finality not
+	/// proven against the pinned authority set.
+	Verify {
+		/// The proof document (JSON, as `platone proof` prints it); `-` for standard input.
+		#[arg(required_unless_present = "api")]
+		proof: Option<PathBuf>,
+		/// Node JSON-RPC; `[certify] rpc` if absent.
+		#[arg(long)]
+		rpc: Option<String>,
+		/// Fetch the proof from this SCD API (`https://host:port`) instead of a file.
+		#[arg(long, requires_all = ["dataset", "timestamp_us", "sequence"], conflicts_with = "proof")]
+		api: Option<String>,
+		#[arg(long)]
+		dataset: Option<u64>,
+		#[arg(long)]
+		timestamp_us: Option<u64>,
+		#[arg(long)]
+		sequence: Option<u32>,
+		/// CA certificate (PEM) the API's TLS certificate must chain to; the system's roots if
+		/// absent.
+		#[arg(long)]
+		ca: Option<PathBuf>,
+		/// Client certificate chain (PEM) for an API that requires mutual TLS.
+		#[arg(long, requires = "client_key")]
+		client_cert: Option<PathBuf>,
+		/// The client certificate's private key (PEM).
+		#[arg(long, requires = "client_cert")]
+		client_key: Option<PathBuf>,
+		/// OAuth2 bearer token for the API.
+		#[arg(long, env = "PLATONE_API_TOKEN", hide_env_values = true)]
+		token: Option<String>,
+		/// The GRANDPA authority set to trust (JSON, as `platone authority-set` prints it):
+		/// finality is then checked from a justification, not taken from the node.
+		#[arg(long)]
+		authority_set: Option<PathBuf>,
+	},
+	/// Audit what others rely on: `platone audit scd`.
+	Audit {
+		#[command(subcommand)]
+		what: Audit,
+	},
+	/// Print the chain's current GRANDPA authority set (JSON) at the node's finalized head, for
+	/// auditors to compare across members' nodes and pin for `verify --authority-set`. With
+	/// `--from`, the set is not taken from the node but reached from a pinned one through each
+	/// validator change, every step proven by a justification of the set before it.
+	AuthoritySet {
+		/// Node JSON-RPC; `[certify] rpc` if absent.
+		#[arg(long)]
+		rpc: Option<String>,
+		/// A pinned set (JSON) to follow forward from.
+		#[arg(long)]
+		from: Option<PathBuf>,
+	},
+	/// Print the effective configuration.
+	Config,
+}
