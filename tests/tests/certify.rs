@@ -645,7 +645,7 @@ fn sealing_goes_on_while_the_chain_stalls() {
 		]
 	};
 	let mut ingest_args = args("ingest");
-	ingest_args.insert(2, "--no-http".into());
+	ingest_args.insert(0, "--no-http".into());
 	let ingest = Service::start(platone_binary(), &ingest_args, scratch.0.join("ingest.log"));
 	ingest.wait_for_log("subscribed", Duration::from_secs(30));
 	let certifier = Service::start(

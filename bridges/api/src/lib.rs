@@ -71,7 +71,10 @@ pub fn router<S: Store>(api: Arc<Api<S>>) -> Router {
 async fn metrics<S: Store>(State(api): State<Arc<Api<S>>>) -> Response {
 	match &api.metrics {
 		Some(render) => (
-			[(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+			[(
+				header::CONTENT_TYPE,
+				"application/openmetrics-text; version=1.0.0; charset=utf-8",
+			)],
 			render(),
 		)
 			.into_response(),

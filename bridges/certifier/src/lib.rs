@@ -14,16 +14,14 @@
 //! first certificate. A kill at any moment therefore loses no window and certifies none twice or
 //! with another root.
 
-use std::{
-	sync::{
-		atomic::{AtomicU64, Ordering::Relaxed},
-		Arc,
-	},
-	time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use platone_chain::{Chain, Outcome};
 use platone_scd::{CertState, Certificate, ChainRef, Store};
+use prometheus_client::{
+	metrics::{counter::Counter, gauge::Gauge},
+	registry::Registry,
+};
 use tracing::{error, info, warn};
 
 #[derive(Debug, thiserror::Error)]
@@ -68,91 +66,100 @@ impl Config {
 	}
 }
 
-/// Certifier counters, in the Prometheus text format.
-#[derive(Debug, Default)]
+/// Certifier counters and gauges, exposed with prometheus-client (OpenMetrics text) by the SCD
+/// API at `GET /metrics`.
+#[derive(Debug)]
 pub struct Metrics {
-	pub sealed: AtomicU64,
-	pub certified: AtomicU64,
-	pub conflicts: AtomicU64,
-	pub submissions: AtomicU64,
-	pub failures: AtomicU64,
+	registry: Registry,
+	pub sealed: Counter,
+	pub certified: Counter,
+	pub conflicts: Counter,
+	pub submissions: Counter,
+	pub failures: Counter,
 	/// Window end to finalized certificate of the last certified window, ms.
-	pub last_latency_ms: AtomicU64,
+	pub last_latency_ms: Gauge,
 	/// Time to build the last sealed window's roots, ms: alert as it nears the window length.
-	pub last_build_ms: AtomicU64,
+	pub last_build_ms: Gauge,
 	/// Measurements in the last sealed window.
-	pub last_leaves: AtomicU64,
+	pub last_leaves: Gauge,
 	/// Age of the oldest sealed window not yet certified on chain (now minus its end), ms; 0
 	/// when none waits. Alert when it passes a few windows: the chain or the certifier is stuck.
-	pub oldest_pending_ms: AtomicU64,
+	pub oldest_pending_ms: Gauge,
+}
+
+impl Default for Metrics {
+	fn default() -> Self {
+		let m = Metrics {
+			registry: Registry::default(),
+			sealed: Counter::default(),
+			certified: Counter::default(),
+			conflicts: Counter::default(),
+			submissions: Counter::default(),
+			failures: Counter::default(),
+			last_latency_ms: Gauge::default(),
+			last_build_ms: Gauge::default(),
+			last_leaves: Gauge::default(),
+			oldest_pending_ms: Gauge::default(),
+		};
+		let mut r = Registry::with_prefix("platone_certifier");
+		r.register("windows_sealed", "Windows sealed", m.sealed.clone());
+		r.register(
+			"windows_certified",
+			"Windows certified on chain (finalized)",
+			m.certified.clone(),
+		);
+		r.register(
+			"conflicts",
+			"Windows the chain holds with another root",
+			m.conflicts.clone(),
+		);
+		r.register(
+			"submissions",
+			"certify extrinsics finalized",
+			m.submissions.clone(),
+		);
+		r.register(
+			"failures",
+			"Failed submissions or chain reads (retried)",
+			m.failures.clone(),
+		);
+		r.register(
+			"last_latency_ms",
+			"Window end to finalized certificate, last window",
+			m.last_latency_ms.clone(),
+		);
+		r.register(
+			"last_build_ms",
+			"Time to build the last sealed window's Merkle roots from the SCD",
+			m.last_build_ms.clone(),
+		);
+		r.register(
+			"last_window_leaves",
+			"Measurements in the last sealed window",
+			m.last_leaves.clone(),
+		);
+		r.register(
+			"oldest_pending_ms",
+			"Age of the oldest sealed window not yet certified on chain (0: none)",
+			m.oldest_pending_ms.clone(),
+		);
+		Metrics { registry: r, ..m }
+	}
 }
 
 impl Metrics {
+	/// The OpenMetrics text exposition.
 	pub fn render(&self) -> String {
 		let mut out = String::new();
-		for (name, help, kind, v) in [
-			(
-				"platone_certifier_windows_sealed_total",
-				"Windows sealed.",
-				"counter",
-				&self.sealed,
-			),
-			(
-				"platone_certifier_windows_certified_total",
-				"Windows certified on chain (finalized).",
-				"counter",
-				&self.certified,
-			),
-			(
-				"platone_certifier_conflicts_total",
-				"Windows the chain holds with another root.",
-				"counter",
-				&self.conflicts,
-			),
-			(
-				"platone_certifier_submissions_total",
-				"certify extrinsics finalized.",
-				"counter",
-				&self.submissions,
-			),
-			(
-				"platone_certifier_failures_total",
-				"Failed submissions or chain reads (retried).",
-				"counter",
-				&self.failures,
-			),
-			(
-				"platone_certifier_last_latency_ms",
-				"Window end to finalized certificate, last window.",
-				"gauge",
-				&self.last_latency_ms,
-			),
-			(
-				"platone_certifier_last_build_ms",
-				"Time to build the last sealed window's Merkle roots from the SCD.",
-				"gauge",
-				&self.last_build_ms,
-			),
-			(
-				"platone_certifier_last_window_leaves",
-				"Measurements in the last sealed window.",
-				"gauge",
-				&self.last_leaves,
-			),
-			(
-				"platone_certifier_oldest_pending_ms",
-				"Age of the oldest sealed window not yet certified on chain (0: none).",
-				"gauge",
-				&self.oldest_pending_ms,
-			),
-		] {
-			out.push_str(&format!(
-				"# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {}\n",
-				v.load(Relaxed)
-			));
-		}
+		// Writing into a String cannot fail.
+		let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
 		out
 	}
+}
+
+/// A gauge value from a count or duration.
+fn gauge(v: u64) -> i64 {
+	i64::try_from(v).unwrap_or(i64::MAX)
 }
 
 fn now_ms() -> u64 {
@@ -179,8 +186,8 @@ pub async fn close_windows<S: Store>(
 		let started = std::time::Instant::now();
 		if let Some(c) = store.build(window, now_ms).await? {
 			let build_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
-			metrics.last_build_ms.store(build_ms, Relaxed);
-			metrics.last_leaves.store(c.leaves(), Relaxed);
+			metrics.last_build_ms.set(gauge(build_ms));
+			metrics.last_leaves.set(gauge(c.leaves()));
 			info!(
 				window = c.window.start_ms,
 				duration_ms = c.window.duration_ms,
@@ -242,7 +249,7 @@ pub async fn certify_pending<S: Store>(
 		.collect();
 	let submitted = now_ms();
 	let done = chain.certify(key, &batch).await?;
-	metrics.submissions.fetch_add(1, Relaxed);
+	metrics.submissions.inc();
 	for (window, outcome) in &done.outcomes {
 		let Some(c) = to_submit.iter().find(|c| c.window == *window) else {
 			continue;
@@ -290,7 +297,7 @@ async fn record<S: Store>(
 			"CONFLICT: the chain holds another root for this window; the SCD or the gateway \
 			 key is compromised, or another certifier runs with this key"
 		);
-		metrics.conflicts.fetch_add(1, Relaxed);
+		metrics.conflicts.inc();
 		store
 			.record_outcome(c.window, CertState::Conflict, reference)
 			.await?;
@@ -304,8 +311,8 @@ async fn record<S: Store>(
 		.start_ms
 		.saturating_add(u64::from(c.window.duration_ms));
 	let latency = now_ms().saturating_sub(end);
-	metrics.certified.fetch_add(1, Relaxed);
-	metrics.last_latency_ms.store(latency, Relaxed);
+	metrics.certified.inc();
+	metrics.last_latency_ms.set(gauge(latency));
 	info!(
 		window = c.window.start_ms,
 		duration_ms = c.window.duration_ms,
@@ -340,11 +347,11 @@ pub async fn run<S: Store>(
 			tokio::time::sleep(backoff).await;
 			match close_windows(&*store, config.grace, now_ms(), &metrics).await {
 				Ok(sealed) => {
-					metrics.sealed.fetch_add(sealed as u64, Relaxed);
+					metrics.sealed.inc_by(sealed as u64);
 					backoff = config.tick;
 				}
 				Err(e) => {
-					metrics.failures.fetch_add(1, Relaxed);
+					metrics.failures.inc();
 					backoff = (backoff * 2).clamp(config.tick, Duration::from_secs(60));
 					warn!("sealing: {e}; retrying in {backoff:?}");
 				}
@@ -379,7 +386,7 @@ pub async fn run<S: Store>(
 			match result {
 				Ok(()) => backoff = config.tick,
 				Err(e) => {
-					metrics.failures.fetch_add(1, Relaxed);
+					metrics.failures.inc();
 					if matches!(e, Error::Chain(_)) {
 						chain = None;
 					}
@@ -410,6 +417,6 @@ async fn oldest_pending<S: Store>(store: &S, metrics: &Metrics) -> Result<()> {
 			.saturating_add(u64::from(c.window.duration_ms));
 		now_ms().saturating_sub(end)
 	});
-	metrics.oldest_pending_ms.store(age, Relaxed);
+	metrics.oldest_pending_ms.set(gauge(age));
 	Ok(())
 }

@@ -45,13 +45,36 @@ pub enum Error {
 	Finality(String),
 }
 
-/// Storage key of a `Grandpa` pallet value.
-fn grandpa_key(item: &[u8]) -> Vec<u8> {
-	[
-		sp_crypto_hashing::twox_128(b"Grandpa"),
-		sp_crypto_hashing::twox_128(item),
-	]
-	.concat()
+/// The runtime metadata the client is generated from; storage keys are encoded against it, with
+/// the hashers it names, so that no key is built by hand.
+const METADATA: &[u8] = include_bytes!(concat!(
+	env!("CARGO_MANIFEST_DIR"),
+	"/metadata/platone.scale"
+));
+
+fn metadata() -> Result<&'static subxt::Metadata> {
+	static DECODED: std::sync::OnceLock<std::result::Result<subxt::Metadata, String>> =
+		std::sync::OnceLock::new();
+	DECODED
+		.get_or_init(|| subxt::Metadata::decode_from(METADATA).map_err(|e| e.to_string()))
+		.as_ref()
+		.map_err(|e| Error::Decode(format!("the committed metadata: {e}")))
+}
+
+/// The storage key of a generated address with its key parts.
+fn storage_key<A: subxt::storage::Address>(
+	address: A,
+	keys: impl subxt::ext::frame_decode::storage::IntoEncodableValues,
+) -> Result<Vec<u8>> {
+	let metadata = metadata()?;
+	subxt::ext::frame_decode::storage::encode_storage_key(
+		address.pallet_name(),
+		address.entry_name(),
+		keys,
+		metadata,
+		metadata.types(),
+	)
+	.map_err(|e| Error::Decode(format!("storage key of {}: {e}", address.entry_name())))
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -112,17 +135,17 @@ pub fn ss58(key: &Keypair) -> String {
 }
 
 /// Storage key of `Certification::Certificates(gateway, window)`.
-pub fn certificate_key(gateway: &[u8; 32], window: &Window) -> Vec<u8> {
-	use sp_crypto_hashing::{blake2_128, twox_128, twox_64};
-	let window = window.encode();
-	let mut key = Vec::with_capacity(32 + 16 + 32 + 8 + window.len());
-	key.extend_from_slice(&twox_128(b"Certification"));
-	key.extend_from_slice(&twox_128(b"Certificates"));
-	key.extend_from_slice(&blake2_128(gateway));
-	key.extend_from_slice(gateway);
-	key.extend_from_slice(&twox_64(&window));
-	key.extend_from_slice(&window);
-	key
+pub fn certificate_key(gateway: &[u8; 32], window: &Window) -> Result<Vec<u8>> {
+	storage_key(
+		runtime::storage().certification().certificates(),
+		(
+			AccountId32(*gateway),
+			wire::Window {
+				start_ms: window.start_ms,
+				duration_ms: window.duration_ms,
+			},
+		),
+	)
 }
 
 /// A connection to one node's JSON-RPC.
@@ -178,7 +201,7 @@ impl Chain {
 		window: &Window,
 		at: Hash,
 	) -> Result<Option<OnChainCertificate>> {
-		self.storage(&certificate_key(gateway, window), at, "certificate")
+		self.storage(&certificate_key(gateway, window)?, at, "certificate")
 			.await
 	}
 
@@ -277,7 +300,11 @@ impl Chain {
 	/// `Grandpa::CurrentSetId` at block `at`.
 	async fn set_id(&self, at: Hash) -> Result<u64> {
 		Ok(self
-			.storage(&grandpa_key(b"CurrentSetId"), at, "set id")
+			.storage(
+				&storage_key(runtime::storage().grandpa().current_set_id(), ())?,
+				at,
+				"set id",
+			)
 			.await?
 			.unwrap_or(0))
 	}
@@ -300,7 +327,11 @@ impl Chain {
 	pub async fn authority_set(&self, at: Hash) -> Result<finality::AuthoritySet> {
 		let set_id = self.set_id(at).await?;
 		let authorities = self
-			.storage(&grandpa_key(b"Authorities"), at, "authorities")
+			.storage(
+				&storage_key(runtime::storage().grandpa().authorities(), ())?,
+				at,
+				"authorities",
+			)
 			.await?
 			.unwrap_or_default();
 		Ok(finality::AuthoritySet {
@@ -311,8 +342,7 @@ impl Chain {
 
 	/// `Timestamp::Now` at block `at`: the time the block's author set for it.
 	pub async fn block_time_ms(&self, at: Hash) -> Result<Option<u64>> {
-		use sp_crypto_hashing::twox_128;
-		let key = [twox_128(b"Timestamp"), twox_128(b"Now")].concat();
+		let key = storage_key(runtime::storage().timestamp().now(), ())?;
 		self.storage(&key, at, "timestamp").await
 	}
 
@@ -420,5 +450,41 @@ impl Chain {
 				.map_err(|_| Error::Decode("extrinsic index".into()))?,
 			outcomes,
 		})
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	/// The keys from the generated addresses are the layout FRAME documents: twox128 of pallet
+	/// and item, then each key with its hasher (`Blake2_128Concat`, `Twox64Concat`).
+	#[test]
+	fn generated_keys_follow_the_documented_layout() {
+		use sp_crypto_hashing::{blake2_128, twox_128, twox_64};
+		let gateway = [7u8; 32];
+		let window = Window {
+			start_ms: 1_700_000_000_000,
+			duration_ms: 180_000,
+		};
+		let encoded = window.encode();
+		let expected = [
+			&twox_128(b"Certification")[..],
+			&twox_128(b"Certificates"),
+			&blake2_128(&gateway),
+			&gateway,
+			&twox_64(&encoded),
+			&encoded,
+		]
+		.concat();
+		assert_eq!(certificate_key(&gateway, &window).unwrap(), expected);
+		assert_eq!(
+			storage_key(runtime::storage().grandpa().current_set_id(), ()).unwrap(),
+			[twox_128(b"Grandpa"), twox_128(b"CurrentSetId")].concat()
+		);
+		assert_eq!(
+			storage_key(runtime::storage().timestamp().now(), ()).unwrap(),
+			[twox_128(b"Timestamp"), twox_128(b"Now")].concat()
+		);
 	}
 }

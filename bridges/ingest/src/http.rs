@@ -131,8 +131,15 @@ async fn device<S: Store>(
 	ingest(&s, sender(&identity), &topic, &source, &body).await
 }
 
-async fn metrics<S: Store>(State(s): State<Arc<Ingest<S>>>) -> String {
-	s.metrics.render()
+async fn metrics<S: Store>(State(s): State<Arc<Ingest<S>>>) -> Response {
+	(
+		[(
+			axum::http::header::CONTENT_TYPE,
+			crate::metrics::CONTENT_TYPE,
+		)],
+		s.metrics.render(),
+	)
+		.into_response()
 }
 
 async fn ingest<S: Store>(

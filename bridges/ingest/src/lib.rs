@@ -19,7 +19,7 @@ pub mod mqtt;
 pub mod payload;
 pub mod sim;
 
-pub use metrics::{Histogram, Metrics};
+pub use metrics::Metrics;
 pub use payload::{Kind, Limits, Refusal, Topic};
 
 #[derive(Debug, thiserror::Error)]

@@ -1,31 +1,92 @@
-//! Ingest counters and the device-to-commit latency histogram, in the Prometheus text format.
+//! Ingest counters and the device-to-commit latency histogram, exposed with prometheus-client
+//! (OpenMetrics text).
 
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use prometheus_client::{
+	encoding::EncodeLabelSet,
+	metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram},
+	registry::Registry,
+};
 
 use platone_scd::{Committed, DeadLetter, Measurement, Reason};
 
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+	reason: &'static str,
+}
+
 /// Counters of one ingest process (MQTT and HTTP together).
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
-	pub messages: AtomicU64,
-	pub stored: AtomicU64,
-	pub batches: AtomicU64,
-	pub commit_errors: AtomicU64,
+	registry: Registry,
+	messages: Counter,
+	stored: Counter,
+	batches: Counter,
+	commit_errors: Counter,
 	/// 1 while the SCD's disk is full (its last commit failed for want of space), else 0.
-	pub scd_disk_full: AtomicU64,
+	scd_disk_full: Gauge,
 	/// Stored after their window was sealed: certified in a later window.
-	pub late: AtomicU64,
-	dead: [AtomicU64; Reason::ALL.len()],
+	late: Counter,
+	dead: Family<ReasonLabel, Counter>,
 	/// Commit time minus device time of every stored measurement: what the PMU's clock says it
 	/// waited for durability (network, broker, batching and the SCD's fsync).
-	pub latency: Histogram,
+	latency: Histogram,
+}
+
+impl Default for Metrics {
+	fn default() -> Self {
+		let m = Metrics {
+			registry: Registry::default(),
+			messages: Counter::default(),
+			stored: Counter::default(),
+			batches: Counter::default(),
+			commit_errors: Counter::default(),
+			scd_disk_full: Gauge::default(),
+			late: Counter::default(),
+			dead: Family::default(),
+			latency: Histogram::new(BUCKETS_MS.iter().map(|ms| *ms as f64 / 1e3)),
+		};
+		// Every reason is exposed from the start, at 0: an alert can then compare with it.
+		for reason in Reason::ALL {
+			drop(m.dead.get_or_create(&ReasonLabel {
+				reason: reason.as_str(),
+			}));
+		}
+		let mut registry = Registry::with_prefix("platone_ingest");
+		registry.register("messages", "Messages received", m.messages.clone());
+		registry.register("stored", "Measurements stored", m.stored.clone());
+		registry.register("batches", "Batches committed", m.batches.clone());
+		registry.register(
+			"commit_errors",
+			"Failed commits (retried)",
+			m.commit_errors.clone(),
+		);
+		registry.register(
+			"late",
+			"Measurements stored after their window was sealed (certified in a later window)",
+			m.late.clone(),
+		);
+		registry.register(
+			"scd_disk_full",
+			"1 while the SCD's disk is full: nothing is stored or acknowledged until space is freed",
+			m.scd_disk_full.clone(),
+		);
+		registry.register("dead_letters", "Input refused, by reason", m.dead.clone());
+		registry.register(
+			"latency_seconds",
+			"Device time to durable commit of stored measurements",
+			m.latency.clone(),
+		);
+		Metrics { registry, ..m }
+	}
 }
 
 impl Metrics {
 	pub fn dead_lettered(&self, reason: Reason) {
-		if let Some(i) = Reason::ALL.iter().position(|r| *r == reason) {
-			self.dead[i].fetch_add(1, Relaxed);
-		}
+		self.dead
+			.get_or_create(&ReasonLabel {
+				reason: reason.as_str(),
+			})
+			.inc();
 	}
 
 	/// Accounts for one commit of `messages` messages (MQTT batch or HTTP request): what was
@@ -38,32 +99,36 @@ impl Metrics {
 		measurements: &[Measurement],
 		refused: &[DeadLetter],
 	) {
-		self.messages.fetch_add(messages as u64, Relaxed);
-		self.stored.fetch_add(done.stored as u64, Relaxed);
-		self.late.fetch_add(done.late as u64, Relaxed);
-		self.batches.fetch_add(1, Relaxed);
-		self.scd_disk_full.store(0, Relaxed);
+		self.messages.inc_by(messages as u64);
+		self.stored.inc_by(done.stored as u64);
+		self.late.inc_by(done.late as u64);
+		self.batches.inc();
+		self.scd_disk_full.set(0);
 		for letter in refused {
 			self.dead_lettered(letter.reason);
 		}
-		for _ in 0..done.duplicates {
-			self.dead_lettered(Reason::Duplicate);
-		}
-		for _ in 0..done.conflicts {
-			self.dead_lettered(Reason::Conflict);
+		for (reason, n) in [
+			(Reason::Duplicate, done.duplicates),
+			(Reason::Conflict, done.conflicts),
+		] {
+			self.dead
+				.get_or_create(&ReasonLabel {
+					reason: reason.as_str(),
+				})
+				.inc_by(n as u64);
 		}
 		let now_ms = crate::now_us() / 1_000;
 		for m in measurements {
-			self.latency
-				.observe_ms(now_ms.saturating_sub(m.timestamp_us / 1_000));
+			let waited_ms = now_ms.saturating_sub(m.timestamp_us / 1_000);
+			self.latency.observe(waited_ms as f64 / 1e3);
 		}
 	}
 
 	/// Accounts for a failed commit; logs it, loudly when the disk is full.
 	pub fn commit_failed(&self, e: &platone_scd::Error, held: usize) {
-		self.commit_errors.fetch_add(1, Relaxed);
+		self.commit_errors.inc();
 		if e.is_disk_full() {
-			self.scd_disk_full.store(1, Relaxed);
+			self.scd_disk_full.set(1);
 			tracing::error!(
 				held,
 				"the SCD's disk is full: nothing is stored or acknowledged until space is freed \
@@ -75,66 +140,24 @@ impl Metrics {
 	}
 
 	pub fn dead_letters(&self, reason: Reason) -> u64 {
-		Reason::ALL
-			.iter()
-			.position(|r| *r == reason)
-			.map_or(0, |i| self.dead[i].load(Relaxed))
+		self.dead
+			.get_or_create(&ReasonLabel {
+				reason: reason.as_str(),
+			})
+			.get()
 	}
 
+	/// The OpenMetrics text exposition (`GET /metrics`).
 	pub fn render(&self) -> String {
 		let mut out = String::new();
-		let mut counter = |name: &str, help: &str, v: u64| {
-			out.push_str(&format!(
-				"# HELP {name} {help}\n# TYPE {name} counter\n{name} {v}\n"
-			));
-		};
-		counter(
-			"platone_ingest_messages_total",
-			"Messages received.",
-			self.messages.load(Relaxed),
-		);
-		counter(
-			"platone_ingest_stored_total",
-			"Measurements stored.",
-			self.stored.load(Relaxed),
-		);
-		counter(
-			"platone_ingest_batches_total",
-			"Batches committed.",
-			self.batches.load(Relaxed),
-		);
-		counter(
-			"platone_ingest_commit_errors_total",
-			"Failed commits (retried).",
-			self.commit_errors.load(Relaxed),
-		);
-		counter(
-			"platone_ingest_late_total",
-			"Measurements stored after their window was sealed (certified in a later window).",
-			self.late.load(Relaxed),
-		);
-		out.push_str(&format!(
-			"# HELP platone_ingest_scd_disk_full 1 while the SCD's disk is full: nothing is stored \
-			 or acknowledged until space is freed.\n# TYPE platone_ingest_scd_disk_full gauge\n\
-			 platone_ingest_scd_disk_full {}\n",
-			self.scd_disk_full.load(Relaxed)
-		));
-		out.push_str("# HELP platone_ingest_dead_letters_total Input refused, by reason.\n");
-		out.push_str("# TYPE platone_ingest_dead_letters_total counter\n");
-		for reason in Reason::ALL {
-			out.push_str(&format!(
-				"platone_ingest_dead_letters_total{{reason=\"{reason}\"}} {}\n",
-				self.dead_letters(reason)
-			));
-		}
-		self.latency.render(
-			&mut out,
-			"platone_ingest_latency_seconds",
-			"Device time to durable commit of stored measurements.",
-		);
+		// Writing into a String cannot fail.
+		let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
 		out
 	}
 }
+
+/// Content type of [`Metrics::render`]'s text.
+pub const CONTENT_TYPE: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
 
 /// Upper bounds of the latency buckets, ms. Fine below a second, where the goal lies (p99 under
 /// 1 s), coarse above it, where only the order of magnitude matters.
@@ -143,83 +166,27 @@ pub const BUCKETS_MS: [u64; 22] = [
 	10_000, 30_000, 60_000,
 ];
 
-/// A fixed-bucket histogram of milliseconds, lock-free.
-#[derive(Debug, Default)]
-pub struct Histogram {
-	/// `counts[i]` counts values in `(BUCKETS_MS[i-1], BUCKETS_MS[i]]`; the last slot overflows.
-	counts: [AtomicU64; BUCKETS_MS.len() + 1],
-	sum_ms: AtomicU64,
-}
-
-impl Histogram {
-	pub fn observe_ms(&self, ms: u64) {
-		let i = BUCKETS_MS.partition_point(|&b| b < ms);
-		self.counts[i].fetch_add(1, Relaxed);
-		self.sum_ms.fetch_add(ms, Relaxed);
-	}
-
-	pub fn count(&self) -> u64 {
-		self.counts.iter().map(|c| c.load(Relaxed)).sum()
-	}
-
-	/// The smallest bucket bound that at least `q` of the values lie under (`None` if there are
-	/// no values, `u64::MAX` if the quantile overflows the last bucket).
-	pub fn quantile_ms(&self, q: f64) -> Option<u64> {
-		let total = self.count();
-		if total == 0 {
-			return None;
-		}
-		let target = ((total as f64) * q.clamp(0.0, 1.0)).ceil().max(1.0) as u64;
-		let mut seen = 0;
-		for (i, c) in self.counts.iter().enumerate() {
-			seen += c.load(Relaxed);
-			if seen >= target {
-				return Some(BUCKETS_MS.get(i).copied().unwrap_or(u64::MAX));
-			}
-		}
-		Some(u64::MAX)
-	}
-
-	fn render(&self, out: &mut String, name: &str, help: &str) {
-		out.push_str(&format!("# HELP {name} {help}\n# TYPE {name} histogram\n"));
-		let mut cumulative = 0;
-		for (i, c) in self.counts.iter().enumerate() {
-			cumulative += c.load(Relaxed);
-			let le = BUCKETS_MS
-				.get(i)
-				.map_or_else(|| "+Inf".to_string(), |ms| format!("{}", *ms as f64 / 1e3));
-			out.push_str(&format!("{name}_bucket{{le=\"{le}\"}} {cumulative}\n"));
-		}
-		out.push_str(&format!(
-			"{name}_sum {}\n{name}_count {cumulative}\n",
-			self.sum_ms.load(Relaxed) as f64 / 1e3
-		));
-	}
-}
-
 #[cfg(test)]
 mod tests {
 	use super::*;
 
 	#[test]
-	fn quantiles_are_bucket_bounds() {
-		let h = Histogram::default();
-		assert_eq!(h.quantile_ms(0.5), None);
-		for ms in 1..=100 {
-			h.observe_ms(ms);
+	fn the_exposition_keeps_its_names() {
+		let m = Metrics::default();
+		m.dead_lettered(Reason::Malformed);
+		m.latency.observe(0.04);
+		m.scd_disk_full.set(1);
+		let text = m.render();
+		for line in [
+			"platone_ingest_stored_total 0\n",
+			"platone_ingest_dead_letters_total{reason=\"malformed\"} 1\n",
+			"platone_ingest_dead_letters_total{reason=\"duplicate\"} 0\n",
+			"platone_ingest_scd_disk_full 1\n",
+			"platone_ingest_latency_seconds_bucket{le=\"0.05\"} 1\n",
+			"platone_ingest_latency_seconds_count 1\n",
+			"# EOF\n",
+		] {
+			assert!(text.contains(line), "{line:?} missing from\n{text}");
 		}
-		// 50 values ≤ 50 ms, and 99 values ≤ 100 ms.
-		assert_eq!(h.quantile_ms(0.5), Some(50));
-		assert_eq!(h.quantile_ms(0.99), Some(100));
-		h.observe_ms(1_000_000);
-		assert_eq!(h.quantile_ms(1.0), Some(u64::MAX));
-		assert_eq!(h.count(), 101);
-		let text = {
-			let mut s = String::new();
-			h.render(&mut s, "x", "y");
-			s
-		};
-		assert!(text.contains("x_bucket{le=\"0.05\"} 50\n"), "{text}");
-		assert!(text.contains("x_bucket{le=\"+Inf\"} 101\n"), "{text}");
 	}
 }

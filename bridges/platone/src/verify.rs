@@ -241,7 +241,7 @@ async fn verify(
 			)
 		}
 	};
-	let key = certificate_key(&gateway, &window);
+	let key = certificate_key(&gateway, &window).map_err(|e| (MALFORMED, e.to_string()))?;
 	let state = chain
 		.read_proof(std::slice::from_ref(&key), finalized)
 		.await
