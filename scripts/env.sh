@@ -5,6 +5,9 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${PLATONE_TARGET_DIR:-$HOME/.cache/
 PLATONE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PLATONE_ROOT
 export PLATONE_NODE="${PLATONE_NODE:-$CARGO_TARGET_DIR/debug/platone-node}"
+# Schemathesis for the API's conformance test, installed by setup.sh.
+PLATONE_SCHEMATHESIS_VERSION=4.32.5
+export PLATONE_SCHEMATHESIS="${PLATONE_SCHEMATHESIS:-$(dirname "$CARGO_TARGET_DIR")/schemathesis-$PLATONE_SCHEMATHESIS_VERSION/bin/schemathesis}"
 
 # Build everything the main job and the tests run, in the one profile both use. Always the whole
 # workspace: building a subset resolves different features and would rebuild the node.

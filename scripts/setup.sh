@@ -5,7 +5,7 @@ set -euo pipefail
 
 need_apt=()
 for pkg in clang libclang-dev protobuf-compiler mold mosquitto mosquitto-clients \
-  pkg-config libssl-dev make openssl curl; do
+  pkg-config libssl-dev make openssl curl python3 python3-venv; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 # PostgreSQL's server binaries, of whatever version this release ships (scripts/pg.sh runs a
@@ -43,4 +43,15 @@ cd "$(dirname "$0")/.."
 rustup show active-toolchain >/dev/null
 rustup target add wasm32-unknown-unknown wasm32v1-none >/dev/null
 rustup component add rust-src >/dev/null
+
+# Schemathesis (PyPI) tests the running SCD API against its OpenAPI document
+# (bridges/api/tests/schemathesis.rs). Pinned, in a venv of our own beside the target dir: the
+# system's Python packages stay as they are.
+. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
+if [ ! -x "$PLATONE_SCHEMATHESIS" ]; then
+  venv="$(dirname "$(dirname "$PLATONE_SCHEMATHESIS")")"
+  rm -rf "$venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$PLATONE_SCHEMATHESIS_VERSION"
+fi
 echo "setup: ok"

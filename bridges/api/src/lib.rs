@@ -14,7 +14,7 @@
 use std::sync::Arc;
 
 use axum::{
-	extract::{Path, State},
+	extract::{rejection::PathRejection, Path, State},
 	http::{header, StatusCode},
 	middleware,
 	response::{IntoResponse, Response},
@@ -25,7 +25,10 @@ use platone_http::problem;
 pub use platone_http::{
 	Auth, AuthConfig, Client, ClientError, ClientTls, Error, Limits, Result, Server, TlsFiles,
 };
-use platone_scd::{wire::ProofDocument, Store};
+use platone_scd::{
+	wire::{ChainRefDoc, DatasetRootDoc, ProofDocument, WindowDoc},
+	Store,
+};
 use tracing::warn;
 
 mod openapi;
@@ -61,13 +64,23 @@ pub fn router<S: Store>(api: Arc<Api<S>>) -> Router {
 		));
 	}
 	Router::new()
-		.route("/openapi.json", get(openapi::document))
-		.route("/health", get(|| async { "ok" }))
+		.route("/openapi.json", get(openapi::openapi_json))
+		.route("/health", get(openapi::health))
 		.route("/metrics", get(metrics::<S>))
 		.merge(protected)
 		.with_state(api)
 }
 
+/// The certifier's metrics (OpenMetrics text), where it runs beside the API.
+#[utoipa::path(
+	get,
+	path = "/metrics",
+	responses(
+		(status = 200, description = "OpenMetrics text", body = String, content_type = "application/openmetrics-text"),
+		(status = 404, description = "No certifier runs beside this API", body = openapi::Problem, content_type = "application/problem+json"),
+	),
+	security(()),
+)]
 async fn metrics<S: Store>(State(api): State<Arc<Api<S>>>) -> Response {
 	match &api.metrics {
 		Some(render) => (
@@ -82,10 +95,33 @@ async fn metrics<S: Store>(State(api): State<Arc<Api<S>>>) -> Response {
 	}
 }
 
+/// A measurement with its inclusion proof (FR-BAP-DM-03): the proof document `platone
+/// verify` checks against finalized chain state.
+#[utoipa::path(
+	get,
+	path = "/v1/measurements/{dataset}/{timestamp_us}/{sequence}/proof",
+	params(
+		("dataset" = u64, Path, description = "The measurement's dataset (PoM)", example = 5),
+		("timestamp_us" = u64, Path, description = "Device time, µs since the Unix epoch", example = 360_002_000),
+		("sequence" = u32, Path, description = "Its sequence number at that time", example = 1),
+	),
+	responses(
+		(status = 200, description = "The proof document", body = ProofDocument),
+		(status = 400, description = "A path parameter is not a number in range", body = openapi::Problem, content_type = "application/problem+json"),
+		(status = 401, description = "No valid bearer token", body = openapi::Problem, content_type = "application/problem+json"),
+		(status = 404, description = "No such measurement, or its window is not sealed yet", body = openapi::Problem, content_type = "application/problem+json"),
+		(status = 503, description = "The SCD is unavailable", body = openapi::Problem, content_type = "application/problem+json"),
+	),
+	security(("oauth2" = ["scd.read"])),
+)]
 async fn proof<S: Store>(
 	State(api): State<Arc<Api<S>>>,
-	Path((dataset, timestamp_us, sequence)): Path<(u64, u64, u32)>,
+	path: Result<Path<(u64, u64, u32)>, PathRejection>,
 ) -> Response {
+	let (dataset, timestamp_us, sequence) = match path {
+		Ok(Path(parts)) => parts,
+		Err(e) => return problem(StatusCode::BAD_REQUEST, e.body_text()),
+	};
 	match platone_scd::proof(&*api.store, dataset, timestamp_us, sequence).await {
 		Ok(Some(proven)) => Json(ProofDocument::new(&proven, &api.gateway)).into_response(),
 		Ok(None) => problem(
@@ -99,35 +135,99 @@ async fn proof<S: Store>(
 	}
 }
 
+/// A window's certificate as the SCD holds it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct CertificateDoc {
+	/// The gateway account that certifies the window (32 bytes, hex).
+	pub gateway: String,
+	pub window: WindowDoc,
+	/// The window root (32 bytes, hex).
+	pub root: String,
+	pub state: CertificateState,
+	/// Each dataset's root, ascending by dataset.
+	pub datasets: Vec<DatasetRootDoc>,
+	/// Measurements under the root.
+	pub leaves: u64,
+	/// Where the SCD recorded it on chain, once it has.
+	pub certified_in: Option<ChainRefDoc>,
+}
+
+/// `sealed`: built, not yet on chain; `certified`: final on chain; `conflict`: the chain holds
+/// another root for the window.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CertificateState {
+	Sealed,
+	Certified,
+	Conflict,
+}
+
+impl CertificateDoc {
+	fn new(c: &platone_scd::Certificate, gateway: &[u8; 32]) -> Self {
+		use platone_scd::{wire::to_hex, CertState};
+		CertificateDoc {
+			gateway: to_hex(gateway),
+			window: WindowDoc {
+				start_ms: c.window.start_ms,
+				duration_ms: c.window.duration_ms,
+			},
+			root: to_hex(&c.root),
+			state: match c.state {
+				CertState::Sealed => CertificateState::Sealed,
+				CertState::Certified => CertificateState::Certified,
+				CertState::Conflict => CertificateState::Conflict,
+			},
+			datasets: c
+				.datasets
+				.iter()
+				.map(|d| DatasetRootDoc {
+					dataset: d.dataset,
+					leaf_count: d.leaf_count,
+					root: to_hex(&d.root),
+				})
+				.collect(),
+			leaves: c.leaves(),
+			certified_in: c.chain.as_ref().map(|r| ChainRefDoc {
+				block_number: r.block_number,
+				block_hash: to_hex(&r.block_hash),
+				extrinsic_index: r.extrinsic_index,
+				event: r.event.clone(),
+			}),
+		}
+	}
+}
+
+/// A window's certificate as the SCD holds it, to compare with the chain's.
+#[utoipa::path(
+	get,
+	path = "/v1/certificates/{window_start_ms}/{window_ms}",
+	params(
+		("window_start_ms" = u64, Path, description = "Window start, ms since the Unix epoch", example = 360_000),
+		("window_ms" = u32, Path, description = "Window length, ms", example = 180_000),
+	),
+	responses(
+		(status = 200, description = "The certificate", body = CertificateDoc),
+		(status = 400, description = "A path parameter is not a number in range", body = openapi::Problem, content_type = "application/problem+json"),
+		(status = 401, description = "No valid bearer token", body = openapi::Problem, content_type = "application/problem+json"),
+		(status = 404, description = "No sealed window there", body = openapi::Problem, content_type = "application/problem+json"),
+		(status = 503, description = "The SCD is unavailable", body = openapi::Problem, content_type = "application/problem+json"),
+	),
+	security(("oauth2" = ["scd.read"])),
+)]
 async fn certificate<S: Store>(
 	State(api): State<Arc<Api<S>>>,
-	Path((start_ms, duration_ms)): Path<(u64, u32)>,
+	path: Result<Path<(u64, u32)>, PathRejection>,
 ) -> Response {
+	let (start_ms, duration_ms) = match path {
+		Ok(Path(parts)) => parts,
+		Err(e) => return problem(StatusCode::BAD_REQUEST, e.body_text()),
+	};
 	let window = platone_primitives::Window {
 		start_ms,
 		duration_ms,
 	};
 	match api.store.certificate(window).await {
-		Ok(Some(c)) => {
-			use platone_scd::wire::to_hex;
-			Json(serde_json::json!({
-				"gateway": to_hex(&api.gateway),
-				"window": { "start_ms": c.window.start_ms, "duration_ms": c.window.duration_ms },
-				"root": to_hex(&c.root),
-				"state": c.state.as_str(),
-				"datasets": c.datasets.iter().map(|d| serde_json::json!({
-					"dataset": d.dataset, "leaf_count": d.leaf_count, "root": to_hex(&d.root)
-				})).collect::<Vec<_>>(),
-				"leaves": c.leaves(),
-				"certified_in": c.chain.as_ref().map(|r| serde_json::json!({
-					"block_number": r.block_number,
-					"block_hash": to_hex(&r.block_hash),
-					"extrinsic_index": r.extrinsic_index,
-					"event": r.event,
-				})),
-			}))
-			.into_response()
-		}
+		Ok(Some(c)) => Json(CertificateDoc::new(&c, &api.gateway)).into_response(),
 		Ok(None) => problem(StatusCode::NOT_FOUND, "no sealed window there"),
 		Err(e) => {
 			warn!("certificate: {e}");

@@ -3,7 +3,7 @@
 use anyhow::Context;
 use platone_scd::AnyStore;
 
-use crate::config::Config;
+use platone::config::Config;
 
 /// `platone audit scd`: the exit code.
 pub async fn scd(

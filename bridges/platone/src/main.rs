@@ -1,7 +1,7 @@
 //! `platone`: the off-chain roles of the Blockchain Access Layer behind one CLI.
 //!
-//! `cli` parses the command line, `config` the config file, `serve` wires the long-running
-//! roles together; `audit`, `verify` and `broker` are commands of their own.
+//! The library's `cli` parses the command line and `config` the config file; `serve` wires the
+//! long-running roles together; `audit`, `verify` and `broker` are commands of their own.
 
 use std::{path::PathBuf, time::Duration};
 
@@ -11,14 +11,14 @@ use platone_ingest::sim;
 use platone_scd::{wire::ProofDocument, AnyStore};
 use tracing::info;
 
-use cli::{Audit, Cli, Role};
-use config::Config;
+use platone::{
+	cli::{Audit, Cli, Role},
+	config::Config,
+};
 use serve::{serve, shutdown_signal, Roles};
 
 mod audit;
 mod broker;
-mod cli;
-mod config;
 mod serve;
 mod verify;
 

@@ -7,7 +7,7 @@ use platone_ingest::{http, mqtt, Metrics};
 use platone_scd::AnyStore;
 use tracing::info;
 
-use crate::config::{tls_files, AuthConfig, Config};
+use platone::config::{tls_files, AuthConfig, Config};
 
 /// Resolves on Ctrl-C or SIGTERM.
 pub async fn shutdown_signal() {

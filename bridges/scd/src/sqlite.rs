@@ -407,11 +407,18 @@ impl Store for SqliteStore {
 		timestamp_us: u64,
 		sequence: u32,
 	) -> Result<Option<Measurement>> {
+		// Nothing is stored under an identity the database cannot hold.
+		let (Ok(dataset), Ok(timestamp_us)) = (
+			to_i64(dataset, "dataset"),
+			to_i64(timestamp_us, "timestamp"),
+		) else {
+			return Ok(None);
+		};
 		sqlx::query(
 			"SELECT * FROM measurements WHERE dataset = ? AND timestamp_us = ? AND sequence = ?",
 		)
-		.bind(to_i64(dataset, "dataset")?)
-		.bind(to_i64(timestamp_us, "timestamp")?)
+		.bind(dataset)
+		.bind(timestamp_us)
 		.bind(i64::from(sequence))
 		.fetch_optional(&self.pool)
 		.await?
@@ -513,7 +520,10 @@ impl Store for SqliteStore {
 	}
 
 	async fn certificate(&self, window: Window) -> Result<Option<Certificate>> {
-		let (start, ms) = window_key(&window)?;
+		// Nor a certificate of a window it cannot hold.
+		let Ok((start, ms)) = window_key(&window) else {
+			return Ok(None);
+		};
 		sqlx::query(
 			"SELECT * FROM certificates WHERE window_start_ms = ? AND window_ms = ? AND state != 'sealing'",
 		)

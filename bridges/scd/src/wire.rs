@@ -10,6 +10,7 @@ use crate::{Error, Proven, Result};
 pub const PROOF_VERSION: u32 = 1;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ProofDocument {
 	pub version: u32,
@@ -33,6 +34,7 @@ pub struct ProofDocument {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct WindowDoc {
 	pub start_ms: u64,
@@ -40,6 +42,7 @@ pub struct WindowDoc {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PathDoc {
 	pub leaf_index: u64,
@@ -48,6 +51,7 @@ pub struct PathDoc {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct DatasetRootDoc {
 	pub dataset: u64,
@@ -56,6 +60,7 @@ pub struct DatasetRootDoc {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ChainRefDoc {
 	pub block_number: u64,

@@ -96,6 +96,18 @@ async fn suite<S: Store, F: std::future::Future<Output = S>>(store: S, reopen: i
 	assert_eq!((done.stored, done.duplicates), (0, 1));
 	assert_eq!(store.measurement_count().await.unwrap(), 4);
 
+	// Lookups beyond what the database can hold find nothing, not an error (the API answered
+	// 503 to them; found by Schemathesis, issue #12).
+	assert_eq!(
+		store.measurement(u64::MAX, u64::MAX, 0).await.unwrap(),
+		None
+	);
+	let huge = Window {
+		start_ms: u64::MAX,
+		duration_ms: u32::MAX,
+	};
+	assert_eq!(store.certificate(huge).await.unwrap(), None);
+
 	// Repeats inside one batch: the first is stored, the rest dead-lettered.
 	let twice = m(9, 720_000, 0, 1);
 	let done = store
