@@ -54,7 +54,7 @@ mosquitto -c "$OUT/mosquitto.conf" 2>"$OUT/mosquitto.log" &
 pids+=($!)
 {
   printf '[scd]\nurl = "%s"\n[broker]\nport = %s\nembedded = false\n' "$scd" "$MQTT_PORT"
-  printf '[ingest]\nwindow_ms = %s\n[http]\nlisten = "127.0.0.1:%s"\n' "$WINDOW_MS" "$HTTP_PORT"
+  printf '[ingest]\ngateway = "charlie"\nwindow_ms = %s\n[http]\nlisten = "127.0.0.1:%s"\n' "$WINDOW_MS" "$HTTP_PORT"
   # The bench chain's gateway is Charlie, as on the development chain.
   printf '[certify]\nrpc = "ws://127.0.0.1:%s"\ngrace_ms = %s\nsuri = "//Charlie"\n' "$RPC_PORT" "$GRACE_MS"
   bench_devices "$PMUS"

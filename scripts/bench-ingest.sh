@@ -63,7 +63,7 @@ for backend in $BACKENDS; do
   scd="$(bench_scd "$backend" "$dir")"
   bench_mosquitto_conf "$MQTT_PORT" >"$dir/mosquitto.conf"
   {
-    printf '[scd]\nurl = "%s"\n[broker]\nport = %s\nembedded = false\n[http]\nlisten = "127.0.0.1:%s"\n' \
+    printf '[scd]\nurl = "%s"\n[broker]\nport = %s\nembedded = false\n[ingest]\ngateway = "charlie"\n[http]\nlisten = "127.0.0.1:%s"\n' \
       "$scd" "$MQTT_PORT" "$HTTP_PORT"
     bench_devices "$PMUS"
   } >"$dir/platone.toml"

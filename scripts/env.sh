@@ -1,13 +1,15 @@
 # Sourced by the other scripts: one shared cargo target dir outside the clone, so that the
 # main job, the tests and CI reuse each other's builds (docs/benchmarks.md, "Build").
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${PLATONE_TARGET_DIR:-$HOME/.cache/platone/target}}"
+# Absolute, so that tests running in crate directories find what lives beside it.
+case "$CARGO_TARGET_DIR" in /*) ;; *) CARGO_TARGET_DIR="$PWD/$CARGO_TARGET_DIR" ;; esac
 [ -f "$HOME/.cargo/env" ] && . "$HOME/.cargo/env"
 PLATONE_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export PLATONE_ROOT
 export PLATONE_NODE="${PLATONE_NODE:-$CARGO_TARGET_DIR/debug/platone-node}"
-# Schemathesis for the API's conformance test, installed by setup.sh.
+# Schemathesis for the API's conformance test, in a venv setup.sh creates for scripts/test.sh.
 PLATONE_SCHEMATHESIS_VERSION=4.32.5
-export PLATONE_SCHEMATHESIS="${PLATONE_SCHEMATHESIS:-$(dirname "$CARGO_TARGET_DIR")/schemathesis-$PLATONE_SCHEMATHESIS_VERSION/bin/schemathesis}"
+PLATONE_SCHEMATHESIS_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/platone/schemathesis-$PLATONE_SCHEMATHESIS_VERSION"
 
 # Build everything the main job and the tests run, in the one profile both use. Always the whole
 # workspace: building a subset resolves different features and would rebuild the node.

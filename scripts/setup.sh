@@ -44,14 +44,15 @@ rustup show active-toolchain >/dev/null
 rustup target add wasm32-unknown-unknown wasm32v1-none >/dev/null
 rustup component add rust-src >/dev/null
 
-# Schemathesis (PyPI) tests the running SCD API against its OpenAPI document
-# (bridges/api/tests/schemathesis.rs). Pinned, in a venv of our own beside the target dir: the
-# system's Python packages stay as they are.
-. "$(dirname "${BASH_SOURCE[0]}")/env.sh"
-if [ ! -x "$PLATONE_SCHEMATHESIS" ]; then
-  venv="$(dirname "$(dirname "$PLATONE_SCHEMATHESIS")")"
-  rm -rf "$venv"
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check "schemathesis==$PLATONE_SCHEMATHESIS_VERSION"
+# Test tools (scripts/test.sh asks for them; the main job needs none): Schemathesis (PyPI)
+# tests the running SCD API against its OpenAPI document (bridges/api/tests/api.rs). Pinned, in
+# a venv of our own under the cache dir: the system's Python packages stay as they are.
+if [ "${PLATONE_SETUP_TEST_TOOLS:-0}" = 1 ]; then
+  . scripts/env.sh
+  if [ ! -x "$PLATONE_SCHEMATHESIS_VENV/bin/schemathesis" ]; then
+    python3 -m venv --clear "$PLATONE_SCHEMATHESIS_VENV"
+    "$PLATONE_SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check \
+      "schemathesis==$PLATONE_SCHEMATHESIS_VERSION"
+  fi
 fi
 echo "setup: ok"

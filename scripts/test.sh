@@ -3,8 +3,10 @@
 #   setup, build (one debug build serves the tests and the main job), rustfmt, clippy, tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+PLATONE_SETUP_TEST_TOOLS=1 bash scripts/setup.sh
 . scripts/env.sh
+# The API's conformance test runs Schemathesis from here (and fails if it is missing).
+export PLATONE_SCHEMATHESIS="$PLATONE_SCHEMATHESIS_VENV/bin/schemathesis"
 
 step() { echo "== $* ($(date +%T))"; }
 

@@ -25,6 +25,13 @@ fn platone(config: &std::path::Path, args: &[&str]) -> std::process::Output {
 		.expect("run platone")
 }
 
+/// A `platone` role on `config`, in development mode (the dev chain's gateway and devices).
+fn role_args(config: &str, role: &str) -> Vec<String> {
+	["--dev", "--config", config, role]
+		.map(String::from)
+		.to_vec()
+}
+
 /// Asserts `platone`'s exit code, showing what it printed otherwise.
 fn expect_exit(out: &std::process::Output, code: i32) {
 	assert_eq!(
@@ -419,14 +426,7 @@ fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
 	)
 	.expect("write config");
 	let cfg = config.display().to_string();
-	let args = |role: &str| {
-		vec![
-			"--dev".to_string(),
-			"--config".to_string(),
-			cfg.clone(),
-			role.to_string(),
-		]
-	};
+	let args = |role: &str| role_args(&cfg, role);
 	let ingest = Service::start(
 		platone_binary(),
 		&args("ingest"),
@@ -636,14 +636,7 @@ fn sealing_goes_on_while_the_chain_stalls() {
 	)
 	.expect("write config");
 	let cfg = config.display().to_string();
-	let args = |role: &str| {
-		vec![
-			"--dev".to_string(),
-			"--config".to_string(),
-			cfg.clone(),
-			role.to_string(),
-		]
-	};
+	let args = |role: &str| role_args(&cfg, role);
 	let mut ingest_args = args("ingest");
 	ingest_args.insert(0, "--no-http".into());
 	let ingest = Service::start(platone_binary(), &ingest_args, scratch.0.join("ingest.log"));

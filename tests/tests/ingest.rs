@@ -233,6 +233,15 @@ fn development_defaults_need_dev_mode_and_public_commands_never_read_the_key() {
 			.output()
 			.expect("run platone")
 	};
+	const PROOF: &[&str] = &[
+		"proof",
+		"--dataset",
+		"1",
+		"--timestamp-us",
+		"1",
+		"--sequence",
+		"0",
+	];
 	let fails_with = |out: std::process::Output, why: &str| {
 		let err = String::from_utf8_lossy(&out.stderr);
 		assert!(!out.status.success(), "{err}");
@@ -246,22 +255,14 @@ fn development_defaults_need_dev_mode_and_public_commands_never_read_the_key() {
 		run(&["--scd", &scd, "--no-api", "certify"]),
 		"no gateway key",
 	);
-	fails_with(
-		run(&[
-			"--scd",
-			&scd,
-			"proof",
-			"--dataset",
-			"1",
-			"--timestamp-us",
-			"1",
-			"--sequence",
-			"0",
-		]),
-		"which gateway?",
-	);
+	fails_with(run(&[&["--scd", &scd], PROOF].concat()), "which gateway?");
 
-	// The key's file cannot be read; the public account is enough to look proofs up.
+	// The key's file cannot be read; the public account is enough to look proofs up (in an
+	// SCD that exists: commands that only read never create or migrate one).
+	tokio::runtime::Runtime::new()
+		.unwrap()
+		.block_on(SqliteStore::open(&scratch.0.join("scd.sqlite")))
+		.expect("create the SCD");
 	let config = scratch.0.join("public.toml");
 	std::fs::write(
 		&config,
@@ -274,17 +275,7 @@ fn development_defaults_need_dev_mode_and_public_commands_never_read_the_key() {
 	.unwrap();
 	let config = config.display().to_string();
 	fails_with(
-		run(&[
-			"--config",
-			&config,
-			"proof",
-			"--dataset",
-			"1",
-			"--timestamp-us",
-			"1",
-			"--sequence",
-			"0",
-		]),
+		run(&[&["--config", &config], PROOF].concat()),
 		"no such measurement",
 	);
 	let out = run(&["--config", &config, "audit", "scd", "--from-ms", "0"]);

@@ -3,7 +3,7 @@
 //!
 //! - `GET /v1/measurements/{dataset}/{timestamp_us}/{sequence}/proof`: the proof document.
 //! - `GET /v1/certificates/{window_start_ms}/{window_ms}`: a window's certificate.
-//! - `GET /openapi.json`, `GET /health`, `GET /metrics` (Prometheus; the certifier's): open.
+//! - `GET /openapi.json`, `GET /health`, `GET /metrics` (OpenMetrics; the certifier's): open.
 //!
 //! Every `/v1` request needs an OAuth2 bearer token (client-credentials grant at the utility's
 //! authorisation server): a JWT signed with one of the configured public keys (PEM files, or the
@@ -40,11 +40,11 @@ pub struct Api<S> {
 	pub gateway: [u8; 32],
 	/// `None`: no authentication (loopback development only).
 	pub auth: Option<Arc<Auth>>,
-	/// Prometheus text served at `GET /metrics` (the certifier's, where it runs beside).
+	/// OpenMetrics text served at `GET /metrics` (the certifier's, where it runs beside).
 	pub metrics: Option<MetricsSource>,
 }
 
-/// Renders metrics in the Prometheus text format.
+/// Renders metrics in the OpenMetrics text format.
 pub type MetricsSource = Arc<dyn Fn() -> String + Send + Sync>;
 
 pub fn router<S: Store>(api: Arc<Api<S>>) -> Router {

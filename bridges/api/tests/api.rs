@@ -166,6 +166,27 @@ fn auth(public_keys: Vec<std::path::PathBuf>, jwks_url: Option<String>) -> Arc<A
 	)
 }
 
+/// An empty scratch directory for one test.
+fn scratch(name: &str) -> std::path::PathBuf {
+	let dir = std::env::temp_dir().join(format!("platone-api-{name}-{}", std::process::id()));
+	let _ = std::fs::remove_dir_all(&dir);
+	std::fs::create_dir_all(&dir).unwrap();
+	dir
+}
+
+/// The development PKI (`scripts/pki.sh`) under `dir/pki`, with certificates for `clients`.
+fn dev_pki(dir: &Path, clients: &[&str]) -> std::path::PathBuf {
+	let pki = dir.join("pki");
+	let status = Command::new("bash")
+		.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pki.sh"))
+		.arg(&pki)
+		.args(clients)
+		.status()
+		.expect("scripts/pki.sh");
+	assert!(status.success());
+	pki
+}
+
 /// An SCD with one sealed window of three measurements of dataset 5 (360 000 ms, 180 s).
 async fn one_sealed_window(dir: &Path) -> (Arc<SqliteStore>, platone_scd::Certificate) {
 	let store = Arc::new(SqliteStore::open(&dir.join("scd.sqlite")).await.unwrap());
@@ -195,17 +216,8 @@ async fn one_sealed_window(dir: &Path) -> (Arc<SqliteStore>, platone_scd::Certif
 
 #[tokio::test(flavor = "multi_thread")]
 async fn proofs_over_tls_for_valid_tokens_only() {
-	let dir = std::env::temp_dir().join(format!("platone-api-{}", std::process::id()));
-	let _ = std::fs::remove_dir_all(&dir);
-	std::fs::create_dir_all(&dir).unwrap();
-	let pki = dir.join("pki");
-	let status = Command::new("bash")
-		.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pki.sh"))
-		.arg(&pki)
-		.arg("dsotp")
-		.status()
-		.expect("scripts/pki.sh");
-	assert!(status.success());
+	let dir = scratch("tokens");
+	let pki = dev_pki(&dir, &["dsotp"]);
 	let (issuer_key, issuer_public) = signing_key(&dir, "issuer");
 	let (stranger_key, _) = signing_key(&dir, "stranger");
 
@@ -426,16 +438,8 @@ async fn tokens_checked_against_the_jwks() {
 /// for 10 s each); off loopback the API needs both TLS and token checks.
 #[tokio::test]
 async fn idle_connections_do_not_delay_a_real_client() {
-	let dir = std::env::temp_dir().join(format!("platone-api-idle-{}", std::process::id()));
-	let _ = std::fs::remove_dir_all(&dir);
-	std::fs::create_dir_all(&dir).unwrap();
-	let pki = dir.join("pki");
-	let status = Command::new("bash")
-		.arg(concat!(env!("CARGO_MANIFEST_DIR"), "/../../scripts/pki.sh"))
-		.arg(&pki)
-		.status()
-		.expect("scripts/pki.sh");
-	assert!(status.success());
+	let dir = scratch("idle");
+	let pki = dev_pki(&dir, &[]);
 	let store = Arc::new(SqliteStore::open(&dir.join("scd.sqlite")).await.unwrap());
 	let api = Arc::new(Api {
 		store,
@@ -506,9 +510,7 @@ async fn the_running_api_conforms_to_its_openapi_document() {
 		Path::new(&schemathesis).exists(),
 		"{schemathesis:?} is missing: run scripts/setup.sh"
 	);
-	let dir = std::env::temp_dir().join(format!("platone-api-st-{}", std::process::id()));
-	let _ = std::fs::remove_dir_all(&dir);
-	std::fs::create_dir_all(&dir).unwrap();
+	let dir = scratch("schemathesis");
 	let (issuer_key, issuer_public) = signing_key(&dir, "issuer");
 	let (store, _) = one_sealed_window(&dir).await;
 	let api = Arc::new(Api {

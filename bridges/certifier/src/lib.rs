@@ -102,47 +102,55 @@ impl Default for Metrics {
 			oldest_pending_ms: Gauge::default(),
 		};
 		let mut r = Registry::with_prefix("platone_certifier");
-		r.register("windows_sealed", "Windows sealed", m.sealed.clone());
-		r.register(
-			"windows_certified",
-			"Windows certified on chain (finalized)",
-			m.certified.clone(),
-		);
-		r.register(
-			"conflicts",
-			"Windows the chain holds with another root",
-			m.conflicts.clone(),
-		);
-		r.register(
-			"submissions",
-			"certify extrinsics finalized",
-			m.submissions.clone(),
-		);
-		r.register(
-			"failures",
-			"Failed submissions or chain reads (retried)",
-			m.failures.clone(),
-		);
-		r.register(
-			"last_latency_ms",
-			"Window end to finalized certificate, last window",
-			m.last_latency_ms.clone(),
-		);
-		r.register(
-			"last_build_ms",
-			"Time to build the last sealed window's Merkle roots from the SCD",
-			m.last_build_ms.clone(),
-		);
-		r.register(
-			"last_window_leaves",
-			"Measurements in the last sealed window",
-			m.last_leaves.clone(),
-		);
-		r.register(
-			"oldest_pending_ms",
-			"Age of the oldest sealed window not yet certified on chain (0: none)",
-			m.oldest_pending_ms.clone(),
-		);
+		for (name, help, counter) in [
+			("windows_sealed", "Windows sealed", &m.sealed),
+			(
+				"windows_certified",
+				"Windows certified on chain (finalized)",
+				&m.certified,
+			),
+			(
+				"conflicts",
+				"Windows the chain holds with another root",
+				&m.conflicts,
+			),
+			(
+				"submissions",
+				"certify extrinsics finalized",
+				&m.submissions,
+			),
+			(
+				"failures",
+				"Failed submissions or chain reads (retried)",
+				&m.failures,
+			),
+		] {
+			r.register(name, help, counter.clone());
+		}
+		for (name, help, gauge) in [
+			(
+				"last_latency_ms",
+				"Window end to finalized certificate, last window",
+				&m.last_latency_ms,
+			),
+			(
+				"last_build_ms",
+				"Time to build the last sealed window's Merkle roots from the SCD",
+				&m.last_build_ms,
+			),
+			(
+				"last_window_leaves",
+				"Measurements in the last sealed window",
+				&m.last_leaves,
+			),
+			(
+				"oldest_pending_ms",
+				"Age of the oldest sealed window not yet certified on chain (0: none)",
+				&m.oldest_pending_ms,
+			),
+		] {
+			r.register(name, help, gauge.clone());
+		}
 		Metrics { registry: r, ..m }
 	}
 }

@@ -4,7 +4,7 @@
 //!
 //! - `POST /v1/meter-readings`: a MeterReadings document (any number of meters).
 //! - `POST /v1/devices/{kind}/{device}/measurements`: a PMU or sensor payload.
-//! - `GET /metrics` (Prometheus text), `GET /health`: open.
+//! - `GET /metrics` (OpenMetrics text), `GET /health`: open.
 //!
 //! With token checks configured, `/v1` needs an OAuth2 bearer token, and its subject is the
 //! sender: a device sends only its own data, a configured data server its meters'

@@ -52,19 +52,23 @@ impl Default for Metrics {
 			}));
 		}
 		let mut registry = Registry::with_prefix("platone_ingest");
-		registry.register("messages", "Messages received", m.messages.clone());
-		registry.register("stored", "Measurements stored", m.stored.clone());
-		registry.register("batches", "Batches committed", m.batches.clone());
-		registry.register(
-			"commit_errors",
-			"Failed commits (retried)",
-			m.commit_errors.clone(),
-		);
-		registry.register(
-			"late",
-			"Measurements stored after their window was sealed (certified in a later window)",
-			m.late.clone(),
-		);
+		for (name, help, counter) in [
+			("messages", "Messages received", &m.messages),
+			("stored", "Measurements stored", &m.stored),
+			("batches", "Batches committed", &m.batches),
+			(
+				"commit_errors",
+				"Failed commits (retried)",
+				&m.commit_errors,
+			),
+			(
+				"late",
+				"Measurements stored after their window was sealed (certified in a later window)",
+				&m.late,
+			),
+		] {
+			registry.register(name, help, counter.clone());
+		}
 		registry.register(
 			"scd_disk_full",
 			"1 while the SCD's disk is full: nothing is stored or acknowledged until space is freed",

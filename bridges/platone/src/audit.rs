@@ -17,7 +17,7 @@ pub async fn scd(
 		.is_some()
 		.then(|| config.gateway_account(gateway.as_deref()))
 		.transpose()?;
-	let store = AnyStore::open(&config.scd.url)
+	let store = AnyStore::open_current(&config.scd.url)
 		.await
 		.context("opening the SCD")?;
 	let mut report = platone_scd::audit::audit(&store, &options).await?;

@@ -16,8 +16,9 @@ use crate::cli::Cli;
 /// What `platone config` prints in place of a secret.
 const REDACTED: &str = "<redacted>";
 
-/// The development chain's gateway key (`--dev` only).
+/// The development chain's gateway key and topic name (`--dev` only).
 const DEV_SURI: &str = "//Charlie";
+const DEV_GATEWAY: &str = "charlie";
 
 fn parse_account(hex: &str) -> anyhow::Result<[u8; 32]> {
 	hex::decode(hex.trim_start_matches("0x"))
@@ -73,7 +74,10 @@ pub struct BrokerConfig {
 #[derive(Debug, Deserialize, serde::Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct IngestConfig {
-	pub gateway: String,
+	/// The gateway's name in topics (`platone/v1/<gateway>/…`). Required, except in
+	/// development mode, where absent means `charlie`, the development chain's gateway.
+	#[serde(skip_serializing_if = "Option::is_none")]
+	pub gateway: Option<String>,
 	pub client_id: Option<String>,
 	pub batch_max: usize,
 	pub linger_ms: u64,
@@ -284,7 +288,7 @@ impl Default for BrokerConfig {
 impl Default for IngestConfig {
 	fn default() -> Self {
 		IngestConfig {
-			gateway: "charlie".into(),
+			gateway: None,
 			client_id: None,
 			batch_max: 4_096,
 			linger_ms: 20,
@@ -386,14 +390,29 @@ impl Config {
 		Ok(directory.with_data_servers(self.data_servers.iter().cloned()))
 	}
 
+	/// The gateway's name in topics.
+	pub fn gateway_name(&self) -> anyhow::Result<&str> {
+		match &self.ingest.gateway {
+			Some(name) => Ok(name),
+			None if self.dev => Ok(DEV_GATEWAY),
+			None => bail!(
+				"no gateway name: set [ingest] gateway (or run with --dev for the development \
+				 chain's)"
+			),
+		}
+	}
+
 	/// The gateway's public account: `explicit` (hex), else `[certify] account`, else in
-	/// development mode the development gateway's. Never reads the key.
+	/// development mode, with no key configured, the development gateway's. Never reads the key.
 	pub fn gateway_account(&self, explicit: Option<&str>) -> anyhow::Result<[u8; 32]> {
 		match explicit.or(self.certify.account.as_deref()) {
 			Some(hex) => parse_account(hex),
-			None if self.dev => Ok(platone_chain::account_of(&platone_chain::keypair(
-				DEV_SURI,
-			)?)),
+			// The development gateway's only where no other key is configured either.
+			None if self.dev && self.certify.suri.is_none() && self.certify.suri_file.is_none() => {
+				Ok(platone_chain::account_of(&platone_chain::keypair(
+					DEV_SURI,
+				)?))
+			}
 			None => bail!(
 				"which gateway? set [certify] account (its public account, hex) or pass --gateway"
 			),
@@ -401,7 +420,7 @@ impl Config {
 	}
 
 	pub fn ingest(&self) -> anyhow::Result<mqtt::Config> {
-		let mut c = mqtt::Config::new(&self.broker.host, self.broker.port, &self.ingest.gateway);
+		let mut c = mqtt::Config::new(&self.broker.host, self.broker.port, self.gateway_name()?);
 		if let Some(id) = &self.ingest.client_id {
 			c.client_id = id.clone();
 		}
@@ -446,7 +465,7 @@ impl Config {
 	}
 
 	pub fn sim(&self) -> anyhow::Result<sim::Config> {
-		let mut c = sim::Config::new(&self.broker.host, self.broker.port, &self.ingest.gateway);
+		let mut c = sim::Config::new(&self.broker.host, self.broker.port, self.gateway_name()?);
 		if let Some(id) = &self.sim.client_id {
 			c.client_id = id.clone();
 		}

@@ -31,7 +31,7 @@ async fn proof_document(
 	sequence: u32,
 ) -> anyhow::Result<Option<ProofDocument>> {
 	let gateway = config.gateway_account(gateway)?;
-	let store = AnyStore::open(&config.scd.url)
+	let store = AnyStore::open_current(&config.scd.url)
 		.await
 		.context("opening the SCD")?;
 	let proven = platone_scd::proof(&store, dataset, timestamp_us, sequence).await?;

@@ -47,7 +47,11 @@ pub struct Roles {
 pub async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
 	// Read once, before anything starts: the key may come from a file.
 	let certifier_config = roles.certify.then(|| config.certifier()).transpose()?;
-	let directory = Arc::new(config.directory()?);
+	// Only ingest needs the devices (and their gateway's name); a certifier runs without them.
+	let ingest_config = roles
+		.ingest
+		.then(|| Ok::<_, anyhow::Error>((Arc::new(config.directory()?), config.ingest()?)))
+		.transpose()?;
 	let store = Arc::new(
 		AnyStore::open(&config.scd.url)
 			.await
@@ -103,8 +107,8 @@ pub async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
 			until_stopped(stopped.clone()),
 		))
 	});
-	if roles.ingest {
-		info!(devices = directory.len(), gateway = %config.ingest.gateway, "ingest starting");
+	if let Some((directory, mqtt_config)) = ingest_config {
+		info!(devices = directory.len(), gateway = %mqtt_config.gateway, "ingest starting");
 		let http = match config.http.listen {
 			Some(addr) => {
 				let state = Arc::new(http::Ingest {
@@ -147,7 +151,7 @@ pub async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
 			until_stopped(stopped.clone()),
 		));
 		mqtt::run(
-			config.ingest()?,
+			mqtt_config,
 			directory,
 			store,
 			metrics.clone(),

@@ -35,6 +35,16 @@ impl AnyStore {
 		Ok(AnyStore::Sqlite(SqliteStore::open(path).await?))
 	}
 
+	/// Opens an existing SCD at `url` whose schema is this build's, changing nothing: for
+	/// commands that only read.
+	pub async fn open_current(url: &str) -> Result<Self> {
+		if is_postgres(url) {
+			return Ok(AnyStore::Postgres(PostgresStore::open_current(url).await?));
+		}
+		let path = std::path::Path::new(url.strip_prefix("sqlite://").unwrap_or(url));
+		Ok(AnyStore::Sqlite(SqliteStore::open_current(path).await?))
+	}
+
 	/// `"sqlite"` or `"postgres"`.
 	pub fn backend(&self) -> &'static str {
 		match self {

@@ -42,15 +42,21 @@ pub enum Error {
 	Range(&'static str),
 	#[error("stored row is corrupt: {0}")]
 	Corrupt(String),
-	/// The schema could not be brought to this build's version, or the database was migrated
-	/// by a newer build (`VersionMissing`): nothing was changed then.
 	#[error("creating the SCD's directory {path}: {source}")]
 	Directory {
 		path: String,
 		source: std::io::Error,
 	},
+	/// The schema could not be brought to this build's version, or the database was migrated
+	/// by a newer build (`VersionMissing`): nothing was changed then.
 	#[error("SCD schema migration: {0}")]
 	Migrate(#[from] sqlx::migrate::MigrateError),
+	/// A command that only reads found the schema at another version than this build's.
+	#[error(
+		"the SCD's schema is at version {found}, this build's at {wanted}: open it with this \
+		 build's ingest or certifier first (they migrate), or use the build that wrote it"
+	)]
+	Schema { found: i64, wanted: i64 },
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

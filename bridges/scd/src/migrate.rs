@@ -62,3 +62,16 @@ impl MigrationSource<'static> for Source {
 pub(crate) async fn migrator(migrations: Embedded) -> crate::Result<Migrator> {
 	Ok(Migrator::new(Source(migrations)).await?)
 }
+
+/// Whether a database at `found` (its newest applied migration; an error if it has none) is at
+/// this build's newest version of `migrations`.
+pub(crate) fn check(found: crate::Result<i64>, migrations: Embedded) -> crate::Result<()> {
+	let wanted = migrations.last().map_or(0, |m| m.0);
+	// A database without `_sqlx_migrations` was made before versions, or is not an SCD.
+	let found = found.unwrap_or(0);
+	if found == wanted {
+		Ok(())
+	} else {
+		Err(crate::Error::Schema { found, wanted })
+	}
+}

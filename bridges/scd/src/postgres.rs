@@ -27,6 +27,11 @@ const DDL_LOCK: i64 = 0x0070_6c61_7464_646c;
 
 const DAY_US: u64 = 86_400_000_000;
 
+/// What a window's leaves are read from: its measurements, and the copies of identities an
+/// older schema stored twice, which migration 2 kept as leaves of the windows that hold them.
+const LEAVES: &str =
+	"(SELECT * FROM measurements UNION ALL SELECT * FROM measurements_superseded) AS leaves";
+
 pub struct PostgresStore {
 	pool: PgPool,
 	/// Days whose partition exists; saves a catalogue round trip per batch.
@@ -39,11 +44,24 @@ impl PostgresStore {
 	/// Connects to `url` (`postgres://…`) and brings the schema to this build's version (the
 	/// migrator holds an advisory lock: processes opening together migrate once).
 	pub async fn open(url: &str) -> Result<Self> {
-		let pool = PgPoolOptions::new().max_connections(4).connect(url).await?;
+		let store = Self::connect(url).await?;
 		crate::migrate::migrator(crate::migrate::POSTGRES)
 			.await?
-			.run(&pool)
+			.run(&store.pool)
 			.await?;
+		Ok(store)
+	}
+
+	/// Opens an SCD whose schema is this build's, and changes nothing (see
+	/// [`SqliteStore::open_current`](crate::SqliteStore::open_current)).
+	pub async fn open_current(url: &str) -> Result<Self> {
+		let store = Self::connect(url).await?;
+		crate::migrate::check(store.schema_version().await, crate::migrate::POSTGRES)?;
+		Ok(store)
+	}
+
+	async fn connect(url: &str) -> Result<Self> {
+		let pool = PgPoolOptions::new().max_connections(4).connect(url).await?;
 		Ok(PostgresStore {
 			pool,
 			partitions: Mutex::new(HashSet::new()),
@@ -58,8 +76,12 @@ impl PostgresStore {
 			.map(|m| m.timestamp_us / DAY_US)
 			.collect();
 		for day in days.difference(&known.clone()) {
-			let from = to_i64(day * DAY_US, "timestamp")?;
-			let to = to_i64((day + 1) * DAY_US, "timestamp")?;
+			let bound = |day: u64| {
+				day.checked_mul(DAY_US)
+					.ok_or(Error::Range("timestamp"))
+					.and_then(|t| to_i64(t, "timestamp"))
+			};
+			let (from, to) = (bound(*day)?, bound(day + 1)?);
 			// Identifiers cannot be bound; the day number is ours, not input.
 			let ddl = format!(
 				"CREATE TABLE IF NOT EXISTS measurements_t{day} PARTITION OF measurements \
@@ -295,10 +317,10 @@ impl Store for PostgresStore {
 	}
 
 	async fn window(&self, dataset: DatasetId, window_start_ms: u64) -> Result<Vec<Measurement>> {
-		sqlx::query(
-			"SELECT * FROM measurements WHERE dataset = $1 AND cert_window_start_ms = $2 AND window_start_ms <= $2 \
-			 ORDER BY timestamp_us, sequence",
-		)
+		sqlx::query(&format!(
+			"SELECT * FROM {LEAVES} WHERE dataset = $1 AND cert_window_start_ms = $2 \
+			 AND window_start_ms <= $2 ORDER BY timestamp_us, sequence"
+		))
 		.bind(to_i64(dataset, "dataset")?)
 		.bind(to_i64(window_start_ms, "window start")?)
 		.fetch_all(&self.pool)
@@ -462,10 +484,10 @@ impl Store for PostgresStore {
 		.await?;
 		let mut roots = Vec::with_capacity(datasets.len());
 		for dataset in datasets {
-			let leaves: Vec<Vec<u8>> = sqlx::query_scalar(
-				"SELECT record FROM measurements WHERE dataset = $1 AND cert_window_start_ms = $2 \
-				 AND window_start_ms <= $2 ORDER BY timestamp_us, sequence",
-			)
+			let leaves: Vec<Vec<u8>> = sqlx::query_scalar(&format!(
+				"SELECT record FROM {LEAVES} WHERE dataset = $1 AND cert_window_start_ms = $2 \
+				 AND window_start_ms <= $2 ORDER BY timestamp_us, sequence"
+			))
 			.bind(dataset)
 			.bind(start)
 			.fetch_all(&self.pool)
@@ -603,12 +625,12 @@ impl Store for PostgresStore {
 	}
 
 	async fn placed_between(&self, from_ms: u64, to_ms: u64) -> Result<Vec<Placed>> {
-		let rows: Vec<(i64, i64, i32, i64)> = sqlx::query_as(
-			"SELECT dataset, cert_window_start_ms, window_ms, COUNT(*) FROM measurements \
+		let rows: Vec<(i64, i64, i32, i64)> = sqlx::query_as(&format!(
+			"SELECT dataset, cert_window_start_ms, window_ms, COUNT(*) FROM {LEAVES} \
 			 WHERE cert_window_start_ms BETWEEN $1 AND $2 \
 			 GROUP BY dataset, cert_window_start_ms, window_ms \
-			 ORDER BY cert_window_start_ms, window_ms, dataset",
-		)
+			 ORDER BY cert_window_start_ms, window_ms, dataset"
+		))
 		.bind(to_i64(from_ms, "time")?)
 		.bind(to_i64(to_ms, "time")?)
 		.fetch_all(&self.pool)

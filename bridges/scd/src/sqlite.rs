@@ -35,9 +35,22 @@ pub struct SqliteStore {
 impl SqliteStore {
 	/// Opens (creating if needed) the database file at `path`.
 	pub async fn open(path: &Path) -> Result<Self> {
+		Self::open_with(path, true).await
+	}
+
+	/// Opens an existing SCD whose schema is this build's, and changes nothing: for commands
+	/// that only read (`proof`, `audit`), so that running a newer build of them never migrates
+	/// a database that other processes are writing.
+	pub async fn open_current(path: &Path) -> Result<Self> {
+		let store = Self::open_with(path, false).await?;
+		crate::migrate::check(store.schema_version().await, crate::migrate::SQLITE)?;
+		Ok(store)
+	}
+
+	async fn open_with(path: &Path, migrate_schema: bool) -> Result<Self> {
 		let options = SqliteConnectOptions::new()
 			.filename(path)
-			.create_if_missing(true)
+			.create_if_missing(migrate_schema)
 			.journal_mode(SqliteJournalMode::Wal)
 			.synchronous(SqliteSynchronous::Full)
 			.busy_timeout(Duration::from_secs(10))
@@ -52,7 +65,9 @@ impl SqliteStore {
 			.max_connections(4)
 			.connect_with(options)
 			.await?;
-		migrate(&pool).await?;
+		if migrate_schema {
+			migrate(&pool).await?;
+		}
 		Ok(SqliteStore {
 			pool,
 			opened: Default::default(),

@@ -676,8 +676,20 @@ async fn a_sqlite_scd_of_the_previous_schema_is_upgraded() {
 		.await
 		.unwrap();
 
+	// A command that only reads changes nothing, and says why it will not read.
+	match SqliteStore::open_current(&path).await {
+		Err(platone_scd::Error::Schema {
+			found: 0,
+			wanted: 1,
+		}) => {}
+		Err(e) => panic!("wrong refusal: {e}"),
+		Ok(_) => panic!("a read-only open accepted an unmigrated SCD"),
+	}
 	let store = SqliteStore::open(&path).await.expect("upgrade");
 	assert_eq!(store.schema_version().await.unwrap(), 1);
+	SqliteStore::open_current(&path)
+		.await
+		.expect("read-only open once migrated");
 	assert_eq!(store.measurement_count().await.unwrap(), 3);
 	assert_eq!(store.window(3, 360_000).await.unwrap(), old[..2].to_vec());
 	let window = Window {
@@ -713,7 +725,8 @@ async fn a_sqlite_scd_of_the_previous_schema_is_upgraded() {
 
 /// The previous PostgreSQL schema keyed a measurement with its window: a device whose
 /// window length changed had one identity stored twice. Migration 2 repartitions by device
-/// time and keeps one copy (the one received first); the other is kept as a dead letter.
+/// time and keeps one copy as the measurement (the one received first); the other stays a leaf
+/// of its window, so that every certificate still rebuilds.
 #[tokio::test]
 async fn a_postgres_scd_of_the_previous_schema_is_upgraded() {
 	const DAY_MS: u64 = 86_400_000;
@@ -751,13 +764,13 @@ async fn a_postgres_scd_of_the_previous_schema_is_upgraded() {
 		store.window(4, other_day.window_start_ms).await.unwrap(),
 		vec![other_day]
 	);
-	let letters = store.dead_letters(10).await.unwrap();
-	assert_eq!(letters.len(), 1, "{letters:?}");
+	// The other copy stays a leaf of the window it was placed in: that window's certificate
+	// counted it.
 	assert_eq!(
-		(letters[0].reason, letters[0].source.as_str()),
-		(Reason::Duplicate, "scd-migration-2")
+		store.window(3, again.window_start_ms).await.unwrap(),
+		vec![again.clone()]
 	);
-	assert_eq!(letters[0].payload, again.record);
+	assert_eq!(store.dead_letters(10).await.unwrap(), vec![]);
 	let partitions: Vec<String> = sqlx::query_scalar(
 		"SELECT tablename::text FROM pg_tables WHERE tablename LIKE 'measurements%' ORDER BY 1",
 	)
@@ -766,7 +779,12 @@ async fn a_postgres_scd_of_the_previous_schema_is_upgraded() {
 	.unwrap();
 	assert_eq!(
 		partitions,
-		["measurements", "measurements_t0", "measurements_t3"]
+		[
+			"measurements",
+			"measurements_superseded",
+			"measurements_t0",
+			"measurements_t3"
+		]
 	);
 
 	// The identity is the key now: the same reading under the other length is a duplicate.

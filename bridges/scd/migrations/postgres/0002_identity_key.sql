@@ -33,8 +33,10 @@ BEGIN
     END LOOP;
 END $$;
 
--- Of an identity stored twice, the copy received first stays: its window was sealed first. The other copies are kept as `duplicate` dead letters, not dropped; the
--- later window's certificate counted them, which `platone audit scd` then reports.
+-- Of an identity stored twice, the copy received first stays the measurement. The others stay
+-- leaves of the windows they were placed in (`measurements_superseded`, read with the
+-- measurements of a window): the certificates that counted them still rebuild, the proofs of
+-- their neighbours still verify, and a window not yet sealed still certifies them.
 INSERT INTO measurements
 SELECT DISTINCT ON (dataset, timestamp_us, sequence)
     dataset, timestamp_us, sequence, window_start_ms, window_ms, cert_window_start_ms,
@@ -42,11 +44,23 @@ SELECT DISTINCT ON (dataset, timestamp_us, sequence)
 FROM measurements_v1
 ORDER BY dataset, timestamp_us, sequence, received_ms, cert_window_start_ms, window_ms;
 
-INSERT INTO dead_letters (received_ms, source, reason, detail, payload)
-SELECT o.received_ms, 'scd-migration-2', 'duplicate',
-    format('stored twice before migration 2 (window %s ms, certification window %s): the copy in window %s ms stays',
-        o.window_ms, o.cert_window_start_ms, n.window_ms),
-    o.record
+CREATE TABLE measurements_superseded (
+    dataset BIGINT NOT NULL,
+    timestamp_us BIGINT NOT NULL,
+    sequence BIGINT NOT NULL,
+    window_start_ms BIGINT NOT NULL,
+    window_ms INTEGER NOT NULL,
+    cert_window_start_ms BIGINT NOT NULL,
+    received_ms BIGINT NOT NULL,
+    record BYTEA NOT NULL,
+    PRIMARY KEY (dataset, timestamp_us, sequence, window_start_ms)
+);
+CREATE INDEX measurements_superseded_by_cert_window
+    ON measurements_superseded (dataset, cert_window_start_ms);
+
+INSERT INTO measurements_superseded
+SELECT o.dataset, o.timestamp_us, o.sequence, o.window_start_ms, o.window_ms,
+    o.cert_window_start_ms, o.received_ms, o.record
 FROM measurements_v1 o
 JOIN measurements n USING (dataset, timestamp_us, sequence)
 WHERE (o.window_start_ms, o.window_ms, o.cert_window_start_ms)
