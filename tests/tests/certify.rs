@@ -25,6 +25,52 @@ fn platone(config: &std::path::Path, args: &[&str]) -> std::process::Output {
 		.expect("run platone")
 }
 
+/// What each test here starts from: a development node past its first block, a mosquitto, and
+/// a config naming them, an SQLite SCD and a loopback SCD API, with `certify` added to
+/// `[certify]` and `rest` (more sections) at the end.
+struct Stack {
+	scratch: Scratch,
+	node: Node,
+	broker: Mosquitto,
+	scd: std::path::PathBuf,
+	config: std::path::PathBuf,
+	api_port: u16,
+}
+
+impl Stack {
+	fn start(name: &str, certify: &str, rest: &str) -> Stack {
+		let scratch = Scratch::new(name);
+		let node = Node::dev(&scratch.0);
+		wait_for("block #1", Duration::from_secs(180), || {
+			node.best_number().filter(|n| *n >= 1)
+		});
+		let broker = Mosquitto::start(&scratch.0);
+		let scd = scratch.0.join("scd.sqlite");
+		let config = scratch.0.join("platone.toml");
+		let api_port = platone_tests::free_port();
+		std::fs::write(
+			&config,
+			format!(
+				"[scd]\nurl = \"sqlite://{}\"\n[broker]\nport = {}\nembedded = false\n\
+				 [ingest]\nwindow_ms = {WINDOW_MS}\n[certify]\nrpc = \"ws://127.0.0.1:{}\"\n\
+				 {certify}[api]\nlisten = \"127.0.0.1:{api_port}\"\n{rest}",
+				scd.display(),
+				broker.port,
+				node.rpc_port
+			),
+		)
+		.expect("write config");
+		Stack {
+			scratch,
+			node,
+			broker,
+			scd,
+			config,
+			api_port,
+		}
+	}
+}
+
 /// A `platone` role on `config`, in development mode (the dev chain's gateway and devices).
 fn role_args(config: &str, role: &str) -> Vec<String> {
 	["--dev", "--config", config, role]
@@ -102,28 +148,19 @@ const IMPORT_15_MIN: u32 = 900 * 8;
 
 #[test]
 fn measurements_are_certified_and_verify_against_finalized_state() {
-	let scratch = Scratch::new("certify-e2e");
-	let node = Node::dev(&scratch.0);
-	wait_for("block #1", Duration::from_secs(180), || {
-		node.best_number().filter(|n| *n >= 1)
-	});
-	let broker = Mosquitto::start(&scratch.0);
-	let scd = scratch.0.join("scd.sqlite");
-	let config = scratch.0.join("platone.toml");
-	let api_port = platone_tests::free_port();
-	std::fs::write(
-		&config,
-		format!(
-			"[scd]\nurl = \"sqlite://{}\"\n[broker]\nport = {}\nembedded = false\n\
-			 [ingest]\nwindow_ms = {WINDOW_MS}\n[certify]\nrpc = \"ws://127.0.0.1:{}\"\n\
-			 grace_ms = 2000\n[api]\nlisten = \"127.0.0.1:{api_port}\"\n\
-			 [sim]\npmus = 10\nrate_hz = 10\nmeters = 0\n",
-			scd.display(),
-			broker.port,
-			node.rpc_port
-		),
-	)
-	.expect("write config");
+	// The broker must live as long as the test: bound, not `_`.
+	let Stack {
+		scratch,
+		node,
+		broker: _broker,
+		scd,
+		config,
+		api_port,
+	} = Stack::start(
+		"certify-e2e",
+		"grace_ms = 2000\n",
+		"[sim]\npmus = 10\nrate_hz = 10\nmeters = 0\n",
+	);
 	let cfg = config.display().to_string();
 	let ingest = Service::start(
 		platone_binary(),
@@ -402,29 +439,23 @@ const DEVICES: &str = "\
 /// served (FR-BAP-DM-02/03, P-BAP-02).
 #[test]
 fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
-	let scratch = Scratch::new("backfill-e2e");
-	let node = Node::dev(&scratch.0);
-	wait_for("block #1", Duration::from_secs(180), || {
-		node.best_number().filter(|n| *n >= 1)
-	});
-	let broker = Mosquitto::start(&scratch.0);
-	let scd = scratch.0.join("scd.sqlite");
-	let config = scratch.0.join("platone.toml");
-	let (api_port, http_port) = (platone_tests::free_port(), platone_tests::free_port());
-	std::fs::write(
-		&config,
-		format!(
-			"[scd]\nurl = \"sqlite://{}\"\n[broker]\nport = {}\nembedded = false\n\
-			 [ingest]\nwindow_ms = {WINDOW_MS}\n[http]\nlisten = \"127.0.0.1:{http_port}\"\n\
-			 [certify]\nrpc = \"ws://127.0.0.1:{}\"\ngrace_ms = 2000\n\
-			 [api]\nlisten = \"127.0.0.1:{api_port}\"\n\
-			 [sim]\npmus = 3\nrate_hz = 2\nmeters = 0\n{DEVICES}",
-			scd.display(),
-			broker.port,
-			node.rpc_port
+	let http_port = platone_tests::free_port();
+	// The broker must live as long as the test: bound, not `_`.
+	let Stack {
+		scratch,
+		node,
+		broker: _broker,
+		scd,
+		config,
+		api_port,
+	} = Stack::start(
+		"backfill-e2e",
+		"grace_ms = 2000\n",
+		&format!(
+			"[http]\nlisten = \"127.0.0.1:{http_port}\"\n\
+			 [sim]\npmus = 3\nrate_hz = 2\nmeters = 0\n{DEVICES}"
 		),
-	)
-	.expect("write config");
+	);
 	let cfg = config.display().to_string();
 	let args = |role: &str| role_args(&cfg, role);
 	let ingest = Service::start(
@@ -613,28 +644,19 @@ fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
 /// thaws everything is certified once (FR-BAP-DM-02).
 #[test]
 fn sealing_goes_on_while_the_chain_stalls() {
-	let scratch = Scratch::new("stall-e2e");
-	let node = Node::dev(&scratch.0);
-	wait_for("block #1", Duration::from_secs(180), || {
-		node.best_number().filter(|n| *n >= 1)
-	});
-	let broker = Mosquitto::start(&scratch.0);
-	let scd = scratch.0.join("scd.sqlite");
-	let config = scratch.0.join("platone.toml");
-	let api_port = platone_tests::free_port();
-	std::fs::write(
-		&config,
-		format!(
-			"[scd]\nurl = \"sqlite://{}\"\n[broker]\nport = {}\nembedded = false\n\
-			 [ingest]\nwindow_ms = {WINDOW_MS}\n[certify]\nrpc = \"ws://127.0.0.1:{}\"\n\
-			 grace_ms = 1000\nround_timeout_s = 5\n[api]\nlisten = \"127.0.0.1:{api_port}\"\n\
-			 [sim]\npmus = 2\nrate_hz = 5\nmeters = 0\n",
-			scd.display(),
-			broker.port,
-			node.rpc_port
-		),
-	)
-	.expect("write config");
+	// The broker must live as long as the test: bound, not `_`.
+	let Stack {
+		scratch,
+		node,
+		broker: _broker,
+		scd,
+		config,
+		api_port,
+	} = Stack::start(
+		"stall-e2e",
+		"grace_ms = 1000\nround_timeout_s = 5\n",
+		"[sim]\npmus = 2\nrate_hz = 5\nmeters = 0\n",
+	);
 	let cfg = config.display().to_string();
 	let args = |role: &str| role_args(&cfg, role);
 	let mut ingest_args = args("ingest");

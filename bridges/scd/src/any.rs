@@ -18,6 +18,11 @@ pub fn is_postgres(url: &str) -> bool {
 	url.starts_with("postgres://") || url.starts_with("postgresql://")
 }
 
+/// The file a `sqlite://path` URL (or a plain path) names.
+fn sqlite_path(url: &str) -> &std::path::Path {
+	std::path::Path::new(url.strip_prefix("sqlite://").unwrap_or(url))
+}
+
 impl AnyStore {
 	/// Opens the SCD at `url` (`sqlite://path`, a plain path, or `postgres://…`) and migrates
 	/// its schema. A SQLite file's directory is created if missing.
@@ -25,7 +30,7 @@ impl AnyStore {
 		if is_postgres(url) {
 			return Ok(AnyStore::Postgres(PostgresStore::open(url).await?));
 		}
-		let path = std::path::Path::new(url.strip_prefix("sqlite://").unwrap_or(url));
+		let path = sqlite_path(url);
 		if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
 			std::fs::create_dir_all(dir).map_err(|source| Error::Directory {
 				path: dir.display().to_string(),
@@ -41,7 +46,7 @@ impl AnyStore {
 		if is_postgres(url) {
 			return Ok(AnyStore::Postgres(PostgresStore::open_current(url).await?));
 		}
-		let path = std::path::Path::new(url.strip_prefix("sqlite://").unwrap_or(url));
+		let path = sqlite_path(url);
 		Ok(AnyStore::Sqlite(SqliteStore::open_current(path).await?))
 	}
 

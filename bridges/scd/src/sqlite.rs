@@ -73,12 +73,6 @@ impl SqliteStore {
 			opened: Default::default(),
 		})
 	}
-
-	/// Opens the database named by a `sqlite://` URL or a plain path.
-	pub async fn open_url(url: &str) -> Result<Self> {
-		let path = url.strip_prefix("sqlite://").unwrap_or(url);
-		Self::open(Path::new(path)).await
-	}
 }
 
 /// Brings the schema to this build's version. SQLite's migrator takes no lock: a second process
