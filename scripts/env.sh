@@ -10,6 +10,10 @@ export PLATONE_NODE="${PLATONE_NODE:-$CARGO_TARGET_DIR/debug/platone-node}"
 # Schemathesis for the API's conformance test, in a venv setup.sh creates for scripts/test.sh.
 PLATONE_SCHEMATHESIS_VERSION=4.32.5
 PLATONE_SCHEMATHESIS_VENV="${XDG_CACHE_HOME:-$HOME/.cache}/platone/schemathesis-$PLATONE_SCHEMATHESIS_VERSION"
+# cargo-nextest runs the tests: the machine's own if it has one, else one setup.sh builds here.
+PLATONE_NEXTEST_VERSION=0.9.143
+PLATONE_NEXTEST_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/platone/nextest-$PLATONE_NEXTEST_VERSION"
+PLATONE_NEXTEST="$(command -v cargo-nextest 2>/dev/null || echo "$PLATONE_NEXTEST_ROOT/bin/cargo-nextest")"
 
 # Build everything the main job and the tests run, in the one profile both use. Always the whole
 # workspace: building a subset resolves different features and would rebuild the node.

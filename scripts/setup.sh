@@ -54,5 +54,9 @@ if [ "${PLATONE_SETUP_TEST_TOOLS:-0}" = 1 ]; then
     "$PLATONE_SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check \
       "schemathesis==$PLATONE_SCHEMATHESIS_VERSION"
   fi
+  # cargo-nextest runs the tests; a machine without one gets it built once into the cache dir.
+  if ! command -v cargo-nextest >/dev/null 2>&1 && [ ! -x "$PLATONE_NEXTEST_ROOT/bin/cargo-nextest" ]; then
+    cargo install --locked --quiet --root "$PLATONE_NEXTEST_ROOT" "cargo-nextest@$PLATONE_NEXTEST_VERSION"
+  fi
 fi
 echo "setup: ok"

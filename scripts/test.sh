@@ -9,21 +9,33 @@ PLATONE_SETUP_TEST_TOOLS=1 bash scripts/setup.sh
 export PLATONE_SCHEMATHESIS="$PLATONE_SCHEMATHESIS_VENV/bin/schemathesis"
 
 step() { echo "== $* ($(date +%T))"; }
+# PLATONE_TIMINGS=1 writes cargo's --timings report of each compiling step to the target dir
+# (cargo-timings/), as docs/build.md's measurements were made.
+timings=()
+[ "${PLATONE_TIMINGS:-0}" = 1 ] && timings=(--timings)
 
 step build
-platone_build
+platone_build "${timings[@]}"
 step rustfmt
 cargo fmt --all -- --check
 step clippy
-# The wasm runtime is already built above; clippy only needs the native code.
-SKIP_WASM_BUILD=1 cargo clippy --locked --workspace --all-targets -- -D warnings
+# Same environment as the build (no SKIP_WASM_BUILD): the runtime's build script, and so the
+# runtime and the node, stay fresh for the test step. The wasm built above is reused.
+cargo clippy --locked --workspace --all-targets "${timings[@]}" -- -D warnings
+step "test build"
+cargo test --locked --workspace --no-run "${timings[@]}"
 step test
 # A private PostgreSQL for the SCD's backend tests, stopped again however the tests end.
 PLATONE_PG_URL="$(bash scripts/pg.sh start)"
 export PLATONE_PG_URL
 trap 'bash scripts/pg.sh stop' EXIT
-cargo test --locked --workspace
+# Every test binary of the workspace, side by side (.config/nextest.toml); the workspace has no
+# doctests, which nextest would not run.
+"$PLATONE_NEXTEST" nextest run --locked --workspace --no-fail-fast
 step "benchmark tests (every pallet benchmark runs once against its mock)"
-SKIP_WASM_BUILD=1 cargo test --locked -p pallet-certification -p pallet-consortium -p pallet-registry \
-  --features pallet-certification/runtime-benchmarks,pallet-consortium/runtime-benchmarks,pallet-registry/runtime-benchmarks --lib
+# The whole workspace, so that only what runtime-benchmarks changes compiles again (the
+# runtime's native code, the pallets, FRAME); no benchmark wasm. Never in the main build:
+# the feature would change the runtime wasm and so the pinned genesis.
+SKIP_WASM_BUILD=1 cargo test --locked --workspace --lib "${timings[@]}" \
+  --features platone-runtime/runtime-benchmarks -- benchmarking::
 step done
