@@ -241,8 +241,22 @@ fn header_number(header: &Value) -> Option<u64> {
 	u64::from_str_radix(hex, 16).ok()
 }
 
-/// Polls `probe` every 500 ms until it returns `Some`, or panics with `what` after `timeout`.
+/// How much longer than its stated timeout a wait may take: `PLATONE_TEST_PATIENCE`, 3 by
+/// default. Timeouts here only catch a hang; they are never a speed check (speed is measured in
+/// benchmarks), and CI runs the tests side by side on two cores, where a node's start can take
+/// several times as long as alone.
+pub fn patience() -> u32 {
+	std::env::var("PLATONE_TEST_PATIENCE")
+		.ok()
+		.and_then(|v| v.parse().ok())
+		.filter(|&n| n > 0)
+		.unwrap_or(3)
+}
+
+/// Polls `probe` every 500 ms until it returns `Some`, or panics with `what` after `timeout`
+/// (times [`patience`]).
 pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
+	let timeout = timeout * patience();
 	let start = Instant::now();
 	loop {
 		if let Some(v) = probe() {
