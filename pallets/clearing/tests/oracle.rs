@@ -305,6 +305,28 @@ fn brute_force(market: &Market, slot: Slot, d: Direction) -> (u64, u64, u128) {
 	}
 }
 
+/// The clearing of `m` is feasible, exact, and reaches `oracle`'s objective in every slot and
+/// direction.
+fn agrees_with(
+	m: &Market,
+	oracle: fn(&Market, Slot, Direction) -> (u64, u64, u128),
+) -> Result<(), TestCaseError> {
+	let outcome = clear(m).unwrap();
+	check_feasible(m, &outcome.awards).unwrap();
+	for (slot, d) in subs(m) {
+		let (dso, tso, cost, method) = reached(&outcome, slot, d);
+		prop_assert_eq!(method, Method::Exact);
+		prop_assert_eq!(
+			(dso, tso, cost),
+			oracle(m, slot, d),
+			"slot {} {:?}",
+			slot,
+			d
+		);
+	}
+	Ok(())
+}
+
 proptest! {
 	#![proptest_config(ProptestConfig { cases: 200, ..ProptestConfig::default() })]
 
@@ -312,36 +334,19 @@ proptest! {
 	/// matrix) says, phase by phase.
 	#[test]
 	fn divisible_clearing_reaches_the_lp_optimum(m in market(1..=5, 1..=8, 1000, 0)) {
-		let outcome = clear(&m).unwrap();
-		check_feasible(&m, &outcome.awards).unwrap();
-		for (slot, d) in subs(&m) {
-			let (dso, tso, cost, method) = reached(&outcome, slot, d);
-			prop_assert_eq!(method, Method::Exact);
-			prop_assert_eq!((dso, tso, cost), lp_optimum(&m, slot, d), "slot {} {:?}", slot, d);
-		}
+		agrees_with(&m, lp_optimum)?;
 	}
 
 	/// Minima: the exhaustive search is optimal, as the MIP oracle says.
 	#[test]
 	fn clearing_with_minima_reaches_the_mip_optimum(m in market(1..=3, 1..=5, 200, 40)) {
-		let outcome = clear(&m).unwrap();
-		check_feasible(&m, &outcome.awards).unwrap();
-		for (slot, d) in subs(&m) {
-			let (dso, tso, cost, method) = reached(&outcome, slot, d);
-			prop_assert_eq!(method, Method::Exact);
-			prop_assert_eq!((dso, tso, cost), lp_optimum(&m, slot, d), "slot {} {:?}", slot, d);
-		}
+		agrees_with(&m, lp_optimum)?;
 	}
 
 	/// Tiny instances: every integer award tried.
 	#[test]
 	fn clearing_matches_brute_force(m in market(1..=2, 1..=3, 3, 40)) {
-		let outcome = clear(&m).unwrap();
-		check_feasible(&m, &outcome.awards).unwrap();
-		for (slot, d) in subs(&m) {
-			let (dso, tso, cost, _) = reached(&outcome, slot, d);
-			prop_assert_eq!((dso, tso, cost), brute_force(&m, slot, d), "slot {} {:?}", slot, d);
-		}
+		agrees_with(&m, brute_force)?;
 	}
 
 	/// The result depends on the content only: the same offers and requests in another order
