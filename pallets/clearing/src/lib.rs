@@ -234,7 +234,7 @@ pub struct Objective {
 
 impl Objective {
 	/// Greater is better: the lexicographic objective as one comparable key.
-	pub fn key(&self) -> (u64, u64, core::cmp::Reverse<u128>) {
+	pub fn key(&self) -> Key {
 		(
 			self.dso_volume,
 			self.tso_volume,
@@ -410,6 +410,7 @@ pub fn clear(market: &Market) -> Result<Outcome, Error> {
 			}
 		}
 	}
+	let requests: BTreeMap<u32, &Request> = market.requests.iter().map(|r| (r.id, r)).collect();
 	let mut outcome = Outcome::default();
 	for sub in subs.values_mut() {
 		if sub.offers.is_empty() {
@@ -418,36 +419,29 @@ pub fn clear(market: &Market) -> Result<Outcome, Error> {
 		sub.requests.sort_by_key(|(r, _)| (r.requester, r.id));
 		sub.offers.sort_by_key(|(o, _)| (o.price, o.id));
 		let (flows, method) = solve(sub, &areas);
-		let mut objective = Objective {
+		let (dso_volume, tso_volume, core::cmp::Reverse(cost)) = key_of(sub, &flows);
+		outcome.objectives.push(Objective {
 			slot: sub.slot,
 			direction: sub.direction,
-			dso_volume: 0,
-			tso_volume: 0,
-			cost: 0,
+			dso_volume,
+			tso_volume,
+			cost,
 			method,
-		};
+		});
 		let first = outcome.awards.len();
-		for ((ri, oi), q) in flows {
-			let (r, _) = sub.requests[ri];
-			let (o, _) = sub.offers[oi];
-			match r.requester {
-				Requester::Dso => objective.dso_volume += u64::from(q),
-				Requester::Tso => objective.tso_volume += u64::from(q),
-			}
-			objective.cost += u128::from(o.price) * u128::from(q);
-			outcome.awards.push(Award {
+		outcome
+			.awards
+			.extend(flows.into_iter().map(|((ri, oi), q)| Award {
 				slot: sub.slot,
 				direction: sub.direction,
-				request: r.id,
-				offer: o.id,
+				request: sub.requests[ri].0.id,
+				offer: sub.offers[oi].0.id,
 				quantity: q,
-				price: o.price,
-			});
-		}
+				price: sub.offers[oi].0.price,
+			}));
 		if market.pricing == Pricing::Uniform {
-			uniform_prices(&mut outcome.awards[first..], market);
+			uniform_prices(&mut outcome.awards[first..], &requests);
 		}
-		outcome.objectives.push(objective);
 	}
 	outcome.awards.sort();
 	Ok(outcome)
@@ -455,8 +449,7 @@ pub fn clear(market: &Market) -> Result<Outcome, Error> {
 
 /// Per request area (in this slot and direction): the highest awarded offer price, capped by
 /// each request's own maximum.
-fn uniform_prices(awards: &mut [Award], market: &Market) {
-	let request: BTreeMap<u32, &Request> = market.requests.iter().map(|r| (r.id, r)).collect();
+fn uniform_prices(awards: &mut [Award], request: &BTreeMap<u32, &Request>) {
 	let mut clearing: BTreeMap<AreaId, Price> = BTreeMap::new();
 	for a in awards.iter() {
 		let area = request[&a.request].area;
@@ -555,8 +548,10 @@ fn solve(sub: &Sub, areas: &Areas) -> (Flows, Method) {
 	}
 }
 
-type Key = (u64, u64, core::cmp::Reverse<u128>);
+/// (DSO volume, TSO volume, reversed cost): greater is better.
+pub type Key = (u64, u64, core::cmp::Reverse<u128>);
 
+/// The objective `flows` reach in `sub`.
 fn key_of(sub: &Sub, flows: &Flows) -> Key {
 	let (mut dso, mut tso, mut cost) = (0u64, 0u64, 0u128);
 	for &((ri, oi), q) in flows {
