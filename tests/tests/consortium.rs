@@ -8,7 +8,9 @@ use std::{sync::Mutex, time::Duration};
 
 use platone_tests::{free_port, peer_id, wait_for, Node, Scratch};
 
-/// Both tests run a whole network; on two cores they must not overlap.
+/// Each test runs a whole network of four nodes. Under `cargo test` (one process per binary)
+/// this keeps them apart; `scripts/test.sh` runs each test in its own process under nextest,
+/// whose `network` test group lets two run at once (`.config/nextest.toml`).
 static NETWORK: Mutex<()> = Mutex::new(());
 
 const VALIDATORS: [(&str, &str); 4] = [
