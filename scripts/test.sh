@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every check and test, from a fresh Debian machine or a warm one:
-#   setup, build (one debug build serves the tests and the main job), rustfmt, clippy, tests.
+#   setup, rustfmt, build (one debug build serves the tests and the main job; it also runs
+#   clippy), tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PLATONE_SETUP_TEST_TOOLS=1 bash scripts/setup.sh
@@ -14,16 +15,23 @@ step() { echo "== $* ($(date +%T))"; }
 timings=()
 [ "${PLATONE_TIMINGS:-0}" = 1 ] && timings=(--timings)
 
-step build
-platone_build "${timings[@]}"
 step rustfmt
 cargo fmt --all -- --check
-step clippy
-# Same environment as the build (no SKIP_WASM_BUILD): the runtime's build script, and so the
-# runtime and the node, stay fresh for the test step. The wasm built above is reused.
-cargo clippy --locked --workspace --all-targets "${timings[@]}" -- -D warnings
-step "test build"
-cargo test --locked --workspace --no-run "${timings[@]}"
+# Clippy runs inside the compiles (RUSTC_WORKSPACE_WRAPPER, scripts/env.sh): with -D warnings,
+# the build fails on a lint of the workspace's own crates, and no dependency is compiled twice.
+# A lint the wrapper must refuse, so that a wrapper that stopped linting cannot pass unseen.
+lint_probe="$(mktemp -d)"
+printf 'pub fn f(x: &Vec<u8>) -> usize { x.len() }\n' >"$lint_probe/probe.rs"
+if "$RUSTC_WORKSPACE_WRAPPER" rustc --edition 2021 --crate-type lib --out-dir "$lint_probe" \
+  "$lint_probe/probe.rs" 2>/dev/null; then
+  echo "scripts/rustc-clippy let a clippy::ptr_arg warning through" >&2
+  exit 1
+fi
+rm -rf "$lint_probe"
+step "build (and clippy of libraries and binaries)"
+platone_build "${timings[@]}"
+step "test build (and clippy of tests, examples and benches)"
+cargo test --locked --workspace --all-targets --no-run "${timings[@]}"
 step test
 # A private PostgreSQL for the SCD's backend tests, stopped again however the tests end.
 PLATONE_PG_URL="$(bash scripts/pg.sh start)"
