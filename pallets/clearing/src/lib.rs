@@ -388,6 +388,12 @@ struct Sub<'a> {
 
 /// Clears `market`: the awards and, per slot and direction, the objective reached.
 pub fn clear(market: &Market) -> Result<Outcome, Error> {
+	clear_with(market, EXACT_LIMIT)
+}
+
+/// [`clear`] with at most `exact_limit` items with a minimum per slot and direction searched
+/// exhaustively: the market pallet bounds it so that one slot's solve fits in a block.
+pub fn clear_with(market: &Market, exact_limit: usize) -> Result<Outcome, Error> {
 	let areas = validate(market)?;
 	let mut subs: BTreeMap<(Slot, Direction), Sub> = BTreeMap::new();
 	for r in &market.requests {
@@ -418,7 +424,7 @@ pub fn clear(market: &Market) -> Result<Outcome, Error> {
 		}
 		sub.requests.sort_by_key(|(r, _)| (r.requester, r.id));
 		sub.offers.sort_by_key(|(o, _)| (o.price, o.id));
-		let (flows, method) = solve(sub, &areas);
+		let (flows, method) = solve(sub, &areas, exact_limit);
 		let (dso_volume, tso_volume, core::cmp::Reverse(cost)) = key_of(sub, &flows);
 		outcome.objectives.push(Objective {
 			slot: sub.slot,
@@ -476,7 +482,7 @@ enum Part {
 /// `((request index, offer index), power)` in the sub-problem's canonical order.
 type Flows = Vec<((usize, usize), Power)>;
 
-fn solve(sub: &Sub, areas: &Areas) -> (Flows, Method) {
+fn solve(sub: &Sub, areas: &Areas, exact_limit: usize) -> (Flows, Method) {
 	// Items with a minimum: requests first, then offers, in canonical order.
 	let blocky: Vec<(bool, usize)> = sub
 		.requests
@@ -494,7 +500,7 @@ fn solve(sub: &Sub, areas: &Areas) -> (Flows, Method) {
 		.collect();
 	let mut rparts = alloc::vec![Part::Free; sub.requests.len()];
 	let mut oparts = alloc::vec![Part::Free; sub.offers.len()];
-	if blocky.len() <= EXACT_LIMIT {
+	if blocky.len() <= exact_limit {
 		let mut best: Option<(Key, Flows)> = None;
 		for mask in 0u32..(1 << blocky.len()) {
 			for (bit, &(is_request, i)) in blocky.iter().enumerate() {

@@ -974,6 +974,14 @@ impl<T: Config> ParticipantRegistry<T::AccountId> for Pallet<T> {
 	fn pom_pod(pom: PomId) -> Option<PodId> {
 		Poms::<T>::get(pom).map(|m| m.pod)
 	}
+
+	fn area_path(area: AreaId) -> Vec<AreaId> {
+		if Areas::<T>::contains_key(area) {
+			Pallet::<T>::area_path(area)
+		} else {
+			Vec::new()
+		}
+	}
 }
 
 impl<T: Config> pallet_certification::CertificationAuthority<T::AccountId> for Pallet<T> {

@@ -268,6 +268,8 @@ pub trait ParticipantRegistry<AccountId> {
 	fn area_within(area: AreaId, ancestor: AreaId) -> bool;
 	/// The PoD a PoM measures.
 	fn pom_pod(pom: PomId) -> Option<PodId>;
+	/// `area`, its parent, and so on up to its top-level area; empty for an unknown area.
+	fn area_path(area: AreaId) -> alloc::vec::Vec<AreaId>;
 }
 
 /// Reasons the `CheckParticipant` extension turns a transaction away, as

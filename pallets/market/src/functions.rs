@@ -1,0 +1,1125 @@
+//! The market's logic: calls (`do_*`), the hook's session steps, proofs and invariants.
+
+use crate::{
+	pallet::*,
+	runtime_api::{AwardProof, InputProof},
+	types::*,
+	weights::WeightInfo,
+};
+use alloc::{collections::BTreeMap, vec::Vec};
+use codec::Encode;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	traits::{Get, UnixTime},
+};
+use pallet_certification::{Anchoring, RuntimeHasher};
+use pallet_registry::{roles, ParticipantRegistry};
+use platone_primitives::{
+	merkle::{self, Hasher, MerkleTree},
+	AnchorKind, Hash,
+};
+use sp_runtime::traits::AccountIdConversion;
+
+/// What the hook can do next for a session, with its weight.
+enum Next {
+	Seal { r: u32, o: u32 },
+	Clear { step: StepIndex, r: u32, o: u32 },
+	FinishClearing,
+	OpenClosing,
+	Close { step: StepIndex, a: u32 },
+	Validate,
+	Finalize,
+}
+
+impl<T: Config> Pallet<T> {
+	pub fn now_ms() -> u64 {
+		u64::try_from(T::UnixTime::now().as_millis()).unwrap_or(u64::MAX)
+	}
+
+	/// The pallet's account, in whose name it anchors.
+	pub fn account() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	// ---- requests and offers ----
+
+	fn open_session(session: SessionId) -> Result<SessionInfo, DispatchError> {
+		let info = Sessions::<T>::get(session).ok_or(Error::<T>::UnknownSession)?;
+		ensure!(
+			info.phase == Phase::Open && Self::now_ms() < info.gate_closure_ms,
+			Error::<T>::GateClosed
+		);
+		Ok(info)
+	}
+
+	fn check_quantities(
+		info: &SessionInfo,
+		min_quantity: Power,
+		quantities: &QuantitiesOf<T>,
+	) -> DispatchResult {
+		ensure!(!quantities.is_empty(), Error::<T>::BadQuantities);
+		ensure!(
+			quantities.windows(2).all(|w| w[0].0 < w[1].0),
+			Error::<T>::BadQuantities
+		);
+		for &(slot, power) in quantities.iter() {
+			ensure!(slot < info.slots, Error::<T>::SlotOutOfRange);
+			ensure!(power > 0, Error::<T>::ZeroQuantity);
+			ensure!(min_quantity <= power, Error::<T>::MinAboveQuantity);
+		}
+		Ok(())
+	}
+
+	/// The requester class of `who` asking in `area`, or why it may not.
+	fn requester_class(who: &T::AccountId, area: AreaId) -> Result<Requester, DispatchError> {
+		let owner = T::Registry::area_owner(area).ok_or(Error::<T>::UnknownArea)?;
+		if owner == *who && T::Registry::has_role(who, roles::DSO) {
+			Ok(Requester::Dso)
+		} else if T::Registry::has_role(who, roles::TSO) {
+			Ok(Requester::Tso)
+		} else if T::Registry::has_role(who, roles::DSO) {
+			Err(Error::<T>::NotAreaOperator.into())
+		} else {
+			Err(Error::<T>::NotRequester.into())
+		}
+	}
+
+	fn next_item(info: &mut SessionInfo) -> Result<ItemId, DispatchError> {
+		let id = info
+			.last_item
+			.checked_add(1)
+			.ok_or(Error::<T>::ItemIdsExhausted)?;
+		info.last_item = id;
+		Ok(id)
+	}
+
+	pub(crate) fn do_submit_request(
+		who: T::AccountId,
+		session: SessionId,
+		input: RequestInputOf<T>,
+	) -> DispatchResult {
+		let mut info = Self::open_session(session)?;
+		Self::check_quantities(&info, input.min_quantity, &input.quantities)?;
+		let requester = Self::requester_class(&who, input.area)?;
+		ensure!(
+			info.requests < T::MaxRequests::get(),
+			Error::<T>::TooManyRequests
+		);
+		let id = Self::next_item(&mut info)?;
+		info.requests = info.requests.saturating_add(1);
+		Requests::<T>::insert(
+			session,
+			id,
+			Request {
+				owner: who.clone(),
+				requester,
+				input,
+			},
+		);
+		Sessions::<T>::insert(session, info);
+		Self::deposit_event(Event::RequestSubmitted {
+			session,
+			id,
+			owner: who,
+			requester,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_amend_request(
+		who: T::AccountId,
+		session: SessionId,
+		id: ItemId,
+		input: RequestInputOf<T>,
+	) -> DispatchResult {
+		let info = Self::open_session(session)?;
+		let mut request = Requests::<T>::get(session, id).ok_or(Error::<T>::UnknownRequest)?;
+		ensure!(request.owner == who, Error::<T>::NotOwner);
+		ensure!(request.input.area == input.area, Error::<T>::ChangedSubject);
+		Self::check_quantities(&info, input.min_quantity, &input.quantities)?;
+		request.requester = Self::requester_class(&who, input.area)?;
+		request.input = input;
+		Requests::<T>::insert(session, id, request);
+		Self::deposit_event(Event::RequestAmended { session, id });
+		Ok(())
+	}
+
+	pub(crate) fn do_withdraw_request(
+		who: T::AccountId,
+		session: SessionId,
+		id: ItemId,
+	) -> DispatchResult {
+		let mut info = Self::open_session(session)?;
+		let request = Requests::<T>::get(session, id).ok_or(Error::<T>::UnknownRequest)?;
+		ensure!(request.owner == who, Error::<T>::NotOwner);
+		Requests::<T>::remove(session, id);
+		info.requests = info.requests.saturating_sub(1);
+		Sessions::<T>::insert(session, info);
+		Self::deposit_event(Event::RequestWithdrawn { session, id });
+		Ok(())
+	}
+
+	/// The PoD's area and its validator, if `who` represents it.
+	fn offer_terms(
+		who: &T::AccountId,
+		pod: PodId,
+	) -> Result<(AreaId, T::AccountId), DispatchError> {
+		let area = T::Registry::pod_area(pod).ok_or(Error::<T>::UnknownPod)?;
+		ensure!(
+			T::Registry::pod_aggregator(pod).as_ref() == Some(who),
+			Error::<T>::NotPodAggregator
+		);
+		let validator = T::Registry::area_owner(area).ok_or(Error::<T>::NoValidator)?;
+		Ok((area, validator))
+	}
+
+	pub(crate) fn do_submit_offer(
+		who: T::AccountId,
+		session: SessionId,
+		input: OfferInputOf<T>,
+	) -> DispatchResult {
+		let mut info = Self::open_session(session)?;
+		Self::check_quantities(&info, input.min_quantity, &input.quantities)?;
+		let (area, validator) = Self::offer_terms(&who, input.pod)?;
+		ensure!(info.offers < T::MaxOffers::get(), Error::<T>::TooManyOffers);
+		let id = Self::next_item(&mut info)?;
+		info.offers = info.offers.saturating_add(1);
+		let pod = input.pod;
+		Offers::<T>::insert(
+			session,
+			id,
+			Offer {
+				owner: who.clone(),
+				area,
+				validator,
+				input,
+			},
+		);
+		Sessions::<T>::insert(session, info);
+		Self::deposit_event(Event::OfferSubmitted {
+			session,
+			id,
+			owner: who,
+			pod,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_amend_offer(
+		who: T::AccountId,
+		session: SessionId,
+		id: ItemId,
+		input: OfferInputOf<T>,
+	) -> DispatchResult {
+		let info = Self::open_session(session)?;
+		let mut offer = Offers::<T>::get(session, id).ok_or(Error::<T>::UnknownOffer)?;
+		ensure!(offer.owner == who, Error::<T>::NotOwner);
+		ensure!(offer.input.pod == input.pod, Error::<T>::ChangedSubject);
+		Self::check_quantities(&info, input.min_quantity, &input.quantities)?;
+		let (area, validator) = Self::offer_terms(&who, input.pod)?;
+		offer.area = area;
+		offer.validator = validator;
+		offer.input = input;
+		Offers::<T>::insert(session, id, offer);
+		Self::deposit_event(Event::OfferAmended { session, id });
+		Ok(())
+	}
+
+	pub(crate) fn do_withdraw_offer(
+		who: T::AccountId,
+		session: SessionId,
+		id: ItemId,
+	) -> DispatchResult {
+		let mut info = Self::open_session(session)?;
+		let offer = Offers::<T>::get(session, id).ok_or(Error::<T>::UnknownOffer)?;
+		ensure!(offer.owner == who, Error::<T>::NotOwner);
+		Offers::<T>::remove(session, id);
+		info.offers = info.offers.saturating_sub(1);
+		Sessions::<T>::insert(session, info);
+		Self::deposit_event(Event::OfferWithdrawn { session, id });
+		Ok(())
+	}
+
+	// ---- validation ----
+
+	pub(crate) fn do_validate(
+		who: T::AccountId,
+		session: SessionId,
+		answers: AnswersOf<T>,
+	) -> DispatchResult {
+		let mut info = Sessions::<T>::get(session).ok_or(Error::<T>::UnknownSession)?;
+		let Phase::Cleared {
+			deadline_ms,
+			mut pending,
+		} = info.phase
+		else {
+			return Err(Error::<T>::NotValidating.into());
+		};
+		ensure!(Self::now_ms() < deadline_ms, Error::<T>::ValidationClosed);
+		ensure!(
+			answers.windows(2).all(|w| w[0].0 < w[1].0),
+			Error::<T>::UnsortedAnswers
+		);
+		let mut loaded: Option<(StepIndex, StepAwardsOf<T>)> = None;
+		for &(award_ref, light) in answers.iter() {
+			if loaded.as_ref().is_none_or(|(s, _)| *s != award_ref.step) {
+				loaded = Some((
+					award_ref.step,
+					StepAwards::<T>::get(session, award_ref.step).unwrap_or_default(),
+				));
+			}
+			let record = loaded
+				.as_ref()
+				.and_then(|(_, awards)| awards.get(award_ref.index as usize))
+				.ok_or(Error::<T>::UnknownAward)?;
+			ensure!(record.validator == who, Error::<T>::NotValidator);
+			ensure!(
+				!Answers::<T>::contains_key(session, award_ref),
+				Error::<T>::AlreadyAnswered
+			);
+			if let Light::Yellow(q) = light {
+				ensure!(q > 0 && q < record.award.quantity, Error::<T>::BadCut);
+			}
+			Answers::<T>::insert(session, award_ref, light);
+			pending = pending.saturating_sub(1);
+			Self::deposit_event(Event::Answered {
+				session,
+				award: award_ref,
+				light,
+			});
+		}
+		info.phase = Phase::Cleared {
+			deadline_ms,
+			pending,
+		};
+		Sessions::<T>::insert(session, info);
+		Ok(())
+	}
+
+	// ---- governance ----
+
+	pub(crate) fn do_set_schedule(kind: SessionKind, schedule: Option<Schedule>) -> DispatchResult {
+		match schedule {
+			Some(s) => {
+				s.slots(T::MaxSlots::get()).ok_or(Error::<T>::BadSchedule)?;
+				Schedules::<T>::insert(kind, s);
+				// The next session is the first period whose gate is still ahead, so that a
+				// new or changed schedule never opens a session past its gate closure.
+				let now = Self::now_ms();
+				NextPeriod::<T>::insert(kind, Self::first_period_after(&s, now));
+			}
+			None => {
+				Schedules::<T>::remove(kind);
+				NextPeriod::<T>::remove(kind);
+			}
+		}
+		Self::deposit_event(Event::ScheduleSet { kind, schedule });
+		Ok(())
+	}
+
+	/// Start of the first delivery period whose gate closes after `now`.
+	fn first_period_after(s: &Schedule, now: u64) -> u64 {
+		let earliest = now.saturating_add(s.gate_lead_ms).saturating_add(1);
+		earliest.div_ceil(s.period_ms).saturating_mul(s.period_ms)
+	}
+
+	pub(crate) fn do_prune_session(session: SessionId) -> DispatchResult {
+		let info = Sessions::<T>::get(session).ok_or(Error::<T>::UnknownSession)?;
+		let delivery_end = info
+			.delivery_start_ms
+			.saturating_add(u64::from(info.slot_ms).saturating_mul(info.slots.into()));
+		ensure!(
+			info.phase == Phase::Final
+				&& Self::now_ms() >= delivery_end.saturating_add(T::RetentionMs::get()),
+			Error::<T>::NotPrunable
+		);
+		let budget = T::MaxPrunePerCall::get();
+		let mut complete = true;
+		// Keys are collected before removal, so that each call makes progress however many
+		// calls a block holds. Yields the budget left.
+		macro_rules! clear {
+			($map:ty, $budget:expr) => {{
+				let budget: u32 = $budget;
+				let keys: Vec<_> = <$map>::iter_key_prefix(session)
+					.take(budget as usize + 1)
+					.collect();
+				let n = keys.len().min(budget as usize);
+				complete &= keys.len() <= n;
+				for k in keys.into_iter().take(n) {
+					<$map>::remove(session, k);
+				}
+				budget.saturating_sub(n as u32)
+			}};
+		}
+		let budget = clear!(Answers<T>, budget);
+		let budget = clear!(StepAwards<T>, budget);
+		let budget = clear!(Steps<T>, budget);
+		let budget = clear!(Offers<T>, budget);
+		let _left = clear!(Requests<T>, budget);
+		if complete {
+			SessionAreas::<T>::remove(session);
+			Sessions::<T>::remove(session);
+		}
+		Self::deposit_event(Event::SessionPruned { session, complete });
+		Ok(())
+	}
+
+	// ---- the hook ----
+
+	/// Opens due sessions and advances live ones, oldest first, while their steps fit `budget`.
+	pub fn progress(budget: Weight) -> Weight {
+		let mut used = T::WeightInfo::hook_base();
+		let now = Self::now_ms();
+		for kind in [SessionKind::DayAhead, SessionKind::RealTime] {
+			let w = T::WeightInfo::open_session();
+			// Each kind opens at most one session per block, so opening stays bounded.
+			if used.saturating_add(w).all_lte(budget) && Self::open_due(kind, now) {
+				used = used.saturating_add(w);
+			}
+		}
+		'sessions: for session in Live::<T>::get() {
+			loop {
+				let Some(info) = Sessions::<T>::get(session) else {
+					continue 'sessions;
+				};
+				let Some(next) = Self::next_step(session, &info, now) else {
+					continue 'sessions;
+				};
+				let w = Self::weight_of(&next, &info);
+				if !used.saturating_add(w).all_lte(budget) {
+					break 'sessions;
+				}
+				used = used.saturating_add(w);
+				Self::run_step(session, info, next, now);
+			}
+		}
+		used
+	}
+
+	/// Opens the session of `kind`'s next period if its time has come. True if it did work.
+	pub(crate) fn open_due(kind: SessionKind, now: u64) -> bool {
+		let Some(s) = Schedules::<T>::get(kind) else {
+			return false;
+		};
+		let Some(slots) = s.slots(T::MaxSlots::get()) else {
+			return false;
+		};
+		let next = NextPeriod::<T>::get(kind).unwrap_or_else(|| Self::first_period_after(&s, now));
+		if now < next.saturating_sub(s.open_lead_ms) {
+			return false;
+		}
+		let gate = next.saturating_sub(s.gate_lead_ms);
+		if now >= gate {
+			// The chain stood still through this period's gate: skip to the first period whose
+			// gate is ahead, and say which were missed.
+			let resume = Self::first_period_after(&s, now);
+			NextPeriod::<T>::insert(kind, resume);
+			Self::deposit_event(Event::PeriodsMissed {
+				kind,
+				from_ms: next,
+				until_ms: resume,
+			});
+			return true;
+		}
+		NextPeriod::<T>::insert(kind, next.saturating_add(s.period_ms));
+		let mut live = Live::<T>::get();
+		let Some(session) = LastSession::<T>::get().checked_add(1) else {
+			Self::deposit_event(Event::SessionNotOpened {
+				kind,
+				delivery_start_ms: next,
+			});
+			return true;
+		};
+		if live.try_push(session).is_err() {
+			Self::deposit_event(Event::SessionNotOpened {
+				kind,
+				delivery_start_ms: next,
+			});
+			return true;
+		}
+		LastSession::<T>::put(session);
+		Live::<T>::put(live);
+		Sessions::<T>::insert(
+			session,
+			SessionInfo {
+				kind,
+				delivery_start_ms: next,
+				slot_ms: s.slot_ms,
+				slots,
+				gate_closure_ms: gate,
+				validation_ms: s.validation_ms,
+				pricing: SessionPricing::<T>::get(),
+				exact_limit: T::ExactLimit::get(),
+				phase: Phase::Open,
+				requests: 0,
+				offers: 0,
+				last_item: 0,
+				awards: 0,
+				defaulted: 0,
+				input_root: None,
+				outcome_root: None,
+				validation_root: None,
+			},
+		);
+		Self::deposit_event(Event::SessionOpened {
+			session,
+			kind,
+			delivery_start_ms: next,
+			gate_closure_ms: gate,
+			slots,
+		});
+		true
+	}
+
+	fn next_step(session: SessionId, info: &SessionInfo, now: u64) -> Option<Next> {
+		match info.phase {
+			Phase::Open => (now >= info.gate_closure_ms).then_some(Next::Seal {
+				r: info.requests,
+				o: info.offers,
+			}),
+			Phase::GateClosed { next } if next < info.steps() => Some(Next::Clear {
+				step: next,
+				r: info.requests,
+				o: info.offers,
+			}),
+			Phase::GateClosed { .. } => Some(Next::FinishClearing),
+			Phase::Cleared {
+				deadline_ms,
+				pending,
+			} => (now >= deadline_ms || pending == 0).then_some(Next::OpenClosing),
+			Phase::Closing { next } if next < info.steps() => Some(Next::Close {
+				step: next,
+				a: Steps::<T>::get(session, next).map_or(0, |d| d.awards),
+			}),
+			Phase::Closing { .. } => Some(Next::Validate),
+			Phase::Validated => Some(Next::Finalize),
+			Phase::Final => None,
+		}
+	}
+
+	fn weight_of(next: &Next, info: &SessionInfo) -> Weight {
+		let steps = u32::from(info.steps());
+		match *next {
+			Next::Seal { r, o } => T::WeightInfo::seal(r, o),
+			Next::Clear { r, o, .. } => {
+				T::WeightInfo::clear_step(r, o, u32::from(info.exact_limit))
+			}
+			Next::FinishClearing => T::WeightInfo::finish_clearing(steps),
+			Next::OpenClosing => T::WeightInfo::close_step(0),
+			Next::Close { a, .. } => T::WeightInfo::close_step(a),
+			Next::Validate => T::WeightInfo::finalize(steps),
+			Next::Finalize => T::WeightInfo::finalize(0),
+		}
+	}
+
+	/// The costliest step of each kind at the bounds, for `integrity_test`.
+	pub(crate) fn worst_steps() -> [(&'static str, Weight); 5] {
+		let (r, o) = (T::MaxRequests::get(), T::MaxOffers::get());
+		let steps = T::MaxSlots::get().saturating_mul(2);
+		[
+			("seal", T::WeightInfo::seal(r, o)),
+			(
+				"clear",
+				T::WeightInfo::clear_step(r, o, u32::from(T::ExactLimit::get())),
+			),
+			("finish", T::WeightInfo::finish_clearing(steps)),
+			("close", T::WeightInfo::close_step(r.saturating_mul(o))),
+			("validate", T::WeightInfo::finalize(steps)),
+		]
+	}
+
+	fn run_step(session: SessionId, mut info: SessionInfo, next: Next, now: u64) {
+		match next {
+			Next::Seal { .. } => Self::seal(session, &mut info),
+			Next::Clear { step, .. } => {
+				Self::clear_step(session, &mut info, step);
+				info.phase = Phase::GateClosed {
+					next: step.saturating_add(1),
+				};
+			}
+			Next::FinishClearing => Self::finish_clearing(session, &mut info, now),
+			Next::OpenClosing => info.phase = Phase::Closing { next: 0 },
+			Next::Close { step, .. } => {
+				Self::close_step(session, &mut info, step);
+				info.phase = Phase::Closing {
+					next: step.saturating_add(1),
+				};
+			}
+			Next::Validate => Self::finish_validation(session, &mut info),
+			Next::Finalize => {
+				info.phase = Phase::Final;
+				Live::<T>::mutate(|live| live.retain(|s| *s != session));
+				Self::deposit_event(Event::Final { session });
+			}
+		}
+		Sessions::<T>::insert(session, info);
+	}
+
+	fn anchor(session: SessionId, kind: AnchorKind, digest: Hash, leaves: u64) {
+		if leaves == 0 {
+			// Nothing to anchor: the certification pallet refuses empty anchors, and the
+			// session's own record says its root is the empty tree's.
+			return;
+		}
+		if let Err(error) =
+			T::Anchoring::anchor(Self::account(), kind, subject(session), digest, leaves)
+		{
+			Self::deposit_event(Event::AnchorRefused {
+				session,
+				kind,
+				error,
+			});
+		}
+	}
+
+	/// Why the registry no longer supports `request` at gate closure, if it does not.
+	fn request_dropped(request: &RequestOf<T>) -> Option<DropReason> {
+		match Self::requester_class(&request.owner, request.input.area) {
+			Ok(class) if class == request.requester => None,
+			Ok(_) => Some(DropReason::NoLongerEligible),
+			Err(e) if e == DispatchError::from(Error::<T>::UnknownArea) => {
+				Some(DropReason::AreaGone)
+			}
+			Err(_) => Some(DropReason::NoLongerEligible),
+		}
+	}
+
+	/// Why the registry no longer supports `offer` at gate closure, if it does not.
+	fn offer_dropped(offer: &OfferOf<T>) -> Option<DropReason> {
+		if !T::Registry::has_role(&offer.owner, roles::AGGREGATOR) {
+			return Some(DropReason::NoLongerEligible);
+		}
+		match Self::offer_terms(&offer.owner, offer.input.pod) {
+			Ok((area, validator)) if area == offer.area && validator == offer.validator => None,
+			_ => Some(DropReason::PodChanged),
+		}
+	}
+
+	/// The gate closes: items the registry no longer supports are dropped, the areas of the
+	/// rest are snapshot, and the inputs are sealed under one root and anchored.
+	pub(crate) fn seal(session: SessionId, info: &mut SessionInfo) {
+		let mut dropped = Vec::new();
+		let mut areas: BTreeMap<AreaId, Option<AreaId>> = BTreeMap::new();
+		let max_areas = T::MaxAreas::get() as usize;
+		// Adds `area`'s path to the snapshot; false if that would exceed `MaxAreas`.
+		let add_path = |areas: &mut BTreeMap<AreaId, Option<AreaId>>, area: AreaId| {
+			let path = T::Registry::area_path(area);
+			let new = path.iter().filter(|a| !areas.contains_key(a)).count();
+			if areas.len().saturating_add(new) > max_areas {
+				return false;
+			}
+			for (i, a) in path.iter().enumerate() {
+				areas.insert(*a, path.get(i + 1).copied());
+			}
+			true
+		};
+		let mut requests: Vec<(ItemId, RequestOf<T>)> =
+			Requests::<T>::iter_prefix(session).collect();
+		requests.sort_by_key(|(id, _)| *id);
+		let mut offers: Vec<(ItemId, OfferOf<T>)> = Offers::<T>::iter_prefix(session).collect();
+		offers.sort_by_key(|(id, _)| *id);
+		requests.retain(|(id, r)| {
+			let reason = Self::request_dropped(r).or_else(|| {
+				(!add_path(&mut areas, r.input.area)).then_some(DropReason::TooManyAreas)
+			});
+			match reason {
+				Some(reason) => {
+					dropped.push((*id, reason));
+					false
+				}
+				None => true,
+			}
+		});
+		offers.retain(|(id, o)| {
+			let reason = Self::offer_dropped(o)
+				.or_else(|| (!add_path(&mut areas, o.area)).then_some(DropReason::TooManyAreas));
+			match reason {
+				Some(reason) => {
+					dropped.push((*id, reason));
+					false
+				}
+				None => true,
+			}
+		});
+		for &(id, reason) in &dropped {
+			Requests::<T>::remove(session, id);
+			Offers::<T>::remove(session, id);
+			Self::deposit_event(Event::ItemDropped {
+				session,
+				id,
+				reason,
+			});
+		}
+		info.requests = requests.len() as u32;
+		info.offers = offers.len() as u32;
+		let areas: Vec<(AreaId, Option<AreaId>)> = areas.into_iter().collect();
+		let leaves = Self::input_leaves(&areas, requests, offers);
+		let root = merkle::root::<RuntimeHasher>(&leaves);
+		SessionAreas::<T>::insert(session, BoundedVec::truncate_from(areas));
+		info.input_root = Some(root);
+		info.phase = Phase::GateClosed { next: 0 };
+		Self::anchor(
+			session,
+			AnchorKind::ClearingInputs,
+			root,
+			leaves.len() as u64,
+		);
+		Self::deposit_event(Event::GateClosed {
+			session,
+			requests: info.requests,
+			offers: info.offers,
+			input_root: root,
+		});
+	}
+
+	/// Leaf hashes of the input tree: areas by id, then requests, then offers, by id.
+	fn input_leaves(
+		areas: &[(AreaId, Option<AreaId>)],
+		requests: Vec<(ItemId, RequestOf<T>)>,
+		offers: Vec<(ItemId, OfferOf<T>)>,
+	) -> Vec<Hash> {
+		Self::input_leaf_values(areas, requests, offers)
+			.iter()
+			.map(|l| RuntimeHasher::leaf(&l.encode()))
+			.collect()
+	}
+
+	fn input_leaf_values(
+		areas: &[(AreaId, Option<AreaId>)],
+		requests: Vec<(ItemId, RequestOf<T>)>,
+		offers: Vec<(ItemId, OfferOf<T>)>,
+	) -> Vec<InputLeafOf<T>> {
+		areas
+			.iter()
+			.map(|&(id, parent)| InputLeaf::Area { id, parent })
+			.chain(
+				requests
+					.into_iter()
+					.map(|(id, request)| InputLeaf::Request { id, request }),
+			)
+			.chain(
+				offers
+					.into_iter()
+					.map(|(id, offer)| InputLeaf::Offer { id, offer }),
+			)
+			.collect()
+	}
+
+	/// The clearing input of one step, as `platone-clearing` takes it.
+	pub fn step_market(
+		session: SessionId,
+		info: &SessionInfo,
+		step: StepIndex,
+	) -> platone_clearing::Market {
+		let (slot, direction) = slot_of(step);
+		let at_slot = |q: &QuantitiesOf<T>| {
+			q.iter()
+				.find(|(s, _)| *s == slot)
+				.map(|&(s, p)| alloc::vec![(s, p)])
+		};
+		let mut requests: Vec<platone_clearing::Request> = Requests::<T>::iter_prefix(session)
+			.filter(|(_, r)| r.input.direction == direction)
+			.filter_map(|(id, r)| {
+				Some(platone_clearing::Request {
+					id,
+					requester: r.requester,
+					area: r.input.area,
+					direction,
+					max_price: r.input.max_price,
+					min_quantity: r.input.min_quantity,
+					quantities: at_slot(&r.input.quantities)?,
+				})
+			})
+			.collect();
+		requests.sort_by_key(|r| r.id);
+		let mut offers: Vec<platone_clearing::Offer> = Offers::<T>::iter_prefix(session)
+			.filter(|(_, o)| o.input.direction == direction)
+			.filter_map(|(id, o)| {
+				Some(platone_clearing::Offer {
+					id,
+					area: o.area,
+					direction,
+					price: o.input.price,
+					min_quantity: o.input.min_quantity,
+					quantities: at_slot(&o.input.quantities)?,
+				})
+			})
+			.collect();
+		offers.sort_by_key(|o| o.id);
+		platone_clearing::Market {
+			pricing: info.pricing,
+			areas: SessionAreas::<T>::get(session)
+				.unwrap_or_default()
+				.into_iter()
+				.map(|(id, parent)| platone_clearing::Area { id, parent })
+				.collect(),
+			requests,
+			offers,
+		}
+	}
+
+	pub(crate) fn clear_step(session: SessionId, info: &mut SessionInfo, step: StepIndex) {
+		let market = Self::step_market(session, info, step);
+		let (awards, objective) =
+			match platone_clearing::clear_with(&market, usize::from(info.exact_limit)) {
+				Ok(outcome) => (outcome.awards, outcome.objectives.into_iter().next()),
+				// Unreachable: the pallet checks every item as the crate does. Should it happen,
+				// the step awards nothing rather than halting the session.
+				Err(_) => (Vec::new(), None),
+			};
+		let records: Vec<AwardRecordOf<T>> = awards
+			.into_iter()
+			.filter_map(|award| {
+				let validator = Offers::<T>::get(session, award.offer)?.validator;
+				Some(AwardRecord { award, validator })
+			})
+			.collect();
+		let count = records.len() as u32;
+		let leaves: Vec<Hash> = records
+			.iter()
+			.map(|r| RuntimeHasher::leaf(&r.encode()))
+			.collect();
+		for (index, r) in records.iter().enumerate() {
+			Self::deposit_event(Event::Awarded {
+				session,
+				award: AwardRef {
+					step,
+					index: index as u32,
+				},
+				request: r.award.request,
+				offer: r.award.offer,
+				quantity: r.award.quantity,
+				price: r.award.price,
+				validator: r.validator.clone(),
+			});
+		}
+		if count > 0 {
+			StepAwards::<T>::insert(session, step, BoundedVec::truncate_from(records));
+		}
+		Steps::<T>::insert(
+			session,
+			step,
+			StepDigest {
+				awards: count,
+				outcome_root: merkle::root::<RuntimeHasher>(&leaves),
+				validation_root: None,
+				method: objective.as_ref().map(|o| o.method),
+			},
+		);
+		info.awards = info.awards.saturating_add(count);
+		Self::deposit_event(Event::StepCleared {
+			session,
+			step,
+			awards: count,
+			dso_volume: objective.as_ref().map_or(0, |o| o.dso_volume),
+			tso_volume: objective.as_ref().map_or(0, |o| o.tso_volume),
+			cost: objective.as_ref().map_or(0, |o| o.cost),
+			method: objective.map(|o| o.method),
+		});
+	}
+
+	/// Root over the steps' roots (`outcome` or validation).
+	fn steps_root(session: SessionId, info: &SessionInfo, validation: bool) -> Hash {
+		let leaves: Vec<Hash> = (0..info.steps())
+			.map(|step| {
+				let d = Steps::<T>::get(session, step).unwrap_or_default();
+				let root = if validation {
+					d.validation_root
+						.unwrap_or_else(|| RuntimeHasher::hash(&[]))
+				} else {
+					d.outcome_root
+				};
+				RuntimeHasher::leaf(
+					&StepLeaf {
+						step,
+						awards: d.awards,
+						root,
+					}
+					.encode(),
+				)
+			})
+			.collect();
+		merkle::root::<RuntimeHasher>(&leaves)
+	}
+
+	pub(crate) fn finish_clearing(session: SessionId, info: &mut SessionInfo, now: u64) {
+		let root = Self::steps_root(session, info, false);
+		info.outcome_root = Some(root);
+		let deadline_ms = info
+			.gate_closure_ms
+			.saturating_add(info.validation_ms)
+			.max(now.saturating_add(T::MinValidationMs::get()));
+		info.phase = Phase::Cleared {
+			deadline_ms,
+			pending: info.awards,
+		};
+		Self::anchor(
+			session,
+			AnchorKind::MarketOutcome,
+			root,
+			if info.awards > 0 {
+				info.steps().into()
+			} else {
+				0
+			},
+		);
+		Self::deposit_event(Event::Cleared {
+			session,
+			awards: info.awards,
+			outcome_root: root,
+			deadline_ms,
+		});
+	}
+
+	/// The final results of one step: each award's answer, or the default.
+	pub fn step_results(
+		session: SessionId,
+		step: StepIndex,
+	) -> Vec<(AwardRecordOf<T>, ResultLeaf)> {
+		StepAwards::<T>::get(session, step)
+			.unwrap_or_default()
+			.into_iter()
+			.enumerate()
+			.map(|(index, record)| {
+				let award = AwardRef {
+					step,
+					index: index as u32,
+				};
+				let answer = Answers::<T>::get(session, award);
+				let light = answer.unwrap_or_else(T::DefaultLight::get);
+				let leaf = ResultLeaf {
+					award,
+					light,
+					defaulted: answer.is_none(),
+					quantity: light.apply(record.award.quantity),
+				};
+				(record, leaf)
+			})
+			.collect()
+	}
+
+	pub(crate) fn close_step(session: SessionId, info: &mut SessionInfo, step: StepIndex) {
+		let results = Self::step_results(session, step);
+		let defaulted = results.iter().filter(|(_, leaf)| leaf.defaulted).count() as u32;
+		info.defaulted = info.defaulted.saturating_add(defaulted);
+		let leaves: Vec<Hash> = results
+			.iter()
+			.map(|(_, leaf)| RuntimeHasher::leaf(&leaf.encode()))
+			.collect();
+		Steps::<T>::mutate(session, step, |d| {
+			let d = d.get_or_insert_with(StepDigest::default);
+			d.validation_root = Some(merkle::root::<RuntimeHasher>(&leaves));
+		});
+	}
+
+	pub(crate) fn finish_validation(session: SessionId, info: &mut SessionInfo) {
+		let root = Self::steps_root(session, info, true);
+		let defaulted = info.defaulted;
+		info.validation_root = Some(root);
+		info.phase = Phase::Validated;
+		Self::anchor(
+			session,
+			AnchorKind::TechnicalValidation,
+			root,
+			if info.awards > 0 {
+				info.steps().into()
+			} else {
+				0
+			},
+		);
+		Self::deposit_event(Event::Validated {
+			session,
+			defaulted,
+			validation_root: root,
+		});
+	}
+
+	// ---- reading: results and proofs (the runtime API) ----
+
+	/// The results that concern `who` (as requester, aggregator or validator), with their
+	/// answers so far; once validation closed, unanswered awards show the default.
+	pub fn results_of(session: SessionId, who: &T::AccountId) -> Vec<FinalResult<T::AccountId>> {
+		let Some(info) = Sessions::<T>::get(session) else {
+			return Vec::new();
+		};
+		let closed = matches!(
+			info.phase,
+			Phase::Closing { .. } | Phase::Validated | Phase::Final
+		);
+		let mut out = Vec::new();
+		for (step, awards) in StepAwards::<T>::iter_prefix(session) {
+			for (index, record) in awards.into_iter().enumerate() {
+				let award_ref = AwardRef {
+					step,
+					index: index as u32,
+				};
+				let (Some(request), Some(offer)) = (
+					Requests::<T>::get(session, record.award.request),
+					Offers::<T>::get(session, record.award.offer),
+				) else {
+					continue;
+				};
+				if request.owner != *who && offer.owner != *who && record.validator != *who {
+					continue;
+				}
+				let answer = Answers::<T>::get(session, award_ref);
+				let light = answer.or_else(|| closed.then(T::DefaultLight::get));
+				out.push(FinalResult {
+					award_ref,
+					quantity: light
+						.map_or(record.award.quantity, |l| l.apply(record.award.quantity)),
+					award: record.award,
+					requester: request.owner,
+					aggregator: offer.owner,
+					pod: offer.input.pod,
+					validator: record.validator,
+					light,
+				});
+			}
+		}
+		out.sort_by_key(|r| r.award_ref);
+		out
+	}
+
+	/// The sealed input leaf of `item` (a request or offer), its proof and the input root.
+	pub fn input_proof(session: SessionId, item: ItemId) -> Option<InputProof> {
+		let info = Sessions::<T>::get(session)?;
+		let root = info.input_root?;
+		let areas = SessionAreas::<T>::get(session)
+			.unwrap_or_default()
+			.into_inner();
+		let mut requests: Vec<_> = Requests::<T>::iter_prefix(session).collect();
+		requests.sort_by_key(|(id, _)| *id);
+		let mut offers: Vec<_> = Offers::<T>::iter_prefix(session).collect();
+		offers.sort_by_key(|(id, _)| *id);
+		let values = Self::input_leaf_values(&areas, requests, offers);
+		let index = values.iter().position(|l| match l {
+			InputLeaf::Request { id, .. } | InputLeaf::Offer { id, .. } => *id == item,
+			InputLeaf::Area { .. } => false,
+		})?;
+		let encoded: Vec<Vec<u8>> = values.iter().map(|l| l.encode()).collect();
+		let tree = MerkleTree::from_leaves::<RuntimeHasher>(&encoded);
+		let proof = tree.proof(index as u64)?;
+		Some(InputProof {
+			leaf: encoded.get(index)?.clone(),
+			proof,
+			root,
+		})
+	}
+
+	/// An award's record, its proof to its step's root, the step's leaf, and that leaf's proof
+	/// to the session's outcome root.
+	pub fn award_proof(session: SessionId, award: AwardRef) -> Option<AwardProof> {
+		let info = Sessions::<T>::get(session)?;
+		let root = info.outcome_root?;
+		let records: Vec<Vec<u8>> = StepAwards::<T>::get(session, award.step)?
+			.iter()
+			.map(|r| r.encode())
+			.collect();
+		let leaf = records.get(award.index as usize)?.clone();
+		let leaf_proof =
+			MerkleTree::from_leaves::<RuntimeHasher>(&records).proof(award.index.into())?;
+		let step_leaves: Vec<Vec<u8>> = (0..info.steps())
+			.map(|step| {
+				let d = Steps::<T>::get(session, step).unwrap_or_default();
+				StepLeaf {
+					step,
+					awards: d.awards,
+					root: d.outcome_root,
+				}
+				.encode()
+			})
+			.collect();
+		let step_leaf = step_leaves.get(usize::from(award.step))?.clone();
+		let step_proof =
+			MerkleTree::from_leaves::<RuntimeHasher>(&step_leaves).proof(award.step.into())?;
+		Some(AwardProof {
+			leaf,
+			leaf_proof,
+			step_leaf,
+			step_proof,
+			root,
+		})
+	}
+
+	// ---- invariants ----
+
+	/// Per session: item counts match storage, live sessions are exactly those not final,
+	/// every award pairs a stored request and offer within their terms, the step digests
+	/// count their awards, and answers only exist for awards.
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let live = Live::<T>::get();
+		for (session, info) in Sessions::<T>::iter() {
+			ensure!(
+				live.contains(&session) == (info.phase != Phase::Final),
+				"Live lists exactly the sessions not final"
+			);
+			ensure!(
+				Requests::<T>::iter_prefix(session).count() as u32 == info.requests,
+				"request count"
+			);
+			ensure!(
+				Offers::<T>::iter_prefix(session).count() as u32 == info.offers,
+				"offer count"
+			);
+			ensure!(
+				info.requests <= T::MaxRequests::get(),
+				"requests within bound"
+			);
+			ensure!(info.offers <= T::MaxOffers::get(), "offers within bound");
+			let mut awards = 0u32;
+			for (step, records) in StepAwards::<T>::iter_prefix(session) {
+				let digest = Steps::<T>::get(session, step).ok_or("awards without a digest")?;
+				ensure!(
+					digest.awards as usize == records.len(),
+					"digest counts its awards"
+				);
+				let (slot, direction) = slot_of(step);
+				for r in records.iter() {
+					ensure!(
+						r.award.slot == slot && r.award.direction == direction,
+						"award in its step"
+					);
+					let request =
+						Requests::<T>::get(session, r.award.request).ok_or("award's request")?;
+					let offer = Offers::<T>::get(session, r.award.offer).ok_or("award's offer")?;
+					ensure!(offer.validator == r.validator, "award's validator");
+					let at = |q: &QuantitiesOf<T>| {
+						q.iter().find(|(s, _)| *s == slot).map_or(0, |(_, p)| *p)
+					};
+					ensure!(
+						r.award.quantity > 0
+							&& r.award.quantity <= at(&request.input.quantities)
+							&& r.award.quantity <= at(&offer.input.quantities),
+						"award within both quantities"
+					);
+					ensure!(
+						offer.input.price <= request.input.max_price,
+						"award within the request's price"
+					);
+				}
+				awards = awards.saturating_add(digest.awards);
+			}
+			if !matches!(info.phase, Phase::Open | Phase::GateClosed { .. }) {
+				ensure!(awards == info.awards, "session counts its awards");
+			}
+			let mut answered = 0u32;
+			for (award, _) in Answers::<T>::iter_prefix(session) {
+				ensure!(
+					StepAwards::<T>::get(session, award.step)
+						.is_some_and(|a| (award.index as usize) < a.len()),
+					"answer for an award"
+				);
+				answered = answered.saturating_add(1);
+			}
+			if let Phase::Cleared { pending, .. } = info.phase {
+				ensure!(
+					pending == info.awards.saturating_sub(answered),
+					"pending counts the unanswered awards"
+				);
+			}
+		}
+		Ok(())
+	}
+}

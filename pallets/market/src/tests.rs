@@ -1,0 +1,1118 @@
+//! Market pallet tests (issue #13). Requirement ids: T-MP-02 (sessions at prefixed times),
+//! FR_MP_I_1 (registry snapshot), FR-MP-FSM-01/03/04 (requests, offers), FR-MP-MOMV-01
+//! (clearing), FR-MP-MOMV-02/03 (validation), FR-MP-MOMV-04 (results), FR-MP-BC-01/02
+//! (anchors and proofs).
+
+use crate::{mock::*, pallet::*, types::*, Event};
+use frame_support::{assert_noop, assert_ok, traits::Hooks, weights::Weight, BoundedVec};
+use pallet_certification::RuntimeHasher;
+use pallet_registry::roles;
+use platone_primitives::{
+	merkle::{self, Hasher},
+	AnchorKind,
+};
+use sp_runtime::DispatchError;
+
+const SESSION: SessionId = 1;
+/// Session 1 covers `DAY_D - HOUR ..= DAY_D`, its gate closes at `DAY_D - 2 h`.
+const GATE: u64 = DAY_D - 2 * HOUR;
+
+fn q(v: &[(Slot, Power)]) -> QuantitiesOf<Test> {
+	BoundedVec::truncate_from(v.to_vec())
+}
+
+fn request(
+	area: AreaId,
+	max_price: Price,
+	min: Power,
+	v: &[(Slot, Power)],
+) -> RequestInputOf<Test> {
+	RequestInput {
+		area,
+		direction: Direction::Up,
+		max_price,
+		min_quantity: min,
+		quantities: q(v),
+	}
+}
+
+fn offer(pod: PodId, price: Price, min: Power, v: &[(Slot, Power)]) -> OfferInputOf<Test> {
+	OfferInput {
+		pod,
+		direction: Direction::Up,
+		price,
+		min_quantity: min,
+		quantities: q(v),
+	}
+}
+
+fn signed(who: u64) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
+fn market_events() -> Vec<Event<Test>> {
+	System::events()
+		.into_iter()
+		.filter_map(|r| match r.event {
+			RuntimeEvent::Market(e) => Some(e),
+			_ => None,
+		})
+		.collect()
+}
+
+fn phase() -> Phase {
+	Sessions::<Test>::get(SESSION)
+		.expect("session 1 exists")
+		.phase
+}
+
+fn check_state() {
+	Market::do_try_state().expect("invariants hold");
+}
+
+/// Opens session 1 (the first block, at `DAY_D - 3 h`).
+fn open() {
+	run_block_at(DAY_D - 3 * HOUR);
+	assert_eq!(phase(), Phase::Open);
+}
+
+/// Session 1 with a DSO request in zone 1 (id 1), a TSO request there at a lower price cap
+/// (2), and three offers: PoD 10 (3; feeder 2, inside zone 1), PoD 11 (4; zone 1) and PoD 12
+/// (5; zone 3, outside). The optimum is unique: in slot 0 the DSO takes all 4 kW of offer 4,
+/// which the TSO's cap excludes, and 1 kW of offer 3; the TSO the other 2 kW of offer 3.
+fn open_with_book() {
+	open();
+	assert_ok!(Market::submit_request(
+		signed(DSO_A),
+		SESSION,
+		request(1, 100, 0, &[(0, 5_000), (1, 5_000)])
+	));
+	assert_ok!(Market::submit_request(
+		signed(TSO),
+		SESSION,
+		request(1, 60, 0, &[(0, 4_000)])
+	));
+	assert_ok!(Market::submit_offer(
+		signed(AGG_A),
+		SESSION,
+		offer(10, 50, 0, &[(0, 3_000), (1, 3_000)])
+	));
+	assert_ok!(Market::submit_offer(
+		signed(AGG_A),
+		SESSION,
+		offer(11, 70, 0, &[(0, 4_000)])
+	));
+	assert_ok!(Market::submit_offer(
+		signed(AGG_B),
+		SESSION,
+		offer(12, 10, 0, &[(0, 9_000)])
+	));
+}
+
+/// All awards of session 1, in step order.
+fn awards() -> Vec<Award> {
+	let info = Sessions::<Test>::get(SESSION).expect("session 1 exists");
+	(0..info.steps())
+		.flat_map(|s| {
+			StepAwards::<Test>::get(SESSION, s)
+				.unwrap_or_default()
+				.into_inner()
+		})
+		.map(|r| r.award)
+		.collect()
+}
+
+// ---- sessions (T-MP-02) ----
+
+#[test]
+fn sessions_open_from_the_schedule_at_their_time() {
+	ExtBuilder::default().build().execute_with(|| {
+		run_block_at(DAY_D - 3 * HOUR);
+		let info = Sessions::<Test>::get(1).expect("session 1 opened");
+		assert_eq!(info.delivery_start_ms, DAY_D - HOUR);
+		assert_eq!(info.gate_closure_ms, GATE);
+		assert_eq!((info.slots, info.slot_ms), (4, 15 * MINUTE as u32));
+		assert_eq!(Live::<Test>::get().into_inner(), vec![1]);
+		assert!(market_events().contains(&Event::SessionOpened {
+			session: 1,
+			kind: SessionKind::DayAhead,
+			delivery_start_ms: DAY_D - HOUR,
+			gate_closure_ms: GATE,
+			slots: 4,
+		}));
+		// The next period opens 2 h 30 min before it starts, not before.
+		run_block_at(DAY_D - 2 * HOUR - 31 * MINUTE);
+		assert!(Sessions::<Test>::get(2).is_none());
+		run_block_at(DAY_D - 2 * HOUR - 30 * MINUTE);
+		assert_eq!(
+			Sessions::<Test>::get(2).map(|s| s.delivery_start_ms),
+			Some(DAY_D)
+		);
+		check_state();
+	});
+}
+
+#[test]
+fn no_schedule_no_session() {
+	ExtBuilder::default()
+		.without_schedule()
+		.build()
+		.execute_with(|| {
+			run_block_at(DAY_D);
+			assert_eq!(LastSession::<Test>::get(), 0);
+			assert!(market_events().is_empty());
+		});
+}
+
+#[test]
+fn periods_whose_gate_passed_while_the_chain_stood_still_get_no_session() {
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		// Next block only 10 h later: the periods from DAY_D to DAY_D + 8 h closed their gates
+		// meanwhile.
+		run_block_at(DAY_D + 7 * HOUR);
+		assert!(market_events().contains(&Event::PeriodsMissed {
+			kind: SessionKind::DayAhead,
+			from_ms: DAY_D,
+			until_ms: DAY_D + 9 * HOUR,
+		}));
+		// Session 1 still went through every step, in order, in that one block.
+		let steps: Vec<&'static str> = market_events()
+			.iter()
+			.filter_map(|e| match e {
+				Event::GateClosed { .. } => Some("gate"),
+				Event::Cleared { .. } => Some("cleared"),
+				Event::Validated { .. } => Some("validated"),
+				Event::Final { .. } => Some("final"),
+				_ => None,
+			})
+			.collect();
+		// Validators get at least MinValidationMs after a late clearing: not validated yet.
+		assert_eq!(steps, vec!["gate", "cleared"]);
+		assert!(matches!(phase(), Phase::Cleared { deadline_ms, .. } if deadline_ms == DAY_D + 7 * HOUR + 10 * MINUTE));
+		run_block_at(DAY_D + 7 * HOUR + 10 * MINUTE);
+		assert_eq!(phase(), Phase::Final);
+		// The period after the missed ones opens as usual, 2 h 30 min ahead.
+		assert_eq!(
+			Sessions::<Test>::get(2).map(|s| s.delivery_start_ms),
+			Some(DAY_D + 9 * HOUR)
+		);
+		check_state();
+	});
+}
+
+#[test]
+fn a_full_live_list_opens_no_more_sessions() {
+	ExtBuilder::default().build().execute_with(|| {
+		// MaxLive = 3, and two (unknown) sessions fill the list beside session 1.
+		open();
+		Live::<Test>::put(BoundedVec::truncate_from(vec![1, 100, 101]));
+		run_block_at(DAY_D - 2 * HOUR - 30 * MINUTE);
+		assert!(market_events().contains(&Event::SessionNotOpened {
+			kind: SessionKind::DayAhead,
+			delivery_start_ms: DAY_D,
+		}));
+		assert!(Sessions::<Test>::get(2).is_none());
+	});
+}
+
+#[test]
+fn schedules_are_checked_and_set_by_governance_only() {
+	ExtBuilder::default()
+		.without_schedule()
+		.build()
+		.execute_with(|| {
+			let good = hourly();
+			assert_noop!(
+				Market::set_schedule(signed(DSO_A), SessionKind::RealTime, Some(good)),
+				DispatchError::BadOrigin
+			);
+			for bad in [
+				Schedule { slot_ms: 0, ..good },
+				Schedule {
+					slot_ms: 7 * MINUTE as u32,
+					..good
+				},
+				Schedule {
+					gate_lead_ms: good.open_lead_ms,
+					..good
+				},
+				Schedule {
+					validation_ms: good.gate_lead_ms,
+					..good
+				},
+				Schedule {
+					period_ms: 97 * 15 * MINUTE,
+					..good
+				},
+			] {
+				assert_noop!(
+					Market::set_schedule(RuntimeOrigin::root(), SessionKind::RealTime, Some(bad)),
+					Error::<Test>::BadSchedule
+				);
+			}
+			assert_ok!(Market::set_schedule(
+				RuntimeOrigin::root(),
+				SessionKind::RealTime,
+				Some(good)
+			));
+			assert!(market_events().contains(&Event::ScheduleSet {
+				kind: SessionKind::RealTime,
+				schedule: Some(good),
+			}));
+			assert!(NextPeriod::<Test>::get(SessionKind::RealTime).is_some());
+			assert_ok!(Market::set_schedule(
+				RuntimeOrigin::root(),
+				SessionKind::RealTime,
+				None
+			));
+			assert!(Schedules::<Test>::get(SessionKind::RealTime).is_none());
+		});
+}
+
+#[test]
+fn pricing_applies_to_sessions_created_afterwards() {
+	ExtBuilder::default().build().execute_with(|| {
+		open();
+		assert_noop!(
+			Market::set_pricing(signed(TSO), Pricing::Uniform),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(Market::set_pricing(RuntimeOrigin::root(), Pricing::Uniform));
+		assert!(market_events().contains(&Event::PricingSet {
+			pricing: Pricing::Uniform
+		}));
+		run_block_at(DAY_D - 2 * HOUR - 30 * MINUTE);
+		assert_eq!(
+			Sessions::<Test>::get(1).map(|s| s.pricing),
+			Some(Pricing::PayAsBid)
+		);
+		assert_eq!(
+			Sessions::<Test>::get(2).map(|s| s.pricing),
+			Some(Pricing::Uniform)
+		);
+	});
+}
+
+// ---- requests and offers (FR-MP-FSM-01/03/04) ----
+
+#[test]
+fn requests_come_from_grid_operators_with_checked_terms() {
+	ExtBuilder::default().build().execute_with(|| {
+		open();
+		assert_noop!(
+			Market::submit_request(signed(AGG_A), SESSION, request(1, 1, 0, &[(0, 1)])),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Market::submit_request(signed(DSO_A), 7, request(1, 1, 0, &[(0, 1)])),
+			Error::<Test>::UnknownSession
+		);
+		for (v, e) in [
+			(vec![], Error::<Test>::BadQuantities),
+			(vec![(1, 1), (0, 1)], Error::<Test>::BadQuantities),
+			(vec![(1, 1), (1, 1)], Error::<Test>::BadQuantities),
+			(vec![(4, 1)], Error::<Test>::SlotOutOfRange),
+			(vec![(0, 0)], Error::<Test>::ZeroQuantity),
+		] {
+			assert_noop!(
+				Market::submit_request(signed(DSO_A), SESSION, request(1, 1, 0, &v)),
+				e
+			);
+		}
+		assert_noop!(
+			Market::submit_request(signed(DSO_A), SESSION, request(1, 1, 10, &[(0, 5)])),
+			Error::<Test>::MinAboveQuantity
+		);
+		assert_noop!(
+			Market::submit_request(signed(DSO_A), SESSION, request(77, 1, 0, &[(0, 5)])),
+			Error::<Test>::UnknownArea
+		);
+		// A DSO asks only in its own areas.
+		assert_noop!(
+			Market::submit_request(signed(DSO_B), SESSION, request(1, 1, 0, &[(0, 5)])),
+			Error::<Test>::NotAreaOperator
+		);
+		// Neither DSO nor TSO (reachable with a wider RequestOrigin than the mock's).
+		assert_noop!(
+			Market::do_submit_request(STRANGER, SESSION, request(1, 1, 0, &[(0, 5)])),
+			Error::<Test>::NotRequester
+		);
+		assert_ok!(Market::submit_request(
+			signed(DSO_A),
+			SESSION,
+			request(2, 1, 0, &[(0, 5)])
+		));
+		assert_ok!(Market::submit_request(
+			signed(TSO),
+			SESSION,
+			request(2, 1, 0, &[(0, 5)])
+		));
+		let classes: Vec<_> = Requests::<Test>::iter_prefix(SESSION)
+			.map(|(_, r)| r.requester)
+			.collect();
+		assert!(classes.contains(&Requester::Dso) && classes.contains(&Requester::Tso));
+		assert!(market_events().contains(&Event::RequestSubmitted {
+			session: SESSION,
+			id: 1,
+			owner: DSO_A,
+			requester: Requester::Dso,
+		}));
+		for _ in 2..8 {
+			assert_ok!(Market::submit_request(
+				signed(DSO_A),
+				SESSION,
+				request(2, 1, 0, &[(0, 5)])
+			));
+		}
+		assert_noop!(
+			Market::submit_request(signed(DSO_A), SESSION, request(2, 1, 0, &[(0, 5)])),
+			Error::<Test>::TooManyRequests
+		);
+		check_state();
+	});
+}
+
+#[test]
+fn offers_come_from_the_pods_aggregator() {
+	ExtBuilder::default().build().execute_with(|| {
+		open();
+		assert_noop!(
+			Market::submit_offer(signed(DSO_A), SESSION, offer(10, 1, 0, &[(0, 1)])),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Market::submit_offer(signed(AGG_A), SESSION, offer(99, 1, 0, &[(0, 1)])),
+			Error::<Test>::UnknownPod
+		);
+		assert_noop!(
+			Market::submit_offer(signed(AGG_B), SESSION, offer(10, 1, 0, &[(0, 1)])),
+			Error::<Test>::NotPodAggregator
+		);
+		assert_noop!(
+			Market::submit_offer(signed(AGG_A), SESSION, offer(14, 1, 0, &[(0, 1)])),
+			Error::<Test>::NotPodAggregator
+		);
+		assert_noop!(
+			Market::submit_offer(signed(AGG_A), SESSION, offer(10, 1, 2, &[(0, 1)])),
+			Error::<Test>::MinAboveQuantity
+		);
+		assert_noop!(
+			Market::submit_offer(signed(AGG_A), SESSION, offer(10, 1, 0, &[(9, 1)])),
+			Error::<Test>::SlotOutOfRange
+		);
+		PodTable::mutate(|t| t.push((15, 5, Some(AGG_A))));
+		assert_noop!(
+			Market::submit_offer(signed(AGG_A), SESSION, offer(15, 1, 0, &[(0, 1)])),
+			Error::<Test>::NoValidator
+		);
+		assert_ok!(Market::submit_offer(
+			signed(AGG_A),
+			SESSION,
+			offer(10, 1, 0, &[(0, 1)])
+		));
+		let stored = Offers::<Test>::get(SESSION, 1).expect("stored");
+		assert_eq!((stored.area, stored.validator), (2, DSO_A));
+		assert!(market_events().contains(&Event::OfferSubmitted {
+			session: SESSION,
+			id: 1,
+			owner: AGG_A,
+			pod: 10,
+		}));
+		for _ in 1..16 {
+			assert_ok!(Market::submit_offer(
+				signed(AGG_A),
+				SESSION,
+				offer(10, 1, 0, &[(0, 1)])
+			));
+		}
+		assert_noop!(
+			Market::submit_offer(signed(AGG_A), SESSION, offer(10, 1, 0, &[(0, 1)])),
+			Error::<Test>::TooManyOffers
+		);
+		check_state();
+	});
+}
+
+#[test]
+fn only_owners_amend_or_withdraw_and_only_before_the_gate() {
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		// Request 1 (DSO_A), offer 3 (AGG_A).
+		assert_noop!(
+			Market::amend_request(signed(TSO), SESSION, 1, request(1, 1, 0, &[(0, 1)])),
+			Error::<Test>::NotOwner
+		);
+		assert_noop!(
+			Market::amend_request(signed(DSO_A), SESSION, 3, request(1, 1, 0, &[(0, 1)])),
+			Error::<Test>::UnknownRequest
+		);
+		assert_noop!(
+			Market::amend_request(signed(DSO_A), SESSION, 1, request(2, 1, 0, &[(0, 1)])),
+			Error::<Test>::ChangedSubject
+		);
+		assert_noop!(
+			Market::amend_request(signed(DSO_A), SESSION, 1, request(1, 1, 0, &[(0, 0)])),
+			Error::<Test>::ZeroQuantity
+		);
+		assert_ok!(Market::amend_request(
+			signed(DSO_A),
+			SESSION,
+			1,
+			request(1, 90, 0, &[(0, 6_000)])
+		));
+		assert_eq!(
+			Requests::<Test>::get(SESSION, 1).map(|r| r.input.max_price),
+			Some(90)
+		);
+		assert!(market_events().contains(&Event::RequestAmended {
+			session: SESSION,
+			id: 1
+		}));
+		assert_noop!(
+			Market::withdraw_request(signed(TSO), SESSION, 1),
+			Error::<Test>::NotOwner
+		);
+		assert_noop!(
+			Market::withdraw_request(signed(DSO_A), SESSION, 9),
+			Error::<Test>::UnknownRequest
+		);
+
+		assert_noop!(
+			Market::amend_offer(signed(AGG_B), SESSION, 3, offer(10, 1, 0, &[(0, 1)])),
+			Error::<Test>::NotOwner
+		);
+		assert_noop!(
+			Market::amend_offer(signed(AGG_A), SESSION, 1, offer(10, 1, 0, &[(0, 1)])),
+			Error::<Test>::UnknownOffer
+		);
+		assert_noop!(
+			Market::amend_offer(signed(AGG_A), SESSION, 3, offer(11, 1, 0, &[(0, 1)])),
+			Error::<Test>::ChangedSubject
+		);
+		assert_ok!(Market::amend_offer(
+			signed(AGG_A),
+			SESSION,
+			3,
+			offer(10, 40, 0, &[(0, 3_000)])
+		));
+		assert!(market_events().contains(&Event::OfferAmended {
+			session: SESSION,
+			id: 3
+		}));
+		assert_noop!(
+			Market::withdraw_offer(signed(AGG_B), SESSION, 3),
+			Error::<Test>::NotOwner
+		);
+		assert_noop!(
+			Market::withdraw_offer(signed(AGG_A), SESSION, 1),
+			Error::<Test>::UnknownOffer
+		);
+		assert_ok!(Market::withdraw_offer(signed(AGG_A), SESSION, 4));
+		assert!(market_events().contains(&Event::OfferWithdrawn {
+			session: SESSION,
+			id: 4
+		}));
+		assert_ok!(Market::withdraw_request(signed(TSO), SESSION, 2));
+		assert!(market_events().contains(&Event::RequestWithdrawn {
+			session: SESSION,
+			id: 2
+		}));
+		check_state();
+
+		// At gate closure, before any block: every change is refused.
+		NowMs::set(GATE);
+		assert_noop!(
+			Market::submit_request(signed(DSO_A), SESSION, request(1, 1, 0, &[(0, 1)])),
+			Error::<Test>::GateClosed
+		);
+		assert_noop!(
+			Market::submit_offer(signed(AGG_A), SESSION, offer(10, 1, 0, &[(0, 1)])),
+			Error::<Test>::GateClosed
+		);
+		assert_noop!(
+			Market::amend_request(signed(DSO_A), SESSION, 1, request(1, 1, 0, &[(0, 1)])),
+			Error::<Test>::GateClosed
+		);
+		assert_noop!(
+			Market::amend_offer(signed(AGG_A), SESSION, 3, offer(10, 1, 0, &[(0, 1)])),
+			Error::<Test>::GateClosed
+		);
+		assert_noop!(
+			Market::withdraw_request(signed(DSO_A), SESSION, 1),
+			Error::<Test>::GateClosed
+		);
+		assert_noop!(
+			Market::withdraw_offer(signed(AGG_A), SESSION, 3),
+			Error::<Test>::GateClosed
+		);
+	});
+}
+
+// ---- gate closure and clearing (FR_MP_I_1, FR-MP-MOMV-01, FR-MP-BC-01) ----
+
+#[test]
+fn the_gate_seals_and_anchors_the_inputs_and_the_pallet_clears_them_as_the_crate_does() {
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		let expected = platone_clearing::clear(&platone_clearing::Market {
+			pricing: Pricing::PayAsBid,
+			areas: vec![
+				platone_clearing::Area {
+					id: 1,
+					parent: None,
+				},
+				platone_clearing::Area {
+					id: 2,
+					parent: Some(1),
+				},
+				platone_clearing::Area {
+					id: 3,
+					parent: None,
+				},
+			],
+			requests: vec![
+				platone_clearing::Request {
+					id: 1,
+					requester: Requester::Dso,
+					area: 1,
+					direction: Direction::Up,
+					max_price: 100,
+					min_quantity: 0,
+					quantities: vec![(0, 5_000), (1, 5_000)],
+				},
+				platone_clearing::Request {
+					id: 2,
+					requester: Requester::Tso,
+					area: 1,
+					direction: Direction::Up,
+					max_price: 60,
+					min_quantity: 0,
+					quantities: vec![(0, 4_000)],
+				},
+			],
+			offers: vec![
+				platone_clearing::Offer {
+					id: 3,
+					area: 2,
+					direction: Direction::Up,
+					price: 50,
+					min_quantity: 0,
+					quantities: vec![(0, 3_000), (1, 3_000)],
+				},
+				platone_clearing::Offer {
+					id: 4,
+					area: 1,
+					direction: Direction::Up,
+					price: 70,
+					min_quantity: 0,
+					quantities: vec![(0, 4_000)],
+				},
+				platone_clearing::Offer {
+					id: 5,
+					area: 3,
+					direction: Direction::Up,
+					price: 10,
+					min_quantity: 0,
+					quantities: vec![(0, 9_000)],
+				},
+			],
+		})
+		.expect("the book is valid");
+		run_block_at(GATE);
+		let info = Sessions::<Test>::get(SESSION).expect("session");
+		let root = info.input_root.expect("sealed");
+		assert!(market_events().contains(&Event::GateClosed {
+			session: SESSION,
+			requests: 2,
+			offers: 3,
+			input_root: root,
+		}));
+		// Every step ran in this block (the mock's budget is ample).
+		assert!(matches!(info.phase, Phase::Cleared { .. }));
+		assert_eq!(awards(), expected.awards);
+		// The DSO's 5 kW in slot 0 come first; PoD 12 lies outside zone 1.
+		assert_eq!(
+			awards()
+				.iter()
+				.filter(|a| a.slot == 0)
+				.map(|a| (a.request, a.offer, a.quantity))
+				.collect::<Vec<_>>(),
+			vec![(1, 3, 1_000), (1, 4, 4_000), (2, 3, 2_000)]
+		);
+		let anchors = AnchorLog::get();
+		let account = Market::account();
+		assert_eq!(
+			anchors[0],
+			(
+				account,
+				AnchorKind::ClearingInputs,
+				subject(SESSION),
+				root,
+				8
+			)
+		);
+		assert_eq!(anchors[1].1, AnchorKind::MarketOutcome);
+		assert_eq!(Some(anchors[1].3), info.outcome_root);
+		assert!(market_events().iter().any(|e| matches!(
+			e,
+			Event::StepCleared {
+				step: 0,
+				awards: 3,
+				dso_volume: 5_000,
+				tso_volume: 2_000,
+				method: Some(Method::Exact),
+				..
+			}
+		)));
+		assert!(market_events().iter().any(|e| matches!(
+			e,
+			Event::Awarded {
+				award: AwardRef { step: 0, index: 1 },
+				request: 1,
+				offer: 4,
+				quantity: 4_000,
+				price: 70,
+				validator: DSO_A,
+				..
+			}
+		)));
+		check_state();
+	});
+}
+
+#[test]
+fn the_gate_drops_what_the_registry_no_longer_supports() {
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		// PoD 10 passes to AGG_B, PoD 12 leaves the registry, and the TSO is suspended.
+		PodTable::mutate(|t| {
+			t.iter_mut().for_each(|p| {
+				if p.0 == 10 {
+					p.2 = Some(AGG_B)
+				}
+			});
+			t.retain(|p| p.0 != 12);
+		});
+		Roles::mutate(|r| r.retain(|(a, _)| *a != TSO));
+		run_block_at(GATE);
+		let dropped: Vec<_> = market_events()
+			.into_iter()
+			.filter_map(|e| match e {
+				Event::ItemDropped { id, reason, .. } => Some((id, reason)),
+				_ => None,
+			})
+			.collect();
+		assert_eq!(
+			dropped,
+			vec![
+				(2, DropReason::NoLongerEligible),
+				(3, DropReason::PodChanged),
+				(5, DropReason::PodChanged)
+			]
+		);
+		let info = Sessions::<Test>::get(SESSION).expect("session");
+		assert_eq!((info.requests, info.offers), (1, 1));
+		assert!(awards().iter().all(|a| a.offer == 4 && a.request == 1));
+		check_state();
+	});
+}
+
+#[test]
+fn a_request_whose_area_left_the_registry_is_dropped() {
+	ExtBuilder::default().build().execute_with(|| {
+		open();
+		assert_ok!(Market::submit_request(
+			signed(DSO_B),
+			SESSION,
+			request(3, 1, 0, &[(0, 1)])
+		));
+		AreaTable::mutate(|t| t.retain(|a| a.0 != 3));
+		run_block_at(GATE);
+		assert!(market_events().contains(&Event::ItemDropped {
+			session: SESSION,
+			id: 1,
+			reason: DropReason::AreaGone,
+		}));
+		check_state();
+	});
+}
+
+#[test]
+fn the_area_snapshot_is_bounded() {
+	ExtBuilder::default().build().execute_with(|| {
+		open();
+		// MaxAreas = 8: seven top-level areas of the TSO, one request each, then a request in
+		// feeder 2, whose path (2, 1) would make nine.
+		AreaTable::mutate(|t| (20..27).for_each(|a| t.push((a, None, TSO))));
+		for a in 20..27 {
+			assert_ok!(Market::submit_request(
+				signed(TSO),
+				SESSION,
+				request(a, 1, 0, &[(0, 1)])
+			));
+		}
+		assert_ok!(Market::submit_request(
+			signed(DSO_A),
+			SESSION,
+			request(2, 1, 0, &[(0, 1)])
+		));
+		run_block_at(GATE);
+		assert!(market_events().contains(&Event::ItemDropped {
+			session: SESSION,
+			id: 8,
+			reason: DropReason::TooManyAreas,
+		}));
+		assert_eq!(SessionAreas::<Test>::get(SESSION).map(|a| a.len()), Some(7));
+		check_state();
+	});
+}
+
+#[test]
+fn a_small_budget_spreads_the_steps_over_blocks_in_order() {
+	let cleared_at_once = ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		run_block_at(GATE);
+		awards()
+	});
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		// Room for the hook's base, an opening and the sealing: a few clearing steps per block.
+		let budget = <() as crate::WeightInfo>::hook_base()
+			.saturating_add(<() as crate::WeightInfo>::open_session())
+			.saturating_add(<() as crate::WeightInfo>::seal(2, 3));
+		HookBudget::set(budget);
+		let mut block = 0;
+		let mut steps_per_block = Vec::new();
+		while !matches!(phase(), Phase::Cleared { .. }) {
+			System::reset_events();
+			NowMs::set(GATE + block * 6_000);
+			let n = System::block_number() + 1;
+			System::set_block_number(n);
+			assert!(Market::on_initialize(n).all_lte(budget));
+			block += 1;
+			let cleared: Vec<StepIndex> = market_events()
+				.iter()
+				.filter_map(|e| match e {
+					Event::StepCleared { step, .. } => Some(*step),
+					_ => None,
+				})
+				.collect();
+			steps_per_block.push(cleared);
+			assert!(block < 50, "clearing never finished");
+		}
+		// Spread over several blocks, each step once and in order.
+		assert!(steps_per_block.iter().filter(|s| !s.is_empty()).count() >= 3);
+		assert_eq!(steps_per_block.concat(), (0..8).collect::<Vec<_>>());
+		assert_eq!(awards(), cleared_at_once);
+		check_state();
+	});
+}
+
+// ---- validation and results (FR-MP-MOMV-02/03/04) ----
+
+fn answers(v: &[(StepIndex, u32, Light)]) -> AnswersOf<Test> {
+	BoundedVec::truncate_from(
+		v.iter()
+			.map(|&(step, index, light)| (AwardRef { step, index }, light))
+			.collect(),
+	)
+}
+
+#[test]
+fn validators_answer_their_own_awards_with_a_traffic_light() {
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		assert_noop!(
+			Market::validate(signed(DSO_A), SESSION, answers(&[(0, 0, Light::Green)])),
+			Error::<Test>::NotValidating
+		);
+		run_block_at(GATE);
+		let Phase::Cleared {
+			deadline_ms,
+			pending,
+		} = phase()
+		else {
+			panic!("cleared");
+		};
+		assert_eq!(deadline_ms, GATE + 30 * MINUTE);
+		// Slot 0: three awards (step 0); slot 1: one (step 2).
+		assert_eq!(pending, 4);
+		assert_noop!(
+			Market::validate(signed(DSO_A), 9, answers(&[(0, 0, Light::Green)])),
+			Error::<Test>::UnknownSession
+		);
+		assert_noop!(
+			Market::validate(signed(AGG_A), SESSION, answers(&[(0, 0, Light::Green)])),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Market::validate(signed(DSO_B), SESSION, answers(&[(0, 0, Light::Green)])),
+			Error::<Test>::NotValidator
+		);
+		assert_noop!(
+			Market::validate(signed(DSO_A), SESSION, answers(&[(0, 7, Light::Green)])),
+			Error::<Test>::UnknownAward
+		);
+		assert_noop!(
+			Market::validate(signed(DSO_A), SESSION, answers(&[(1, 0, Light::Green)])),
+			Error::<Test>::UnknownAward
+		);
+		assert_noop!(
+			Market::validate(
+				signed(DSO_A),
+				SESSION,
+				answers(&[(0, 1, Light::Green), (0, 0, Light::Green)])
+			),
+			Error::<Test>::UnsortedAnswers
+		);
+		for cut in [0, 1_000, 4_000] {
+			assert_noop!(
+				Market::validate(
+					signed(DSO_A),
+					SESSION,
+					answers(&[(0, 0, Light::Yellow(cut))])
+				),
+				Error::<Test>::BadCut
+			);
+		}
+		assert_ok!(Market::validate(
+			signed(DSO_A),
+			SESSION,
+			answers(&[
+				(0, 0, Light::Yellow(500)),
+				(0, 1, Light::Green),
+				(0, 2, Light::Red)
+			])
+		));
+		assert!(market_events().contains(&Event::Answered {
+			session: SESSION,
+			award: AwardRef { step: 0, index: 0 },
+			light: Light::Yellow(500),
+		}));
+		assert_noop!(
+			Market::validate(signed(DSO_A), SESSION, answers(&[(0, 1, Light::Red)])),
+			Error::<Test>::AlreadyAnswered
+		);
+		assert!(matches!(phase(), Phase::Cleared { pending: 1, .. }));
+		check_state();
+		// Past the deadline, before the hook ran: refused.
+		NowMs::set(deadline_ms);
+		assert_noop!(
+			Market::validate(signed(DSO_A), SESSION, answers(&[(2, 0, Light::Green)])),
+			Error::<Test>::ValidationClosed
+		);
+		// The hook closes validation: the unanswered award takes the default (red).
+		run_block_at(deadline_ms);
+		assert_eq!(phase(), Phase::Final);
+		assert!(market_events()
+			.iter()
+			.any(|e| matches!(e, Event::Validated { defaulted: 1, .. })));
+		assert!(market_events().contains(&Event::Final { session: SESSION }));
+		assert!(!Live::<Test>::get().contains(&SESSION));
+		let anchors = AnchorLog::get();
+		assert_eq!(
+			anchors.last().map(|a| a.1),
+			Some(AnchorKind::TechnicalValidation)
+		);
+		let results = Market::results_of(SESSION, &AGG_A);
+		let finals: Vec<_> = results
+			.iter()
+			.map(|r| (r.award_ref.step, r.light, r.quantity))
+			.collect();
+		assert_eq!(
+			finals,
+			vec![
+				(0, Some(Light::Yellow(500)), 500),
+				(0, Some(Light::Green), 4_000),
+				(0, Some(Light::Red), 0),
+				(2, Some(Light::Red), 0),
+			]
+		);
+		// The TSO sees its one award; AGG_B, whose offer lay outside zone 1, none.
+		assert_eq!(Market::results_of(SESSION, &TSO).len(), 1);
+		assert!(Market::results_of(SESSION, &AGG_B).is_empty());
+		check_state();
+	});
+}
+
+#[test]
+fn all_answers_in_close_validation_before_the_deadline() {
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		run_block_at(GATE);
+		assert_ok!(Market::validate(
+			signed(DSO_A),
+			SESSION,
+			answers(&[
+				(0, 0, Light::Green),
+				(0, 1, Light::Green),
+				(0, 2, Light::Green),
+				(2, 0, Light::Green)
+			])
+		));
+		run_block_at(GATE + 6_000);
+		assert_eq!(phase(), Phase::Final);
+		assert!(market_events()
+			.iter()
+			.any(|e| matches!(e, Event::Validated { defaulted: 0, .. })));
+	});
+}
+
+#[test]
+fn a_session_without_offers_still_goes_through_every_step() {
+	ExtBuilder::default().build().execute_with(|| {
+		open();
+		assert_ok!(Market::submit_request(
+			signed(DSO_A),
+			SESSION,
+			request(1, 1, 0, &[(0, 1)])
+		));
+		run_block_at(GATE);
+		// No awards: nothing waits for validation.
+		run_block_at(GATE + 6_000);
+		assert_eq!(phase(), Phase::Final);
+		let info = Sessions::<Test>::get(SESSION).expect("session");
+		assert_eq!(info.awards, 0);
+		// Only the inputs were anchored: the empty outcome has no leaves.
+		assert_eq!(
+			AnchorLog::get().iter().map(|a| a.1).collect::<Vec<_>>(),
+			vec![AnchorKind::ClearingInputs]
+		);
+		check_state();
+	});
+}
+
+// ---- proofs (FR-MP-BC-02) ----
+
+#[test]
+fn participants_prove_their_offer_was_input_and_their_award_is_in_the_outcome() {
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		assert!(
+			Market::input_proof(SESSION, 3).is_none(),
+			"nothing sealed yet"
+		);
+		run_block_at(GATE);
+		let p = Market::input_proof(SESSION, 3).expect("offer 3 was input");
+		let root = AnchorLog::get()[0].3;
+		assert_eq!(p.root, root);
+		assert_ok!(merkle::verify::<RuntimeHasher>(
+			&root,
+			&RuntimeHasher::leaf(&p.leaf),
+			&p.proof
+		));
+		let leaf: InputLeafOf<Test> =
+			codec::Decode::decode(&mut &p.leaf[..]).expect("an input leaf");
+		assert!(matches!(leaf, InputLeaf::Offer { id: 3, ref offer } if offer.owner == AGG_A));
+		// A changed offer does not verify.
+		let mut forged = p.leaf.clone();
+		*forged.last_mut().expect("non-empty") ^= 1;
+		assert!(
+			merkle::verify::<RuntimeHasher>(&root, &RuntimeHasher::leaf(&forged), &p.proof)
+				.is_err()
+		);
+		assert!(Market::input_proof(SESSION, 42).is_none());
+
+		let a = Market::award_proof(SESSION, AwardRef { step: 0, index: 1 }).expect("award");
+		let outcome = AnchorLog::get()[1].3;
+		assert_eq!(a.root, outcome);
+		let step: StepLeaf = codec::Decode::decode(&mut &a.step_leaf[..]).expect("a step leaf");
+		assert_ok!(merkle::verify::<RuntimeHasher>(
+			&step.root,
+			&RuntimeHasher::leaf(&a.leaf),
+			&a.leaf_proof
+		));
+		assert_ok!(merkle::verify::<RuntimeHasher>(
+			&outcome,
+			&RuntimeHasher::leaf(&a.step_leaf),
+			&a.step_proof
+		));
+		let record: AwardRecordOf<Test> =
+			codec::Decode::decode(&mut &a.leaf[..]).expect("a record");
+		assert_eq!((record.award.request, record.award.offer), (1, 4));
+		assert!(Market::award_proof(SESSION, AwardRef { step: 1, index: 0 }).is_none());
+	});
+}
+
+// ---- pruning ----
+
+#[test]
+fn final_sessions_are_pruned_after_retention_in_bounded_calls() {
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		assert_noop!(
+			Market::prune_session(signed(STRANGER), 9),
+			Error::<Test>::UnknownSession
+		);
+		assert_noop!(
+			Market::prune_session(signed(STRANGER), SESSION),
+			Error::<Test>::NotPrunable
+		);
+		run_block_at(GATE);
+		run_block_at(GATE + 30 * MINUTE);
+		assert_eq!(phase(), Phase::Final);
+		// Delivery ends at DAY_D; retention is a day.
+		NowMs::set(DAY_D + DAY - 1);
+		assert_noop!(
+			Market::prune_session(signed(STRANGER), SESSION),
+			Error::<Test>::NotPrunable
+		);
+		NowMs::set(DAY_D + DAY);
+		let mut calls = 0;
+		loop {
+			System::reset_events();
+			assert_ok!(Market::prune_session(signed(STRANGER), SESSION));
+			calls += 1;
+			if market_events().contains(&Event::SessionPruned {
+				session: SESSION,
+				complete: true,
+			}) {
+				break;
+			}
+			assert!(calls < 10);
+		}
+		// 2 requests, 3 offers, 2 steps' awards and 8 digests: 15 entries, 5 per call.
+		assert!(calls >= 3);
+		assert!(Sessions::<Test>::get(SESSION).is_none());
+		assert_eq!(Offers::<Test>::iter_prefix(SESSION).count(), 0);
+		assert_eq!(Steps::<Test>::iter_prefix(SESSION).count(), 0);
+		check_state();
+	});
+}
+
+// ---- the hook's bounds ----
+
+#[test]
+fn the_hook_never_exceeds_its_budget() {
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		let budget = Weight::from_parts(10_000_000_000, u64::MAX);
+		HookBudget::set(budget);
+		for b in 0..400 {
+			NowMs::set(GATE + b * 6_000);
+			let n = System::block_number() + 1;
+			System::set_block_number(n);
+			assert!(Market::on_initialize(n).all_lte(budget));
+		}
+		Market::integrity_test();
+	});
+}
+
+#[test]
+fn roles_are_read_from_the_registry_at_every_call() {
+	ExtBuilder::default().build().execute_with(|| {
+		open();
+		Roles::mutate(|r| r.retain(|(a, _)| *a != DSO_A));
+		assert_noop!(
+			Market::submit_request(signed(DSO_A), SESSION, request(1, 1, 0, &[(0, 1)])),
+			DispatchError::BadOrigin
+		);
+		Roles::mutate(|r| r.push((DSO_A, roles::DSO)));
+		assert_ok!(Market::submit_request(
+			signed(DSO_A),
+			SESSION,
+			request(1, 1, 0, &[(0, 1)])
+		));
+	});
+}

@@ -1,0 +1,407 @@
+//! The market's records. Units (docs/market.md): power in watts (`u32`, held over the slot),
+//! prices in the settlement token's smallest unit per MWh (`u64`), times in Unix milliseconds.
+
+use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use platone_primitives::Hash;
+use scale_info::TypeInfo;
+
+pub use pallet_registry::{AreaId, PodId};
+pub use platone_clearing::{Award, Direction, Method, Power, Price, Pricing, Requester, Slot};
+
+/// Sessions are numbered from 1, in the order they open.
+pub type SessionId = u32;
+/// Requests and offers share one numbering per session, from 1.
+pub type ItemId = u32;
+/// One clearing step of a session: `slot · 2 + direction` (up 0, down 1).
+pub type StepIndex = u16;
+
+/// An award: the clearing step it came from and its place among that step's awards.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct AwardRef {
+	pub step: StepIndex,
+	pub index: u32,
+}
+
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	PartialOrd,
+	Ord,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum SessionKind {
+	/// Sessions for a delivery day, at a gate closure the day before (UC-IT-1).
+	DayAhead,
+	/// Rolling sessions for the coming delivery period, with a short lead time (UC-IT-2).
+	RealTime,
+}
+
+/// When the sessions of one kind run (T-MP-02), set by governance.
+///
+/// Delivery periods tile time from the Unix epoch: period `i` covers
+/// `[i · period_ms, (i + 1) · period_ms)`, so a day-ahead period of 86,400,000 ms is a UTC day.
+/// The session for a period opens `open_lead_ms` before the period starts and closes its gate
+/// `gate_lead_ms` before it; DSOs then have `validation_ms` to validate the outcome.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct Schedule {
+	pub period_ms: u64,
+	/// The market time unit; divides `period_ms`.
+	pub slot_ms: u32,
+	pub open_lead_ms: u64,
+	/// Shorter than `open_lead_ms`.
+	pub gate_lead_ms: u64,
+	/// Shorter than `gate_lead_ms`, so that results are final before delivery when the chain
+	/// keeps time.
+	pub validation_ms: u64,
+}
+
+impl Schedule {
+	/// Slots per session, if the schedule is consistent and within `max_slots`.
+	pub fn slots(&self, max_slots: u32) -> Option<u16> {
+		let slot = u64::from(self.slot_ms);
+		if slot == 0 || !self.period_ms.is_multiple_of(slot) {
+			return None;
+		}
+		if self.gate_lead_ms >= self.open_lead_ms || self.validation_ms >= self.gate_lead_ms {
+			return None;
+		}
+		let n = self.period_ms / slot;
+		(n >= 1 && n <= u64::from(max_slots))
+			.then(|| u16::try_from(n).ok())
+			.flatten()
+	}
+}
+
+/// Where a session stands. Each step follows the one before; none is skipped, however late
+/// the chain runs (docs/market.md, "Sessions").
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Phase {
+	/// Requests and offers may be submitted, amended and withdrawn.
+	Open,
+	/// Gate closed, inputs sealed and anchored; clearing steps from `next` on are to run.
+	GateClosed { next: StepIndex },
+	/// Cleared and anchored; validators answer until `deadline_ms`. `pending` awards have no
+	/// answer yet.
+	Cleared { deadline_ms: u64, pending: u32 },
+	/// Validation closed; steps from `next` on still get their unanswered awards' default and
+	/// their technical-validation root.
+	Closing { next: StepIndex },
+	/// Validation anchored; final results are published in the next step.
+	Validated,
+	/// Market and technical results combined; nothing changes any more.
+	Final,
+}
+
+/// A session of the market.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct SessionInfo {
+	pub kind: SessionKind,
+	pub delivery_start_ms: u64,
+	pub slot_ms: u32,
+	pub slots: u16,
+	pub gate_closure_ms: u64,
+	pub validation_ms: u64,
+	pub pricing: Pricing,
+	/// Items with a minimum searched exhaustively per step (beyond: the documented rule).
+	pub exact_limit: u8,
+	pub phase: Phase,
+	pub requests: u32,
+	pub offers: u32,
+	/// Last item id handed out.
+	pub last_item: ItemId,
+	/// Awards over all steps.
+	pub awards: u32,
+	/// Awards that took the default because no answer came.
+	pub defaulted: u32,
+	/// Root over the sealed inputs (areas, requests, offers), once the gate closed.
+	pub input_root: Option<Hash>,
+	/// Root over the steps' outcome roots, once cleared.
+	pub outcome_root: Option<Hash>,
+	/// Root over the steps' technical-validation roots, once validated.
+	pub validation_root: Option<Hash>,
+}
+
+impl SessionInfo {
+	/// Clearing steps: one per slot and direction.
+	pub fn steps(&self) -> StepIndex {
+		self.slots.saturating_mul(2)
+	}
+}
+
+/// What a DSO (or TSO) submits for flexibility (FR-MP-FSM-01).
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct RequestInput<Quantities> {
+	pub area: AreaId,
+	pub direction: Direction,
+	/// The most it pays, per MWh.
+	pub max_price: Price,
+	/// 0: any quantity helps; else the least power worth taking in a slot.
+	pub min_quantity: Power,
+	/// `(slot, watts)`, slots strictly increasing, each quantity positive.
+	pub quantities: Quantities,
+}
+
+/// What an aggregator offers from one PoD it represents (FR-MP-FSM-03).
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct OfferInput<Quantities> {
+	pub pod: PodId,
+	pub direction: Direction,
+	/// Its price, per MWh.
+	pub price: Price,
+	/// 0: divisible; else the least power it accepts in a slot.
+	pub min_quantity: Power,
+	pub quantities: Quantities,
+}
+
+/// A stored request (FR-MP-FSM-04).
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Request<AccountId, Quantities> {
+	pub owner: AccountId,
+	/// DSO for a request in an area the owner operates, TSO otherwise.
+	pub requester: Requester,
+	pub input: RequestInput<Quantities>,
+}
+
+/// A stored offer (FR-MP-FSM-04).
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct Offer<AccountId, Quantities> {
+	pub owner: AccountId,
+	/// The PoD's area, from the registry when submitted and again when the gate closes.
+	pub area: AreaId,
+	/// Who validates the offer's awards: the operator of the PoD's area.
+	pub validator: AccountId,
+	pub input: OfferInput<Quantities>,
+}
+
+/// The DSO's answer to one award (FR-MP-MOMV-03).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum Light {
+	/// Accepted as awarded.
+	Green,
+	/// Accepted up to this many watts, fewer than awarded and more than 0.
+	Yellow(Power),
+	/// Rejected.
+	Red,
+}
+
+impl Light {
+	/// The power left of `awarded` by this answer.
+	pub fn apply(self, awarded: Power) -> Power {
+		match self {
+			Light::Green => awarded,
+			Light::Yellow(q) => q.min(awarded),
+			Light::Red => 0,
+		}
+	}
+}
+
+/// A stored award: the clearing's award and who must validate it.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub struct AwardRecord<AccountId> {
+	pub award: Award,
+	pub validator: AccountId,
+}
+
+/// One step's digests and count.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct StepDigest {
+	pub awards: u32,
+	/// Root over the step's awards.
+	pub outcome_root: Hash,
+	/// Root over the step's final results, once validation closed.
+	pub validation_root: Option<Hash>,
+	/// `None` when the step had no request or no offer.
+	pub method: Option<Method>,
+}
+
+/// A leaf of a session's input tree: the sealed areas by id, then requests and offers by id.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub enum InputLeaf<AccountId, Quantities> {
+	Area {
+		id: AreaId,
+		parent: Option<AreaId>,
+	},
+	Request {
+		id: ItemId,
+		request: Request<AccountId, Quantities>,
+	},
+	Offer {
+		id: ItemId,
+		offer: Offer<AccountId, Quantities>,
+	},
+}
+
+/// A leaf of a step's validation tree: the award, its answer (or the default) and what is left.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct ResultLeaf {
+	pub award: AwardRef,
+	pub light: Light,
+	/// `light` was not answered: the configured default.
+	pub defaulted: bool,
+	pub quantity: Power,
+}
+
+/// A leaf of a session's outcome (or validation) tree: one step's root.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct StepLeaf {
+	pub step: StepIndex,
+	pub awards: u32,
+	pub root: Hash,
+}
+
+/// One participant's final result for one award (FR-MP-MOMV-04).
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct FinalResult<AccountId> {
+	pub award_ref: AwardRef,
+	pub award: Award,
+	pub requester: AccountId,
+	pub aggregator: AccountId,
+	pub pod: PodId,
+	pub validator: AccountId,
+	/// `None` until validation closed and no answer came.
+	pub light: Option<Light>,
+	/// Power after validation (the awarded power while validation is open).
+	pub quantity: Power,
+}
+
+/// Why the gate closure dropped an item.
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum DropReason {
+	/// The requester or aggregator lost its role or was suspended.
+	NoLongerEligible,
+	/// The PoD left the registry, moved area, or passed to another aggregator.
+	PodChanged,
+	/// The request's area left the registry.
+	AreaGone,
+	/// The session's area snapshot holds `MaxAreas` areas, and this item's would add more.
+	TooManyAreas,
+}
+
+/// The anchor subject of a session: `b"platone-market"`, zero padding, the id big-endian.
+pub fn subject(session: SessionId) -> pallet_certification::Subject {
+	let mut s = [0u8; 32];
+	s[..14].copy_from_slice(b"platone-market");
+	s[28..].copy_from_slice(&session.to_be_bytes());
+	s
+}
+
+/// The clearing step of a slot and direction.
+pub fn step_of(slot: Slot, direction: Direction) -> Option<StepIndex> {
+	slot.checked_mul(2)?.checked_add(match direction {
+		Direction::Up => 0,
+		Direction::Down => 1,
+	})
+}
+
+/// The slot and direction of a clearing step.
+pub fn slot_of(step: StepIndex) -> (Slot, Direction) {
+	(
+		step / 2,
+		if step.is_multiple_of(2) {
+			Direction::Up
+		} else {
+			Direction::Down
+		},
+	)
+}
+
+/// What benchmarks need from the runtime: registry records and the clock.
+#[cfg(feature = "runtime-benchmarks")]
+pub trait BenchmarkHelper<AccountId> {
+	/// An active participant holding `roles` (the registry's role bits).
+	fn participant(seed: u32, roles: u8) -> AccountId;
+	/// An area operated by `owner`, under `parent`.
+	fn area(owner: &AccountId, parent: Option<AreaId>) -> AreaId;
+	/// A PoD in `area`, represented by `aggregator`.
+	fn pod(area: AreaId, aggregator: &AccountId) -> PodId;
+	/// Makes `UnixTime::now()` return `ms`.
+	fn set_now_ms(ms: u64);
+}

@@ -1,0 +1,137 @@
+//! Weights of the market pallet's calls and hook steps.
+//!
+//! The `()` implementation serves the mock runtime and states each step's storage accesses
+//! with a conservative compute allowance. The runtime takes its weights from this pallet's
+//! benchmarks once the pallet joins it (docs/market.md, "Next").
+
+use frame_support::weights::{constants::RocksDbWeight, Weight};
+
+pub trait WeightInfo {
+	fn submit_request() -> Weight;
+	fn amend_request() -> Weight;
+	fn withdraw_request() -> Weight;
+	fn submit_offer() -> Weight;
+	fn amend_offer() -> Weight;
+	fn withdraw_offer() -> Weight;
+	/// `n` answers.
+	fn validate(n: u32) -> Weight;
+	fn set_schedule() -> Weight;
+	fn set_pricing() -> Weight;
+	/// `n` entries removed.
+	fn prune_session(n: u32) -> Weight;
+	/// The hook with nothing to do: schedules, next periods and the live list read.
+	fn hook_base() -> Weight;
+	fn open_session() -> Weight;
+	/// Gate closure over `r` requests and `o` offers: registry checks, snapshot, input root.
+	fn seal(r: u32, o: u32) -> Weight;
+	/// One slot and direction over `r` requests and `o` offers, `m` of them with a minimum.
+	fn clear_step(r: u32, o: u32, m: u32) -> Weight;
+	/// The outcome root over `s` steps, and its anchor.
+	fn finish_clearing(s: u32) -> Weight;
+	/// One step's `a` awards closed: answers read, defaults applied, validation root.
+	fn close_step(a: u32) -> Weight;
+	/// The validation root over `s` steps and its anchor, or the final step.
+	fn finalize(s: u32) -> Weight;
+}
+
+/// Per item and step: one storage read plus decoding and hashing.
+const PER_ITEM: u64 = 40_000_000;
+
+impl WeightInfo for () {
+	fn submit_request() -> Weight {
+		Weight::from_parts(60_000_000, 4_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(4, 2))
+	}
+	fn amend_request() -> Weight {
+		Weight::from_parts(60_000_000, 4_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(4, 1))
+	}
+	fn withdraw_request() -> Weight {
+		Weight::from_parts(30_000_000, 4_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(2, 2))
+	}
+	fn submit_offer() -> Weight {
+		Weight::from_parts(60_000_000, 4_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(6, 2))
+	}
+	fn amend_offer() -> Weight {
+		Weight::from_parts(60_000_000, 4_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(6, 1))
+	}
+	fn withdraw_offer() -> Weight {
+		Weight::from_parts(30_000_000, 4_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(2, 2))
+	}
+	fn validate(n: u32) -> Weight {
+		Weight::from_parts(30_000_000, 4_000)
+			.saturating_add(Weight::from_parts(PER_ITEM, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads_writes(2, 1))
+			.saturating_add(
+				RocksDbWeight::get()
+					.reads_writes(2, 1)
+					.saturating_mul(n.into()),
+			)
+	}
+	fn set_schedule() -> Weight {
+		Weight::from_parts(20_000_000, 0).saturating_add(RocksDbWeight::get().reads_writes(1, 2))
+	}
+	fn set_pricing() -> Weight {
+		Weight::from_parts(10_000_000, 0).saturating_add(RocksDbWeight::get().writes(1))
+	}
+	fn prune_session(n: u32) -> Weight {
+		Weight::from_parts(30_000_000, 0)
+			.saturating_add(RocksDbWeight::get().reads_writes(2, 2))
+			.saturating_add(
+				RocksDbWeight::get()
+					.reads_writes(1, 1)
+					.saturating_mul(n.into()),
+			)
+	}
+	fn hook_base() -> Weight {
+		Weight::from_parts(20_000_000, 0).saturating_add(RocksDbWeight::get().reads(5))
+	}
+	fn open_session() -> Weight {
+		Weight::from_parts(30_000_000, 0).saturating_add(RocksDbWeight::get().reads_writes(4, 5))
+	}
+	fn seal(r: u32, o: u32) -> Weight {
+		let items = u64::from(r).saturating_add(o.into());
+		Weight::from_parts(50_000_000, 0)
+			.saturating_add(Weight::from_parts(PER_ITEM, 0).saturating_mul(items))
+			// Registry: the requester or aggregator, the area path (≤ 4), the PoD.
+			.saturating_add(RocksDbWeight::get().reads(7).saturating_mul(items))
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
+	}
+	fn clear_step(r: u32, o: u32, m: u32) -> Weight {
+		let items = u64::from(r).saturating_add(o.into());
+		// Successive shortest paths: at most one path per unit of capacity bound, each a
+		// Dijkstra over r·o edges; 2^m solves with minima (the crate's exhaustive search).
+		let edges = u64::from(r).saturating_mul(o.into()).max(1);
+		let solve = Weight::from_parts(2_000, 0)
+			.saturating_mul(edges)
+			.saturating_mul(items.max(1))
+			.saturating_mul(1u64 << m.min(16));
+		Weight::from_parts(50_000_000, 0)
+			.saturating_add(Weight::from_parts(PER_ITEM, 0).saturating_mul(items))
+			.saturating_add(RocksDbWeight::get().reads(items))
+			.saturating_add(solve)
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 3))
+	}
+	fn finish_clearing(s: u32) -> Weight {
+		Weight::from_parts(50_000_000, 0)
+			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(s.into()))
+			.saturating_add(RocksDbWeight::get().reads(s.into()))
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
+	}
+	fn close_step(a: u32) -> Weight {
+		Weight::from_parts(30_000_000, 0)
+			.saturating_add(Weight::from_parts(PER_ITEM, 0).saturating_mul(a.into()))
+			.saturating_add(RocksDbWeight::get().reads(a.into()))
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 2))
+	}
+	fn finalize(s: u32) -> Weight {
+		Weight::from_parts(50_000_000, 0)
+			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(s.into()))
+			.saturating_add(RocksDbWeight::get().reads(s.into()))
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
+	}
+}
