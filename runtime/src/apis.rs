@@ -17,7 +17,8 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	configs, AccountId, Aura, Block, BlockNumber, Certification, Executive, Grandpa,
-	InherentDataExt, Nonce, Registry, Runtime, RuntimeGenesisConfig, SessionKeys, System, VERSION,
+	InherentDataExt, Market, Nonce, Registry, Runtime, RuntimeGenesisConfig, SessionKeys, System,
+	VERSION,
 };
 
 impl_runtime_apis! {
@@ -170,6 +171,37 @@ impl_runtime_apis! {
 			limit: u32,
 		) -> pallet_registry::DevicePage {
 			Registry::gateway_devices(&gateway, after, limit.min(configs::MAX_DEVICE_PAGE))
+		}
+	}
+
+	impl pallet_market::runtime_api::MarketApi<Block, AccountId> for Runtime {
+		fn session(session: pallet_market::SessionId) -> Option<pallet_market::SessionInfo> {
+			pallet_market::Sessions::<Runtime>::get(session)
+		}
+
+		fn live_sessions() -> Vec<pallet_market::SessionId> {
+			pallet_market::Live::<Runtime>::get().into_inner()
+		}
+
+		fn results(
+			session: pallet_market::SessionId,
+			who: AccountId,
+		) -> Vec<pallet_market::FinalResult<AccountId>> {
+			Market::results_of(session, &who)
+		}
+
+		fn input_proof(
+			session: pallet_market::SessionId,
+			item: pallet_market::ItemId,
+		) -> Option<pallet_market::runtime_api::InputProof> {
+			Market::input_proof(session, item)
+		}
+
+		fn award_proof(
+			session: pallet_market::SessionId,
+			award: pallet_market::AwardRef,
+		) -> Option<pallet_market::runtime_api::AwardProof> {
+			Market::award_proof(session, award)
 		}
 	}
 

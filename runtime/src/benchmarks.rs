@@ -9,5 +9,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_certification, Certification]
 	[pallet_consortium, ConsortiumGovernance]
 	[pallet_registry, Registry]
+	[pallet_market, Market]
 	[pallet_node_authorization, NodeAuthorizationBench::<Runtime>]
 );

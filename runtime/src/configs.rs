@@ -342,6 +342,102 @@ impl pallet_certification::Config for Runtime {
 	type BenchmarkHelper = CertificationClock;
 }
 
+parameter_types! {
+	pub const MarketPalletId: frame_support::PalletId = frame_support::PalletId(*b"plt/mrkt");
+	/// A quarter of the block for the market's session steps: with the normal class's three
+	/// quarters, a block still fits.
+	pub MarketHookWeight: Weight = Perbill::from_percent(25) * RuntimeBlockWeights::get().max_block;
+	/// Fail-safe: an award its DSO did not validate is not activated (docs/market.md).
+	pub const MarketDefaultLight: pallet_market::Light = pallet_market::Light::Red;
+}
+
+/// Registry records and the clock for the market's benchmarks.
+pub struct MarketBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_market::BenchmarkHelper<AccountId> for MarketBenchmarks {
+	fn participant(seed: u32, roles: u8) -> AccountId {
+		let who: AccountId = frame_benchmarking::account("market", seed, 0);
+		let mut eic = *b"10XMARKETBENCH00";
+		eic[14] = b'0' + (seed / 10 % 10) as u8;
+		eic[15] = b'0' + (seed % 10) as u8;
+		let name = alloc::vec![b'm'; 8].try_into().unwrap_or_default();
+		let _ = Registry::do_register_participant(
+			who.clone(),
+			pallet_registry::Roles(roles),
+			pallet_registry::Eic(eic),
+			name,
+		);
+		who
+	}
+
+	fn area(owner: &AccountId, parent: Option<pallet_registry::AreaId>) -> pallet_registry::AreaId {
+		let n = pallet_registry::LastAreaId::<Runtime>::get();
+		let code = alloc::format!("BENCH-AREA-{n}")
+			.into_bytes()
+			.try_into()
+			.unwrap_or_default();
+		Registry::do_register_area(owner.clone(), code, pallet_registry::AreaKind::Zone, parent)
+			.unwrap_or_default()
+	}
+
+	fn pod(area: pallet_registry::AreaId, aggregator: &AccountId) -> pallet_registry::PodId {
+		let n = pallet_registry::LastPodId::<Runtime>::get();
+		let code = alloc::format!("BENCH-POD-{n}")
+			.into_bytes()
+			.try_into()
+			.unwrap_or_default();
+		let Some(owner) = pallet_registry::Areas::<Runtime>::get(area).map(|a| a.owner) else {
+			return 0;
+		};
+		let pod = Registry::do_register_pod(owner, code, area).unwrap_or_default();
+		let _ = Registry::do_force_set_pod_aggregator(pod, Some(aggregator.clone()));
+		pod
+	}
+
+	fn set_now_ms(ms: u64) {
+		pallet_timestamp::Now::<Runtime>::put(ms);
+	}
+}
+
+impl pallet_market::Config for Runtime {
+	type Registry = Registry;
+	type Anchoring = Certification;
+	/// Active DSOs and TSOs (FR-MP-FSM-01).
+	type RequestOrigin = pallet_registry::EnsureGridOperator<Runtime>;
+	/// Active aggregators, for the PoDs they represent (FR-MP-FSM-03).
+	type OfferOrigin = pallet_registry::EnsureAggregator<Runtime>;
+	/// Active grid operators, each for the awards on its own areas (FR-MP-MOMV-03).
+	type ValidateOrigin = pallet_registry::EnsureGridOperator<Runtime>;
+	type AdminOrigin = EnsureConsortium;
+	type UnixTime = Timestamp;
+	type PalletId = MarketPalletId;
+	/// A day of 15-minute market time units.
+	type MaxSlots = ConstU32<96>;
+	/// Per session, within what one clearing step solves in its share of a block today
+	/// (docs/market.md, "Scale").
+	/// 16 × 128 keeps the worst step (the rule's 145 solves) under a quarter block; the
+	/// runtime's integrity test holds this.
+	type MaxRequests = ConstU32<16>;
+	type MaxOffers = ConstU32<128>;
+	type MaxAreas = ConstU32<1_024>;
+	/// A day-ahead session lives about 26 hours, an hourly real-time one about 3.
+	type MaxLive = ConstU32<16>;
+	type MaxAnswers = ConstU32<256>;
+	/// 16 solves per step at most.
+	type ExactLimit = frame_support::traits::ConstU8<4>;
+	type DefaultLight = MarketDefaultLight;
+	type MinValidationMs = ConstU64<{ 5 * 60_000 }>;
+	/// As long as certificates: settlement and disputes read the market's records.
+	type RetentionMs = ConstU64<{ 400 * 24 * 3_600_000 }>;
+	type MaxPrunePerCall = ConstU32<512>;
+	type HookWeight = MarketHookWeight;
+	/// The pallet's own estimates until this runtime's market weights are benchmarked.
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = MarketBenchmarks;
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;

@@ -17,7 +17,7 @@
 
 use crate::{
 	AccountId, BalancesConfig, ConsortiumGovernanceConfig, ConsortiumMembershipConfig,
-	NodeAuthorizationConfig, RegistryConfig, RuntimeGenesisConfig, UNIT,
+	MarketConfig, NodeAuthorizationConfig, RegistryConfig, RuntimeGenesisConfig, UNIT,
 };
 use alloc::{
 	format,
@@ -233,7 +233,40 @@ fn genesis(
 			pods: grid.pods,
 			poms: grid.poms,
 		},
+		market: MarketConfig {
+			schedules: market_schedules(),
+		},
 	})
+}
+
+/// The market from the first block (T-MP-02): day-ahead sessions for each UTC day, opening
+/// D-2 12:00 and closing D-1 12:00, with two hours to validate; hourly real-time sessions of
+/// four slots, opening two hours and closing 30 minutes ahead, with ten minutes to validate.
+fn market_schedules() -> Vec<(pallet_market::SessionKind, pallet_market::Schedule)> {
+	const MINUTE: u64 = 60_000;
+	const HOUR: u64 = 60 * MINUTE;
+	vec![
+		(
+			pallet_market::SessionKind::DayAhead,
+			pallet_market::Schedule {
+				period_ms: 24 * HOUR,
+				slot_ms: (15 * MINUTE) as u32,
+				open_lead_ms: 36 * HOUR,
+				gate_lead_ms: 12 * HOUR,
+				validation_ms: 2 * HOUR,
+			},
+		),
+		(
+			pallet_market::SessionKind::RealTime,
+			pallet_market::Schedule {
+				period_ms: HOUR,
+				slot_ms: (15 * MINUTE) as u32,
+				open_lead_ms: 2 * HOUR,
+				gate_lead_ms: 30 * MINUTE,
+				validation_ms: 10 * MINUTE,
+			},
+		),
+	]
 }
 
 pub fn development() -> Value {

@@ -173,4 +173,6 @@ mod runtime {
 	pub type Registry = pallet_registry;
 	#[runtime::pallet_index(11)]
 	pub type Certification = pallet_certification;
+	#[runtime::pallet_index(12)]
+	pub type Market = pallet_market;
 }

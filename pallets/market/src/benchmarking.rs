@@ -346,6 +346,18 @@ mod benchmarks {
 	}
 
 	#[benchmark]
+	fn hook_per_session() {
+		let session = new_session::<T>();
+		#[block]
+		{
+			// An open session before its gate: read, nothing due.
+			if let Some(info) = Sessions::<T>::get(session) {
+				let _ = Pallet::<T>::next_step(session, &info, NOW_MS);
+			}
+		}
+	}
+
+	#[benchmark]
 	fn open_session() -> Result<(), BenchmarkError> {
 		T::BenchmarkHelper::set_now_ms(NOW_MS);
 		let schedule = Schedule {
@@ -381,10 +393,12 @@ mod benchmarks {
 	fn clear_step(
 		r: Linear<1, { T::MaxRequests::get() }>,
 		o: Linear<1, { T::MaxOffers::get() }>,
-		m: Linear<0, { u32::from(T::ExactLimit::get()) }>,
+		s: Linear<1, { 1u32 << T::ExactLimit::get() }>,
 	) {
 		let session = new_session::<T>();
 		let g = grid::<T>();
+		// 2^m solves for m minima; floor(log2 s) of them.
+		let m = 31 - s.leading_zeros();
 		book::<T>(session, &g, r, o, m);
 		let mut info = Sessions::<T>::get(session).expect("open");
 		Pallet::<T>::seal(session, &mut info);

@@ -22,7 +22,7 @@ use platone_primitives::{
 use sp_runtime::traits::AccountIdConversion;
 
 /// What the hook can do next for a session, with its weight.
-enum Next {
+pub(crate) enum Next {
 	Seal { r: u32, o: u32 },
 	Clear { step: StepIndex, r: u32, o: u32 },
 	FinishClearing,
@@ -304,15 +304,20 @@ impl<T: Config> Pallet<T> {
 			Some(s) => {
 				s.slots(T::MaxSlots::get()).ok_or(Error::<T>::BadSchedule)?;
 				Schedules::<T>::insert(kind, s);
-				// The next session is the first period whose gate is still ahead, so that a
-				// new or changed schedule never opens a session past its gate closure.
-				let now = Self::now_ms();
-				NextPeriod::<T>::insert(kind, Self::first_period_after(&s, now));
+				// The next session is the first period whose gate is still ahead, and never
+				// one that starts before the end of the last session opened: a new or changed
+				// schedule neither opens a session past its gate nor a second one for a period.
+				let earliest = Self::first_period_after(&s, Self::now_ms());
+				let next = match NextPeriod::<T>::get(kind) {
+					Some(after_last) => {
+						earliest.max(after_last.div_ceil(s.period_ms).saturating_mul(s.period_ms))
+					}
+					None => earliest,
+				};
+				NextPeriod::<T>::insert(kind, next);
 			}
-			None => {
-				Schedules::<T>::remove(kind);
-				NextPeriod::<T>::remove(kind);
-			}
+			// `NextPeriod` stays: it marks where the last opened session ended.
+			None => Schedules::<T>::remove(kind),
 		}
 		Self::deposit_event(Event::ScheduleSet { kind, schedule });
 		Ok(())
@@ -330,7 +335,7 @@ impl<T: Config> Pallet<T> {
 			.delivery_start_ms
 			.saturating_add(u64::from(info.slot_ms).saturating_mul(info.slots.into()));
 		ensure!(
-			info.phase == Phase::Final
+			matches!(info.phase, Phase::Final | Phase::Pruning)
 				&& Self::now_ms() >= delivery_end.saturating_add(T::RetentionMs::get()),
 			Error::<T>::NotPrunable
 		);
@@ -360,6 +365,14 @@ impl<T: Config> Pallet<T> {
 		if complete {
 			SessionAreas::<T>::remove(session);
 			Sessions::<T>::remove(session);
+		} else if info.phase != Phase::Pruning {
+			Sessions::<T>::insert(
+				session,
+				SessionInfo {
+					phase: Phase::Pruning,
+					..info
+				},
+			);
 		}
 		Self::deposit_event(Event::SessionPruned { session, complete });
 		Ok(())
@@ -371,6 +384,10 @@ impl<T: Config> Pallet<T> {
 	pub fn progress(budget: Weight) -> Weight {
 		let mut used = T::WeightInfo::hook_base();
 		let now = Self::now_ms();
+		// Block 1 runs before any timestamp was set: no clock, no session.
+		if now == 0 {
+			return used;
+		}
 		for kind in [SessionKind::DayAhead, SessionKind::RealTime] {
 			let w = T::WeightInfo::open_session();
 			// Each kind opens at most one session per block, so opening stays bounded.
@@ -379,6 +396,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		'sessions: for session in Live::<T>::get() {
+			used = used.saturating_add(T::WeightInfo::hook_per_session());
 			loop {
 				let Some(info) = Sessions::<T>::get(session) else {
 					continue 'sessions;
@@ -472,7 +490,7 @@ impl<T: Config> Pallet<T> {
 		true
 	}
 
-	fn next_step(session: SessionId, info: &SessionInfo, now: u64) -> Option<Next> {
+	pub(crate) fn next_step(session: SessionId, info: &SessionInfo, now: u64) -> Option<Next> {
 		match info.phase {
 			Phase::Open => (now >= info.gate_closure_ms).then_some(Next::Seal {
 				r: info.requests,
@@ -494,7 +512,7 @@ impl<T: Config> Pallet<T> {
 			}),
 			Phase::Closing { .. } => Some(Next::Validate),
 			Phase::Validated => Some(Next::Finalize),
-			Phase::Final => None,
+			Phase::Final | Phase::Pruning => None,
 		}
 	}
 
@@ -503,7 +521,7 @@ impl<T: Config> Pallet<T> {
 		match *next {
 			Next::Seal { r, o } => T::WeightInfo::seal(r, o),
 			Next::Clear { r, o, .. } => {
-				T::WeightInfo::clear_step(r, o, u32::from(info.exact_limit))
+				T::WeightInfo::clear_step(r, o, Self::solves(r, o, info.exact_limit))
 			}
 			Next::FinishClearing => T::WeightInfo::finish_clearing(steps),
 			Next::OpenClosing => T::WeightInfo::close_step(0),
@@ -511,6 +529,12 @@ impl<T: Config> Pallet<T> {
 			Next::Validate => T::WeightInfo::finalize(steps),
 			Next::Finalize => T::WeightInfo::finalize(0),
 		}
+	}
+
+	/// Most flow solves one step needs: every on/off choice of up to `limit` minima, or, past
+	/// the limit, one solve per item the crate's rule drops, plus the last.
+	pub fn solves(r: u32, o: u32, limit: u8) -> u32 {
+		(1u32 << limit.min(16)).max(r.saturating_add(o).saturating_add(1))
 	}
 
 	/// The costliest step of each kind at the bounds, for `integrity_test`.
@@ -521,7 +545,7 @@ impl<T: Config> Pallet<T> {
 			("seal", T::WeightInfo::seal(r, o)),
 			(
 				"clear",
-				T::WeightInfo::clear_step(r, o, u32::from(T::ExactLimit::get())),
+				T::WeightInfo::clear_step(r, o, Self::solves(r, o, T::ExactLimit::get())),
 			),
 			("finish", T::WeightInfo::finish_clearing(steps)),
 			("close", T::WeightInfo::close_step(r.saturating_mul(o))),
@@ -550,7 +574,7 @@ impl<T: Config> Pallet<T> {
 			Next::Finalize => {
 				info.phase = Phase::Final;
 				Live::<T>::mutate(|live| live.retain(|s| *s != session));
-				Self::deposit_event(Event::Final { session });
+				Self::deposit_event(Event::SessionFinal { session });
 			}
 		}
 		Sessions::<T>::insert(session, info);
@@ -706,12 +730,13 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	/// The clearing input of one step, as `platone-clearing` takes it.
+	/// The clearing input of one step, as `platone-clearing` takes it, and the validator of
+	/// each offer in it.
 	pub fn step_market(
 		session: SessionId,
 		info: &SessionInfo,
 		step: StepIndex,
-	) -> platone_clearing::Market {
+	) -> (platone_clearing::Market, BTreeMap<ItemId, T::AccountId>) {
 		let (slot, direction) = slot_of(step);
 		let at_slot = |q: &QuantitiesOf<T>| {
 			q.iter()
@@ -733,21 +758,24 @@ impl<T: Config> Pallet<T> {
 			})
 			.collect();
 		requests.sort_by_key(|r| r.id);
+		let mut validators = BTreeMap::new();
 		let mut offers: Vec<platone_clearing::Offer> = Offers::<T>::iter_prefix(session)
 			.filter(|(_, o)| o.input.direction == direction)
 			.filter_map(|(id, o)| {
+				let quantities = at_slot(&o.input.quantities)?;
+				validators.insert(id, o.validator.clone());
 				Some(platone_clearing::Offer {
 					id,
 					area: o.area,
 					direction,
 					price: o.input.price,
 					min_quantity: o.input.min_quantity,
-					quantities: at_slot(&o.input.quantities)?,
+					quantities,
 				})
 			})
 			.collect();
 		offers.sort_by_key(|o| o.id);
-		platone_clearing::Market {
+		let market = platone_clearing::Market {
 			pricing: info.pricing,
 			areas: SessionAreas::<T>::get(session)
 				.unwrap_or_default()
@@ -756,22 +784,26 @@ impl<T: Config> Pallet<T> {
 				.collect(),
 			requests,
 			offers,
-		}
+		};
+		(market, validators)
 	}
 
 	pub(crate) fn clear_step(session: SessionId, info: &mut SessionInfo, step: StepIndex) {
-		let market = Self::step_market(session, info, step);
+		let (market, validators) = Self::step_market(session, info, step);
 		let (awards, objective) =
 			match platone_clearing::clear_with(&market, usize::from(info.exact_limit)) {
 				Ok(outcome) => (outcome.awards, outcome.objectives.into_iter().next()),
 				// Unreachable: the pallet checks every item as the crate does. Should it happen,
-				// the step awards nothing rather than halting the session.
-				Err(_) => (Vec::new(), None),
+				// the step awards nothing rather than halting the session, and says so.
+				Err(_) => {
+					Self::deposit_event(Event::StepFailed { session, step });
+					(Vec::new(), None)
+				}
 			};
 		let records: Vec<AwardRecordOf<T>> = awards
 			.into_iter()
 			.filter_map(|award| {
-				let validator = Offers::<T>::get(session, award.offer)?.validator;
+				let validator = validators.get(&award.offer)?.clone();
 				Some(AwardRecord { award, validator })
 			})
 			.collect();
@@ -858,11 +890,7 @@ impl<T: Config> Pallet<T> {
 			session,
 			AnchorKind::MarketOutcome,
 			root,
-			if info.awards > 0 {
-				info.steps().into()
-			} else {
-				0
-			},
+			info.steps().into(),
 		);
 		Self::deposit_event(Event::Cleared {
 			session,
@@ -922,11 +950,7 @@ impl<T: Config> Pallet<T> {
 			session,
 			AnchorKind::TechnicalValidation,
 			root,
-			if info.awards > 0 {
-				info.steps().into()
-			} else {
-				0
-			},
+			info.steps().into(),
 		);
 		Self::deposit_event(Event::Validated {
 			session,
@@ -940,7 +964,7 @@ impl<T: Config> Pallet<T> {
 	/// The results that concern `who` (as requester, aggregator or validator), with their
 	/// answers so far; once validation closed, unanswered awards show the default.
 	pub fn results_of(session: SessionId, who: &T::AccountId) -> Vec<FinalResult<T::AccountId>> {
-		let Some(info) = Sessions::<T>::get(session) else {
+		let Some(info) = Sessions::<T>::get(session).filter(|i| i.phase != Phase::Pruning) else {
 			return Vec::new();
 		};
 		let closed = matches!(
@@ -984,7 +1008,7 @@ impl<T: Config> Pallet<T> {
 
 	/// The sealed input leaf of `item` (a request or offer), its proof and the input root.
 	pub fn input_proof(session: SessionId, item: ItemId) -> Option<InputProof> {
-		let info = Sessions::<T>::get(session)?;
+		let info = Sessions::<T>::get(session).filter(|i| i.phase != Phase::Pruning)?;
 		let root = info.input_root?;
 		let areas = SessionAreas::<T>::get(session)
 			.unwrap_or_default()
@@ -1011,7 +1035,7 @@ impl<T: Config> Pallet<T> {
 	/// An award's record, its proof to its step's root, the step's leaf, and that leaf's proof
 	/// to the session's outcome root.
 	pub fn award_proof(session: SessionId, award: AwardRef) -> Option<AwardProof> {
-		let info = Sessions::<T>::get(session)?;
+		let info = Sessions::<T>::get(session).filter(|i| i.phase != Phase::Pruning)?;
 		let root = info.outcome_root?;
 		let records: Vec<Vec<u8>> = StepAwards::<T>::get(session, award.step)?
 			.iter()
@@ -1051,10 +1075,15 @@ impl<T: Config> Pallet<T> {
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let live = Live::<T>::get();
 		for (session, info) in Sessions::<T>::iter() {
+			let done = matches!(info.phase, Phase::Final | Phase::Pruning);
 			ensure!(
-				live.contains(&session) == (info.phase != Phase::Final),
+				live.contains(&session) != done,
 				"Live lists exactly the sessions not final"
 			);
+			if info.phase == Phase::Pruning {
+				// Partly removed: only the live list is checked.
+				continue;
+			}
 			ensure!(
 				Requests::<T>::iter_prefix(session).count() as u32 == info.requests,
 				"request count"

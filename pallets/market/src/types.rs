@@ -48,6 +48,8 @@ pub struct AwardRef {
 	DecodeWithMemTracking,
 	TypeInfo,
 	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub enum SessionKind {
 	/// Sessions for a delivery day, at a gate closure the day before (UC-IT-1).
@@ -73,6 +75,8 @@ pub enum SessionKind {
 	DecodeWithMemTracking,
 	TypeInfo,
 	MaxEncodedLen,
+	serde::Serialize,
+	serde::Deserialize,
 )]
 pub struct Schedule {
 	pub period_ms: u64,
@@ -132,6 +136,8 @@ pub enum Phase {
 	Validated,
 	/// Market and technical results combined; nothing changes any more.
 	Final,
+	/// Past retention, being removed (`prune_session`); its records are incomplete.
+	Pruning,
 }
 
 /// A session of the market.
