@@ -25,32 +25,33 @@ fn full<T: Config>(power: Power) -> QuantitiesOf<T> {
 	BoundedVec::truncate_from((0..slots::<T>()).map(|s| (s, power)).collect())
 }
 
-/// An open session, its gate an hour ahead, with every slot.
+/// A day-ahead schedule of `MaxSlots` 15-minute slots: D-2 12:00 to D-1 12:00.
+fn day_ahead<T: Config>() -> Schedule {
+	Schedule {
+		period_ms: 900_000 * u64::from(slots::<T>()),
+		slot_ms: 900_000,
+		open_lead_ms: 36 * HOUR,
+		gate_lead_ms: 12 * HOUR,
+		validation_ms: 2 * HOUR,
+	}
+}
+
+/// An open session on the day-ahead schedule, with every slot, its gate an hour ahead.
 fn new_session<T: Config>() -> SessionId {
 	T::BenchmarkHelper::set_now_ms(NOW_MS);
 	let session = LastSession::<T>::get().saturating_add(1);
 	LastSession::<T>::put(session);
+	let start = NOW_MS + 13 * HOUR;
 	Sessions::<T>::insert(
 		session,
-		SessionInfo {
-			kind: SessionKind::DayAhead,
-			delivery_start_ms: NOW_MS + 12 * HOUR,
-			slot_ms: 900_000,
-			slots: slots::<T>(),
-			gate_closure_ms: NOW_MS + HOUR,
-			validation_ms: HOUR / 2,
-			pricing: Pricing::Uniform,
-			exact_limit: T::ExactLimit::get(),
-			phase: Phase::Open,
-			requests: 0,
-			offers: 0,
-			last_item: 0,
-			awards: 0,
-			defaulted: 0,
-			input_root: None,
-			outcome_root: None,
-			validation_root: None,
-		},
+		SessionInfo::opened(
+			SessionKind::DayAhead,
+			start,
+			&day_ahead::<T>(),
+			slots::<T>(),
+			Pricing::Uniform,
+			T::ExactLimit::get(),
+		),
 	);
 	Live::<T>::mutate(|l| {
 		let _ = l.try_push(session);
@@ -288,13 +289,7 @@ mod benchmarks {
 		T::BenchmarkHelper::set_now_ms(NOW_MS);
 		let origin =
 			T::AdminOrigin::try_successful_origin().map_err(|_| BenchmarkError::Weightless)?;
-		let schedule = Schedule {
-			period_ms: 900_000 * u64::from(slots::<T>()),
-			slot_ms: 900_000,
-			open_lead_ms: 36 * HOUR,
-			gate_lead_ms: 12 * HOUR,
-			validation_ms: 2 * HOUR,
-		};
+		let schedule = day_ahead::<T>();
 		#[extrinsic_call]
 		_(
 			origin as T::RuntimeOrigin,
@@ -360,13 +355,7 @@ mod benchmarks {
 	#[benchmark]
 	fn open_session() -> Result<(), BenchmarkError> {
 		T::BenchmarkHelper::set_now_ms(NOW_MS);
-		let schedule = Schedule {
-			period_ms: 900_000 * u64::from(slots::<T>()),
-			slot_ms: 900_000,
-			open_lead_ms: 36 * HOUR,
-			gate_lead_ms: 12 * HOUR,
-			validation_ms: 2 * HOUR,
-		};
+		let schedule = day_ahead::<T>();
 		Pallet::<T>::do_set_schedule(SessionKind::DayAhead, Some(schedule))?;
 		#[block]
 		{

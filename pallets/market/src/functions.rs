@@ -460,25 +460,14 @@ impl<T: Config> Pallet<T> {
 		Live::<T>::put(live);
 		Sessions::<T>::insert(
 			session,
-			SessionInfo {
+			SessionInfo::opened(
 				kind,
-				delivery_start_ms: next,
-				slot_ms: s.slot_ms,
+				next,
+				&s,
 				slots,
-				gate_closure_ms: gate,
-				validation_ms: s.validation_ms,
-				pricing: SessionPricing::<T>::get(),
-				exact_limit: T::ExactLimit::get(),
-				phase: Phase::Open,
-				requests: 0,
-				offers: 0,
-				last_item: 0,
-				awards: 0,
-				defaulted: 0,
-				input_root: None,
-				outcome_root: None,
-				validation_root: None,
-			},
+				SessionPricing::<T>::get(),
+				T::ExactLimit::get(),
+			),
 		);
 		Self::deposit_event(Event::SessionOpened {
 			session,

@@ -172,6 +172,37 @@ pub struct SessionInfo {
 }
 
 impl SessionInfo {
+	/// A session of `kind` just opened for the period from `delivery_start_ms`, on `schedule`
+	/// (of `slots` slots).
+	pub fn opened(
+		kind: SessionKind,
+		delivery_start_ms: u64,
+		schedule: &Schedule,
+		slots: u16,
+		pricing: Pricing,
+		exact_limit: u8,
+	) -> Self {
+		SessionInfo {
+			kind,
+			delivery_start_ms,
+			slot_ms: schedule.slot_ms,
+			slots,
+			gate_closure_ms: delivery_start_ms.saturating_sub(schedule.gate_lead_ms),
+			validation_ms: schedule.validation_ms,
+			pricing,
+			exact_limit,
+			phase: Phase::Open,
+			requests: 0,
+			offers: 0,
+			last_item: 0,
+			awards: 0,
+			defaulted: 0,
+			input_root: None,
+			outcome_root: None,
+			validation_root: None,
+		}
+	}
+
 	/// Clearing steps: one per slot and direction.
 	pub fn steps(&self) -> StepIndex {
 		self.slots.saturating_mul(2)
