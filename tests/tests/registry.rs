@@ -69,6 +69,14 @@ fn pool_turns_away_strangers_and_suspended_members() {
 	wait_for("Bob's suspension", Duration::from_secs(60), || {
 		tx::participant(&node, &bob.public()).filter(|p| p.status == Status::Suspended)
 	});
+	// The pool checks against its own view of the best block, which may still be the block
+	// before the one just read: wait for the next block, so that both have the suspension.
+	let seen = node.best_number().expect("the node answers");
+	wait_for(
+		"the block after the suspension",
+		Duration::from_secs(60),
+		|| node.best_number().filter(|n| *n > seen),
+	);
 	refused_with(
 		tx::submit(&node, &tx::signed(remark(b"bob again"), &bob, 1, genesis)),
 		invalid::SUSPENDED,
