@@ -21,6 +21,11 @@ use platone_primitives::{
 };
 use sp_runtime::traits::AccountIdConversion;
 
+/// An item's power in `slot`, if it has one there.
+fn quantity_at(q: &[(Slot, Power)], slot: Slot) -> Option<Power> {
+	q.iter().find(|(s, _)| *s == slot).map(|&(_, p)| p)
+}
+
 /// What the hook can do next for a session, with its weight.
 pub(crate) enum Next {
 	Seal { r: u32, o: u32 },
@@ -609,6 +614,16 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// A session's requests and offers, each by id (their map keys are hashed, so iteration
+	/// order is not id order).
+	fn items_by_id(session: SessionId) -> (Vec<(ItemId, RequestOf<T>)>, Vec<(ItemId, OfferOf<T>)>) {
+		let mut requests: Vec<_> = Requests::<T>::iter_prefix(session).collect();
+		requests.sort_by_key(|(id, _)| *id);
+		let mut offers: Vec<_> = Offers::<T>::iter_prefix(session).collect();
+		offers.sort_by_key(|(id, _)| *id);
+		(requests, offers)
+	}
+
 	/// The gate closes: items the registry no longer supports are dropped, the areas of the
 	/// rest are snapshot, and the inputs are sealed under one root and anchored.
 	pub(crate) fn seal(session: SessionId, info: &mut SessionInfo) {
@@ -627,11 +642,7 @@ impl<T: Config> Pallet<T> {
 			}
 			true
 		};
-		let mut requests: Vec<(ItemId, RequestOf<T>)> =
-			Requests::<T>::iter_prefix(session).collect();
-		requests.sort_by_key(|(id, _)| *id);
-		let mut offers: Vec<(ItemId, OfferOf<T>)> = Offers::<T>::iter_prefix(session).collect();
-		offers.sort_by_key(|(id, _)| *id);
+		let (mut requests, mut offers) = Self::items_by_id(session);
 		requests.retain(|(id, r)| {
 			let reason = Self::request_dropped(r).or_else(|| {
 				(!add_path(&mut areas, r.input.area)).then_some(DropReason::TooManyAreas)
@@ -727,11 +738,7 @@ impl<T: Config> Pallet<T> {
 		step: StepIndex,
 	) -> (platone_clearing::Market, BTreeMap<ItemId, T::AccountId>) {
 		let (slot, direction) = slot_of(step);
-		let at_slot = |q: &QuantitiesOf<T>| {
-			q.iter()
-				.find(|(s, _)| *s == slot)
-				.map(|&(s, p)| alloc::vec![(s, p)])
-		};
+		let at_slot = |q: &QuantitiesOf<T>| quantity_at(q, slot).map(|p| alloc::vec![(slot, p)]);
 		let mut requests: Vec<platone_clearing::Request> = Requests::<T>::iter_prefix(session)
 			.filter(|(_, r)| r.input.direction == direction)
 			.filter_map(|(id, r)| {
@@ -840,9 +847,9 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Root over the steps' roots (`outcome` or validation).
-	fn steps_root(session: SessionId, info: &SessionInfo, validation: bool) -> Hash {
-		let leaves: Vec<Hash> = (0..info.steps())
+	/// The session tree's leaves: each step's `StepLeaf` over its outcome or validation root.
+	fn step_leaves(session: SessionId, info: &SessionInfo, validation: bool) -> Vec<Vec<u8>> {
+		(0..info.steps())
 			.map(|step| {
 				let d = Steps::<T>::get(session, step).unwrap_or_default();
 				let root = if validation {
@@ -851,15 +858,21 @@ impl<T: Config> Pallet<T> {
 				} else {
 					d.outcome_root
 				};
-				RuntimeHasher::leaf(
-					&StepLeaf {
-						step,
-						awards: d.awards,
-						root,
-					}
-					.encode(),
-				)
+				StepLeaf {
+					step,
+					awards: d.awards,
+					root,
+				}
+				.encode()
 			})
+			.collect()
+	}
+
+	/// Root over the steps' roots (`outcome` or validation).
+	fn steps_root(session: SessionId, info: &SessionInfo, validation: bool) -> Hash {
+		let leaves: Vec<Hash> = Self::step_leaves(session, info, validation)
+			.iter()
+			.map(|l| RuntimeHasher::leaf(l))
 			.collect();
 		merkle::root::<RuntimeHasher>(&leaves)
 	}
@@ -1002,10 +1015,7 @@ impl<T: Config> Pallet<T> {
 		let areas = SessionAreas::<T>::get(session)
 			.unwrap_or_default()
 			.into_inner();
-		let mut requests: Vec<_> = Requests::<T>::iter_prefix(session).collect();
-		requests.sort_by_key(|(id, _)| *id);
-		let mut offers: Vec<_> = Offers::<T>::iter_prefix(session).collect();
-		offers.sort_by_key(|(id, _)| *id);
+		let (requests, offers) = Self::items_by_id(session);
 		let values = Self::input_leaf_values(&areas, requests, offers);
 		let index = values.iter().position(|l| match l {
 			InputLeaf::Request { id, .. } | InputLeaf::Offer { id, .. } => *id == item,
@@ -1033,17 +1043,7 @@ impl<T: Config> Pallet<T> {
 		let leaf = records.get(award.index as usize)?.clone();
 		let leaf_proof =
 			MerkleTree::from_leaves::<RuntimeHasher>(&records).proof(award.index.into())?;
-		let step_leaves: Vec<Vec<u8>> = (0..info.steps())
-			.map(|step| {
-				let d = Steps::<T>::get(session, step).unwrap_or_default();
-				StepLeaf {
-					step,
-					awards: d.awards,
-					root: d.outcome_root,
-				}
-				.encode()
-			})
-			.collect();
+		let step_leaves = Self::step_leaves(session, &info, false);
 		let step_leaf = step_leaves.get(usize::from(award.step))?.clone();
 		let step_proof =
 			MerkleTree::from_leaves::<RuntimeHasher>(&step_leaves).proof(award.step.into())?;
@@ -1103,9 +1103,7 @@ impl<T: Config> Pallet<T> {
 						Requests::<T>::get(session, r.award.request).ok_or("award's request")?;
 					let offer = Offers::<T>::get(session, r.award.offer).ok_or("award's offer")?;
 					ensure!(offer.validator == r.validator, "award's validator");
-					let at = |q: &QuantitiesOf<T>| {
-						q.iter().find(|(s, _)| *s == slot).map_or(0, |(_, p)| *p)
-					};
+					let at = |q: &QuantitiesOf<T>| quantity_at(q, slot).unwrap_or(0);
 					ensure!(
 						r.award.quantity > 0
 							&& r.award.quantity <= at(&request.input.quantities)
