@@ -54,6 +54,18 @@ if [ "${PLATONE_SETUP_TEST_TOOLS:-0}" = 1 ]; then
     "$PLATONE_SCHEMATHESIS_VENV/bin/pip" install -q --disable-pip-version-check \
       "schemathesis==$PLATONE_SCHEMATHESIS_VERSION"
   fi
+  # polkadot-js (npm) for the aggregator-side client test (tests/js, tests/tests/market.rs):
+  # Node.js from Debian if the machine has none, the packages pinned by tests/js's lock file,
+  # installed beside it (and again only when the lock changes).
+  if ! command -v npm >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  if ! cmp -s tests/js/package-lock.json tests/js/node_modules/.platone-lock 2>/dev/null; then
+    (cd tests/js && npm ci --no-audit --no-fund --loglevel=error &&
+      cp package-lock.json node_modules/.platone-lock)
+  fi
   # cargo-nextest runs the tests; a machine without one gets it built once into the cache dir.
   if ! command -v cargo-nextest >/dev/null 2>&1 && [ ! -x "$PLATONE_NEXTEST_ROOT/bin/cargo-nextest" ]; then
     cargo install --locked --quiet --root "$PLATONE_NEXTEST_ROOT" "cargo-nextest@$PLATONE_NEXTEST_VERSION"

@@ -19,6 +19,7 @@ pub use subxt_signer::sr25519::Keypair;
 use subxt_signer::SecretUri;
 
 pub mod finality;
+pub mod market;
 pub mod proof;
 
 #[subxt::subxt(runtime_metadata_path = "metadata/platone.scale")]

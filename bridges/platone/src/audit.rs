@@ -1,9 +1,116 @@
 //! `platone audit`: re-checks what others rely on.
 
+use std::path::Path;
+
 use anyhow::Context;
+use platone_chain::Chain;
 use platone_scd::AnyStore;
 
-use platone::config::Config;
+use crate::verify::{self, AuthoritySetFile, CHAIN, MALFORMED, NOT_CERTIFIED};
+use platone::{config::Config, market::session_market};
+
+const DIFFERENCES: i32 = 1;
+
+/// Reads `path`, or standard input for `-`.
+fn read(path: &Path) -> Result<String, String> {
+	if path.as_os_str() == "-" {
+		std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))
+	} else {
+		std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
+	}
+}
+
+/// `platone market clear FILE`: the exit code.
+pub fn clear(path: &Path, exact_limit: usize) -> i32 {
+	match read(path).and_then(|text| platone::market::clear_json(&text, exact_limit)) {
+		Ok(outcome) => {
+			println!("{outcome}");
+			0
+		}
+		Err(why) => {
+			eprintln!("NOT CLEARED: {why}");
+			MALFORMED
+		}
+	}
+}
+
+/// `platone audit market --session N`: the exit code.
+pub async fn market(
+	rpc: &str,
+	insecure: bool,
+	session: u32,
+	authority_set: Option<&Path>,
+	export: Option<&Path>,
+) -> i32 {
+	match run_audit(rpc, insecure, session, authority_set, export).await {
+		Ok(code) => code,
+		Err((code, why)) => {
+			eprintln!("NOT AUDITED: {why}");
+			code
+		}
+	}
+}
+
+async fn run_audit(
+	rpc: &str,
+	insecure: bool,
+	session: u32,
+	authority_set: Option<&Path>,
+	export: Option<&Path>,
+) -> Result<i32, (i32, String)> {
+	let pinned = authority_set.map(AuthoritySetFile::load).transpose()?;
+	let constants = platone_chain::market::default_light()
+		.and_then(|d| Ok((d, platone_chain::market::market_account()?)))
+		.map_err(|e| (MALFORMED, e.to_string()))?;
+	let (default, market) = constants;
+	let unreachable = |e: platone_chain::Error| (CHAIN, e.to_string());
+	let chain = Chain::connect(rpc, insecure).await.map_err(unreachable)?;
+	let (at, number, finality) = verify::finalized_head(&chain, pinned.as_ref()).await?;
+	let records = chain
+		.market_session(session, at)
+		.await
+		.map_err(unreachable)?
+		.ok_or_else(|| {
+			(
+				NOT_CERTIFIED,
+				format!("no session {session} in the state of finalized block #{number}"),
+			)
+		})?;
+	if let Some(path) = export {
+		let json = serde_json::to_string_pretty(&session_market(&records))
+			.map_err(|e| (MALFORMED, e.to_string()))?;
+		std::fs::write(path, json).map_err(|e| (MALFORMED, format!("{}: {e}", path.display())))?;
+	}
+	let report = pallet_market::audit::audit(&records, default, &market);
+	for d in &report.differences {
+		match d.step {
+			Some(step) => println!("{} step {step}: {}", d.finding.as_str(), d.detail),
+			None => println!("{}: {}", d.finding.as_str(), d.detail),
+		}
+	}
+	let info = &records.info;
+	println!(
+		"audited session {session} ({:?}, {:?}): {} requests, {} offers, {} of {} steps \
+		 recomputed, {} validated, {} awards; {} differences{}; read by storage proof at \
+		 finalized block #{number} 0x{}, finality {finality}",
+		info.kind,
+		info.phase,
+		info.requests,
+		info.offers,
+		report.steps_cleared,
+		info.steps(),
+		report.steps_validated,
+		report.awards,
+		report.differences.len(),
+		if report.pending.is_empty() {
+			String::new()
+		} else {
+			format!(" ({})", report.pending.join("; "))
+		},
+		hex::encode(at),
+	);
+	Ok(if report.is_clean() { 0 } else { DIFFERENCES })
+}
 
 /// `platone audit scd`: the exit code.
 pub async fn scd(

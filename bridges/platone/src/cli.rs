@@ -70,6 +70,41 @@ pub enum Audit {
 		#[arg(long)]
 		gateway: Option<String>,
 	},
+	/// Recompute a market session from finalized chain state with the clearing crate the
+	/// pallet runs: the sealed input root, each step's awards, digests and method, the outcome
+	/// and validation roots, and the market's own anchors of them (FR-MP-BC-02). Prints one
+	/// line per difference. Exit codes: 0 no difference, 1 differences, 2 no such session, 4
+	/// malformed input, 5 chain unreachable or its state proof invalid, 6 finality not proven
+	/// against the pinned authority set.
+	Market {
+		#[arg(long)]
+		session: u32,
+		/// Node JSON-RPC; `[certify] rpc` if absent.
+		#[arg(long)]
+		rpc: Option<String>,
+		/// The GRANDPA authority set to trust (JSON, as `platone authority-set` prints it).
+		#[arg(long)]
+		authority_set: Option<PathBuf>,
+		/// Also write the session's sealed input here, as a market file for `platone market
+		/// clear`.
+		#[arg(long)]
+		export: Option<PathBuf>,
+	},
+}
+
+#[derive(Subcommand)]
+pub enum Market {
+	/// Clear a market given as JSON offline, with the code the chain runs, and print the
+	/// outcome (awards and per-slot objectives) as JSON: for what-if studies and auditors.
+	/// Exit codes: 0 cleared, 4 malformed or not clearable.
+	Clear {
+		/// The market (JSON: pricing, areas, requests, offers); `-` for standard input.
+		file: PathBuf,
+		/// Items with a minimum searched exhaustively per slot and direction; the chain's
+		/// runtime uses 4.
+		#[arg(long, default_value_t = 4)]
+		exact_limit: usize,
+	},
 }
 
 #[derive(Subcommand)]
@@ -152,7 +187,12 @@ pub enum Role {
 		#[arg(long)]
 		authority_set: Option<PathBuf>,
 	},
-	/// Audit what others rely on: `platone audit scd`.
+	/// The flexibility market offline: `platone market clear FILE`.
+	Market {
+		#[command(subcommand)]
+		what: Market,
+	},
+	/// Audit what others rely on: `platone audit scd`, `platone audit market`.
 	Audit {
 		#[command(subcommand)]
 		what: Audit,

@@ -3,6 +3,7 @@
 
 pub mod cli;
 pub mod config;
+pub mod market;
 
 /// Fuzz entry point: any bytes as a config file. Parsing and turning each section into its
 /// role's settings never panics, and whatever `platone config` prints parses again. (Not the
@@ -31,6 +32,22 @@ pub fn fuzz_config(data: &[u8]) {
 	if let Ok(printed) = toml::to_string_pretty(&config.redacted()) {
 		if let Err(e) = toml::from_str::<config::Config>(&printed) {
 			panic!("`platone config` printed a config it cannot read back: {e}\n{printed}");
+		}
+	}
+}
+
+/// Fuzzing `platone market clear`'s input: any JSON the parser accepts clears into awards the
+/// crate's own feasibility check accepts, or is refused with an error; never a panic.
+pub fn fuzz_market(data: &[u8]) {
+	let Ok(text) = std::str::from_utf8(data) else {
+		return;
+	};
+	let Ok(market) = serde_json::from_str::<platone_clearing::Market>(text) else {
+		return;
+	};
+	if let Ok(outcome) = platone_clearing::clear_with(&market, 4) {
+		if let Err(e) = platone_clearing::check_feasible(&market, &outcome.awards) {
+			panic!("cleared into infeasible awards: {e}");
 		}
 	}
 }

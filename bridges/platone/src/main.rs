@@ -12,7 +12,7 @@ use platone_scd::{wire::ProofDocument, AnyStore};
 use tracing::info;
 
 use platone::{
-	cli::{Audit, Cli, Role},
+	cli::{Audit, Cli, Market, Role},
 	config::Config,
 };
 use serve::{serve, shutdown_signal, Roles};
@@ -148,6 +148,28 @@ async fn main() -> anyhow::Result<()> {
 			let code = audit::scd(&config, options, rpc, gateway).await?;
 			std::process::exit(code);
 		}
+		Role::Audit {
+			what: Audit::Market {
+				session,
+				rpc,
+				authority_set,
+				export,
+			},
+		} => {
+			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
+			let code = audit::market(
+				&rpc,
+				config.certify.insecure,
+				session,
+				authority_set.as_deref(),
+				export.as_deref(),
+			)
+			.await;
+			std::process::exit(code);
+		}
+		Role::Market {
+			what: Market::Clear { file, exact_limit },
+		} => std::process::exit(audit::clear(&file, exact_limit)),
 		Role::AuthoritySet { rpc, from } => {
 			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
 			let chain = platone_chain::Chain::connect(&rpc, config.certify.insecure).await?;

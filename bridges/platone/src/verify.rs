@@ -19,11 +19,11 @@ use platone_primitives::{verify_measurement, Blake2_256, MeasurementRecord};
 use platone_scd::wire::{to_hex, ProofDocument};
 
 /// Exit codes.
-const NOT_CERTIFIED: i32 = 2;
-const MISMATCH: i32 = 3;
-const MALFORMED: i32 = 4;
-const CHAIN: i32 = 5;
-const NOT_FINAL: i32 = 6;
+pub(crate) const NOT_CERTIFIED: i32 = 2;
+pub(crate) const MISMATCH: i32 = 3;
+pub(crate) const MALFORMED: i32 = 4;
+pub(crate) const CHAIN: i32 = 5;
+pub(crate) const NOT_FINAL: i32 = 6;
 
 /// A pinned GRANDPA authority set, as `platone authority-set` prints it.
 #[derive(serde::Deserialize, serde::Serialize)]
@@ -196,51 +196,7 @@ async fn verify(
 
 	let unreachable = |e: platone_chain::Error| (CHAIN, e.to_string());
 	let chain = Chain::connect(rpc, insecure).await.map_err(unreachable)?;
-	let (finalized, number, finality) = match pinned {
-		None => {
-			let (hash, number) = chain.finalized().await.map_err(unreachable)?;
-			(hash, number, "as the node reports it".to_string())
-		}
-		Some(pinned) => {
-			// The pinned set may be some validator changes old: follow them, each proven.
-			let (set, changes) = chain
-				.follow_authority_set(pinned)
-				.await
-				.map_err(|e| match e {
-					platone_chain::Error::Finality(why) => (NOT_FINAL, why),
-					other => unreachable(other),
-				})?;
-			let set = &set;
-			// GRANDPA finalizes every few seconds on a live chain.
-			let justification =
-				tokio::time::timeout(std::time::Duration::from_secs(60), chain.justification())
-					.await
-					.map_err(|_| (NOT_FINAL, "no block finalized within 60 s".to_string()))?
-					.map_err(unreachable)?;
-			let f = verify_justification(&justification, set)
-				.map_err(|e| (NOT_FINAL, e.to_string()))?;
-			(
-				f.block_hash,
-				u64::from(f.block_number),
-				format!(
-					"proven by a GRANDPA justification (round {}) signed by {} of the {} \
-					 authorities of set {}{}",
-					f.round,
-					f.signers,
-					f.of,
-					set.set_id,
-					if changes.is_empty() {
-						" (the pinned set)".to_string()
-					} else {
-						format!(
-							", reached from the pinned set {} through the changes at blocks {:?}",
-							pinned.set_id, changes
-						)
-					}
-				),
-			)
-		}
-	};
+	let (finalized, number, finality) = finalized_head(&chain, pinned).await?;
 	let key = certificate_key(&gateway, &window).map_err(|e| (MALFORMED, e.to_string()))?;
 	let state = chain
 		.read_proof(std::slice::from_ref(&key), finalized)
@@ -285,4 +241,59 @@ async fn verify(
 		to_hex(&certificate.root),
 		to_hex(&finalized),
 	))
+}
+
+/// The finalized head to read from: the node's word, or with `pinned`, a block proven final by
+/// a justification of the pinned GRANDPA set (followed through any validator changes). With a
+/// description of how it was established, for the report.
+pub async fn finalized_head(
+	chain: &Chain,
+	pinned: Option<&AuthoritySet>,
+) -> Result<(platone_primitives::Hash, u64, String), (i32, String)> {
+	let unreachable = |e: platone_chain::Error| (CHAIN, e.to_string());
+	Ok(match pinned {
+		None => {
+			let (hash, number) = chain.finalized().await.map_err(unreachable)?;
+			(hash, number, "as the node reports it".to_string())
+		}
+		Some(pinned) => {
+			// The pinned set may be some validator changes old: follow them, each proven.
+			let (set, changes) = chain
+				.follow_authority_set(pinned)
+				.await
+				.map_err(|e| match e {
+					platone_chain::Error::Finality(why) => (NOT_FINAL, why),
+					other => unreachable(other),
+				})?;
+			let set = &set;
+			// GRANDPA finalizes every few seconds on a live chain.
+			let justification =
+				tokio::time::timeout(std::time::Duration::from_secs(60), chain.justification())
+					.await
+					.map_err(|_| (NOT_FINAL, "no block finalized within 60 s".to_string()))?
+					.map_err(unreachable)?;
+			let f = verify_justification(&justification, set)
+				.map_err(|e| (NOT_FINAL, e.to_string()))?;
+			(
+				f.block_hash,
+				u64::from(f.block_number),
+				format!(
+					"proven by a GRANDPA justification (round {}) signed by {} of the {} \
+					 authorities of set {}{}",
+					f.round,
+					f.signers,
+					f.of,
+					set.set_id,
+					if changes.is_empty() {
+						" (the pinned set)".to_string()
+					} else {
+						format!(
+							", reached from the pinned set {} through the changes at blocks {:?}",
+							pinned.set_id, changes
+						)
+					}
+				),
+			)
+		}
+	})
 }

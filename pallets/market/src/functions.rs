@@ -1,6 +1,7 @@
 //! The market's logic: calls (`do_*`), the hook's session steps, proofs and invariants.
 
 use crate::{
+	derive::{self, quantity_at},
 	pallet::*,
 	runtime_api::{AwardProof, InputProof},
 	types::*,
@@ -15,16 +16,8 @@ use frame_support::{
 };
 use pallet_certification::{Anchoring, RuntimeHasher};
 use pallet_registry::{roles, ParticipantRegistry};
-use platone_primitives::{
-	merkle::{self, Hasher, MerkleTree},
-	AnchorKind, Hash,
-};
+use platone_primitives::{merkle::MerkleTree, AnchorKind, Hash};
 use sp_runtime::traits::AccountIdConversion;
-
-/// An item's power in `slot`, if it has one there.
-fn quantity_at(q: &[(Slot, Power)], slot: Slot) -> Option<Power> {
-	q.iter().find(|(s, _)| *s == slot).map(|&(_, p)| p)
-}
 
 /// What the hook can do next for a session, with its weight.
 pub(crate) enum Next {
@@ -678,8 +671,8 @@ impl<T: Config> Pallet<T> {
 		info.requests = requests.len() as u32;
 		info.offers = offers.len() as u32;
 		let areas: Vec<(AreaId, Option<AreaId>)> = areas.into_iter().collect();
-		let leaves = Self::input_leaves(&areas, requests, offers);
-		let root = merkle::root::<RuntimeHasher>(&leaves);
+		let leaves = derive::input_leaves(&areas, requests, offers);
+		let root = derive::root_of(&leaves);
 		SessionAreas::<T>::insert(session, BoundedVec::truncate_from(areas));
 		info.input_root = Some(root);
 		info.phase = Phase::GateClosed { next: 0 };
@@ -697,39 +690,6 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// Leaf hashes of the input tree: areas by id, then requests, then offers, by id.
-	fn input_leaves(
-		areas: &[(AreaId, Option<AreaId>)],
-		requests: Vec<(ItemId, RequestOf<T>)>,
-		offers: Vec<(ItemId, OfferOf<T>)>,
-	) -> Vec<Hash> {
-		Self::input_leaf_values(areas, requests, offers)
-			.iter()
-			.map(|l| RuntimeHasher::leaf(&l.encode()))
-			.collect()
-	}
-
-	fn input_leaf_values(
-		areas: &[(AreaId, Option<AreaId>)],
-		requests: Vec<(ItemId, RequestOf<T>)>,
-		offers: Vec<(ItemId, OfferOf<T>)>,
-	) -> Vec<InputLeafOf<T>> {
-		areas
-			.iter()
-			.map(|&(id, parent)| InputLeaf::Area { id, parent })
-			.chain(
-				requests
-					.into_iter()
-					.map(|(id, request)| InputLeaf::Request { id, request }),
-			)
-			.chain(
-				offers
-					.into_iter()
-					.map(|(id, offer)| InputLeaf::Offer { id, offer }),
-			)
-			.collect()
-	}
-
 	/// The clearing input of one step, as `platone-clearing` takes it, and the validator of
 	/// each offer in it.
 	pub fn step_market(
@@ -737,51 +697,15 @@ impl<T: Config> Pallet<T> {
 		info: &SessionInfo,
 		step: StepIndex,
 	) -> (platone_clearing::Market, BTreeMap<ItemId, T::AccountId>) {
-		let (slot, direction) = slot_of(step);
-		let at_slot = |q: &QuantitiesOf<T>| quantity_at(q, slot).map(|p| alloc::vec![(slot, p)]);
-		let mut requests: Vec<platone_clearing::Request> = Requests::<T>::iter_prefix(session)
-			.filter(|(_, r)| r.input.direction == direction)
-			.filter_map(|(id, r)| {
-				Some(platone_clearing::Request {
-					id,
-					requester: r.requester,
-					area: r.input.area,
-					direction,
-					max_price: r.input.max_price,
-					min_quantity: r.input.min_quantity,
-					quantities: at_slot(&r.input.quantities)?,
-				})
-			})
-			.collect();
-		requests.sort_by_key(|r| r.id);
-		let mut validators = BTreeMap::new();
-		let mut offers: Vec<platone_clearing::Offer> = Offers::<T>::iter_prefix(session)
-			.filter(|(_, o)| o.input.direction == direction)
-			.filter_map(|(id, o)| {
-				let quantities = at_slot(&o.input.quantities)?;
-				validators.insert(id, o.validator.clone());
-				Some(platone_clearing::Offer {
-					id,
-					area: o.area,
-					direction,
-					price: o.input.price,
-					min_quantity: o.input.min_quantity,
-					quantities,
-				})
-			})
-			.collect();
-		offers.sort_by_key(|o| o.id);
-		let market = platone_clearing::Market {
-			pricing: info.pricing,
-			areas: SessionAreas::<T>::get(session)
-				.unwrap_or_default()
-				.into_iter()
-				.map(|(id, parent)| platone_clearing::Area { id, parent })
-				.collect(),
-			requests,
-			offers,
-		};
-		(market, validators)
+		let (requests, offers) = Self::items_by_id(session);
+		let areas = SessionAreas::<T>::get(session).unwrap_or_default();
+		derive::step_input(
+			info.pricing,
+			&areas,
+			requests.iter().map(|(id, r)| (*id, r)),
+			offers.iter().map(|(id, o)| (*id, o)),
+			step,
+		)
 	}
 
 	pub(crate) fn clear_step(session: SessionId, info: &mut SessionInfo, step: StepIndex) {
@@ -796,18 +720,9 @@ impl<T: Config> Pallet<T> {
 					(Vec::new(), None)
 				}
 			};
-		let records: Vec<AwardRecordOf<T>> = awards
-			.into_iter()
-			.filter_map(|award| {
-				let validator = validators.get(&award.offer)?.clone();
-				Some(AwardRecord { award, validator })
-			})
-			.collect();
+		let records = derive::award_records(awards, &validators);
 		let count = records.len() as u32;
-		let leaves: Vec<Hash> = records
-			.iter()
-			.map(|r| RuntimeHasher::leaf(&r.encode()))
-			.collect();
+		let outcome_root = derive::root_of(&records);
 		for (index, r) in records.iter().enumerate() {
 			Self::deposit_event(Event::Awarded {
 				session,
@@ -830,7 +745,7 @@ impl<T: Config> Pallet<T> {
 			step,
 			StepDigest {
 				awards: count,
-				outcome_root: merkle::root::<RuntimeHasher>(&leaves),
+				outcome_root,
 				validation_root: None,
 				method: objective.as_ref().map(|o| o.method),
 			},
@@ -848,33 +763,18 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The session tree's leaves: each step's `StepLeaf` over its outcome or validation root.
-	fn step_leaves(session: SessionId, info: &SessionInfo, validation: bool) -> Vec<Vec<u8>> {
+	fn step_leaves(session: SessionId, info: &SessionInfo, validation: bool) -> Vec<StepLeaf> {
 		(0..info.steps())
 			.map(|step| {
 				let d = Steps::<T>::get(session, step).unwrap_or_default();
-				let root = if validation {
-					d.validation_root
-						.unwrap_or_else(|| RuntimeHasher::hash(&[]))
-				} else {
-					d.outcome_root
-				};
-				StepLeaf {
-					step,
-					awards: d.awards,
-					root,
-				}
-				.encode()
+				derive::step_leaf(step, &d, validation)
 			})
 			.collect()
 	}
 
 	/// Root over the steps' roots (`outcome` or validation).
 	fn steps_root(session: SessionId, info: &SessionInfo, validation: bool) -> Hash {
-		let leaves: Vec<Hash> = Self::step_leaves(session, info, validation)
-			.iter()
-			.map(|l| RuntimeHasher::leaf(l))
-			.collect();
-		merkle::root::<RuntimeHasher>(&leaves)
+		derive::root_of(&Self::step_leaves(session, info, validation))
 	}
 
 	pub(crate) fn finish_clearing(session: SessionId, info: &mut SessionInfo, now: u64) {
@@ -916,14 +816,12 @@ impl<T: Config> Pallet<T> {
 					step,
 					index: index as u32,
 				};
-				let answer = Answers::<T>::get(session, award);
-				let light = answer.unwrap_or_else(T::DefaultLight::get);
-				let leaf = ResultLeaf {
+				let leaf = derive::result_leaf(
 					award,
-					light,
-					defaulted: answer.is_none(),
-					quantity: light.apply(record.award.quantity),
-				};
+					record.award.quantity,
+					Answers::<T>::get(session, award),
+					T::DefaultLight::get(),
+				);
 				(record, leaf)
 			})
 			.collect()
@@ -933,13 +831,10 @@ impl<T: Config> Pallet<T> {
 		let results = Self::step_results(session, step);
 		let defaulted = results.iter().filter(|(_, leaf)| leaf.defaulted).count() as u32;
 		info.defaulted = info.defaulted.saturating_add(defaulted);
-		let leaves: Vec<Hash> = results
-			.iter()
-			.map(|(_, leaf)| RuntimeHasher::leaf(&leaf.encode()))
-			.collect();
+		let leaves: Vec<ResultLeaf> = results.into_iter().map(|(_, leaf)| leaf).collect();
 		Steps::<T>::mutate(session, step, |d| {
 			let d = d.get_or_insert_with(StepDigest::default);
-			d.validation_root = Some(merkle::root::<RuntimeHasher>(&leaves));
+			d.validation_root = Some(derive::root_of(&leaves));
 		});
 	}
 
@@ -1016,7 +911,7 @@ impl<T: Config> Pallet<T> {
 			.unwrap_or_default()
 			.into_inner();
 		let (requests, offers) = Self::items_by_id(session);
-		let values = Self::input_leaf_values(&areas, requests, offers);
+		let values = derive::input_leaves(&areas, requests, offers);
 		let index = values.iter().position(|l| match l {
 			InputLeaf::Request { id, .. } | InputLeaf::Offer { id, .. } => *id == item,
 			InputLeaf::Area { .. } => false,
@@ -1043,7 +938,10 @@ impl<T: Config> Pallet<T> {
 		let leaf = records.get(award.index as usize)?.clone();
 		let leaf_proof =
 			MerkleTree::from_leaves::<RuntimeHasher>(&records).proof(award.index.into())?;
-		let step_leaves = Self::step_leaves(session, &info, false);
+		let step_leaves: Vec<Vec<u8>> = Self::step_leaves(session, &info, false)
+			.iter()
+			.map(|l| l.encode())
+			.collect();
 		let step_leaf = step_leaves.get(usize::from(award.step))?.clone();
 		let step_proof =
 			MerkleTree::from_leaves::<RuntimeHasher>(&step_leaves).proof(award.step.into())?;

@@ -40,8 +40,10 @@ extern crate alloc;
 
 pub use pallet::*;
 
+pub mod audit;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
+pub mod derive;
 mod functions;
 #[cfg(test)]
 mod mock;

@@ -1198,3 +1198,110 @@ fn roles_are_read_from_the_registry_at_every_call() {
 		));
 	});
 }
+
+// ---- audit (FR-MP-BC-02) ----
+
+/// Session 1's records as an auditor reads them off the chain.
+fn records() -> crate::audit::Records<u64, QuantitiesOf<Test>> {
+	let info = Sessions::<Test>::get(SESSION).expect("session 1 exists");
+	crate::audit::Records {
+		areas: SessionAreas::<Test>::get(SESSION)
+			.unwrap_or_default()
+			.into_inner(),
+		requests: Requests::<Test>::iter_prefix(SESSION).collect(),
+		offers: Offers::<Test>::iter_prefix(SESSION).collect(),
+		steps: (0..info.steps())
+			.map(|s| {
+				(
+					Steps::<Test>::get(SESSION, s),
+					StepAwards::<Test>::get(SESSION, s)
+						.unwrap_or_default()
+						.into_inner(),
+				)
+			})
+			.collect(),
+		answers: Answers::<Test>::iter_prefix(SESSION).collect(),
+		anchors: AnchorLog::get()
+			.into_iter()
+			.filter(|a| a.2 == subject(SESSION))
+			.map(|(by, kind, _, digest, leaves)| (kind, digest, leaves, by))
+			.collect(),
+		info,
+	}
+}
+
+fn audit(r: &crate::audit::Records<u64, QuantitiesOf<Test>>) -> crate::audit::Report {
+	crate::audit::audit(r, DefaultAnswer::get(), &Market::account())
+}
+
+fn findings(r: &crate::audit::Records<u64, QuantitiesOf<Test>>) -> Vec<crate::audit::Finding> {
+	let mut f: Vec<_> = audit(r).differences.iter().map(|d| d.finding).collect();
+	f.dedup();
+	f
+}
+
+#[test]
+fn an_audit_recomputes_the_session_and_finds_every_change() {
+	use crate::audit::Finding;
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		let r = audit(&records());
+		assert!(r.is_clean() && r.steps_cleared == 0, "{r:?}");
+		assert_eq!(
+			r.pending,
+			vec!["the gate has not closed: nothing is sealed yet"]
+		);
+		run_block_at(GATE);
+		let r = audit(&records());
+		assert!(r.is_clean(), "{r:?}");
+		assert_eq!(r.steps_cleared, 8);
+		assert_eq!(r.pending, vec!["validation is still open"]);
+		assert_ok!(Market::validate(
+			signed(DSO_A),
+			SESSION,
+			answers(&[(0, 0, Light::Yellow(500)), (0, 1, Light::Green)])
+		));
+		run_block_at(GATE + 30 * MINUTE);
+		assert_eq!(phase(), Phase::Final);
+		let clean = records();
+		let r = audit(&clean);
+		assert!(r.is_clean(), "{r:?}");
+		assert_eq!((r.steps_cleared, r.steps_validated, r.awards), (8, 8, 4));
+		assert!(r.pending.is_empty());
+
+		// An award changed: the clearing and the step's root disagree.
+		let mut r = clean.clone();
+		r.steps[0].1[1].award.quantity += 1;
+		assert_eq!(
+			findings(&r),
+			vec![Finding::Award, Finding::Step, Finding::Validation]
+		);
+		// An offer changed after sealing: the input root disagrees.
+		let mut r = clean.clone();
+		r.offers[0].1.input.price += 1;
+		assert!(findings(&r).starts_with(&[Finding::Input]));
+		// An award without its answer: the validation roots disagree.
+		let mut r = clean.clone();
+		r.answers.clear();
+		assert_eq!(findings(&r), vec![Finding::Validation]);
+		// A different digest at the step: the outcome root disagrees.
+		let mut r = clean.clone();
+		r.steps[2]
+			.0
+			.as_mut()
+			.expect("step 2 has a digest")
+			.outcome_root = [7; 32];
+		assert_eq!(findings(&r), vec![Finding::Step, Finding::Outcome]);
+		// An anchor missing, or anchored by someone else.
+		let mut r = clean.clone();
+		r.anchors.retain(|a| a.0 != AnchorKind::MarketOutcome);
+		assert_eq!(findings(&r), vec![Finding::Anchor]);
+		let mut r = clean.clone();
+		r.anchors[0].3 = DSO_A;
+		assert_eq!(findings(&r), vec![Finding::Anchor]);
+		// A dropped request: counts and input disagree.
+		let mut r = clean;
+		r.requests.pop();
+		assert!(findings(&r).starts_with(&[Finding::Count, Finding::Input]));
+	});
+}

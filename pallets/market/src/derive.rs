@@ -1,0 +1,158 @@
+//! A session's clearing input, awards and digests as pure functions of its records. The block
+//! hook derives them from storage, and `platone audit market` from the same records read off
+//! the chain under a state proof, so that the two cannot drift apart (FR-MP-BC-02).
+
+use crate::types::*;
+use alloc::{collections::BTreeMap, vec::Vec};
+use codec::Encode;
+use pallet_certification::RuntimeHasher;
+use platone_primitives::{
+	merkle::{self, Hasher},
+	Hash,
+};
+
+/// An item's power in `slot`, if it has one there.
+pub fn quantity_at(q: &[(Slot, Power)], slot: Slot) -> Option<Power> {
+	q.iter().find(|(s, _)| *s == slot).map(|&(_, p)| p)
+}
+
+/// The clearing input of one step, as `platone-clearing` takes it, from a session's sealed
+/// areas, requests and offers (in any order), and the validator of each offer in it.
+pub fn step_input<'a, A, Q>(
+	pricing: Pricing,
+	areas: &[(AreaId, Option<AreaId>)],
+	requests: impl IntoIterator<Item = (ItemId, &'a Request<A, Q>)>,
+	offers: impl IntoIterator<Item = (ItemId, &'a Offer<A, Q>)>,
+	step: StepIndex,
+) -> (platone_clearing::Market, BTreeMap<ItemId, A>)
+where
+	A: Clone + 'a,
+	Q: AsRef<[(Slot, Power)]> + 'a,
+{
+	let (slot, direction) = slot_of(step);
+	let at_slot = |q: &Q| quantity_at(q.as_ref(), slot).map(|p| alloc::vec![(slot, p)]);
+	let mut requests: Vec<platone_clearing::Request> = requests
+		.into_iter()
+		.filter(|(_, r)| r.input.direction == direction)
+		.filter_map(|(id, r)| {
+			Some(platone_clearing::Request {
+				id,
+				requester: r.requester,
+				area: r.input.area,
+				direction,
+				max_price: r.input.max_price,
+				min_quantity: r.input.min_quantity,
+				quantities: at_slot(&r.input.quantities)?,
+			})
+		})
+		.collect();
+	requests.sort_by_key(|r| r.id);
+	let mut validators = BTreeMap::new();
+	let mut offers: Vec<platone_clearing::Offer> = offers
+		.into_iter()
+		.filter(|(_, o)| o.input.direction == direction)
+		.filter_map(|(id, o)| {
+			let quantities = at_slot(&o.input.quantities)?;
+			validators.insert(id, o.validator.clone());
+			Some(platone_clearing::Offer {
+				id,
+				area: o.area,
+				direction,
+				price: o.input.price,
+				min_quantity: o.input.min_quantity,
+				quantities,
+			})
+		})
+		.collect();
+	offers.sort_by_key(|o| o.id);
+	let market = platone_clearing::Market {
+		pricing,
+		areas: areas
+			.iter()
+			.map(|&(id, parent)| platone_clearing::Area { id, parent })
+			.collect(),
+		requests,
+		offers,
+	};
+	(market, validators)
+}
+
+/// A step's award records: each award of the clearing with its offer's validator.
+pub fn award_records<A: Clone>(
+	awards: Vec<Award>,
+	validators: &BTreeMap<ItemId, A>,
+) -> Vec<AwardRecord<A>> {
+	awards
+		.into_iter()
+		.filter_map(|award| {
+			let validator = validators.get(&award.offer)?.clone();
+			Some(AwardRecord { award, validator })
+		})
+		.collect()
+}
+
+/// The Merkle root over SCALE-encoded leaves, as the certification pallet's anchors use it.
+pub fn root_of<E: Encode>(leaves: &[E]) -> Hash {
+	let hashes: Vec<Hash> = leaves
+		.iter()
+		.map(|l| RuntimeHasher::leaf(&l.encode()))
+		.collect();
+	merkle::root::<RuntimeHasher>(&hashes)
+}
+
+/// The input tree's leaves: areas by id, then requests, then offers, each by id. `areas` come
+/// sorted from the snapshot; the items are sorted here.
+pub fn input_leaves<A, Q>(
+	areas: &[(AreaId, Option<AreaId>)],
+	mut requests: Vec<(ItemId, Request<A, Q>)>,
+	mut offers: Vec<(ItemId, Offer<A, Q>)>,
+) -> Vec<InputLeaf<A, Q>> {
+	requests.sort_by_key(|(id, _)| *id);
+	offers.sort_by_key(|(id, _)| *id);
+	areas
+		.iter()
+		.map(|&(id, parent)| InputLeaf::Area { id, parent })
+		.chain(
+			requests
+				.into_iter()
+				.map(|(id, request)| InputLeaf::Request { id, request }),
+		)
+		.chain(
+			offers
+				.into_iter()
+				.map(|(id, offer)| InputLeaf::Offer { id, offer }),
+		)
+		.collect()
+}
+
+/// One award's final result: its answer, or `default` when none came.
+pub fn result_leaf(
+	award: AwardRef,
+	awarded: Power,
+	answer: Option<Light>,
+	default: Light,
+) -> ResultLeaf {
+	let light = answer.unwrap_or(default);
+	ResultLeaf {
+		award,
+		light,
+		defaulted: answer.is_none(),
+		quantity: light.apply(awarded),
+	}
+}
+
+/// A step's leaf in the session's outcome tree or, with `validation`, its validation tree.
+pub fn step_leaf(step: StepIndex, digest: &StepDigest, validation: bool) -> StepLeaf {
+	let root = if validation {
+		digest
+			.validation_root
+			.unwrap_or_else(|| RuntimeHasher::hash(&[]))
+	} else {
+		digest.outcome_root
+	};
+	StepLeaf {
+		step,
+		awards: digest.awards,
+		root,
+	}
+}
