@@ -1305,3 +1305,18 @@ fn an_audit_recomputes_the_session_and_finds_every_change() {
 		assert!(findings(&r).starts_with(&[Finding::Count, Finding::Input]));
 	});
 }
+
+#[test]
+fn a_session_without_items_audits_clean_without_an_input_anchor() {
+	ExtBuilder::default().build().execute_with(|| {
+		open();
+		run_block_at(GATE);
+		run_block_at(GATE + 6_000);
+		assert_eq!(phase(), Phase::Final);
+		let r = records();
+		assert!(!r.anchors.iter().any(|a| a.0 == AnchorKind::ClearingInputs));
+		let report = audit(&r);
+		assert!(report.is_clean() && report.pending.is_empty(), "{report:?}");
+		assert_eq!(report.steps_validated, 8);
+	});
+}
