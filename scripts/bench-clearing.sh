@@ -2,7 +2,7 @@
 # Clearing time against HiGHS on the same instances, measured in one run (issue #13;
 # docs/benchmarks.md, "Market clearing"):
 #   scripts/bench-clearing.sh [OFFERSxREQUESTS …]    # default: 100x10 1000x100 3000x300, one slot
-# Generates each synthetic session (pallets/clearing/benches/synthetic.rs) as a market file,
+# Generates each synthetic session (pallets/clearing/benches/synthetic/mod.rs) as a market file,
 # clears it with platone-clearing natively in release (best of 3), solves it with HiGHS
 # (highspy from PyPI, in a venv under the cache dir) as three lexicographic LPs, checks that
 # the objectives agree, and prints the times and their ratio. Not part of .ci/run.

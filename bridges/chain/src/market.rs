@@ -44,10 +44,6 @@ pub fn default_light() -> Result<Light> {
 	constant("DefaultLight")
 }
 
-fn subject(session: u32) -> [u8; 32] {
-	pallet_market::subject(session)
-}
-
 fn anchor_kind(kind: AnchorKind) -> runtime_types::platone_primitives::certificate::AnchorKind {
 	use runtime_types::platone_primitives::certificate::AnchorKind as K;
 	match kind {
@@ -97,7 +93,7 @@ impl Chain {
 		for kind in ANCHORS {
 			keys.push(storage_key(
 				runtime::storage().certification().anchors(),
-				(anchor_kind(kind), subject(session)),
+				(anchor_kind(kind), pallet_market::subject(session)),
 			)?);
 		}
 		let proof = self.read_proof(&keys, at).await?;

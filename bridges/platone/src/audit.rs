@@ -11,25 +11,19 @@ use platone::{config::Config, market::session_market};
 
 const DIFFERENCES: i32 = 1;
 
-/// Reads `path`, or standard input for `-`.
-fn read(path: &Path) -> Result<String, String> {
-	if path.as_os_str() == "-" {
-		std::io::read_to_string(std::io::stdin()).map_err(|e| format!("standard input: {e}"))
-	} else {
-		std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))
-	}
-}
-
 /// `platone market clear FILE`: the exit code.
 pub fn clear(path: &Path, exact_limit: usize) -> i32 {
-	match read(path).and_then(|text| platone::market::clear_json(&text, exact_limit)) {
+	let cleared = verify::read(path).and_then(|text| {
+		platone::market::clear_json(&text, exact_limit).map_err(|why| (MALFORMED, why))
+	});
+	match cleared {
 		Ok(outcome) => {
 			println!("{outcome}");
 			0
 		}
-		Err(why) => {
+		Err((code, why)) => {
 			eprintln!("NOT CLEARED: {why}");
-			MALFORMED
+			code
 		}
 	}
 }
@@ -59,10 +53,9 @@ async fn run_audit(
 	export: Option<&Path>,
 ) -> Result<i32, (i32, String)> {
 	let pinned = authority_set.map(AuthoritySetFile::load).transpose()?;
-	let constants = platone_chain::market::default_light()
-		.and_then(|d| Ok((d, platone_chain::market::market_account()?)))
-		.map_err(|e| (MALFORMED, e.to_string()))?;
-	let (default, market) = constants;
+	let malformed = |e: platone_chain::Error| (MALFORMED, e.to_string());
+	let default = platone_chain::market::default_light().map_err(malformed)?;
+	let market = platone_chain::market::market_account().map_err(malformed)?;
 	let unreachable = |e: platone_chain::Error| (CHAIN, e.to_string());
 	let chain = Chain::connect(rpc, insecure).await.map_err(unreachable)?;
 	let (at, number, finality) = verify::finalized_head(&chain, pinned.as_ref()).await?;

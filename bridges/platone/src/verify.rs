@@ -4,10 +4,7 @@
 //! the node's word, unless the auditor pins the GRANDPA authority set (`--authority-set`): then a
 //! justification signed by two thirds of that set proves it, and no node need be trusted.
 
-use std::{
-	io::Read,
-	path::{Path, PathBuf},
-};
+use std::path::{Path, PathBuf};
 
 use codec::Decode;
 use platone_chain::{
@@ -117,13 +114,11 @@ pub async fn run(source: &Source, rpc: &str, insecure: bool, authority_set: Opti
 	}
 }
 
-async fn read(path: &Path) -> Result<String, (i32, String)> {
+/// A file's text, or standard input's for `-`; unreadable input is `MALFORMED`.
+pub(crate) fn read(path: &Path) -> Result<String, (i32, String)> {
 	if path.as_os_str() == "-" {
-		let mut s = String::new();
-		std::io::stdin()
-			.read_to_string(&mut s)
-			.map_err(|e| (MALFORMED, format!("standard input: {e}")))?;
-		Ok(s)
+		std::io::read_to_string(std::io::stdin())
+			.map_err(|e| (MALFORMED, format!("standard input: {e}")))
 	} else {
 		std::fs::read_to_string(path).map_err(|e| (MALFORMED, format!("{}: {e}", path.display())))
 	}
@@ -169,7 +164,7 @@ async fn verify(
 ) -> Result<String, (i32, String)> {
 	let malformed = |e: String| (MALFORMED, e);
 	let text = match source {
-		Source::File(path) => read(path).await?,
+		Source::File(path) => read(path)?,
 		Source::Api(api) => fetch(api).await?,
 	};
 	let doc: ProofDocument =

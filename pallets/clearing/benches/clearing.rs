@@ -1,5 +1,5 @@
 //! Clearing time as a function of offers, requests and slots (issue #13, docs/benchmarks.md).
-//! Deterministic synthetic sessions (`synthetic.rs`).
+//! Deterministic synthetic sessions (`synthetic/mod.rs`: a module, not a bench target).
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use platone_clearing::*;

@@ -6,7 +6,7 @@
 
 use std::time::Instant;
 
-#[path = "../benches/synthetic.rs"]
+#[path = "../benches/synthetic/mod.rs"]
 mod synthetic;
 
 fn arg<T: std::str::FromStr>(args: &[String], i: usize, what: &str) -> T {

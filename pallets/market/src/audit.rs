@@ -88,6 +88,28 @@ impl Report {
 			detail,
 		});
 	}
+
+	/// A root recomputed from the records (`what` it covers) against the one the chain records.
+	fn root(
+		&mut self,
+		finding: Finding,
+		step: Option<StepIndex>,
+		what: &str,
+		computed: Hash,
+		recorded: Option<Hash>,
+	) {
+		if recorded != Some(computed) {
+			self.differ(
+				finding,
+				step,
+				format!(
+					"{what} hash to {}, the chain records {}",
+					hex(&computed),
+					recorded.map_or("none".into(), |h| hex(&h))
+				),
+			);
+		}
+	}
 }
 
 /// Audits `r`: `default` is the runtime's `DefaultLight`, `market` the market pallet's account.
@@ -145,18 +167,13 @@ where
 
 	// The sealed input.
 	let leaves = derive::input_leaves(&r.areas, r.requests.clone(), r.offers.clone());
-	let input_root = derive::root_of(&leaves);
-	if info.input_root != Some(input_root) {
-		report.differ(
-			Finding::Input,
-			None,
-			format!(
-				"the sealed input hashes to {}, the session records {}",
-				hex(&input_root),
-				info.input_root.map_or("none".into(), |h| hex(&h))
-			),
-		);
-	}
+	report.root(
+		Finding::Input,
+		None,
+		"the sealed areas, requests and offers",
+		derive::root_of(&leaves),
+		info.input_root,
+	);
 	check_anchor(
 		&mut report,
 		r,
@@ -215,19 +232,24 @@ where
 		match digest {
 			None => report.differ(Finding::Step, Some(step), "no step digest".into()),
 			Some(d) => {
-				if d.awards as usize != stored.len() || d.outcome_root != derive::root_of(stored) {
+				if d.awards as usize != stored.len() {
 					report.differ(
 						Finding::Step,
 						Some(step),
 						format!(
-							"the digest counts {} awards under root {}, the awards are {} under {}",
+							"the digest counts {} awards, {} are stored",
 							d.awards,
-							hex(&d.outcome_root),
-							stored.len(),
-							hex(&derive::root_of(stored))
+							stored.len()
 						),
 					);
 				}
+				report.root(
+					Finding::Step,
+					Some(step),
+					"the stored awards",
+					derive::root_of(stored),
+					Some(d.outcome_root),
+				);
 				if d.method != method {
 					report.differ(
 						Finding::Step,
@@ -253,18 +275,13 @@ where
 			.collect();
 		derive::root_of(&leaves)
 	};
-	let outcome_root = step_root(false);
-	if info.outcome_root != Some(outcome_root) {
-		report.differ(
-			Finding::Outcome,
-			None,
-			format!(
-				"the steps hash to {}, the session records {}",
-				hex(&outcome_root),
-				info.outcome_root.map_or("none".into(), |h| hex(&h))
-			),
-		);
-	}
+	report.root(
+		Finding::Outcome,
+		None,
+		"the steps' outcome roots",
+		step_root(false),
+		info.outcome_root,
+	);
 	check_anchor(
 		&mut report,
 		r,
@@ -306,19 +323,13 @@ where
 			})
 			.collect();
 		defaulted += results.iter().filter(|l| l.defaulted).count() as u32;
-		let root = derive::root_of(&results);
-		let recorded = digest.and_then(|d| d.validation_root);
-		if recorded != Some(root) {
-			report.differ(
-				Finding::Validation,
-				Some(step),
-				format!(
-					"the answers give {}, the step records {}",
-					hex(&root),
-					recorded.map_or("none".into(), |h| hex(&h))
-				),
-			);
-		}
+		report.root(
+			Finding::Validation,
+			Some(step),
+			"the awards with their answers",
+			derive::root_of(&results),
+			digest.and_then(|d| d.validation_root),
+		);
 		report.steps_validated += 1;
 	}
 	if validated < steps {
@@ -335,18 +346,13 @@ where
 			),
 		);
 	}
-	let validation_root = step_root(true);
-	if info.validation_root != Some(validation_root) {
-		report.differ(
-			Finding::Validation,
-			None,
-			format!(
-				"the steps' validation roots hash to {}, the session records {}",
-				hex(&validation_root),
-				info.validation_root.map_or("none".into(), |h| hex(&h))
-			),
-		);
-	}
+	report.root(
+		Finding::Validation,
+		None,
+		"the steps' validation roots",
+		step_root(true),
+		info.validation_root,
+	);
 	check_anchor(
 		&mut report,
 		r,
