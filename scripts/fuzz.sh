@@ -15,7 +15,7 @@ while [ $# -gt 0 ]; do
     *) targets+=("$1"); shift ;;
   esac
 done
-[ ${#targets[@]} -gt 0 ] || targets=(ingest_message meter_readings_xml proof_document config market)
+[ ${#targets[@]} -gt 0 ] || targets=(ingest_message meter_readings_xml proof_document config market settlement_metering)
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install --locked cargo-fuzz
 export CARGO_TARGET_DIR="$CARGO_TARGET_DIR/fuzz"

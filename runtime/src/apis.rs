@@ -205,6 +205,19 @@ impl_runtime_apis! {
 		}
 	}
 
+	impl pallet_settlement::runtime_api::SettlementApi<Block, AccountId> for Runtime {
+		fn outcomes(
+			session: pallet_settlement::SessionId,
+			who: AccountId,
+		) -> Vec<(pallet_settlement::AwardRef, pallet_settlement::Outcome<AccountId>)> {
+			Settlement::outcomes_of(session, &who)
+		}
+
+		fn tally(session: pallet_settlement::SessionId) -> Option<pallet_settlement::Tally> {
+			pallet_settlement::Tallies::<Runtime>::get(session)
+		}
+	}
+
 	impl pallet_certification::runtime_api::CertificationApi<Block, AccountId, BlockNumber> for Runtime {
 		fn certificate(
 			gateway: AccountId,

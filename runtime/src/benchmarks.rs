@@ -10,5 +10,6 @@ frame_benchmarking::define_benchmarks!(
 	[pallet_consortium, ConsortiumGovernance]
 	[pallet_registry, Registry]
 	[pallet_market, Market]
+	[pallet_settlement, Settlement]
 	[pallet_node_authorization, NodeAuthorizationBench::<Runtime>]
 );

@@ -22,10 +22,10 @@ use sp_runtime::Perbill;
 use sp_version::RuntimeVersion;
 
 use super::{
-	AccountId, Aura, Balance, Block, BlockNumber, Certification, Consortium, ConsortiumMembership,
-	Hash, Nonce, PalletInfo, Registry, Runtime, RuntimeCall, RuntimeEvent, RuntimeFreezeReason,
-	RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT,
-	MINUTES, SLOT_DURATION, VERSION,
+	AccountId, Aura, Balance, Balances, Block, BlockNumber, Certification, Consortium,
+	ConsortiumMembership, Hash, Market, Nonce, PalletInfo, Registry, Runtime, RuntimeCall,
+	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System,
+	Timestamp, DAYS, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block that ordinary transactions may fill; the rest is kept for operational
@@ -438,6 +438,130 @@ impl pallet_market::Config for Runtime {
 	type BenchmarkHelper = MarketBenchmarks;
 }
 
+parameter_types! {
+	pub const SettlementPalletId: frame_support::PalletId = frame_support::PalletId(*b"plt/sttl");
+	/// Offers without a mechanism of their own, and contracts that fail: delivery within 10 %
+	/// of the award is paid in full, a shortfall costs half its value, and nothing is shared
+	/// (docs/settlement.md).
+	pub const SettlementDefaultTerms: pallet_settlement::Terms = pallet_settlement::Terms {
+		tolerance: sp_runtime::Permill::from_percent(10),
+		penalty: sp_runtime::Permill::from_percent(50),
+		customer_share: sp_runtime::Permill::zero(),
+	};
+	pub const SettlementMaxTolerance: sp_runtime::Permill = sp_runtime::Permill::from_percent(20);
+}
+
+/// Registry records, certificates and the clock for the settlement's benchmarks.
+pub struct SettlementBenchmarks;
+
+#[cfg(feature = "runtime-benchmarks")]
+impl pallet_settlement::BenchmarkHelper<AccountId> for SettlementBenchmarks {
+	fn participant(seed: u32, roles: u8) -> AccountId {
+		<MarketBenchmarks as pallet_market::BenchmarkHelper<AccountId>>::participant(
+			100 + seed,
+			roles | pallet_registry::roles::GRID_OPERATOR | pallet_registry::roles::AGGREGATOR,
+		)
+	}
+
+	fn pod_with_meters(
+		operator: &AccountId,
+		aggregator: &AccountId,
+		gateway: &AccountId,
+		meters: u32,
+	) -> (
+		pallet_registry::PodId,
+		alloc::vec::Vec<pallet_registry::PomId>,
+	) {
+		use pallet_market::BenchmarkHelper as _;
+		let area = MarketBenchmarks::area(operator, None);
+		let pod = MarketBenchmarks::pod(area, aggregator);
+		let poms = (0..u64::from(meters))
+			.map(|i| {
+				let pom = 1_000_000 + u64::from(pod) * 1_000 + i;
+				let mut device_key = [0u8; 32];
+				device_key[..8].copy_from_slice(&pom.to_le_bytes());
+				pallet_registry::Poms::<Runtime>::insert(
+					pom,
+					pallet_registry::Pom {
+						pod,
+						kind: pallet_registry::PomKind::Meter,
+						device_key,
+						gateway: gateway.clone(),
+						gateway_since_ms: 0,
+						previous_gateway: None,
+					},
+				);
+				pallet_registry::PodPoms::<Runtime>::insert(pod, pom, ());
+				pom
+			})
+			.collect();
+		(pod, poms)
+	}
+
+	fn certify(
+		gateway: &AccountId,
+		window: platone_primitives::Window,
+		root: platone_primitives::Hash,
+	) {
+		pallet_certification::Certificates::<Runtime>::insert(
+			gateway,
+			window,
+			pallet_certification::Certificate {
+				root,
+				datasets: 1,
+				leaves: 1,
+				certified_at: 0,
+			},
+		);
+	}
+
+	fn set_now_ms(ms: u64) {
+		pallet_timestamp::Now::<Runtime>::put(ms);
+	}
+}
+
+impl pallet_settlement::Config for Runtime {
+	type Market = Market;
+	type Registry = Registry;
+	type Certificates = Certification;
+	type Anchoring = Certification;
+	/// The native token (`pallet_balances`), which pays for nothing else on this chain.
+	type Token = Balances;
+	/// No contract executor in this runtime yet: a contract mechanism cannot be listed
+	/// (`UnknownContract`), and the standard terms settle (docs/settlement.md, "Open").
+	type Contracts = ();
+	/// Active aggregators, for their own PoDs and offers (FR-MP-SET-01/04).
+	type AggregatorOrigin = pallet_registry::EnsureAggregator<Runtime>;
+	/// Active grid operators, for the PoDs in their areas.
+	type OperatorOrigin = pallet_registry::EnsureGridOperator<Runtime>;
+	/// Any active participant: the `platone settle` worker, an auditor, a party.
+	type ParticipantOrigin = pallet_registry::EnsureRole<Runtime, { pallet_registry::roles::ALL }>;
+	type AdminOrigin = EnsureConsortium;
+	type UnixTime = Timestamp;
+	type PalletId = SettlementPalletId;
+	type DefaultTerms = SettlementDefaultTerms;
+	/// No mechanism pays in full for less than 80 % of an award.
+	type MaxTolerance = SettlementMaxTolerance;
+	/// The registry's PoMs per PoD.
+	type MaxMeters = ConstU32<16>;
+	type MaxSlots = ConstU32<96>;
+	/// Two meters with both flows as fifteen 1-minute deltas, with room to spare.
+	type MaxReadings = ConstU32<128>;
+	/// With a contract call and the market's worst-case award lookup each, 16 awards fit one
+	/// extrinsic (the test below).
+	type MaxAwardsPerCall = ConstU32<16>;
+	/// A twentieth of a second of ref time per contract call.
+	type MaxContractGas = ConstU64<{ WEIGHT_REF_TIME_PER_SECOND / 20 }>;
+	/// Two days for late meter data to be certified and submitted after a slot.
+	type MeteringDelayMs = ConstU64<{ 2 * 24 * 3_600_000 }>;
+	/// A week for the parties to dispute an outcome.
+	type DisputeMs = ConstU64<{ 7 * 24 * 3_600_000 }>;
+	/// The pallet's own estimates until this runtime's weights are benchmarked.
+	type WeightInfo = ();
+	#[cfg(feature = "runtime-benchmarks")]
+	type BenchmarkHelper = SettlementBenchmarks;
+}
+
 #[cfg(test)]
 mod tests {
 	use super::*;
@@ -463,5 +587,29 @@ mod tests {
 			.max_extrinsic
 			.expect("normal extrinsics are limited");
 		assert!(worst.all_lte(limit), "{worst:?} exceeds {limit:?}");
+	}
+
+	/// The largest `settle` (every award with a contract call and the market's worst-case
+	/// lookup) and `finalize` fit one normal extrinsic, with the participant check and 10 %
+	/// to spare.
+	#[test]
+	fn largest_settlement_calls_fit_in_a_block() {
+		use pallet_registry::WeightInfo as _;
+		use pallet_settlement::WeightInfo as _;
+		type Max = <Runtime as pallet_settlement::Config>::MaxAwardsPerCall;
+		let n = <Max as Get<u32>>::get();
+		let check = pallet_registry::weights::SubstrateWeight::<Runtime>::check_participant();
+		let limit = RuntimeBlockWeights::get()
+			.get(DispatchClass::Normal)
+			.max_extrinsic
+			.expect("normal extrinsics are limited");
+		for worst in [
+			pallet_settlement::Pallet::<Runtime>::settle_weight(n),
+			<() as pallet_settlement::WeightInfo>::finalize(n),
+		] {
+			let worst = worst.saturating_add(check);
+			let worst = worst.saturating_add(worst / 10);
+			assert!(worst.all_lte(limit), "{worst:?} exceeds {limit:?}");
+		}
 	}
 }

@@ -55,7 +55,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("platone"),
 	impl_name: alloc::borrow::Cow::Borrowed("platone"),
 	authoring_version: 1,
-	spec_version: 103,
+	spec_version: 104,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -74,7 +74,9 @@ pub const DAYS: BlockNumber = HOURS * 24;
 
 /// Smallest unit of the settlement token; 12 decimals.
 pub const UNIT: Balance = 1_000_000_000_000;
-pub const EXISTENTIAL_DEPOSIT: Balance = UNIT / 1_000;
+/// One smallest unit: the token pays for flexibility, never for fees or deposits, and a
+/// customer's share of a small award must reach an account that held nothing before.
+pub const EXISTENTIAL_DEPOSIT: Balance = 1;
 
 pub type Signature = MultiSignature;
 pub type AccountId = <<Signature as Verify>::Signer as IdentifyAccount>::AccountId;
@@ -175,4 +177,6 @@ mod runtime {
 	pub type Certification = pallet_certification;
 	#[runtime::pallet_index(12)]
 	pub type Market = pallet_market;
+	#[runtime::pallet_index(13)]
+	pub type Settlement = pallet_settlement;
 }

@@ -14,12 +14,23 @@ use crate::{configs::MAX_PEER_ID_LENGTH, Runtime, RuntimeCall};
 pub const MAX_CONNECTIONS: usize = 32;
 
 /// The runtime's `BaseCallFilter`: every call passes, except node-authorization calls that
-/// exceed the bounds above. A filtered call fails with `CallFiltered` and stores nothing.
+/// exceed the bounds above, and the balance calls that create or destroy settlement tokens
+/// outside the settlement pallet's mint and redemption (FR-MP-SET-05: its issuance is what was
+/// minted less what was burned). A filtered call fails with `CallFiltered` and stores nothing.
 pub struct CallBounds;
 
 impl Contains<RuntimeCall> for CallBounds {
 	fn contains(call: &RuntimeCall) -> bool {
+		use pallet_balances::Call as Tokens;
 		use pallet_node_authorization::Call as Peers;
+		if let RuntimeCall::Balances(call) = call {
+			return !matches!(
+				call,
+				Tokens::burn { .. }
+					| Tokens::force_set_balance { .. }
+					| Tokens::force_adjust_total_issuance { .. }
+			);
+		}
 		let RuntimeCall::NodeAuthorization(call) = call else {
 			return true;
 		};

@@ -1,9 +1,11 @@
-// A market session through polkadot-js against the real development node (issue #13;
-// FR-MP-FSM-01/03, FR-MP-MOMV-03/04): the council shortens the real-time schedule, the DSO
-// (Alice) asks for flexibility on its feeder, an aggregator (Bob) offers from a PoD it
-// represents, the chain clears at gate closure, the DSO validates the award green, and Bob reads
-// his final result through the MarketApi runtime API. Prints `{"session": N, ...}` on stdout
-// for the Rust side (tests/tests/market.rs) to audit.
+// A market session through polkadot-js against the real development node (issues #13, #14;
+// FR-MP-FSM-01/03, FR-MP-MOMV-03/04, FR-MP-SET-01/02/04/06): the DSO (Alice) asks for
+// flexibility on its feeder, an aggregator (Bob) lists a settlement mechanism, offers from a PoD
+// it represents with that mechanism and declares the PoD's baseline, the chain clears at gate
+// closure, the DSO validates the award green, and Bob reads his final result through the
+// MarketApi runtime API. After delivery Alice settles the award and, once its dispute window
+// has passed, makes it final; Bob reads the outcome through the SettlementApi. Prints
+// `{"session": N, ...}` on stdout for the Rust side (tests/tests/market.rs) to audit.
 //
 //   node tests/js/market.mjs ws://127.0.0.1:PORT
 
@@ -72,12 +74,24 @@ const pods = await api.query.registry.pods.entries();
 const bobs = pods.find(([, p]) => p.unwrap().aggregator.toString() === bob.address);
 const pod = bobs[0].args[0].toNumber();
 
-// A real-time session whose gate is far enough ahead for two transactions.
+// Bob's settlement mechanism: 5 % tolerance, half the value of a shortfall as penalty, a tenth
+// of his net revenue to the PoD's owner (Permill).
+const created = await send(
+  api.tx.settlement.createMechanism({
+    Standard: { tolerance: 50_000, penalty: 500_000, customerShare: 100_000 },
+  }),
+  bob,
+);
+const mechanism = created
+  .find(({ event }) => api.events.settlement.MechanismCreated.is(event))
+  .event.data[0].toNumber();
+
+// A real-time session whose gate is far enough ahead for four transactions.
 const session = await waitFor('an open real-time session', 180_000, async () => {
   const t = await now();
   for (const id of await api.query.market.live()) {
     const info = (await api.query.market.sessions(id)).unwrap();
-    if (info.kind.isRealTime && info.phase.isOpen && info.gateClosureMs.toNumber() > t + 20_000) {
+    if (info.kind.isRealTime && info.phase.isOpen && info.gateClosureMs.toNumber() > t + 40_000) {
       return id.toNumber();
     }
   }
@@ -95,7 +109,7 @@ await send(
   }),
   alice,
 );
-await send(
+const offered = await send(
   api.tx.market.submitOffer(session, {
     pod,
     direction: 'Up',
@@ -105,7 +119,13 @@ await send(
   }),
   bob,
 );
-log('request and offer in');
+const offer = offered
+  .find(({ event }) => api.events.market.OfferSubmitted.is(event))
+  .event.data[1].toNumber();
+await send(api.tx.settlement.chooseMechanism(session, offer, mechanism), bob);
+// The PoD's baseline for slot 0: 10 kW of net import (FR-MP-SET-04).
+await send(api.tx.settlement.declareBaseline(session, pod, [[0, 10_000]]), bob);
+log('request, offer, mechanism and baseline in');
 
 // Gate closure, then clearing.
 let seen = '';
@@ -130,12 +150,34 @@ await send(
 );
 await waitFor('the final results', 120_000, phaseIs('Final'));
 const [result] = await api.call.marketApi.results(session, bob.address);
+
+// Settlement once the slot has passed (the test's genesis waives the metering delay): no
+// meter data was certified for the slot, so the award settles as unmetered, and nothing
+// moves once its dispute window has passed.
+const info = (await api.query.market.sessions(session)).unwrap();
+const slotEnd = info.deliveryStartMs.toNumber() + info.slotMs.toNumber();
+await waitFor('the end of slot 0', 120_000, async () => (await now()) >= slotEnd);
+const awardRef = { step: result.awardRef.step, index: result.awardRef.index };
+await send(api.tx.settlement.settle(session, [awardRef]), alice);
+await waitFor('the dispute window', 120_000, async () => {
+  const status = (await api.query.settlement.outcomes(session, awardRef)).unwrap().status;
+  return status.isOpen && status.asOpen.untilMs.toNumber() <= (await now());
+});
+await send(api.tx.settlement.finalize(session, [awardRef]), alice);
+const [[, outcome]] = await api.call.settlementApi.outcomes(session, bob.address);
+log('settled', outcome.toString());
 const out = {
   session,
   pod,
   quantity: result.quantity.toNumber(),
   price: result.award.price.toNumber(),
   light: result.light.isSome ? result.light.unwrap().type : null,
+  settlement: {
+    basis: outcome.record.basis.type,
+    status: outcome.status.type,
+    mechanism: outcome.record.mechanism.isSome ? outcome.record.mechanism.unwrap().toNumber() : null,
+    baseline: outcome.record.baselineW.isSome ? outcome.record.baselineW.unwrap().toNumber() : null,
+  },
 };
 log('final', JSON.stringify(out));
 console.log(JSON.stringify(out));

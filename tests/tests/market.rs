@@ -1,8 +1,10 @@
-//! A market session end to end on the real node (issue #13), on the development chain with
+//! A market session end to end on the real node (issues #13, #14), on the development chain with
 //! one-minute real-time sessions in its genesis: polkadot-js clients (`tests/js/market.mjs`,
-//! `@polkadot/api` 16.5) ask (the DSO) and offer (an aggregator) and validate the award, and the
-//! aggregator reads its final result through the runtime API (FR-MP-FSM-01/03,
-//! FR-MP-MOMV-03/04). Then
+//! `@polkadot/api` 16.5) ask (the DSO) and offer (an aggregator, with its own settlement
+//! mechanism and the PoD's baseline) and validate the award, and the aggregator reads its final
+//! result through the runtime API (FR-MP-FSM-01/03, FR-MP-MOMV-03/04); after delivery the award
+//! is settled and made final (FR-MP-SET-01/02/04/06), and `platone audit settlement`
+//! recomputes it and the pallet's anchor from finalized state. Then
 //! `platone audit market` recomputes the session from finalized state, finality proven against
 //! the pinned GRANDPA set, and finds no difference (FR-MP-BC-02); the input it exports, cleared
 //! offline by `platone market clear`, gives the award the chain made.
@@ -54,6 +56,9 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 		}
 	]);
 	let spec_file = scratch.0.join("market-dev.json");
+	// Settlement right after a slot, disputable for 12 s.
+	spec["genesis"]["runtimeGenesis"]["patch"]["settlement"] =
+		serde_json::json!({ "params": { "metering_delay_ms": 0, "dispute_ms": 12_000 } });
 	std::fs::write(&spec_file, spec.to_string()).expect("write the spec");
 	let node = Node::start(
 		"market",
@@ -95,6 +100,11 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	assert_eq!(result["quantity"], 3_000, "{result}");
 	assert_eq!(result["price"], 80_000, "{result}");
 	assert_eq!(result["light"], "Green", "{result}");
+	// No meter data for the slot: unmetered, never a zero delivery, and final.
+	assert_eq!(result["settlement"]["basis"], "Unmetered", "{result}");
+	assert_eq!(result["settlement"]["status"], "Paid", "{result}");
+	assert_eq!(result["settlement"]["mechanism"], 1, "{result}");
+	assert_eq!(result["settlement"]["baseline"], 10_000, "{result}");
 	let session = result["session"].as_u64().expect("session id").to_string();
 
 	// The audit reads finalized state: wait until the final session is finalized.
@@ -124,6 +134,21 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 		report.contains("Final")
 			&& report.contains(" 0 differences")
 			&& report.contains("GRANDPA justification"),
+		"{report}"
+	);
+	let (code, report, err) = platone(&[
+		"audit",
+		"settlement",
+		"--session",
+		&session,
+		"--rpc",
+		&url,
+		"--authority-set",
+		set_file.to_str().expect("utf-8 path"),
+	]);
+	assert_eq!(code, 0, "settlement audit: {report}{err}");
+	assert!(
+		report.contains("1 awards, 1 settled, 1 final") && report.contains(" 0 differences"),
 		"{report}"
 	);
 	// A session that does not exist is a usage finding, not a clean audit.

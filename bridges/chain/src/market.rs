@@ -19,32 +19,37 @@ pub type AccountId = sp_runtime::AccountId32;
 pub type Quantities = Vec<(u16, u32)>;
 pub type SessionRecords = Records<AccountId, Quantities>;
 
-/// A constant of the market pallet as the committed metadata states it.
-fn constant<T: Decode>(name: &str) -> Result<T> {
+/// A constant of a pallet as the committed metadata states it.
+pub(crate) fn constant<T: Decode>(pallet: &str, name: &str) -> Result<T> {
 	let metadata = crate::metadata()?;
 	let constant = metadata
-		.pallet_by_name("Market")
+		.pallet_by_name(pallet)
 		.and_then(|p| p.constant_by_name(name))
-		.ok_or_else(|| Error::Decode(format!("no Market::{name} in the metadata")))?;
-	T::decode(&mut constant.value()).map_err(|e| Error::Decode(format!("Market::{name}: {e}")))
+		.ok_or_else(|| Error::Decode(format!("no {pallet}::{name} in the metadata")))?;
+	T::decode(&mut constant.value()).map_err(|e| Error::Decode(format!("{pallet}::{name}: {e}")))
 }
 
-/// The market pallet's account, in whose name it anchors: its `PalletId` as
-/// `into_account_truncating` makes an account of it (`modl`, the id, zeros).
-pub fn market_account() -> Result<AccountId> {
-	let id: [u8; 8] = constant("PalletId")?;
+/// A pallet's account: its `PalletId` constant as `into_account_truncating` makes an account
+/// of it (`modl`, the id, zeros).
+pub(crate) fn pallet_account(pallet: &str) -> Result<AccountId> {
+	let id: [u8; 8] = constant(pallet, "PalletId")?;
 	let mut account = [0u8; 32];
 	account[..4].copy_from_slice(b"modl");
 	account[4..12].copy_from_slice(&id);
 	Ok(AccountId::new(account))
 }
 
-/// The answer an unanswered award takes (`Market::DefaultLight`).
-pub fn default_light() -> Result<Light> {
-	constant("DefaultLight")
+/// The market pallet's account, in whose name it anchors.
+pub fn market_account() -> Result<AccountId> {
+	pallet_account("Market")
 }
 
-fn anchor_kind(kind: AnchorKind) -> runtime_types::platone_primitives::certificate::AnchorKind {
+/// The answer an unanswered award takes (`Market::DefaultLight`).
+pub fn default_light() -> Result<Light> {
+	constant("Market", "DefaultLight")
+}
+
+pub(crate) fn anchor_kind(kind: AnchorKind) -> runtime_types::platone_primitives::certificate::AnchorKind {
 	use runtime_types::platone_primitives::certificate::AnchorKind as K;
 	match kind {
 		AnchorKind::ClearingInputs => K::ClearingInputs,
@@ -60,7 +65,7 @@ const ANCHORS: [AnchorKind; 3] = [
 	AnchorKind::TechnicalValidation,
 ];
 
-fn read<T: Decode>(proof: &StateProof, key: &[u8], what: &str) -> Result<Option<T>> {
+pub(crate) fn read<T: Decode>(proof: &StateProof, key: &[u8], what: &str) -> Result<Option<T>> {
 	let (_, value) = proof.read(key)?;
 	value
 		.map(|v| T::decode(&mut &v[..]).map_err(|e| Error::Decode(format!("{what}: {e}"))))

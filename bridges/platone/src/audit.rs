@@ -105,6 +105,67 @@ async fn run_audit(
 	Ok(if report.is_clean() { 0 } else { DIFFERENCES })
 }
 
+/// `platone audit settlement --session N`: the exit code.
+pub async fn settlement(
+	rpc: &str,
+	insecure: bool,
+	session: u32,
+	authority_set: Option<&Path>,
+) -> i32 {
+	match run_settlement_audit(rpc, insecure, session, authority_set).await {
+		Ok(code) => code,
+		Err((code, why)) => {
+			eprintln!("NOT AUDITED: {why}");
+			code
+		}
+	}
+}
+
+async fn run_settlement_audit(
+	rpc: &str,
+	insecure: bool,
+	session: u32,
+	authority_set: Option<&Path>,
+) -> Result<i32, (i32, String)> {
+	let pinned = authority_set.map(AuthoritySetFile::load).transpose()?;
+	let malformed = |e: platone_chain::Error| (MALFORMED, e.to_string());
+	let terms = platone_chain::settlement::default_terms().map_err(malformed)?;
+	let tolerance = platone_chain::settlement::max_tolerance().map_err(malformed)?;
+	let pallet = platone_chain::settlement::settlement_account().map_err(malformed)?;
+	let unreachable = |e: platone_chain::Error| (CHAIN, e.to_string());
+	let chain = Chain::connect(rpc, insecure).await.map_err(unreachable)?;
+	let (at, number, finality) = verify::finalized_head(&chain, pinned.as_ref()).await?;
+	let records = chain
+		.settlement_session(session, at)
+		.await
+		.map_err(unreachable)?
+		.ok_or_else(|| {
+			(
+				NOT_CERTIFIED,
+				format!("no session {session} in the state of finalized block #{number}"),
+			)
+		})?;
+	let report = pallet_settlement::audit::audit(&records, terms, tolerance, &pallet);
+	for (finding, detail) in &report.findings {
+		println!("{finding:?}: {detail}");
+	}
+	println!(
+		"audited settlement of session {session}: {} awards, {} settled, {} final, {} contract \
+		 answers checked against their bounds, {} settled before their metering; root {}; {} \
+		 differences; read by storage proof at finalized block #{number} 0x{}, finality \
+		 {finality}",
+		report.awards,
+		report.settled,
+		report.final_outcomes,
+		report.contract_answers,
+		report.metered_since,
+		report.root.map_or_else(|| "none".into(), hex::encode),
+		report.findings.len(),
+		hex::encode(at),
+	);
+	Ok(if report.is_clean() { 0 } else { DIFFERENCES })
+}
+
 /// `platone audit scd`: the exit code.
 pub async fn scd(
 	config: &Config,

@@ -90,6 +90,22 @@ pub enum Audit {
 		#[arg(long)]
 		export: Option<PathBuf>,
 	},
+	/// Recompute a session's settlement from finalized chain state with the code the pallet
+	/// runs: every outcome from the market's final awards, the declared baselines, the
+	/// metering on chain and the chosen mechanisms (a contract's answer is checked against
+	/// the award, not re-executed), each split's bounds, the tally, and the root over the
+	/// final outcomes against the pallet's own anchor (FR-MP-SET-04/06). Prints one line per
+	/// difference. Exit codes as for `audit market`.
+	Settlement {
+		#[arg(long)]
+		session: u32,
+		/// Node JSON-RPC; `[certify] rpc` if absent.
+		#[arg(long)]
+		rpc: Option<String>,
+		/// The GRANDPA authority set to trust (JSON, as `platone authority-set` prints it).
+		#[arg(long)]
+		authority_set: Option<PathBuf>,
+	},
 }
 
 #[derive(Subcommand)]

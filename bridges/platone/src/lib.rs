@@ -51,3 +51,28 @@ pub fn fuzz_market(data: &[u8]) {
 		}
 	}
 }
+
+/// Fuzzing a metering submission's records as the settlement pallet derives a slot's energy from
+/// them (`pallet_settlement::metering`): any SCALE bytes `(meters, slot start ms, slot length ms,
+/// records)` either give a metering of exactly those records or are refused; never a panic.
+pub fn fuzz_settlement_metering(data: &[u8]) {
+	use codec::Decode;
+	type Input = (
+		Vec<u64>,
+		u64,
+		u32,
+		Vec<platone_primitives::MeasurementRecord>,
+	);
+	let Ok((meters, start_ms, slot_ms, records)) = Input::decode(&mut &data[..]) else {
+		return;
+	};
+	let end_ms = start_ms.saturating_add(slot_ms.into());
+	if let Ok(m) = pallet_settlement::metering::slot_metering(&meters, start_ms, end_ms, &records) {
+		assert!(!meters.is_empty(), "metered without meters");
+		assert_eq!(m.readings as usize, records.len(), "a reading left out");
+		assert!(
+			records.len() >= 4 * meters.len(),
+			"fewer than two readings per meter and flow"
+		);
+	}
+}

@@ -167,6 +167,24 @@ async fn main() -> anyhow::Result<()> {
 			.await;
 			std::process::exit(code);
 		}
+		Role::Audit {
+			what:
+				Audit::Settlement {
+					session,
+					rpc,
+					authority_set,
+				},
+		} => {
+			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
+			let code = audit::settlement(
+				&rpc,
+				config.certify.insecure,
+				session,
+				authority_set.as_deref(),
+			)
+			.await;
+			std::process::exit(code);
+		}
 		Role::Market {
 			what: Market::Clear { file, exact_limit },
 		} => std::process::exit(audit::clear(&file, exact_limit)),

@@ -156,3 +156,52 @@ pub fn step_leaf(step: StepIndex, digest: &StepDigest, validation: bool) -> Step
 		root,
 	}
 }
+
+/// Award `index` of a step's `records` as settlement sees it: the validated quantity (its
+/// answer, or `default`), and the validated power of the step's earlier awards for the same
+/// PoD (`pod_before`). `offer` looks up an offer's owner and PoD, `request_owner` a request's
+/// owner, `answer` an award's answer. The market's `final_award` reads these from storage,
+/// `platone audit settlement` from a storage proof.
+pub fn settled_award<A: Clone>(
+	step: StepIndex,
+	records: &[AwardRecord<A>],
+	index: u32,
+	mut offer: impl FnMut(ItemId) -> Option<(A, PodId)>,
+	request_owner: impl FnOnce(ItemId) -> Option<A>,
+	answer: impl Fn(AwardRef) -> Option<Light>,
+	default: Light,
+) -> Option<SettledAward<A>> {
+	let record = records.get(index as usize)?;
+	let (aggregator, pod) = offer(record.award.offer)?;
+	let requester = request_owner(record.award.request)?;
+	let validated = |i: usize, quantity: Power| {
+		answer(AwardRef {
+			step,
+			index: i as u32,
+		})
+		.unwrap_or(default)
+		.apply(quantity)
+	};
+	let mut pods = BTreeMap::from([(record.award.offer, pod)]);
+	let mut pod_before: Power = 0;
+	for (i, earlier) in records.iter().enumerate().take(index as usize) {
+		let of = *pods
+			.entry(earlier.award.offer)
+			.or_insert_with(|| offer(earlier.award.offer).map_or(PodId::MAX, |(_, p)| p));
+		if of == pod {
+			pod_before = pod_before.saturating_add(validated(i, earlier.award.quantity));
+		}
+	}
+	Some(SettledAward {
+		requester,
+		aggregator,
+		validator: record.validator.clone(),
+		offer: record.award.offer,
+		pod,
+		slot: record.award.slot,
+		direction: record.award.direction,
+		quantity: validated(index as usize, record.award.quantity),
+		price: record.award.price,
+		pod_before,
+	})
+}

@@ -1037,3 +1037,132 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 }
+
+impl<T: Config> MarketView<T::AccountId> for Pallet<T> {
+	fn session(session: SessionId) -> Option<SessionInfo> {
+		Sessions::<T>::get(session)
+	}
+
+	fn offer(session: SessionId, offer: ItemId) -> Option<(T::AccountId, PodId, Vec<Slot>)> {
+		Offers::<T>::get(session, offer).map(|o| {
+			let slots = o.input.quantities.iter().map(|(s, _)| *s).collect();
+			(o.owner, o.input.pod, slots)
+		})
+	}
+
+	fn final_award(session: SessionId, award: AwardRef) -> Option<SettledAward<T::AccountId>> {
+		Sessions::<T>::get(session).filter(|i| i.phase == Phase::Final)?;
+		let records = StepAwards::<T>::get(session, award.step)?;
+		derive::settled_award(
+			award.step,
+			&records,
+			award.index,
+			|id| Offers::<T>::get(session, id).map(|o| (o.owner, o.input.pod)),
+			|id| Requests::<T>::get(session, id).map(|r| r.owner),
+			|at| Answers::<T>::get(session, at),
+			T::DefaultLight::get(),
+		)
+	}
+
+	fn final_award_weight() -> Weight {
+		let records = StepAwardBound::<T>::get();
+		let reads = 3u64
+			.saturating_add(T::MaxOffers::get().into())
+			.saturating_add(records.into());
+		T::DbWeight::get()
+			.reads(reads)
+			.saturating_add(Weight::from_parts(100_000, 64).saturating_mul(records.into()))
+	}
+
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bench_session(
+		session: SessionId,
+		awards: Vec<SettledAward<T::AccountId>>,
+		delivery_start_ms: u64,
+		is_final: bool,
+	) {
+		let schedule = Schedule {
+			period_ms: 3_600_000,
+			slot_ms: 900_000,
+			open_lead_ms: 3 * 3_600_000,
+			gate_lead_ms: 2 * 3_600_000,
+			validation_ms: 3_600_000,
+		};
+		let mut info = SessionInfo::opened(
+			SessionKind::RealTime,
+			delivery_start_ms,
+			&schedule,
+			4,
+			Pricing::PayAsBid,
+			0,
+		);
+		info.phase = if is_final { Phase::Final } else { Phase::Open };
+		info.awards = if is_final { awards.len() as u32 } else { 0 };
+		let mut records = Vec::new();
+		for (index, award) in awards.iter().enumerate() {
+			let quantities: QuantitiesOf<T> = alloc::vec![(award.slot, award.quantity.max(1))]
+				.try_into()
+				.unwrap_or_default();
+			Requests::<T>::insert(
+				session,
+				0,
+				Request {
+					owner: award.requester.clone(),
+					requester: Requester::Dso,
+					input: RequestInput {
+						area: 0,
+						direction: award.direction,
+						max_price: award.price,
+						min_quantity: 0,
+						quantities: quantities.clone(),
+					},
+				},
+			);
+			Offers::<T>::insert(
+				session,
+				award.offer,
+				Offer {
+					owner: award.aggregator.clone(),
+					area: 0,
+					validator: award.validator.clone(),
+					input: OfferInput {
+						pod: award.pod,
+						direction: award.direction,
+						price: award.price,
+						min_quantity: 0,
+						quantities,
+					},
+				},
+			);
+			records.push(AwardRecord {
+				award: Award {
+					slot: award.slot,
+					direction: award.direction,
+					request: 0,
+					offer: award.offer,
+					quantity: award.quantity,
+					price: award.price,
+				},
+				validator: award.validator.clone(),
+			});
+			let step = step_of(award.slot, award.direction).unwrap_or_default();
+			Answers::<T>::insert(
+				session,
+				AwardRef {
+					step,
+					index: index as u32,
+				},
+				Light::Green,
+			);
+		}
+		if is_final {
+			let step = awards
+				.first()
+				.and_then(|a| step_of(a.slot, a.direction))
+				.unwrap_or_default();
+			let bounded: StepAwardsOf<T> = records.try_into().unwrap_or_default();
+			StepAwards::<T>::insert(session, step, bounded);
+		}
+		Sessions::<T>::insert(session, info);
+	}
+}

@@ -120,6 +120,9 @@ impl ParticipantRegistry<u64> for MockRegistry {
 		}
 		path
 	}
+	fn pod_meters(_: PodId) -> Vec<PomId> {
+		Vec::new()
+	}
 }
 
 pub struct MockAnchoring;

@@ -442,3 +442,49 @@ pub trait BenchmarkHelper<AccountId> {
 	/// Makes `UnixTime::now()` return `ms`.
 	fn set_now_ms(ms: u64);
 }
+
+/// One final award as settlement sees it (FR-MP-SET-03/04): who pays whom, for which PoD and
+/// slot, and how much power remained after validation.
+#[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
+pub struct SettledAward<AccountId> {
+	pub requester: AccountId,
+	pub aggregator: AccountId,
+	pub validator: AccountId,
+	pub offer: ItemId,
+	pub pod: PodId,
+	pub slot: Slot,
+	pub direction: Direction,
+	/// Power after validation, W.
+	pub quantity: Power,
+	/// Per MWh.
+	pub price: Price,
+	/// Validated power of the step's earlier awards for the same PoD: the PoD's delivery
+	/// serves the awards of a slot in award order.
+	pub pod_before: Power,
+}
+
+/// What the settlement pallet reads from the market.
+pub trait MarketView<AccountId> {
+	/// A session's record, if in state.
+	fn session(session: SessionId) -> Option<SessionInfo>;
+	/// An offer's owner and PoD, and the slots it offers.
+	fn offer(
+		session: SessionId,
+		offer: ItemId,
+	) -> Option<(AccountId, PodId, alloc::vec::Vec<Slot>)>;
+	/// An award of a final session, with its validated quantity; `None` before the session is
+	/// final.
+	fn final_award(session: SessionId, award: AwardRef) -> Option<SettledAward<AccountId>>;
+	/// The most `final_award` may cost: the step's awards decoded, and an offer and an answer
+	/// read for each earlier award.
+	fn final_award_weight() -> frame_support::weights::Weight;
+	/// A session of four 15-minute slots from `delivery_start_ms` for the settlement
+	/// benchmarks: open with the awards' offers, or final with `awards` as step 0's, all green.
+	#[cfg(feature = "runtime-benchmarks")]
+	fn bench_session(
+		session: SessionId,
+		awards: alloc::vec::Vec<SettledAward<AccountId>>,
+		delivery_start_ms: u64,
+		is_final: bool,
+	);
+}

@@ -306,3 +306,27 @@ pub mod fast {
 		MerkleTree { levels }
 	}
 }
+
+/// Appends a leaf hash to the peaks of a tree of `count` leaves (the roots of its perfect
+/// subtrees, largest first), so that a tree grown one leaf at a time keeps O(log n) state and
+/// still has the root of [`root`] over all its leaves ([`root_of_peaks`]).
+pub fn append_peak<H: Hasher>(peaks: &mut Vec<Hash>, count: u64, leaf_hash: Hash) {
+	peaks.push(leaf_hash);
+	let mut n = count;
+	while n & 1 == 1 && peaks.len() >= 2 {
+		let right = peaks.pop().unwrap_or_default();
+		let left = peaks.pop().unwrap_or_default();
+		peaks.push(H::node(&left, &right));
+		n >>= 1;
+	}
+}
+
+/// The root of the tree whose peaks are `peaks` (largest first): the same as [`root`] over
+/// its leaves, since the RFC 6962 tree splits at the largest power of two.
+pub fn root_of_peaks<H: Hasher>(peaks: &[Hash]) -> Hash {
+	let mut iter = peaks.iter().rev();
+	let Some(last) = iter.next() else {
+		return H::hash(&[]);
+	};
+	iter.fold(*last, |acc, peak| H::node(peak, &acc))
+}

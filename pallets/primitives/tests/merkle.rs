@@ -264,3 +264,22 @@ proptest! {
 		prop_assert_eq!(verify_measurement::<H>(&window, &tampered), Err(VerifyError::Dataset(ProofError::RootMismatch)));
 	}
 }
+
+/// A tree grown one leaf at a time through its peaks (the settlement pallet's anchor) has the
+/// RFC 6962 root at every size, checked against the recursive definition.
+#[test]
+fn peaks_give_the_rfc_root_at_every_size() {
+	let hashes: Vec<Hash> = leaves(300, 7).iter().map(|l| H::leaf(l)).collect();
+	let mut peaks = Vec::new();
+	assert_eq!(merkle::root_of_peaks::<H>(&peaks), rfc_root(&[]));
+	for (n, h) in hashes.iter().enumerate() {
+		merkle::append_peak::<H>(&mut peaks, n as u64, *h);
+		assert_eq!(peaks.len(), (n as u64 + 1).count_ones() as usize);
+		assert_eq!(
+			merkle::root_of_peaks::<H>(&peaks),
+			rfc_root(&hashes[..=n]),
+			"{} leaves",
+			n + 1
+		);
+	}
+}

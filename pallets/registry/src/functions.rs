@@ -982,6 +982,14 @@ impl<T: Config> ParticipantRegistry<T::AccountId> for Pallet<T> {
 			Vec::new()
 		}
 	}
+
+	fn pod_meters(pod: PodId) -> Vec<PomId> {
+		let mut meters: Vec<PomId> = PodPoms::<T>::iter_key_prefix(pod)
+			.filter(|pom| Poms::<T>::get(pom).is_some_and(|m| m.kind == PomKind::Meter))
+			.collect();
+		meters.sort_unstable();
+		meters
+	}
 }
 
 impl<T: Config> pallet_certification::CertificationAuthority<T::AccountId> for Pallet<T> {

@@ -270,6 +270,8 @@ pub trait ParticipantRegistry<AccountId> {
 	fn pom_pod(pom: PomId) -> Option<PodId>;
 	/// `area`, its parent, and so on up to its top-level area; empty for an unknown area.
 	fn area_path(area: AreaId) -> alloc::vec::Vec<AreaId>;
+	/// The meter PoMs of `pod`, ascending (at most `MaxPomsPerPod`): what settles its delivery.
+	fn pod_meters(pod: PodId) -> alloc::vec::Vec<PomId>;
 }
 
 /// Reasons the `CheckParticipant` extension turns a transaction away, as

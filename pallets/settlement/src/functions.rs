@@ -1,0 +1,674 @@
+//! The settlement's logic: calls (`do_*`), outcomes, payments and invariants.
+
+use crate::{
+	derive,
+	metering::{slot_metering, MeteringError},
+	pallet::*,
+	types::*,
+	weights::WeightInfo,
+};
+use alloc::vec::Vec;
+use codec::Encode;
+use frame_support::{
+	ensure,
+	pallet_prelude::*,
+	storage::{with_transaction, TransactionOutcome},
+	traits::{
+		fungible::{Inspect, Mutate},
+		tokens::{Fortitude, Precision, Preservation},
+		Get, UnixTime,
+	},
+};
+use pallet_certification::{Anchoring, RuntimeHasher};
+use pallet_market::{MarketView, Phase, SessionInfo, SettledAward};
+use pallet_registry::ParticipantRegistry;
+use platone_primitives::{merkle, AnchorKind, Hash, Hasher, VerifyError};
+use sp_runtime::traits::AccountIdConversion;
+
+impl<T: Config> Pallet<T> {
+	pub fn now_ms() -> u64 {
+		T::UnixTime::now()
+			.as_millis()
+			.try_into()
+			.unwrap_or(u64::MAX)
+	}
+
+	/// The pallet's account: it anchors and holds tokens handed in for redemption.
+	pub fn account() -> T::AccountId {
+		T::PalletId::get().into_account_truncating()
+	}
+
+	/// Weight of `settle` for `n` awards, each allowed a contract call and the market's
+	/// worst-case award lookup.
+	pub fn settle_weight(n: u32) -> Weight {
+		Self::settle_actual(n, n)
+	}
+
+	/// What `n` contract calls may cost at most.
+	pub fn contract_weight(n: u32) -> Weight {
+		Weight::from_parts(T::MaxContractGas::get(), 0).saturating_mul(n.into())
+	}
+
+	/// `settle`'s weight once it is known how many contracts it called.
+	pub(crate) fn settle_actual(n: u32, calls: u32) -> Weight {
+		T::WeightInfo::settle(n)
+			.saturating_add(T::Market::final_award_weight().saturating_mul(n.into()))
+			.saturating_add(Self::contract_weight(calls))
+	}
+
+	/// A session still before its gate closure: by the clock, not only by the phase, which the
+	/// hook moves in its own time.
+	fn open_session(session: SessionId) -> Result<SessionInfo, DispatchError> {
+		let info = T::Market::session(session).ok_or(Error::<T>::UnknownSession)?;
+		ensure!(
+			info.phase == Phase::Open && Self::now_ms() < info.gate_closure_ms,
+			Error::<T>::GateClosed
+		);
+		Ok(info)
+	}
+
+	/// `[start, end)` of a session's slot, ms.
+	fn slot_span(info: &SessionInfo, slot: Slot) -> Result<(u64, u64), DispatchError> {
+		ensure!(slot < info.slots, Error::<T>::SlotOutOfRange);
+		let len = u64::from(info.slot_ms);
+		let start = u64::from(slot)
+			.checked_mul(len)
+			.and_then(|o| info.delivery_start_ms.checked_add(o))
+			.ok_or(Error::<T>::Overflow)?;
+		let end = start.checked_add(len).ok_or(Error::<T>::Overflow)?;
+		Ok((start, end))
+	}
+
+	// ---- mechanisms and declarations ----
+
+	pub(crate) fn do_create_mechanism(who: T::AccountId, rule: RuleOf<T>) -> DispatchResult {
+		if let Rule::Standard(terms) = &rule {
+			ensure!(
+				terms.tolerance <= T::MaxTolerance::get(),
+				Error::<T>::ToleranceTooHigh
+			);
+		}
+		if let Rule::Contract { contract, gas } = &rule {
+			ensure!(
+				*gas > 0 && *gas <= T::MaxContractGas::get(),
+				Error::<T>::BadGas
+			);
+			ensure!(T::Contracts::exists(contract), Error::<T>::UnknownContract);
+		}
+		let id = LastMechanism::<T>::get()
+			.checked_add(1)
+			.ok_or(Error::<T>::MechanismIdsExhausted)?;
+		LastMechanism::<T>::put(id);
+		Mechanisms::<T>::insert(
+			id,
+			Mechanism {
+				owner: who.clone(),
+				rule: rule.clone(),
+				retired: false,
+			},
+		);
+		Self::deposit_event(Event::MechanismCreated {
+			id,
+			owner: who,
+			rule,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_retire_mechanism(who: T::AccountId, id: MechanismId) -> DispatchResult {
+		Mechanisms::<T>::try_mutate(id, |m| {
+			let m = m.as_mut().ok_or(Error::<T>::UnknownMechanism)?;
+			ensure!(m.owner == who, Error::<T>::NotMechanismOwner);
+			m.retired = true;
+			Ok::<_, DispatchError>(())
+		})?;
+		Self::deposit_event(Event::MechanismRetired { id });
+		Ok(())
+	}
+
+	pub(crate) fn do_choose_mechanism(
+		who: T::AccountId,
+		session: SessionId,
+		offer: ItemId,
+		mechanism: MechanismId,
+	) -> DispatchResult {
+		Self::open_session(session)?;
+		let (owner, _, _) = T::Market::offer(session, offer).ok_or(Error::<T>::UnknownOffer)?;
+		ensure!(owner == who, Error::<T>::NotOfferOwner);
+		let m = Mechanisms::<T>::get(mechanism).ok_or(Error::<T>::UnknownMechanism)?;
+		ensure!(!m.retired, Error::<T>::MechanismRetired);
+		OfferMechanisms::<T>::insert(session, offer, mechanism);
+		Self::deposit_event(Event::MechanismChosen {
+			session,
+			offer,
+			mechanism,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_declare_baseline(
+		who: T::AccountId,
+		session: SessionId,
+		pod: PodId,
+		baseline: BaselineOf<T>,
+	) -> DispatchResult {
+		let info = Self::open_session(session)?;
+		ensure!(!baseline.is_empty(), Error::<T>::BadBaseline);
+		ensure!(
+			baseline.windows(2).all(|w| w[0].0 < w[1].0),
+			Error::<T>::BadBaseline
+		);
+		ensure!(
+			baseline.iter().all(|(s, _)| *s < info.slots),
+			Error::<T>::SlotOutOfRange
+		);
+		let aggregator = T::Registry::pod_area(pod)
+			.map(|_| T::Registry::pod_aggregator(pod))
+			.ok_or(Error::<T>::UnknownPod)?;
+		ensure!(aggregator == Some(who), Error::<T>::NotPodAggregator);
+		let meters: MetersOf<T> = T::Registry::pod_meters(pod)
+			.try_into()
+			.map_err(|_| Error::<T>::TooManyMeters)?;
+		let slots = baseline.len() as u32;
+		Baselines::<T>::insert(session, pod, Declared { baseline, meters });
+		Self::deposit_event(Event::BaselineDeclared {
+			session,
+			pod,
+			slots,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_set_pod_owner(
+		who: T::AccountId,
+		pod: PodId,
+		owner: Option<T::AccountId>,
+	) -> DispatchResult {
+		let area = T::Registry::pod_area(pod).ok_or(Error::<T>::UnknownPod)?;
+		ensure!(
+			T::Registry::area_owner(area) == Some(who),
+			Error::<T>::NotPodOperator
+		);
+		ensure!(
+			owner.as_ref() != Some(&Self::account()),
+			Error::<T>::PalletAccount
+		);
+		match &owner {
+			Some(o) => PodOwners::<T>::insert(pod, o),
+			None => PodOwners::<T>::remove(pod),
+		}
+		Self::deposit_event(Event::PodOwnerSet { pod, owner });
+		Ok(())
+	}
+
+	// ---- metering ----
+
+	pub(crate) fn do_submit_metering(
+		session: SessionId,
+		pod: PodId,
+		slot: Slot,
+		readings: ReadingsOf<T>,
+	) -> DispatchResult {
+		let info = T::Market::session(session).ok_or(Error::<T>::UnknownSession)?;
+		let (start, end) = Self::slot_span(&info, slot)?;
+		ensure!(Self::now_ms() >= end, Error::<T>::SlotNotOver);
+		if let Some(m) = Meterings::<T>::get(session, (pod, slot)) {
+			ensure!(
+				m.quality != ReadingQuality::Valid,
+				Error::<T>::AlreadyMetered
+			);
+		}
+		let meters = Baselines::<T>::get(session, pod)
+			.ok_or(Error::<T>::NotDeclared)?
+			.meters;
+		ensure!(!meters.is_empty(), Error::<T>::NoMeters);
+		let mut records = Vec::with_capacity(readings.len());
+		for (gateway, window, proof) in readings.iter() {
+			let record = T::Certificates::verify(gateway, *window, proof).map_err(|e| match e {
+				VerifyError::NotCertified => Error::<T>::NotCertified,
+				_ => Error::<T>::BadProof,
+			})?;
+			records.push(record);
+		}
+		let metering = slot_metering(&meters, start, end, &records).map_err(|e| match e {
+			MeteringError::NotActiveEnergy => Error::<T>::NotActiveEnergy,
+			MeteringError::NotPodMeter => Error::<T>::NotPodMeter,
+			MeteringError::OutsideSlot => Error::<T>::OutsideSlot,
+			MeteringError::Duplicate => Error::<T>::DuplicateReading,
+			MeteringError::MixedForms => Error::<T>::MixedForms,
+			MeteringError::NotCovering => Error::<T>::NotCovering,
+			MeteringError::RegisterWentBack => Error::<T>::RegisterWentBack,
+			MeteringError::Incomplete => Error::<T>::IncompleteMetering,
+			MeteringError::Overflow => Error::<T>::Overflow,
+		})?;
+		Meterings::<T>::insert(session, (pod, slot), metering);
+		Self::deposit_event(Event::Metered {
+			session,
+			pod,
+			slot,
+			import_wh: metering.import_wh,
+			export_wh: metering.export_wh,
+			quality: metering.quality,
+		});
+		Ok(())
+	}
+
+	// ---- settlement ----
+
+	/// Settles each award; returns how many contracts were called.
+	pub(crate) fn do_settle(session: SessionId, awards: &[AwardRef]) -> Result<u32, DispatchError> {
+		let info = T::Market::session(session).ok_or(Error::<T>::UnknownSession)?;
+		ensure!(info.phase == Phase::Final, Error::<T>::SessionNotFinal);
+		let now = Self::now_ms();
+		let params = SettlementParams::<T>::get();
+		let until_ms = now
+			.checked_add(params.dispute_ms)
+			.ok_or(Error::<T>::Overflow)?;
+		let mut tally = Tallies::<T>::get(session).unwrap_or_default();
+		tally.awards = info.awards;
+		let mut calls = 0u32;
+		for award in awards {
+			let again = match Outcomes::<T>::get(session, award) {
+				None => false,
+				Some(o) if Self::metered_since(session, &o) => true,
+				Some(_) => return Err(Error::<T>::AlreadySettled.into()),
+			};
+			let a = T::Market::final_award(session, *award).ok_or(Error::<T>::UnknownAward)?;
+			let (_, end) = Self::slot_span(&info, a.slot)?;
+			let due = end
+				.checked_add(params.metering_delay_ms)
+				.ok_or(Error::<T>::Overflow)?;
+			ensure!(now >= due, Error::<T>::TooEarly);
+			let (record, called) = Self::compute(session, &info, a);
+			calls = calls.saturating_add(called.into());
+			Self::deposit_event(Event::Settled {
+				session,
+				award: *award,
+				basis: record.basis,
+				split: record.split,
+				until_ms,
+			});
+			let outcome = Outcome {
+				record,
+				status: Status::Open { until_ms },
+				leaf: None,
+			};
+			Outcomes::<T>::insert(session, award, outcome);
+			if !again {
+				tally.settled = tally.settled.saturating_add(1);
+			}
+		}
+		Tallies::<T>::insert(session, tally);
+		Ok(calls)
+	}
+
+	/// An open outcome settled without valid metering whose slot has valid metering now: it
+	/// settles again, without a dispute.
+	fn metered_since(session: SessionId, o: &OutcomeOf<T>) -> bool {
+		matches!(o.status, Status::Open { .. })
+			&& matches!(o.record.basis, Basis::Unmetered | Basis::Flagged(_))
+			&& Meterings::<T>::get(session, (o.record.pod, o.record.slot))
+				.is_some_and(|m| m.quality == ReadingQuality::Valid)
+	}
+
+	/// An award's record from what is on chain now; `true` if a contract was called.
+	pub(crate) fn compute(
+		session: SessionId,
+		info: &SessionInfo,
+		a: SettledAward<T::AccountId>,
+	) -> (RecordOf<T>, bool) {
+		let mechanism = OfferMechanisms::<T>::get(session, a.offer)
+			.map(|id| (id, Mechanisms::<T>::get(id).map(|m| m.rule)));
+		let inputs = derive::Inputs {
+			slot_ms: info.slot_ms,
+			mechanism,
+			baseline_w: Baselines::<T>::get(session, a.pod).and_then(|d| {
+				d.baseline
+					.iter()
+					.find(|(s, _)| *s == a.slot)
+					.map(|(_, w)| *w)
+			}),
+			metering: Meterings::<T>::get(session, (a.pod, a.slot)),
+			customer: PodOwners::<T>::get(a.pod),
+			default_terms: T::DefaultTerms::get(),
+			max_tolerance: T::MaxTolerance::get(),
+		};
+		derive::record(a, inputs, T::Contracts::evaluate)
+	}
+
+	pub(crate) fn do_dispute(
+		who: T::AccountId,
+		session: SessionId,
+		award: AwardRef,
+	) -> DispatchResult {
+		Outcomes::<T>::try_mutate(session, award, |o| {
+			let o = o.as_mut().ok_or(Error::<T>::NotSettled)?;
+			let r = &o.record;
+			ensure!(
+				who == r.requester || who == r.aggregator || who == r.validator,
+				Error::<T>::NotParty
+			);
+			match o.status {
+				Status::Open { until_ms } if Self::now_ms() < until_ms => {}
+				_ => return Err(Error::<T>::DisputeClosed.into()),
+			}
+			o.status = Status::Disputed;
+			Ok::<_, DispatchError>(())
+		})?;
+		Self::deposit_event(Event::Disputed {
+			session,
+			award,
+			by: who,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_resolve(
+		session: SessionId,
+		award: AwardRef,
+		split: Option<Split>,
+	) -> DispatchResult {
+		let mut outcome = Outcomes::<T>::get(session, award).ok_or(Error::<T>::NotSettled)?;
+		ensure!(outcome.status == Status::Disputed, Error::<T>::NotDisputed);
+		match split {
+			Some(split) => {
+				ensure!(split.check(&outcome.record.input), Error::<T>::BadSplit);
+				outcome.record.split = split;
+				outcome.record.basis = Basis::Resolved;
+			}
+			None => {
+				let info = T::Market::session(session).ok_or(Error::<T>::UnknownSession)?;
+				let a = T::Market::final_award(session, award).ok_or(Error::<T>::UnknownAward)?;
+				outcome.record = Self::compute(session, &info, a).0;
+			}
+		}
+		Self::deposit_event(Event::Resolved {
+			session,
+			award,
+			basis: outcome.record.basis,
+			split: outcome.record.split,
+		});
+		Self::fix(session, award, &mut outcome);
+		Self::pay(session, award, &mut outcome);
+		Outcomes::<T>::insert(session, award, outcome);
+		Ok(())
+	}
+
+	pub(crate) fn do_finalize(session: SessionId, awards: &[AwardRef]) -> DispatchResult {
+		let now = Self::now_ms();
+		for award in awards {
+			let mut outcome = Outcomes::<T>::get(session, award).ok_or(Error::<T>::NotSettled)?;
+			match outcome.status {
+				Status::Open { until_ms } if now >= until_ms => {
+					Self::fix(session, *award, &mut outcome);
+					Self::pay(session, *award, &mut outcome);
+				}
+				Status::Unpaid => {
+					Self::pay(session, *award, &mut outcome);
+					ensure!(
+						outcome.status == Status::Paid,
+						Error::<T>::InsufficientTokens
+					);
+				}
+				_ => return Err(Error::<T>::NotFinalizable.into()),
+			}
+			Outcomes::<T>::insert(session, award, outcome);
+		}
+		Ok(())
+	}
+
+	/// Makes an outcome final: its leaf joins the session's tree, and the last one anchors
+	/// the tree's root.
+	fn fix(session: SessionId, award: AwardRef, outcome: &mut OutcomeOf<T>) {
+		let mut tally = Tallies::<T>::get(session).unwrap_or_default();
+		outcome.leaf = Some(tally.fixed);
+		let leaf = OutcomeLeaf {
+			award,
+			record: outcome.record.clone(),
+		};
+		let mut peaks = tally.peaks.to_vec();
+		merkle::append_peak::<RuntimeHasher>(
+			&mut peaks,
+			tally.fixed.into(),
+			RuntimeHasher::leaf(&leaf.encode()),
+		);
+		// At most one peak per bit of a u32 count: always within the bound.
+		tally.peaks = peaks.try_into().unwrap_or_default();
+		tally.fixed = tally.fixed.saturating_add(1);
+		if tally.fixed >= tally.awards && tally.root.is_none() {
+			let root = merkle::root_of_peaks::<RuntimeHasher>(&tally.peaks);
+			tally.root = Some(root);
+			if let Err(error) = T::Anchoring::anchor(
+				Self::account(),
+				AnchorKind::Settlement,
+				subject(session),
+				root,
+				tally.fixed.into(),
+			) {
+				Self::deposit_event(Event::AnchorRefused { session, error });
+			}
+			Self::deposit_event(Event::SessionSettled {
+				session,
+				outcomes: tally.fixed,
+				root,
+			});
+		}
+		Tallies::<T>::insert(session, tally);
+	}
+
+	/// Moves a final outcome's tokens, all or none: the net of payment and penalty between
+	/// requester and aggregator, then the customer share to the PoD's owner.
+	fn pay(session: SessionId, award: AwardRef, outcome: &mut OutcomeOf<T>) {
+		let split = outcome.record.split;
+		let customer = outcome.record.customer.clone();
+		// Only the transaction layer's own limit fails the outer result, never reached here.
+		let result = with_transaction(|| -> TransactionOutcome<Result<_, DispatchError>> {
+			match Self::transfers(&outcome.record, customer.as_ref()) {
+				Ok(()) => TransactionOutcome::Commit(Ok(Ok(()))),
+				Err(short) => TransactionOutcome::Rollback(Ok(Err(short))),
+			}
+		})
+		.unwrap_or_else(|_| Err(outcome.record.requester.clone()));
+		match result {
+			Ok(()) => {
+				outcome.status = Status::Paid;
+				Self::deposit_event(Event::Paid {
+					session,
+					award,
+					split,
+					customer,
+				});
+			}
+			Err(short) => {
+				outcome.status = Status::Unpaid;
+				Self::deposit_event(Event::PaymentFailed {
+					session,
+					award,
+					short,
+				});
+			}
+		}
+	}
+
+	/// The transfers of one outcome; on failure, the account that lacked the tokens.
+	fn transfers(
+		record: &RecordOf<T>,
+		customer: Option<&T::AccountId>,
+	) -> Result<(), T::AccountId> {
+		let (req, agg, split) = (&record.requester, &record.aggregator, &record.split);
+		let move_tokens = |from: &T::AccountId, to: &T::AccountId, amount: Amount| {
+			if amount == 0 || from == to {
+				return Ok(());
+			}
+			T::Token::transfer(from, to, amount, Preservation::Expendable)
+				.map(|_| ())
+				.map_err(|_| from.clone())
+		};
+		if split.payment >= split.penalty {
+			move_tokens(req, agg, split.payment - split.penalty)?;
+		} else {
+			move_tokens(agg, req, split.penalty - split.payment)?;
+		}
+		if let Some(owner) = customer {
+			move_tokens(agg, owner, split.customer_share)?;
+		}
+		Ok(())
+	}
+
+	// ---- tokens ----
+
+	pub(crate) fn do_mint(to: T::AccountId, amount: Amount) -> DispatchResult {
+		ensure!(amount > 0, Error::<T>::ZeroAmount);
+		ensure!(to != Self::account(), Error::<T>::PalletAccount);
+		let total = Minted::<T>::get()
+			.checked_add(amount)
+			.ok_or(Error::<T>::Overflow)?;
+		T::Token::mint_into(&to, amount)?;
+		Minted::<T>::put(total);
+		Self::deposit_event(Event::Minted { to, amount });
+		Ok(())
+	}
+
+	pub(crate) fn do_request_redemption(who: T::AccountId, amount: Amount) -> DispatchResult {
+		ensure!(amount > 0, Error::<T>::ZeroAmount);
+		ensure!(
+			T::Token::reducible_balance(&who, Preservation::Expendable, Fortitude::Polite)
+				>= amount,
+			Error::<T>::InsufficientTokens
+		);
+		let id = LastRedemption::<T>::get()
+			.checked_add(1)
+			.ok_or(Error::<T>::RedemptionIdsExhausted)?;
+		T::Token::transfer(&who, &Self::account(), amount, Preservation::Expendable)?;
+		LastRedemption::<T>::put(id);
+		Redemptions::<T>::insert(
+			id,
+			Redemption {
+				who: who.clone(),
+				amount,
+			},
+		);
+		Self::deposit_event(Event::RedemptionRequested { id, who, amount });
+		Ok(())
+	}
+
+	pub(crate) fn do_burn_redeemed(id: RedemptionId) -> DispatchResult {
+		let r = Redemptions::<T>::take(id).ok_or(Error::<T>::UnknownRedemption)?;
+		let total = Burned::<T>::get()
+			.checked_add(r.amount)
+			.ok_or(Error::<T>::Overflow)?;
+		T::Token::burn_from(
+			&Self::account(),
+			r.amount,
+			Preservation::Expendable,
+			Precision::Exact,
+			Fortitude::Polite,
+		)?;
+		Burned::<T>::put(total);
+		Self::deposit_event(Event::Redeemed {
+			id,
+			who: r.who,
+			amount: r.amount,
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_cancel_redemption(id: RedemptionId) -> DispatchResult {
+		let r = Redemptions::<T>::take(id).ok_or(Error::<T>::UnknownRedemption)?;
+		T::Token::transfer(&Self::account(), &r.who, r.amount, Preservation::Expendable)?;
+		Self::deposit_event(Event::RedemptionCancelled {
+			id,
+			who: r.who,
+			amount: r.amount,
+		});
+		Ok(())
+	}
+
+	// ---- reading ----
+
+	/// The session's outcomes that concern `who` as requester, aggregator or validator.
+	pub fn outcomes_of(session: SessionId, who: &T::AccountId) -> Vec<(AwardRef, OutcomeOf<T>)> {
+		let mut out: Vec<_> = Outcomes::<T>::iter_prefix(session)
+			.filter(|(_, o)| {
+				let r = &o.record;
+				r.requester == *who || r.aggregator == *who || r.validator == *who
+			})
+			.collect();
+		out.sort_by_key(|(award, _)| *award);
+		out
+	}
+
+	/// A session's final outcomes in leaf order, with the root they anchor.
+	pub fn outcome_leaves(session: SessionId) -> (Vec<OutcomeLeaf<T::AccountId>>, Hash) {
+		let mut leaves: Vec<(u32, OutcomeLeaf<T::AccountId>)> = Outcomes::<T>::iter_prefix(session)
+			.filter_map(|(award, o)| {
+				o.leaf.map(|l| {
+					(
+						l,
+						OutcomeLeaf {
+							award,
+							record: o.record,
+						},
+					)
+				})
+			})
+			.collect();
+		leaves.sort_by_key(|(l, _)| *l);
+		let leaves: Vec<_> = leaves.into_iter().map(|(_, leaf)| leaf).collect();
+		let hashes: Vec<Hash> = leaves
+			.iter()
+			.map(|l| RuntimeHasher::leaf(&l.encode()))
+			.collect();
+		(leaves, merkle::root::<RuntimeHasher>(&hashes))
+	}
+
+	/// Invariants: the token's issuance is what was minted less what was burned; the pallet
+	/// holds exactly the pending redemptions; every split passes its check; each session's
+	/// counts agree with its outcomes, and its peaks give the root of its final outcomes.
+	#[cfg(any(feature = "try-runtime", test))]
+	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
+		let issued = Minted::<T>::get().saturating_sub(Burned::<T>::get());
+		ensure!(
+			T::Token::total_issuance() == issued,
+			"token issuance differs from minted less burned"
+		);
+		// Anyone may send tokens to the pallet's account; they stay there.
+		let pending: Amount = Redemptions::<T>::iter_values().map(|r| r.amount).sum();
+		ensure!(
+			T::Token::balance(&Self::account()) >= pending,
+			"the pallet holds less than the pending redemptions"
+		);
+		for (session, tally) in Tallies::<T>::iter() {
+			let mut settled = 0u32;
+			for (_, o) in Outcomes::<T>::iter_prefix(session) {
+				settled += 1;
+				ensure!(
+					o.record.split.check(&o.record.input),
+					"an outcome's split breaks its check"
+				);
+				ensure!(
+					o.leaf.is_some() == matches!(o.status, Status::Paid | Status::Unpaid),
+					"only final outcomes have leaves"
+				);
+			}
+			ensure!(
+				settled == tally.settled,
+				"settled count differs from outcomes"
+			);
+			ensure!(tally.fixed <= tally.settled, "more final than settled");
+			let (leaves, root) = Self::outcome_leaves(session);
+			ensure!(
+				leaves.len() as u32 == tally.fixed,
+				"final count differs from leaves"
+			);
+			ensure!(
+				merkle::root_of_peaks::<RuntimeHasher>(&tally.peaks) == root,
+				"peaks differ from the final outcomes' root"
+			);
+			if let Some(anchored) = tally.root {
+				ensure!(anchored == root, "anchored root differs from the outcomes'");
+			}
+		}
+		Ok(())
+	}
+}

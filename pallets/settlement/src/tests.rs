@@ -1,0 +1,1514 @@
+//! Settlement tests (FR-MP-SET-01..06): every refusal with `assert_noop!`, each step's event,
+//! the figures of each settlement rule worked by hand, and token conservation over random
+//! sessions (property test).
+
+use crate::{mock::*, pallet::*, types::*, Error};
+use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect, BoundedVec};
+use pallet_market::{Phase, SettledAward};
+use platone_primitives::{
+	Accumulation, AnchorKind, EnergyQuantity, MeasurementProof, ReadingQuality, Window,
+};
+use sp_runtime::{DispatchError, Permill};
+
+use EnergyQuantity::{ActiveExportWh as Exp, ActiveImportWh as Imp};
+
+type Readings = Vec<(u64, Window, MeasurementProof)>;
+
+fn signed(who: u64) -> RuntimeOrigin {
+	RuntimeOrigin::signed(who)
+}
+
+fn root() -> RuntimeOrigin {
+	RuntimeOrigin::root()
+}
+
+fn last_event() -> RuntimeEvent {
+	System::events().pop().expect("an event").event
+}
+
+fn has_event(e: Event<Test>) -> bool {
+	System::events()
+		.iter()
+		.any(|r| r.event == RuntimeEvent::Settlement(e.clone()))
+}
+
+fn slot_start(slot: Slot) -> u64 {
+	DAY_D + u64::from(slot) * SLOT_MS
+}
+
+/// The gateway's window that certifies the day's first slots: two hours, since a delta that
+/// ends with its slot is certified in the window after the slot's own.
+fn slot_window(_slot: Slot) -> Window {
+	Window {
+		start_ms: DAY_D,
+		duration_ms: (2 * HOUR) as u32,
+	}
+}
+
+/// Three 5-minute deltas per meter and flow over `slot`, summing to `import` and `export` Wh
+/// per meter.
+fn deltas(
+	meters: &[u64],
+	slot: Slot,
+	import: u64,
+	export: u64,
+) -> Vec<platone_primitives::MeasurementRecord> {
+	let mut records = Vec::new();
+	for m in meters {
+		for i in 1..=3u64 {
+			let t = slot_start(slot) + i * 5 * MINUTE;
+			let acc = Accumulation::Delta { interval_s: 300 };
+			let part = |v: u64| if i == 3 { v - 2 * (v / 3) } else { v / 3 };
+			records.push(reading(*m, t, Imp, acc, part(import)));
+			records.push(reading(*m, t, Exp, acc, part(export)));
+		}
+	}
+	records
+}
+
+/// [`deltas`], certified by the gateway in the slot's window.
+fn metered(meters: &[u64], slot: Slot, import: u64, export: u64) -> Readings {
+	certify(
+		GATEWAY,
+		slot_window(slot),
+		&deltas(meters, slot, import, export),
+	)
+}
+
+fn bounded<T, S: frame_support::traits::Get<u32>>(v: Vec<T>) -> BoundedVec<T, S> {
+	v.try_into().ok().expect("within the bound")
+}
+
+fn submit(pod: PodId, slot: Slot, readings: Readings) -> frame_support::dispatch::DispatchResult {
+	Settlement::submit_metering(signed(GATEWAY), 1, pod, slot, bounded(readings))
+}
+
+/// An award in slot `slot` of session 1, up, of `quantity` W at `price` per MWh.
+fn award(index: u32, pod: PodId, aggregator: u64, quantity: u32, price: u64) -> AwardRef {
+	let offer = if pod == 11 { 2 } else { 1 };
+	let at = AwardRef { step: 0, index };
+	AwardTable::mutate(|t| {
+		t.push((
+			1,
+			at,
+			SettledAward {
+				requester: DSO,
+				aggregator,
+				validator: DSO,
+				offer,
+				pod,
+				slot: 0,
+				direction: Direction::Up,
+				quantity,
+				price,
+				pod_before: 0,
+			},
+		))
+	});
+	at
+}
+
+fn edit_award(at: AwardRef, f: impl Fn(&mut SettledAward<u64>)) {
+	AwardTable::mutate(|t| {
+		for a in t.iter_mut().filter(|a| a.1 == at) {
+			f(&mut a.2)
+		}
+	});
+}
+
+fn set_phase(phase: Phase) {
+	let awards = AwardTable::get().len() as u32;
+	SessionTable::set(vec![(1, session_info(phase, awards))]);
+}
+
+fn baseline(pod: PodId, w: i64) {
+	assert_ok!(Settlement::declare_baseline(
+		signed(MockRegistry::pod_aggregator_of(pod)),
+		1,
+		pod,
+		bounded(vec![(0, w), (1, w)])
+	));
+}
+
+impl MockRegistry {
+	fn pod_aggregator_of(pod: PodId) -> u64 {
+		<MockRegistry as pallet_registry::ParticipantRegistry<u64>>::pod_aggregator(pod)
+			.expect("represented")
+	}
+}
+
+/// 4 kW up for 15 minutes at 200,000 per MWh: 1 kWh, worth 200.
+const Q: u32 = 4_000;
+const PRICE: u64 = 200_000;
+
+/// Session 1 with one award of PoD 10 (AGG_A), baseline 10 kW, final, slot 0 metered with
+/// `import` Wh over both meters (split evenly), past the metering delay.
+fn measured(import_per_meter: u64) -> AwardRef {
+	let at = award(0, 10, AGG_A, Q, PRICE);
+	baseline(10, 10_000);
+	set_phase(Phase::Final);
+	NowMs::set(slot_start(1));
+	assert_ok!(submit(10, 0, metered(&[100, 101], 0, import_per_meter, 0)));
+	NowMs::set(slot_start(1) + HOUR);
+	at
+}
+
+fn settle(awards: &[AwardRef]) -> frame_support::dispatch::DispatchResultWithPostInfo {
+	Settlement::settle(signed(STRANGER), 1, bounded(awards.to_vec()))
+}
+
+fn finalize(awards: &[AwardRef]) -> frame_support::dispatch::DispatchResult {
+	Settlement::finalize(signed(STRANGER), 1, bounded(awards.to_vec()))
+}
+
+fn outcome(at: AwardRef) -> OutcomeOf<Test> {
+	Outcomes::<Test>::get(1, at).expect("settled")
+}
+
+// ---- mechanisms ----
+
+#[test]
+fn aggregators_list_and_retire_mechanisms() {
+	ExtBuilder::default().build().execute_with(|| {
+		let terms = Terms {
+			tolerance: Permill::from_percent(5),
+			penalty: Permill::from_percent(100),
+			customer_share: Permill::from_percent(20),
+		};
+		assert_noop!(
+			Settlement::create_mechanism(signed(DSO), Rule::Standard(terms)),
+			DispatchError::BadOrigin
+		);
+		let generous = Terms {
+			tolerance: Permill::from_percent(21),
+			..terms
+		};
+		assert_noop!(
+			Settlement::create_mechanism(signed(AGG_A), Rule::Standard(generous)),
+			Error::<Test>::ToleranceTooHigh
+		);
+		assert_ok!(Settlement::create_mechanism(
+			signed(AGG_A),
+			Rule::Standard(terms)
+		));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Settlement(Event::MechanismCreated {
+				id: 1,
+				owner: AGG_A,
+				rule: Rule::Standard(terms)
+			})
+		);
+		for gas in [0, 1_000_000_001] {
+			assert_noop!(
+				Settlement::create_mechanism(
+					signed(AGG_A),
+					Rule::Contract {
+						contract: CONTRACT,
+						gas
+					}
+				),
+				Error::<Test>::BadGas
+			);
+		}
+		assert_noop!(
+			Settlement::create_mechanism(
+				signed(AGG_A),
+				Rule::Contract {
+					contract: 51,
+					gas: 1
+				}
+			),
+			Error::<Test>::UnknownContract
+		);
+		assert_ok!(Settlement::create_mechanism(
+			signed(AGG_B),
+			Rule::Contract {
+				contract: CONTRACT,
+				gas: 1_000
+			}
+		));
+		assert_noop!(
+			Settlement::retire_mechanism(signed(AGG_A), 3),
+			Error::<Test>::UnknownMechanism
+		);
+		assert_noop!(
+			Settlement::retire_mechanism(signed(AGG_A), 2),
+			Error::<Test>::NotMechanismOwner
+		);
+		assert_ok!(Settlement::retire_mechanism(signed(AGG_B), 2));
+		assert!(has_event(Event::MechanismRetired { id: 2 }));
+		assert!(Mechanisms::<Test>::get(2).expect("listed").retired);
+		assert_ok!(Settlement::do_try_state());
+	});
+}
+
+#[test]
+fn an_offer_chooses_its_mechanism_before_gate_closure() {
+	ExtBuilder::default().build().execute_with(|| {
+		let terms = Terms {
+			tolerance: Permill::zero(),
+			penalty: Permill::zero(),
+			customer_share: Permill::zero(),
+		};
+		assert_ok!(Settlement::create_mechanism(
+			signed(AGG_A),
+			Rule::Standard(terms)
+		));
+		assert_ok!(Settlement::create_mechanism(
+			signed(AGG_A),
+			Rule::Standard(terms)
+		));
+		assert_ok!(Settlement::retire_mechanism(signed(AGG_A), 2));
+		assert_noop!(
+			Settlement::choose_mechanism(signed(AGG_A), 2, 1, 1),
+			Error::<Test>::UnknownSession
+		);
+		assert_noop!(
+			Settlement::choose_mechanism(signed(AGG_A), 1, 9, 1),
+			Error::<Test>::UnknownOffer
+		);
+		assert_noop!(
+			Settlement::choose_mechanism(signed(AGG_A), 1, 2, 1),
+			Error::<Test>::NotOfferOwner
+		);
+		assert_noop!(
+			Settlement::choose_mechanism(signed(AGG_A), 1, 1, 7),
+			Error::<Test>::UnknownMechanism
+		);
+		assert_noop!(
+			Settlement::choose_mechanism(signed(AGG_A), 1, 1, 2),
+			Error::<Test>::MechanismRetired
+		);
+		assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Settlement(Event::MechanismChosen {
+				session: 1,
+				offer: 1,
+				mechanism: 1
+			})
+		);
+		set_phase(Phase::GateClosed { next: 0 });
+		assert_noop!(
+			Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1),
+			Error::<Test>::GateClosed
+		);
+	});
+}
+
+// ---- baselines ----
+
+#[test]
+fn baselines_are_declared_by_the_pods_aggregator_before_gate_closure() {
+	ExtBuilder::default().build().execute_with(|| {
+		let b = |v: Vec<(Slot, i64)>| -> BaselineOf<Test> { bounded(v) };
+		assert_noop!(
+			Settlement::declare_baseline(signed(AGG_A), 2, 10, b(vec![(0, 1)])),
+			Error::<Test>::UnknownSession
+		);
+		assert_noop!(
+			Settlement::declare_baseline(signed(AGG_A), 1, 10, b(vec![])),
+			Error::<Test>::BadBaseline
+		);
+		assert_noop!(
+			Settlement::declare_baseline(signed(AGG_A), 1, 10, b(vec![(1, 1), (1, 2)])),
+			Error::<Test>::BadBaseline
+		);
+		assert_noop!(
+			Settlement::declare_baseline(signed(AGG_A), 1, 10, b(vec![(4, 1)])),
+			Error::<Test>::SlotOutOfRange
+		);
+		assert_noop!(
+			Settlement::declare_baseline(signed(AGG_A), 1, 99, b(vec![(0, 1)])),
+			Error::<Test>::UnknownPod
+		);
+		assert_noop!(
+			Settlement::declare_baseline(signed(AGG_A), 1, 11, b(vec![(0, 1)])),
+			Error::<Test>::NotPodAggregator
+		);
+		assert_noop!(
+			Settlement::declare_baseline(signed(DSO), 1, 10, b(vec![(0, 1)])),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(Settlement::declare_baseline(
+			signed(AGG_A),
+			1,
+			10,
+			b(vec![(0, -5), (3, 7)])
+		));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Settlement(Event::BaselineDeclared {
+				session: 1,
+				pod: 10,
+				slots: 2
+			})
+		);
+		// A later declaration replaces it, until the gate closes: then it is too late.
+		assert_ok!(Settlement::declare_baseline(
+			signed(AGG_A),
+			1,
+			10,
+			b(vec![(0, 9)])
+		));
+		let declared = Baselines::<Test>::get(1, 10).expect("declared");
+		assert_eq!(declared.baseline.to_vec(), vec![(0, 9)]);
+		// The PoD's meters as the registry lists them now.
+		assert_eq!(declared.meters.to_vec(), vec![100, 101]);
+		// The clock decides, even while the market's hook has not closed the gate yet.
+		NowMs::set(DAY_D - HOUR);
+		assert_noop!(
+			Settlement::declare_baseline(signed(AGG_A), 1, 10, b(vec![(0, 1)])),
+			Error::<Test>::GateClosed
+		);
+		NowMs::set(DAY_D - 3 * HOUR);
+		set_phase(Phase::GateClosed { next: 0 });
+		assert_noop!(
+			Settlement::declare_baseline(signed(AGG_A), 1, 10, b(vec![(0, 1)])),
+			Error::<Test>::GateClosed
+		);
+	});
+}
+
+#[test]
+fn a_pods_meters_are_those_listed_with_its_baseline() {
+	ExtBuilder::default().build().execute_with(|| {
+		baseline(10, 10_000);
+		// The operator adds a meter after the declaration: the slot is metered without it.
+		PodTable::mutate(|t| t[0].3.push(102));
+		NowMs::set(slot_start(2));
+		assert_ok!(submit(10, 0, metered(&[100, 101], 0, 900, 300)));
+		assert_noop!(
+			submit(10, 1, metered(&[100, 101, 102], 1, 900, 300)),
+			Error::<Test>::NotPodMeter
+		);
+		// Metering of a PoD without a baseline would settle nothing.
+		assert_noop!(
+			submit(11, 0, metered(&[110], 0, 900, 300)),
+			Error::<Test>::NotDeclared
+		);
+		// More meters than `MaxMeters`.
+		NowMs::set(DAY_D - 3 * HOUR);
+		PodTable::mutate(|t| t[1].3 = vec![110, 111, 112, 113, 114]);
+		assert_noop!(
+			Settlement::declare_baseline(signed(AGG_B), 1, 11, bounded(vec![(0, 1)])),
+			Error::<Test>::TooManyMeters
+		);
+	});
+}
+
+#[test]
+fn the_pods_operator_names_its_owner() {
+	ExtBuilder::default().build().execute_with(|| {
+		assert_noop!(
+			Settlement::set_pod_owner(signed(DSO), 99, Some(CUSTOMER)),
+			Error::<Test>::UnknownPod
+		);
+		assert_noop!(
+			Settlement::set_pod_owner(signed(TSO), 10, Some(CUSTOMER)),
+			Error::<Test>::NotPodOperator
+		);
+		assert_noop!(
+			Settlement::set_pod_owner(signed(AGG_A), 10, Some(AGG_A)),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Settlement::set_pod_owner(signed(DSO), 10, Some(Settlement::account())),
+			Error::<Test>::PalletAccount
+		);
+		assert_ok!(Settlement::set_pod_owner(signed(DSO), 10, Some(CUSTOMER)));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Settlement(Event::PodOwnerSet {
+				pod: 10,
+				owner: Some(CUSTOMER)
+			})
+		);
+		assert_ok!(Settlement::set_pod_owner(signed(DSO), 10, None));
+		assert_eq!(PodOwners::<Test>::get(10), None);
+	});
+}
+
+// ---- metering ----
+
+#[test]
+fn certified_readings_give_a_pods_slot_energy() {
+	ExtBuilder::default().build().execute_with(|| {
+		baseline(10, 0);
+		NowMs::set(slot_start(1));
+		assert_ok!(submit(10, 0, metered(&[100, 101], 0, 900, 300)));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Settlement(Event::Metered {
+				session: 1,
+				pod: 10,
+				slot: 0,
+				import_wh: 1_800,
+				export_wh: 600,
+				quality: ReadingQuality::Valid
+			})
+		);
+		let m = Meterings::<Test>::get(1, (10, 0)).expect("metered");
+		assert_eq!((m.readings, m.net_import_wms()), (12, 1_200 * 3_600_000));
+		assert_noop!(
+			submit(10, 0, metered(&[100, 101], 0, 900, 300)),
+			Error::<Test>::AlreadyMetered
+		);
+	});
+}
+
+#[test]
+fn register_reads_at_the_slot_bounds_meter_it_too() {
+	ExtBuilder::default().build().execute_with(|| {
+		baseline(11, 0);
+		NowMs::set(slot_start(2));
+		let (s, e) = (slot_start(1), slot_start(2));
+		let records = vec![
+			reading(110, s, Imp, Accumulation::Register, 10_000),
+			reading(110, e, Imp, Accumulation::Register, 10_400),
+			reading(110, s, Exp, Accumulation::Register, 50),
+			reading(110, e, Exp, Accumulation::Register, 50),
+		];
+		let window = Window {
+			start_ms: DAY_D,
+			duration_ms: HOUR as u32,
+		};
+		let readings = certify(GATEWAY, window, &records);
+		assert_ok!(submit(11, 1, readings));
+		let m = Meterings::<Test>::get(1, (11, 1)).expect("metered");
+		assert_eq!((m.import_wh, m.export_wh), (400, 0));
+	});
+}
+
+#[test]
+fn metering_refuses_what_it_cannot_prove_or_place() {
+	ExtBuilder::default().build().execute_with(|| {
+		for pod in [10, 11, 12] {
+			baseline(pod, 0);
+		}
+		let good = || metered(&[100, 101], 0, 900, 300);
+		assert_noop!(
+			Settlement::submit_metering(signed(GATEWAY), 2, 10, 0, bounded(good())),
+			Error::<Test>::UnknownSession
+		);
+		assert_noop!(submit(10, 4, good()), Error::<Test>::SlotOutOfRange);
+		NowMs::set(slot_start(1) - 1);
+		assert_noop!(submit(10, 0, good()), Error::<Test>::SlotNotOver);
+		NowMs::set(slot_start(4));
+		assert_noop!(submit(12, 0, good()), Error::<Test>::NoMeters);
+		// A reading whose value was changed after certification.
+		let mut altered = good();
+		let mut record: platone_primitives::MeasurementRecord =
+			codec::Decode::decode(&mut &altered[0].2.leaf[..]).expect("a record");
+		if let platone_primitives::Reading::MeterRead(ref mut r) = record.reading {
+			r.value += 1;
+		}
+		altered[0].2.leaf = codec::Encode::encode(&record);
+		assert_noop!(submit(10, 0, altered), Error::<Test>::BadProof);
+		// A proof against a window nobody certified.
+		let mut uncertified = good();
+		uncertified[0].1 = Window {
+			start_ms: DAY_D + 2 * HOUR,
+			duration_ms: (2 * HOUR) as u32,
+		};
+		assert_noop!(submit(10, 0, uncertified), Error::<Test>::NotCertified);
+		// Another PoD's meter: the wrong PoD.
+		assert_noop!(
+			submit(10, 1, metered(&[100, 101, 110], 1, 900, 300)),
+			Error::<Test>::NotPodMeter
+		);
+		// One of the PoD's two meters is missing.
+		assert_noop!(
+			submit(10, 1, metered(&[100], 1, 900, 300)),
+			Error::<Test>::IncompleteMetering
+		);
+		// A gap: the middle delta of one flow left out.
+		let mut gap = metered(&[100, 101], 1, 900, 300);
+		gap.remove(2);
+		assert_noop!(submit(10, 1, gap), Error::<Test>::NotCovering);
+		let mut twice = metered(&[100, 101], 2, 900, 300);
+		twice.push(twice[0].clone());
+		assert_noop!(submit(10, 2, twice), Error::<Test>::DuplicateReading);
+		// A reading of the next slot.
+		let mut records = deltas(&[100, 101], 2, 900, 300);
+		records.extend(deltas(&[100], 3, 3, 3).into_iter().take(1));
+		let hour = Window {
+			start_ms: DAY_D,
+			duration_ms: HOUR as u32,
+		};
+		assert_noop!(
+			submit(10, 2, certify(GATEWAY, hour, &records)),
+			Error::<Test>::OutsideSlot
+		);
+		let mut mixed = deltas(&[100, 101], 3, 900, 300);
+		mixed.push(reading(100, slot_start(3), Imp, Accumulation::Register, 5));
+		assert_noop!(
+			submit(10, 3, certify(GATEWAY, slot_window(3), &mixed)),
+			Error::<Test>::MixedForms
+		);
+		let back = vec![
+			reading(110, slot_start(3) + 1, Imp, Accumulation::Register, 9),
+			reading(110, slot_start(4) - 1, Imp, Accumulation::Register, 8),
+		];
+		let w3b = Window {
+			start_ms: slot_start(2),
+			duration_ms: (2 * SLOT_MS) as u32,
+		};
+		assert_noop!(
+			submit(11, 3, certify(GATEWAY, w3b, &back)),
+			Error::<Test>::NotCovering
+		);
+		let pmu = vec![platone_primitives::MeasurementRecord {
+			dataset: 110,
+			timestamp_us: (slot_start(3) + 1) * 1_000,
+			sequence: 0,
+			reading: platone_primitives::Reading::Sensor(platone_primitives::SensorValue {
+				quantity: platone_primitives::Quantity::ActivePowerW,
+				value: 1,
+			}),
+		}];
+		let w0 = Window {
+			start_ms: slot_start(3),
+			duration_ms: (SLOT_MS / 3) as u32,
+		};
+		assert_noop!(
+			submit(11, 3, certify(GATEWAY, w0, &pmu)),
+			Error::<Test>::NotActiveEnergy
+		);
+	});
+}
+
+#[test]
+fn mixed_forms_and_registers_going_back_are_refused() {
+	ExtBuilder::default().build().execute_with(|| {
+		baseline(11, 0);
+		NowMs::set(slot_start(4));
+		let (s, e) = (slot_start(0), slot_start(1));
+		let w = Window {
+			start_ms: DAY_D,
+			duration_ms: HOUR as u32,
+		};
+		let delta = Accumulation::Delta { interval_s: 900 };
+		let mixed = vec![
+			reading(110, s, Imp, Accumulation::Register, 1),
+			reading(110, e, Imp, delta, 4),
+			reading(110, e, Exp, delta, 0),
+		];
+		assert_noop!(
+			submit(11, 0, certify(GATEWAY, w, &mixed)),
+			Error::<Test>::MixedForms
+		);
+		let back = vec![
+			reading(110, s, Imp, Accumulation::Register, 9),
+			reading(110, e, Imp, Accumulation::Register, 8),
+			reading(110, e, Exp, delta, 0),
+		];
+		let w2 = Window {
+			start_ms: DAY_D - HOUR,
+			duration_ms: (2 * HOUR) as u32,
+		};
+		assert_noop!(
+			submit(11, 0, certify(GATEWAY, w2, &back)),
+			Error::<Test>::RegisterWentBack
+		);
+	});
+}
+
+#[test]
+fn a_flagged_slot_may_be_metered_again_with_valid_readings() {
+	ExtBuilder::default().build().execute_with(|| {
+		baseline(11, 0);
+		NowMs::set(slot_start(1));
+		let mut records = deltas(&[110], 0, 300, 0);
+		if let platone_primitives::Reading::MeterRead(ref mut r) = records[0].reading {
+			r.quality = ReadingQuality::Suspect;
+		}
+		assert_ok!(submit(11, 0, certify(GATEWAY, slot_window(0), &records)));
+		assert_eq!(
+			Meterings::<Test>::get(1, (11, 0)).map(|m| m.quality),
+			Some(ReadingQuality::Suspect)
+		);
+		let hour = Window {
+			start_ms: DAY_D,
+			duration_ms: HOUR as u32,
+		};
+		let readings = certify(GATEWAY, hour, &deltas(&[110], 0, 330, 0));
+		assert_ok!(submit(11, 0, readings));
+		assert_eq!(
+			Meterings::<Test>::get(1, (11, 0)).map(|m| (m.quality, m.import_wh)),
+			Some((ReadingQuality::Valid, 330))
+		);
+	});
+}
+
+// ---- settlement ----
+
+#[test]
+fn full_delivery_is_paid_in_full_and_once() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			// Baseline 10 kW = 2.5 kWh; metered 1.5 kWh: 1 kWh delivered of 1 kWh awarded.
+			let at = measured(750);
+			assert_ok!(settle(&[at]));
+			let o = outcome(at);
+			assert_eq!(o.record.basis, Basis::Measured);
+			assert_eq!(o.record.input.delivered_wms, 1_000 * 3_600_000);
+			assert_eq!(o.record.input.max_payment, 200);
+			assert_eq!(
+				o.record.split,
+				Split {
+					payment: 200,
+					penalty: 0,
+					customer_share: 0
+				}
+			);
+			assert_eq!(
+				o.status,
+				Status::Open {
+					until_ms: slot_start(1) + 3 * HOUR
+				}
+			);
+			assert!(has_event(Event::Settled {
+				session: 1,
+				award: at,
+				basis: Basis::Measured,
+				split: o.record.split,
+				until_ms: slot_start(1) + 3 * HOUR
+			}));
+			// Double settlement.
+			assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
+			assert_noop!(finalize(&[at]), Error::<Test>::NotFinalizable);
+			NowMs::set(slot_start(1) + 3 * HOUR);
+			assert_ok!(finalize(&[at]));
+			assert_eq!(Balances::balance(&DSO), 800);
+			assert_eq!(Balances::balance(&AGG_A), 200);
+			assert_eq!(outcome(at).status, Status::Paid);
+			assert_noop!(finalize(&[at]), Error::<Test>::NotFinalizable);
+			// The only award: the session's outcomes are anchored by the pallet.
+			let (leaves, root) = Settlement::outcome_leaves(1);
+			assert_eq!(leaves.len(), 1);
+			assert_eq!(
+				AnchorLog::get(),
+				vec![(
+					Settlement::account(),
+					AnchorKind::Settlement,
+					subject(1),
+					root,
+					1
+				)]
+			);
+			assert!(has_event(Event::SessionSettled {
+				session: 1,
+				outcomes: 1,
+				root
+			}));
+			assert_ok!(Settlement::do_try_state());
+		});
+}
+
+#[test]
+fn under_delivery_is_paid_pro_rata_with_a_penalty() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			// Metered 2 kWh: 0.5 kWh delivered, below the 10 % tolerance.
+			let at = measured(1_000);
+			assert_ok!(settle(&[at]));
+			// Paid 100 for 0.5 kWh; the 0.5 kWh short costs 50 % of its value, 50.
+			assert_eq!(
+				outcome(at).record.split,
+				Split {
+					payment: 100,
+					penalty: 50,
+					customer_share: 0
+				}
+			);
+			NowMs::set(slot_start(1) + 3 * HOUR);
+			assert_ok!(finalize(&[at]));
+			assert_eq!(
+				(Balances::balance(&DSO), Balances::balance(&AGG_A)),
+				(950, 50)
+			);
+		});
+}
+
+#[test]
+fn delivery_within_the_tolerance_counts_as_full() {
+	ExtBuilder::default().build().execute_with(|| {
+		// 0.91 kWh delivered of 1 kWh, within 10 %.
+		let at = measured(795);
+		assert_ok!(settle(&[at]));
+		assert_eq!(outcome(at).record.split.payment, 200);
+		assert_eq!(outcome(at).record.split.penalty, 0);
+	});
+}
+
+#[test]
+fn settlement_waits_for_a_final_session_and_the_metering_delay() {
+	ExtBuilder::default().build().execute_with(|| {
+		let at = award(0, 10, AGG_A, Q, PRICE);
+		set_phase(Phase::Validated);
+		NowMs::set(slot_start(1) + HOUR);
+		assert_noop!(settle(&[at]), Error::<Test>::SessionNotFinal);
+		assert_noop!(
+			Settlement::settle(signed(STRANGER), 2, bounded(vec![at])),
+			Error::<Test>::UnknownSession
+		);
+		set_phase(Phase::Final);
+		assert_noop!(
+			settle(&[AwardRef { step: 0, index: 5 }]),
+			Error::<Test>::UnknownAward
+		);
+		NowMs::set(slot_start(1) + HOUR - 1);
+		assert_noop!(settle(&[at]), Error::<Test>::TooEarly);
+		assert_noop!(
+			Settlement::settle(RuntimeOrigin::none(), 1, bounded(vec![at])),
+			DispatchError::BadOrigin
+		);
+	});
+}
+
+#[test]
+fn an_award_without_baseline_pays_nothing_and_the_full_penalty() {
+	ExtBuilder::default().build().execute_with(|| {
+		// Even a mechanism that would pay anything delivered within its tolerance pays
+		// nothing: without a baseline nothing is delivered.
+		let lenient = Terms {
+			tolerance: Permill::from_percent(20),
+			penalty: Permill::from_percent(50),
+			customer_share: Permill::zero(),
+		};
+		assert_ok!(Settlement::create_mechanism(signed(AGG_A), Rule::Standard(lenient)));
+		assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
+		let at = award(0, 10, AGG_A, Q, PRICE);
+		set_phase(Phase::Final);
+		NowMs::set(slot_start(1) + HOUR);
+		assert_ok!(settle(&[at]));
+		let o = outcome(at);
+		assert_eq!(o.record.basis, Basis::NoBaseline);
+		assert_eq!(o.record.baseline_w, None);
+		assert_eq!(o.record.input.max_payment, 0);
+		assert_eq!(
+			o.record.split,
+			Split {
+				payment: 0,
+				penalty: 100,
+				customer_share: 0
+			}
+		);
+	});
+}
+
+#[test]
+fn unmetered_and_flagged_slots_are_named_never_zero_delivery() {
+	ExtBuilder::default().build().execute_with(|| {
+		let unmetered = award(0, 10, AGG_A, Q, PRICE);
+		let flagged = award(1, 11, AGG_B, Q, PRICE);
+		let nothing = award(2, 10, AGG_A, 0, PRICE);
+		baseline(10, 10_000);
+		baseline(11, 10_000);
+		set_phase(Phase::Final);
+		NowMs::set(slot_start(1));
+		let mut records = deltas(&[110], 0, 300, 0);
+		if let platone_primitives::Reading::MeterRead(ref mut r) = records[2].reading {
+			r.quality = ReadingQuality::Estimated;
+		}
+		assert_ok!(submit(11, 0, certify(GATEWAY, slot_window(0), &records)));
+		NowMs::set(slot_start(1) + HOUR);
+		assert_ok!(settle(&[unmetered, flagged, nothing]));
+		assert_eq!(outcome(unmetered).record.basis, Basis::Unmetered);
+		assert_eq!(
+			outcome(flagged).record.basis,
+			Basis::Flagged(ReadingQuality::Estimated)
+		);
+		assert_eq!(outcome(nothing).record.basis, Basis::NothingAwarded);
+		for at in [unmetered, flagged, nothing] {
+			assert_eq!(outcome(at).record.split, Split::default());
+		}
+		assert_eq!(Tallies::<Test>::get(1).expect("tallied").settled, 3);
+	});
+}
+
+#[test]
+fn a_pods_delivery_serves_its_awards_in_a_slot_in_award_order() {
+	ExtBuilder::default().build().execute_with(|| {
+		// Two awards of 4 kW for PoD 10 in slot 0; it delivers 1 kWh, one award's worth.
+		let first = award(0, 10, AGG_A, Q, PRICE);
+		let second = award(1, 10, AGG_A, Q, PRICE);
+		edit_award(second, |a| a.pod_before = Q);
+		baseline(10, 10_000);
+		set_phase(Phase::Final);
+		NowMs::set(slot_start(1));
+		assert_ok!(submit(10, 0, metered(&[100, 101], 0, 750, 0)));
+		NowMs::set(slot_start(1) + HOUR);
+		assert_ok!(settle(&[second, first]));
+		assert_eq!(outcome(first).record.split.payment, 200);
+		assert_eq!(outcome(second).record.input.delivered_wms, 0);
+		assert_eq!(outcome(second).record.split.payment, 0);
+		assert_eq!(outcome(second).record.split.penalty, 100);
+	});
+}
+
+#[test]
+fn down_flexibility_is_metered_above_the_baseline() {
+	ExtBuilder::default().build().execute_with(|| {
+		let at = award(0, 10, AGG_A, Q, PRICE);
+		edit_award(at, |a| a.direction = Direction::Down);
+		// Baseline 2 kW of net export (-2 kW); metered net import 0.5 kWh, 1 kWh above it.
+		assert_ok!(Settlement::declare_baseline(
+			signed(AGG_A),
+			1,
+			10,
+			bounded(vec![(0, -2_000)])
+		));
+		set_phase(Phase::Final);
+		NowMs::set(slot_start(1));
+		assert_ok!(submit(10, 0, metered(&[100, 101], 0, 300, 51)));
+		NowMs::set(slot_start(1) + HOUR);
+		assert_ok!(settle(&[at]));
+		assert_eq!(outcome(at).record.input.delivered_wms, 998 * 3_600_000);
+		assert_eq!(outcome(at).record.split.payment, 200);
+	});
+}
+
+#[test]
+fn a_contract_mechanism_decides_within_the_awards_bounds() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			assert_ok!(Settlement::create_mechanism(
+				signed(AGG_A),
+				Rule::Contract {
+					contract: CONTRACT,
+					gas: 1_000
+				}
+			));
+			assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
+			let good = Split {
+				payment: 150,
+				penalty: 0,
+				customer_share: 30,
+			};
+			ContractAnswer::set(Some(good));
+			assert_ok!(Settlement::set_pod_owner(signed(DSO), 10, Some(CUSTOMER)));
+			let at = measured(750);
+			let info = settle(&[at]).expect("settles");
+			assert_eq!(ContractCalls::get(), 1);
+			assert_eq!(
+				info.actual_weight,
+				Some(Settlement::settle_weight(1)),
+				"one contract call is charged"
+			);
+			assert_eq!(outcome(at).record.split, good);
+			assert_eq!(outcome(at).record.basis, Basis::Measured);
+			// The customer share reaches the PoD's owner on record at settlement, whoever the
+			// operator names later.
+			assert_ok!(Settlement::set_pod_owner(signed(DSO), 10, Some(STRANGER)));
+			NowMs::set(slot_start(1) + 3 * HOUR);
+			assert_ok!(finalize(&[at]));
+			assert_eq!(
+				(
+					Balances::balance(&DSO),
+					Balances::balance(&AGG_A),
+					Balances::balance(&CUSTOMER)
+				),
+				(850, 120, 30)
+			);
+			assert!(has_event(Event::Paid {
+				session: 1,
+				award: at,
+				split: good,
+				customer: Some(CUSTOMER)
+			}));
+			assert_ok!(Settlement::do_try_state());
+		});
+}
+
+#[test]
+fn a_contract_cannot_pay_for_energy_not_delivered() {
+	ExtBuilder::default().build().execute_with(|| {
+		assert_ok!(Settlement::create_mechanism(
+			signed(AGG_A),
+			Rule::Contract {
+				contract: CONTRACT,
+				gas: 1_000
+			}
+		));
+		assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
+		// Half delivered (metered 2 kWh against 2.5): at most half the award's value.
+		ContractAnswer::set(Some(Split {
+			payment: 101,
+			penalty: 0,
+			customer_share: 0,
+		}));
+		let at = measured(1_000);
+		assert_ok!(settle(&[at]));
+		assert_eq!(outcome(at).record.input.max_payment, 100);
+		assert_eq!(outcome(at).record.basis, Basis::MechanismFailed);
+		assert_eq!(outcome(at).record.split.payment, 100);
+	});
+}
+
+#[test]
+fn an_unmetered_outcome_settles_again_once_valid_metering_arrives() {
+	ExtBuilder::default().funded(DSO, 1_000).build().execute_with(|| {
+		let at = award(0, 10, AGG_A, Q, PRICE);
+		baseline(10, 10_000);
+		set_phase(Phase::Final);
+		NowMs::set(slot_start(1) + HOUR);
+		assert_ok!(settle(&[at]));
+		assert_eq!(outcome(at).record.basis, Basis::Unmetered);
+		assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
+		assert_ok!(submit(10, 0, metered(&[100, 101], 0, 750, 0)));
+		NowMs::set(slot_start(1) + 2 * HOUR);
+		assert_ok!(settle(&[at]));
+		assert_eq!(outcome(at).record.basis, Basis::Measured);
+		assert_eq!(outcome(at).status, Status::Open { until_ms: slot_start(1) + 4 * HOUR });
+		assert_eq!(Tallies::<Test>::get(1).expect("tallied").settled, 1);
+		assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
+		assert_ok!(Settlement::do_try_state());
+	});
+}
+
+#[test]
+fn a_contract_that_fails_or_overreaches_falls_back_to_the_default_terms() {
+	for answer in [
+		None,
+		Some(Split {
+			payment: 201,
+			penalty: 0,
+			customer_share: 0,
+		}),
+		Some(Split {
+			payment: 100,
+			penalty: 50,
+			customer_share: 51,
+		}),
+	] {
+		ExtBuilder::default().build().execute_with(|| {
+			assert_ok!(Settlement::create_mechanism(
+				signed(AGG_A),
+				Rule::Contract {
+					contract: CONTRACT,
+					gas: 1_000
+				}
+			));
+			assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
+			ContractAnswer::set(answer);
+			let at = measured(750);
+			assert_ok!(settle(&[at]));
+			assert_eq!(outcome(at).record.basis, Basis::MechanismFailed);
+			assert_eq!(outcome(at).record.split.payment, 200);
+		});
+	}
+}
+
+#[test]
+fn a_standard_mechanism_shares_revenue_with_the_pods_owner() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			let terms = Terms {
+				tolerance: Permill::zero(),
+				penalty: Permill::from_percent(100),
+				customer_share: Permill::from_percent(25),
+			};
+			assert_ok!(Settlement::create_mechanism(
+				signed(AGG_A),
+				Rule::Standard(terms)
+			));
+			assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
+			assert_ok!(Settlement::set_pod_owner(signed(DSO), 10, Some(CUSTOMER)));
+			// 0.8 kWh delivered: 160 paid, 40 penalty, a quarter of 120 to the customer.
+			let at = measured(850);
+			assert_ok!(settle(&[at]));
+			assert_eq!(
+				outcome(at).record.split,
+				Split {
+					payment: 160,
+					penalty: 40,
+					customer_share: 30
+				}
+			);
+			NowMs::set(slot_start(1) + 3 * HOUR);
+			assert_ok!(finalize(&[at]));
+			assert_eq!(
+				(
+					Balances::balance(&DSO),
+					Balances::balance(&AGG_A),
+					Balances::balance(&CUSTOMER)
+				),
+				(880, 90, 30)
+			);
+		});
+}
+
+// ---- disputes ----
+
+#[test]
+fn parties_dispute_within_the_window_and_governance_resolves() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			let at = award(0, 10, AGG_A, Q, PRICE);
+			baseline(10, 10_000);
+			set_phase(Phase::Final);
+			NowMs::set(slot_start(1) + HOUR);
+			assert_noop!(
+				Settlement::dispute(signed(AGG_A), 1, at),
+				Error::<Test>::NotSettled
+			);
+			// Settled unmetered: the aggregator disputes, the readings arrive, governance
+			// settles it again.
+			assert_ok!(settle(&[at]));
+			assert_eq!(outcome(at).record.basis, Basis::Unmetered);
+			assert_noop!(
+				Settlement::dispute(signed(STRANGER), 1, at),
+				Error::<Test>::NotParty
+			);
+			assert_noop!(
+				Settlement::resolve(root(), 1, at, None),
+				Error::<Test>::NotDisputed
+			);
+			assert_ok!(Settlement::dispute(signed(AGG_A), 1, at));
+			assert_eq!(
+				last_event(),
+				RuntimeEvent::Settlement(Event::Disputed {
+					session: 1,
+					award: at,
+					by: AGG_A
+				})
+			);
+			assert_noop!(
+				Settlement::dispute(signed(DSO), 1, at),
+				Error::<Test>::DisputeClosed
+			);
+			NowMs::set(slot_start(1) + 5 * HOUR);
+			assert_noop!(finalize(&[at]), Error::<Test>::NotFinalizable);
+			assert_ok!(submit(10, 0, metered(&[100, 101], 0, 750, 0)));
+			assert_noop!(
+				Settlement::resolve(signed(DSO), 1, at, None),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Settlement::resolve(
+					root(),
+					1,
+					at,
+					Some(Split {
+						payment: 201,
+						penalty: 0,
+						customer_share: 0
+					})
+				),
+				Error::<Test>::BadSplit
+			);
+			assert_ok!(Settlement::resolve(root(), 1, at, None));
+			assert_eq!(outcome(at).record.basis, Basis::Measured);
+			assert_eq!(outcome(at).status, Status::Paid);
+			assert_eq!(Balances::balance(&AGG_A), 200);
+			assert_ok!(Settlement::do_try_state());
+		});
+}
+
+#[test]
+fn the_dispute_window_closes() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			let at = measured(750);
+			assert_ok!(settle(&[at]));
+			NowMs::set(slot_start(1) + 3 * HOUR);
+			assert_noop!(
+				Settlement::dispute(signed(DSO), 1, at),
+				Error::<Test>::DisputeClosed
+			);
+			assert_noop!(
+				finalize(&[AwardRef { step: 1, index: 0 }]),
+				Error::<Test>::NotSettled
+			);
+		});
+}
+
+#[test]
+fn governance_may_impose_a_split_on_a_disputed_outcome() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			let at = measured(750);
+			assert_ok!(settle(&[at]));
+			assert_ok!(Settlement::dispute(signed(DSO), 1, at));
+			let split = Split {
+				payment: 120,
+				penalty: 0,
+				customer_share: 0,
+			};
+			assert_ok!(Settlement::resolve(root(), 1, at, Some(split)));
+			assert!(has_event(Event::Resolved {
+				session: 1,
+				award: at,
+				basis: Basis::Resolved,
+				split
+			}));
+			assert_eq!(Balances::balance(&AGG_A), 120);
+		});
+}
+
+// ---- payment ----
+
+#[test]
+fn a_requester_short_of_tokens_leaves_the_outcome_unpaid_until_it_can_pay() {
+	ExtBuilder::default()
+		.funded(DSO, 150)
+		.build()
+		.execute_with(|| {
+			let at = measured(750);
+			assert_ok!(settle(&[at]));
+			NowMs::set(slot_start(1) + 3 * HOUR);
+			assert_ok!(finalize(&[at]));
+			assert_eq!(outcome(at).status, Status::Unpaid);
+			assert!(has_event(Event::PaymentFailed {
+				session: 1,
+				award: at,
+				short: DSO
+			}));
+			// Nothing moved, and the outcome is final all the same: anchored.
+			assert_eq!(
+				(Balances::balance(&DSO), Balances::balance(&AGG_A)),
+				(150, 0)
+			);
+			assert_eq!(AnchorLog::get().len(), 1);
+			assert_noop!(finalize(&[at]), Error::<Test>::InsufficientTokens);
+			assert_ok!(Settlement::mint(root(), DSO, 50));
+			assert_ok!(finalize(&[at]));
+			assert_eq!(outcome(at).status, Status::Paid);
+			assert_eq!(
+				(Balances::balance(&DSO), Balances::balance(&AGG_A)),
+				(0, 200)
+			);
+			assert_ok!(Settlement::do_try_state());
+		});
+}
+
+#[test]
+fn an_aggregator_short_of_its_penalty_is_unpaid_too() {
+	ExtBuilder::default().build().execute_with(|| {
+		let at = award(0, 10, AGG_A, Q, PRICE);
+		set_phase(Phase::Final);
+		NowMs::set(slot_start(1) + HOUR);
+		assert_ok!(settle(&[at]));
+		NowMs::set(slot_start(1) + 3 * HOUR);
+		assert_ok!(finalize(&[at]));
+		assert!(has_event(Event::PaymentFailed {
+			session: 1,
+			award: at,
+			short: AGG_A
+		}));
+	});
+}
+
+// ---- tokens ----
+
+#[test]
+fn governance_mints_and_burns_what_holders_hand_in() {
+	ExtBuilder::default().build().execute_with(|| {
+		assert_noop!(
+			Settlement::mint(signed(DSO), DSO, 10),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(Settlement::mint(root(), DSO, 0), Error::<Test>::ZeroAmount);
+		assert_noop!(
+			Settlement::mint(root(), Settlement::account(), 10),
+			Error::<Test>::PalletAccount
+		);
+		assert_ok!(Settlement::mint(root(), DSO, 100));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Settlement(Event::Minted {
+				to: DSO,
+				amount: 100
+			})
+		);
+		assert_noop!(
+			Settlement::request_redemption(signed(DSO), 0),
+			Error::<Test>::ZeroAmount
+		);
+		assert_noop!(
+			Settlement::request_redemption(signed(DSO), 101),
+			Error::<Test>::InsufficientTokens
+		);
+		assert_ok!(Settlement::request_redemption(signed(DSO), 60));
+		assert_ok!(Settlement::request_redemption(signed(DSO), 30));
+		assert_eq!(Balances::balance(&Settlement::account()), 90);
+		assert_ok!(Settlement::do_try_state());
+		assert_noop!(
+			Settlement::burn_redeemed(root(), 3),
+			Error::<Test>::UnknownRedemption
+		);
+		assert_noop!(
+			Settlement::burn_redeemed(signed(DSO), 1),
+			DispatchError::BadOrigin
+		);
+		assert_ok!(Settlement::burn_redeemed(root(), 1));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Settlement(Event::Redeemed {
+				id: 1,
+				who: DSO,
+				amount: 60
+			})
+		);
+		assert_noop!(
+			Settlement::cancel_redemption(root(), 1),
+			Error::<Test>::UnknownRedemption
+		);
+		assert_ok!(Settlement::cancel_redemption(root(), 2));
+		assert_eq!(Balances::balance(&DSO), 40);
+		assert_eq!(Balances::total_issuance(), 40);
+		assert_eq!((Minted::<Test>::get(), Burned::<Test>::get()), (100, 60));
+		assert_ok!(Settlement::do_try_state());
+	});
+}
+
+#[test]
+fn governance_sets_the_settlements_timing() {
+	ExtBuilder::default().build().execute_with(|| {
+		let params = Params {
+			metering_delay_ms: 0,
+			dispute_ms: MINUTE,
+		};
+		assert_noop!(
+			Settlement::set_params(signed(DSO), params),
+			DispatchError::BadOrigin
+		);
+		assert_eq!(SettlementParams::<Test>::get().metering_delay_ms, HOUR);
+		assert_ok!(Settlement::set_params(root(), params));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Settlement(Event::ParamsSet { params })
+		);
+		// Settles right after the slot, disputable for a minute.
+		let at = award(0, 10, AGG_A, Q, PRICE);
+		set_phase(Phase::Final);
+		NowMs::set(slot_start(1));
+		assert_ok!(settle(&[at]));
+		assert_eq!(
+			outcome(at).status,
+			Status::Open {
+				until_ms: slot_start(1) + MINUTE
+			}
+		);
+	});
+}
+
+// ---- audit ----
+
+/// Session 1's settlement records as `platone audit settlement` reads them off the chain.
+fn records() -> crate::audit::Records<u64> {
+	let awards = AwardTable::get()
+		.into_iter()
+		.filter(|a| a.0 == 1)
+		.map(|a| (a.1, a.2))
+		.collect();
+	crate::audit::Records {
+		session: 1,
+		slot_ms: SLOT_MS as u32,
+		awards,
+		baselines: Baselines::<Test>::iter_prefix(1)
+			.map(|(p, d)| (p, d.baseline.to_vec()))
+			.collect(),
+		meterings: Meterings::<Test>::iter_prefix(1).collect(),
+		mechanisms: OfferMechanisms::<Test>::iter_prefix(1)
+			.map(|(o, m)| (o, (m, Mechanisms::<Test>::get(m).map(|m| m.rule))))
+			.collect(),
+		outcomes: Outcomes::<Test>::iter_prefix(1).collect(),
+		tally: Tallies::<Test>::get(1),
+		anchor: AnchorLog::get()
+			.into_iter()
+			.find(|a| a.1 == AnchorKind::Settlement && a.2 == subject(1))
+			.map(|a| (a.3, a.4, a.0)),
+	}
+}
+
+fn audit() -> crate::audit::Report {
+	crate::audit::audit(
+		&records(),
+		DefaultSettlementTerms::get(),
+		MaxTolerance::get(),
+		&Settlement::account(),
+	)
+}
+
+#[test]
+fn the_audit_recomputes_every_outcome_and_the_anchor() {
+	ExtBuilder::default().funded(DSO, 10_000).build().execute_with(|| {
+		assert_ok!(Settlement::create_mechanism(
+			signed(AGG_A),
+			Rule::Contract {
+				contract: CONTRACT,
+				gas: 1_000
+			}
+		));
+		assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
+		ContractAnswer::set(Some(Split {
+			payment: 150,
+			penalty: 0,
+			customer_share: 0,
+		}));
+		baseline(11, 6_000);
+		let measured = measured(750);
+		let second = award(1, 10, AGG_A, Q, PRICE);
+		edit_award(second, |a| a.pod_before = Q);
+		let unmetered = award(2, 11, AGG_B, Q, PRICE);
+		set_phase(Phase::Final);
+		assert_ok!(settle(&[measured, second, unmetered]));
+		let report = audit();
+		assert!(report.is_clean(), "{:?}", report.findings);
+		assert_eq!((report.settled, report.final_outcomes, report.contract_answers), (3, 0, 2));
+		// Disputed, metered late, settled again by governance; the rest made final.
+		assert_ok!(Settlement::dispute(signed(AGG_B), 1, unmetered));
+		assert_ok!(submit(11, 0, metered(&[110], 0, 1_200, 0)));
+		assert_ok!(Settlement::resolve(root(), 1, unmetered, None));
+		NowMs::set(slot_start(1) + 3 * HOUR);
+		assert_ok!(finalize(&[second, measured]));
+		let report = audit();
+		assert!(report.is_clean(), "{:?}", report.findings);
+		assert_eq!(report.final_outcomes, 3);
+		assert_eq!(report.root, Some(Settlement::outcome_leaves(1).1));
+
+		// A stored outcome that pays more than its inputs give is found.
+		Outcomes::<Test>::mutate(1, second, |o| {
+			if let Some(o) = o {
+				o.record.input.delivered_wms += 1;
+			}
+		});
+		assert_eq!(outcome(unmetered).record.basis, Basis::Measured);
+		let findings: Vec<_> = audit().findings.into_iter().map(|(f, _)| f).collect();
+		assert!(findings.contains(&crate::audit::Finding::Outcome), "{findings:?}");
+		assert!(findings.contains(&crate::audit::Finding::Tally), "{findings:?}");
+		assert!(findings.contains(&crate::audit::Finding::Anchor), "{findings:?}");
+	});
+}
+
+// ---- conservation (property) ----
+
+mod conservation {
+	use super::*;
+	use proptest::prelude::*;
+
+	#[derive(Debug, Clone)]
+	struct Case {
+		funds: [u128; 3],
+		awards: Vec<(bool, u32, u64, bool, i64, u64, u64)>,
+		share: u32,
+		owner: bool,
+		disputes: Vec<bool>,
+	}
+
+	fn case() -> impl Strategy<Value = Case> {
+		(
+			[0u128..400, 0u128..400, 0u128..400],
+			prop::collection::vec(
+				(
+					any::<bool>(),
+					0u32..8_000,
+					1u64..400_000,
+					any::<bool>(),
+					-4_000i64..12_000,
+					0u64..1_200,
+					0u64..600,
+				),
+				1..6,
+			),
+			0u32..1_000_000,
+			any::<bool>(),
+			prop::collection::vec(any::<bool>(), 6),
+		)
+			.prop_map(|(funds, awards, share, owner, disputes)| Case {
+				funds,
+				awards,
+				share,
+				owner,
+				disputes,
+			})
+	}
+
+	proptest! {
+		#![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+		/// Random sessions settled, disputed, resolved and paid: no token is created or lost
+		/// except by mint and burn, every split passes its check, and the anchored root is
+		/// the root of the final outcomes (FR-MP-SET-05).
+		#[test]
+		fn tokens_are_conserved(c in case()) {
+			ExtBuilder::default()
+				.funded(DSO, c.funds[0] + 1)
+				.funded(AGG_A, c.funds[1] + 1)
+				.funded(AGG_B, c.funds[2] + 1)
+				.build()
+				.execute_with(|| {
+					let terms = Terms {
+						tolerance: Permill::from_percent(5),
+						penalty: Permill::from_percent(80),
+						customer_share: Permill::from_parts(c.share),
+					};
+					assert_ok!(Settlement::create_mechanism(signed(AGG_A), Rule::Standard(terms)));
+					assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
+					if c.owner {
+						assert_ok!(Settlement::set_pod_owner(signed(DSO), 10, Some(CUSTOMER)));
+					}
+					let mut refs = Vec::new();
+					for (i, (pod_a, q, price, down, _, _, _)) in c.awards.iter().enumerate() {
+						let (pod, agg) = if *pod_a { (10, AGG_A) } else { (11, AGG_B) };
+						let at = award(i as u32, pod, agg, *q, *price);
+						if *down {
+							edit_award(at, |a| a.direction = Direction::Down);
+						}
+						refs.push(at);
+					}
+					let (_, _, _, _, b, imp, exp) = c.awards[0];
+					baseline(10, b);
+					baseline(11, b / 2);
+					set_phase(Phase::Final);
+					NowMs::set(slot_start(1));
+					assert_ok!(submit(10, 0, metered(&[100, 101], 0, imp * 3, exp * 3)));
+					if imp % 2 == 0 {
+						assert_ok!(submit(11, 0, metered(&[110], 0, exp * 3, imp * 3)));
+					}
+					NowMs::set(slot_start(1) + HOUR);
+					assert_ok!(settle(&refs));
+					for (at, d) in refs.iter().zip(&c.disputes) {
+						if *d {
+							assert_ok!(Settlement::dispute(signed(DSO), 1, *at));
+							assert_ok!(Settlement::resolve(root(), 1, *at, None));
+						}
+					}
+					NowMs::set(slot_start(1) + 3 * HOUR);
+					let open: Vec<AwardRef> = refs
+						.iter()
+						.copied()
+						.filter(|at| matches!(outcome(*at).status, Status::Open { .. }))
+						.collect();
+					assert_ok!(finalize(&open));
+					let minted = Minted::<Test>::get();
+					let held: u128 = [DSO, AGG_A, AGG_B, CUSTOMER]
+						.iter()
+						.map(Balances::balance)
+						.sum();
+					assert_eq!(held, minted);
+					assert_eq!(Balances::total_issuance(), minted);
+					assert_eq!(AnchorLog::get().len(), 1);
+					assert_ok!(Settlement::do_try_state());
+				});
+		}
+	}
+}
