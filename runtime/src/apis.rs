@@ -17,8 +17,8 @@ use sp_version::RuntimeVersion;
 
 use super::{
 	configs, AccountId, Aura, Block, BlockNumber, Certification, Executive, Grandpa,
-	InherentDataExt, Market, Nonce, Registry, Runtime, RuntimeGenesisConfig, SessionKeys, System,
-	VERSION,
+	InherentDataExt, Market, Nonce, Registry, Runtime, RuntimeGenesisConfig, SessionKeys,
+	Settlement, System, VERSION,
 };
 
 impl_runtime_apis! {

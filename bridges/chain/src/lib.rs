@@ -21,7 +21,7 @@ use subxt_signer::SecretUri;
 pub mod finality;
 pub mod market;
 pub mod proof;
-// TEMP pub mod settlement;
+pub mod settlement;
 
 #[subxt::subxt(runtime_metadata_path = "metadata/platone.scale")]
 pub mod runtime {}

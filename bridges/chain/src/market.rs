@@ -49,7 +49,9 @@ pub fn default_light() -> Result<Light> {
 	constant("Market", "DefaultLight")
 }
 
-pub(crate) fn anchor_kind(kind: AnchorKind) -> runtime_types::platone_primitives::certificate::AnchorKind {
+pub(crate) fn anchor_kind(
+	kind: AnchorKind,
+) -> runtime_types::platone_primitives::certificate::AnchorKind {
 	use runtime_types::platone_primitives::certificate::AnchorKind as K;
 	match kind {
 		AnchorKind::ClearingInputs => K::ClearingInputs,

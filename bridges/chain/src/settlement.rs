@@ -106,8 +106,9 @@ impl Chain {
 		let mut keys = keys.iter();
 		let mut next = || keys.next().map(Vec::as_slice).unwrap_or_default();
 		let tally = read::<Tally>(&proof, next(), "tally")?;
-		let anchor = read::<pallet_certification::Anchor<AccountId, u32>>(&proof, next(), "anchor")?
-			.map(|a| (a.digest, a.leaf_count, a.submitter));
+		let anchor =
+			read::<pallet_certification::Anchor<AccountId, u32>>(&proof, next(), "anchor")?
+				.map(|a| (a.digest, a.leaf_count, a.submitter));
 		let mut baselines = BTreeMap::new();
 		for pod in &pods {
 			type Declared = pallet_settlement::Declared<Vec<(u16, i64)>, Vec<u64>>;

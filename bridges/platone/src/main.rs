@@ -168,12 +168,11 @@ async fn main() -> anyhow::Result<()> {
 			std::process::exit(code);
 		}
 		Role::Audit {
-			what:
-				Audit::Settlement {
-					session,
-					rpc,
-					authority_set,
-				},
+			what: Audit::Settlement {
+				session,
+				rpc,
+				authority_set,
+			},
 		} => {
 			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
 			let code = audit::settlement(

@@ -7,8 +7,8 @@ use codec::Decode;
 
 #[test]
 fn kept_metering_inputs_and_their_truncations_hold_the_invariants() {
-	let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-		.join("../fuzz/corpus/settlement_metering");
+	let dir =
+		std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus/settlement_metering");
 	let mut seeds = 0;
 	for entry in std::fs::read_dir(&dir)
 		.expect("the settlement metering corpus")
@@ -18,11 +18,21 @@ fn kept_metering_inputs_and_their_truncations_hold_the_invariants() {
 		if entry.path().extension().is_some_and(|x| x == "scale") {
 			seeds += 1;
 			// Each seed is a complete slot that meters.
-			type Input = (Vec<u64>, u64, u32, Vec<platone_primitives::MeasurementRecord>);
+			type Input = (
+				Vec<u64>,
+				u64,
+				u32,
+				Vec<platone_primitives::MeasurementRecord>,
+			);
 			let (meters, start, len, records) =
 				Input::decode(&mut &data[..]).expect("a seed decodes");
-			pallet_settlement::metering::slot_metering(&meters, start, start + u64::from(len), &records)
-				.expect("a seed meters");
+			pallet_settlement::metering::slot_metering(
+				&meters,
+				start,
+				start + u64::from(len),
+				&records,
+			)
+			.expect("a seed meters");
 			for end in 0..data.len() {
 				platone::fuzz_settlement_metering(&data[..end]);
 			}

@@ -107,14 +107,19 @@ pub fn audit<A: Clone + Eq + Encode + core::fmt::Debug>(
 			}
 		}
 		let Some(award) = awards.get(at) else {
-			find(Finding::Stray, alloc::format!("{at:?} is no final award of the session"));
+			find(
+				Finding::Stray,
+				alloc::format!("{at:?} is no final award of the session"),
+			);
 			continue;
 		};
 		// The metering the outcome was settled with, if it is what the chain holds for its
 		// slot now, or was replaced since (a flagged slot metered again): then that counts.
 		let now = r.meterings.get(&(award.pod, award.slot)).copied();
 		let metering = if stored.metering != now
-			&& stored.metering.is_none_or(|m| m.quality != ReadingQuality::Valid)
+			&& stored
+				.metering
+				.is_none_or(|m| m.quality != ReadingQuality::Valid)
 		{
 			metered_since += 1;
 			stored.metering
@@ -158,7 +163,10 @@ pub fn audit<A: Clone + Eq + Encode + core::fmt::Debug>(
 	report.final_outcomes = leaves.len() as u32;
 	let hashes: Vec<Hash> = leaves.values().copied().collect();
 	if leaves.keys().copied().ne(0..leaves.len() as u32) {
-		find(Finding::Tally, "final outcomes are not numbered 0, 1, …".into());
+		find(
+			Finding::Tally,
+			"final outcomes are not numbered 0, 1, …".into(),
+		);
 	}
 	let root = merkle::root::<RuntimeHasher>(&hashes);
 	report.root = (!hashes.is_empty()).then_some(root);
@@ -177,27 +185,35 @@ pub fn audit<A: Clone + Eq + Encode + core::fmt::Debug>(
 				);
 			}
 			if merkle::root_of_peaks::<RuntimeHasher>(&t.peaks) != root {
-				find(Finding::Tally, "the tally's peaks are not the final outcomes' root".into());
+				find(
+					Finding::Tally,
+					"the tally's peaks are not the final outcomes' root".into(),
+				);
 			}
 			let complete = t.fixed >= t.awards && t.awards > 0;
 			match (&r.anchor, complete) {
 				(Some((digest, count, by)), true) => {
-					if *digest != root || *count != u64::from(report.final_outcomes) || by != pallet {
+					if *digest != root || *count != u64::from(report.final_outcomes) || by != pallet
+					{
 						find(
 							Finding::Anchor,
 							alloc::format!("anchored {digest:?} over {count} by {by:?}"),
 						);
 					}
-				},
-				(None, true) => find(Finding::Anchor, "every award is final, nothing anchored".into()),
-				(Some(_), false) => {
-					find(Finding::Anchor, "anchored before every award was final".into())
-				},
-				(None, false) => {},
+				}
+				(None, true) => find(
+					Finding::Anchor,
+					"every award is final, nothing anchored".into(),
+				),
+				(Some(_), false) => find(
+					Finding::Anchor,
+					"anchored before every award was final".into(),
+				),
+				(None, false) => {}
 			}
-		},
+		}
 		None if !r.outcomes.is_empty() => find(Finding::Tally, "outcomes without a tally".into()),
-		None => {},
+		None => {}
 	}
 	report
 }

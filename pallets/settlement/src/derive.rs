@@ -59,19 +59,19 @@ pub fn record<AccountId: Clone>(
 		(0, _, _) => {
 			record.basis = Basis::NothingAwarded;
 			false
-		},
+		}
 		(_, None, _) => {
 			record.basis = Basis::NoBaseline;
 			true
-		},
+		}
 		(_, _, None) => {
 			record.basis = Basis::Unmetered;
 			false
-		},
+		}
 		(_, _, Some(m)) if m.quality != ReadingQuality::Valid => {
 			record.basis = Basis::Flagged(m.quality);
 			false
-		},
+		}
 		(_, Some(b), Some(m)) => {
 			// |W| < 2^63 and slot_ms < 2^32: every product fits an i128.
 			let wms = i128::from(inputs.slot_ms);
@@ -83,11 +83,15 @@ pub fn record<AccountId: Clone>(
 			let before = i128::from(a.pod_before).saturating_mul(wms);
 			record.input.delivered_wms = deviation.saturating_sub(before);
 			true
-		},
+		}
 	};
 	record.input.max_payment = value_of(
 		a.price,
-		credited(awarded_wms, record.input.delivered_wms, inputs.max_tolerance),
+		credited(
+			awarded_wms,
+			record.input.delivered_wms,
+			inputs.max_tolerance,
+		),
 	);
 	let mut called = false;
 	if run {
@@ -102,7 +106,7 @@ pub fn record<AccountId: Clone>(
 					Some(split) => (split, true),
 					None => (default(), false),
 				}
-			},
+			}
 		};
 		record.split = split;
 		if !used && record.basis == Basis::Measured {

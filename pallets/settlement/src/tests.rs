@@ -782,7 +782,10 @@ fn an_award_without_baseline_pays_nothing_and_the_full_penalty() {
 			penalty: Permill::from_percent(50),
 			customer_share: Permill::zero(),
 		};
-		assert_ok!(Settlement::create_mechanism(signed(AGG_A), Rule::Standard(lenient)));
+		assert_ok!(Settlement::create_mechanism(
+			signed(AGG_A),
+			Rule::Standard(lenient)
+		));
 		assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
 		let at = award(0, 10, AGG_A, Q, PRICE);
 		set_phase(Phase::Final);
@@ -956,23 +959,31 @@ fn a_contract_cannot_pay_for_energy_not_delivered() {
 
 #[test]
 fn an_unmetered_outcome_settles_again_once_valid_metering_arrives() {
-	ExtBuilder::default().funded(DSO, 1_000).build().execute_with(|| {
-		let at = award(0, 10, AGG_A, Q, PRICE);
-		baseline(10, 10_000);
-		set_phase(Phase::Final);
-		NowMs::set(slot_start(1) + HOUR);
-		assert_ok!(settle(&[at]));
-		assert_eq!(outcome(at).record.basis, Basis::Unmetered);
-		assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
-		assert_ok!(submit(10, 0, metered(&[100, 101], 0, 750, 0)));
-		NowMs::set(slot_start(1) + 2 * HOUR);
-		assert_ok!(settle(&[at]));
-		assert_eq!(outcome(at).record.basis, Basis::Measured);
-		assert_eq!(outcome(at).status, Status::Open { until_ms: slot_start(1) + 4 * HOUR });
-		assert_eq!(Tallies::<Test>::get(1).expect("tallied").settled, 1);
-		assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
-		assert_ok!(Settlement::do_try_state());
-	});
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			let at = award(0, 10, AGG_A, Q, PRICE);
+			baseline(10, 10_000);
+			set_phase(Phase::Final);
+			NowMs::set(slot_start(1) + HOUR);
+			assert_ok!(settle(&[at]));
+			assert_eq!(outcome(at).record.basis, Basis::Unmetered);
+			assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
+			assert_ok!(submit(10, 0, metered(&[100, 101], 0, 750, 0)));
+			NowMs::set(slot_start(1) + 2 * HOUR);
+			assert_ok!(settle(&[at]));
+			assert_eq!(outcome(at).record.basis, Basis::Measured);
+			assert_eq!(
+				outcome(at).status,
+				Status::Open {
+					until_ms: slot_start(1) + 4 * HOUR
+				}
+			);
+			assert_eq!(Tallies::<Test>::get(1).expect("tallied").settled, 1);
+			assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
+			assert_ok!(Settlement::do_try_state());
+		});
 }
 
 #[test]
@@ -1350,53 +1361,72 @@ fn audit() -> crate::audit::Report {
 
 #[test]
 fn the_audit_recomputes_every_outcome_and_the_anchor() {
-	ExtBuilder::default().funded(DSO, 10_000).build().execute_with(|| {
-		assert_ok!(Settlement::create_mechanism(
-			signed(AGG_A),
-			Rule::Contract {
-				contract: CONTRACT,
-				gas: 1_000
-			}
-		));
-		assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
-		ContractAnswer::set(Some(Split {
-			payment: 150,
-			penalty: 0,
-			customer_share: 0,
-		}));
-		baseline(11, 6_000);
-		let measured = measured(750);
-		let second = award(1, 10, AGG_A, Q, PRICE);
-		edit_award(second, |a| a.pod_before = Q);
-		let unmetered = award(2, 11, AGG_B, Q, PRICE);
-		set_phase(Phase::Final);
-		assert_ok!(settle(&[measured, second, unmetered]));
-		let report = audit();
-		assert!(report.is_clean(), "{:?}", report.findings);
-		assert_eq!((report.settled, report.final_outcomes, report.contract_answers), (3, 0, 2));
-		// Disputed, metered late, settled again by governance; the rest made final.
-		assert_ok!(Settlement::dispute(signed(AGG_B), 1, unmetered));
-		assert_ok!(submit(11, 0, metered(&[110], 0, 1_200, 0)));
-		assert_ok!(Settlement::resolve(root(), 1, unmetered, None));
-		NowMs::set(slot_start(1) + 3 * HOUR);
-		assert_ok!(finalize(&[second, measured]));
-		let report = audit();
-		assert!(report.is_clean(), "{:?}", report.findings);
-		assert_eq!(report.final_outcomes, 3);
-		assert_eq!(report.root, Some(Settlement::outcome_leaves(1).1));
+	ExtBuilder::default()
+		.funded(DSO, 10_000)
+		.build()
+		.execute_with(|| {
+			assert_ok!(Settlement::create_mechanism(
+				signed(AGG_A),
+				Rule::Contract {
+					contract: CONTRACT,
+					gas: 1_000
+				}
+			));
+			assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
+			ContractAnswer::set(Some(Split {
+				payment: 150,
+				penalty: 0,
+				customer_share: 0,
+			}));
+			baseline(11, 6_000);
+			let measured = measured(750);
+			let second = award(1, 10, AGG_A, Q, PRICE);
+			edit_award(second, |a| a.pod_before = Q);
+			let unmetered = award(2, 11, AGG_B, Q, PRICE);
+			set_phase(Phase::Final);
+			assert_ok!(settle(&[measured, second, unmetered]));
+			let report = audit();
+			assert!(report.is_clean(), "{:?}", report.findings);
+			assert_eq!(
+				(
+					report.settled,
+					report.final_outcomes,
+					report.contract_answers
+				),
+				(3, 0, 2)
+			);
+			// Disputed, metered late, settled again by governance; the rest made final.
+			assert_ok!(Settlement::dispute(signed(AGG_B), 1, unmetered));
+			assert_ok!(submit(11, 0, metered(&[110], 0, 1_200, 0)));
+			assert_ok!(Settlement::resolve(root(), 1, unmetered, None));
+			NowMs::set(slot_start(1) + 3 * HOUR);
+			assert_ok!(finalize(&[second, measured]));
+			let report = audit();
+			assert!(report.is_clean(), "{:?}", report.findings);
+			assert_eq!(report.final_outcomes, 3);
+			assert_eq!(report.root, Some(Settlement::outcome_leaves(1).1));
 
-		// A stored outcome that pays more than its inputs give is found.
-		Outcomes::<Test>::mutate(1, second, |o| {
-			if let Some(o) = o {
-				o.record.input.delivered_wms += 1;
-			}
+			// A stored outcome that pays more than its inputs give is found.
+			Outcomes::<Test>::mutate(1, second, |o| {
+				if let Some(o) = o {
+					o.record.input.delivered_wms += 1;
+				}
+			});
+			assert_eq!(outcome(unmetered).record.basis, Basis::Measured);
+			let findings: Vec<_> = audit().findings.into_iter().map(|(f, _)| f).collect();
+			assert!(
+				findings.contains(&crate::audit::Finding::Outcome),
+				"{findings:?}"
+			);
+			assert!(
+				findings.contains(&crate::audit::Finding::Tally),
+				"{findings:?}"
+			);
+			assert!(
+				findings.contains(&crate::audit::Finding::Anchor),
+				"{findings:?}"
+			);
 		});
-		assert_eq!(outcome(unmetered).record.basis, Basis::Measured);
-		let findings: Vec<_> = audit().findings.into_iter().map(|(f, _)| f).collect();
-		assert!(findings.contains(&crate::audit::Finding::Outcome), "{findings:?}");
-		assert!(findings.contains(&crate::audit::Finding::Tally), "{findings:?}");
-		assert!(findings.contains(&crate::audit::Finding::Anchor), "{findings:?}");
-	});
 }
 
 // ---- conservation (property) ----
@@ -1511,4 +1541,54 @@ mod conservation {
 				});
 		}
 	}
+}
+
+// ---- figures ----
+
+/// Proof bytes per award (docs/benchmarks.md): one meter's 15-minute slot as two interval
+/// deltas (import, export) in an hourly gateway window of 1,024 meters, each certified with
+/// eight readings an hour: the bytes `submit_metering` carries for the slot, SCALE-encoded.
+#[test]
+fn a_slots_metering_proof_is_about_a_kilobyte() {
+	use codec::Encode;
+	use platone_primitives::{merkle::MerkleTree, Blake2_256, DatasetRoot};
+	let window = Window {
+		start_ms: DAY_D,
+		duration_ms: HOUR as u32,
+	};
+	let hour: Vec<_> = (0..4u64)
+		.flat_map(|s| {
+			let t = DAY_D + (s + 1) * SLOT_MS;
+			let acc = Accumulation::Delta { interval_s: 900 };
+			[reading(100, t, Imp, acc, 250), reading(100, t, Exp, acc, 0)]
+		})
+		.collect();
+	let leaves: Vec<Vec<u8>> = hour.iter().map(|r| r.canonical_bytes()).collect();
+	let tree = MerkleTree::from_leaves::<Blake2_256>(&leaves);
+	let root = DatasetRoot {
+		dataset: 100,
+		leaf_count: tree.leaf_count(),
+		root: tree.root::<Blake2_256>(),
+	};
+	// The gateway's other 1,023 meters' roots beside this one.
+	let mut roots = vec![root.leaf_hash::<Blake2_256>()];
+	roots.extend((1..1_024u64).map(|i| sp_io::hashing::blake2_256(&i.to_le_bytes())));
+	let top = MerkleTree::from_leaf_hashes::<Blake2_256>(roots);
+	let readings: Vec<(u64, Window, MeasurementProof)> = (0..2)
+		.map(|i| {
+			(
+				GATEWAY,
+				window,
+				MeasurementProof {
+					leaf: leaves[i].clone(),
+					leaf_proof: tree.proof(i as u64).expect("in the tree"),
+					dataset: root,
+					dataset_proof: top.proof(0).expect("in the tree"),
+				},
+			)
+		})
+		.collect();
+	// With 32-byte accounts, as on chain.
+	let bytes = readings.encode().len() + 2 * (32 - 8);
+	assert!((900..1_300).contains(&bytes), "{bytes} bytes");
 }

@@ -206,9 +206,7 @@ pub fn value_of(price: Price, energy_wms: u128) -> Amount {
 /// Energy credited for `delivered` of `awarded` with `tolerance`: the award once delivery
 /// reaches it within the tolerance, else what was delivered, never below zero.
 pub fn credited(awarded: u128, delivered: i128, tolerance: Permill) -> u128 {
-	let delivered = u128::try_from(delivered.max(0))
-		.unwrap_or(0)
-		.min(awarded);
+	let delivered = u128::try_from(delivered.max(0)).unwrap_or(0).min(awarded);
 	let floor = awarded.saturating_sub(tolerance.mul_floor(awarded));
 	if delivered >= floor && delivered > 0 {
 		awarded
