@@ -595,7 +595,6 @@ mod tests {
 	#[test]
 	fn largest_settlement_calls_fit_in_a_block() {
 		use pallet_registry::WeightInfo as _;
-		use pallet_settlement::WeightInfo as _;
 		type Max = <Runtime as pallet_settlement::Config>::MaxAwardsPerCall;
 		let n = <Max as Get<u32>>::get();
 		let check = pallet_registry::weights::SubstrateWeight::<Runtime>::check_participant();

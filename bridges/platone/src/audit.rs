@@ -52,23 +52,14 @@ async fn run_audit(
 	authority_set: Option<&Path>,
 	export: Option<&Path>,
 ) -> Result<i32, (i32, String)> {
-	let pinned = authority_set.map(AuthoritySetFile::load).transpose()?;
 	let malformed = |e: platone_chain::Error| (MALFORMED, e.to_string());
 	let default = platone_chain::market::default_light().map_err(malformed)?;
 	let market = platone_chain::market::market_account().map_err(malformed)?;
-	let unreachable = |e: platone_chain::Error| (CHAIN, e.to_string());
-	let chain = Chain::connect(rpc, insecure).await.map_err(unreachable)?;
-	let (at, number, finality) = verify::finalized_head(&chain, pinned.as_ref()).await?;
-	let records = chain
-		.market_session(session, at)
-		.await
-		.map_err(unreachable)?
-		.ok_or_else(|| {
-			(
-				NOT_CERTIFIED,
-				format!("no session {session} in the state of finalized block #{number}"),
-			)
-		})?;
+	let (records, at, number, finality) =
+		finalized_session(rpc, insecure, session, authority_set, async |chain, at| {
+			chain.market_session(session, at).await
+		})
+		.await?;
 	if let Some(path) = export {
 		let json = serde_json::to_string_pretty(&session_market(&records))
 			.map_err(|e| (MALFORMED, e.to_string()))?;
@@ -105,6 +96,32 @@ async fn run_audit(
 	Ok(if report.is_clean() { 0 } else { DIFFERENCES })
 }
 
+/// A session's records read by `read` under storage proofs at the finalized head (its
+/// finality proven against `authority_set` if given): the records, the block's hash and
+/// number, and how finality was established.
+async fn finalized_session<R>(
+	rpc: &str,
+	insecure: bool,
+	session: u32,
+	authority_set: Option<&Path>,
+	read: impl AsyncFnOnce(&Chain, platone_primitives::Hash) -> platone_chain::Result<Option<R>>,
+) -> Result<(R, platone_primitives::Hash, u64, String), (i32, String)> {
+	let pinned = authority_set.map(AuthoritySetFile::load).transpose()?;
+	let unreachable = |e: platone_chain::Error| (CHAIN, e.to_string());
+	let chain = Chain::connect(rpc, insecure).await.map_err(unreachable)?;
+	let (at, number, finality) = verify::finalized_head(&chain, pinned.as_ref()).await?;
+	let records = read(&chain, at)
+		.await
+		.map_err(unreachable)?
+		.ok_or_else(|| {
+			(
+				NOT_CERTIFIED,
+				format!("no session {session} in the state of finalized block #{number}"),
+			)
+		})?;
+	Ok((records, at, number, finality))
+}
+
 /// `platone audit settlement --session N`: the exit code.
 pub async fn settlement(
 	rpc: &str,
@@ -127,24 +144,15 @@ async fn run_settlement_audit(
 	session: u32,
 	authority_set: Option<&Path>,
 ) -> Result<i32, (i32, String)> {
-	let pinned = authority_set.map(AuthoritySetFile::load).transpose()?;
 	let malformed = |e: platone_chain::Error| (MALFORMED, e.to_string());
 	let terms = platone_chain::settlement::default_terms().map_err(malformed)?;
 	let tolerance = platone_chain::settlement::max_tolerance().map_err(malformed)?;
 	let pallet = platone_chain::settlement::settlement_account().map_err(malformed)?;
-	let unreachable = |e: platone_chain::Error| (CHAIN, e.to_string());
-	let chain = Chain::connect(rpc, insecure).await.map_err(unreachable)?;
-	let (at, number, finality) = verify::finalized_head(&chain, pinned.as_ref()).await?;
-	let records = chain
-		.settlement_session(session, at)
-		.await
-		.map_err(unreachable)?
-		.ok_or_else(|| {
-			(
-				NOT_CERTIFIED,
-				format!("no session {session} in the state of finalized block #{number}"),
-			)
-		})?;
+	let (records, at, number, finality) =
+		finalized_session(rpc, insecure, session, authority_set, async |chain, at| {
+			chain.settlement_session(session, at).await
+		})
+		.await?;
 	let report = pallet_settlement::audit::audit(&records, terms, tolerance, &pallet);
 	for (finding, detail) in &report.findings {
 		println!("{finding:?}: {detail}");

@@ -59,11 +59,8 @@ fn settled_award<A: Clone>(w: &World<A>, offer: ItemId) -> SettledAward<A> {
 }
 
 /// Readings of slot 0 for one meter: `k` import and `k` export deltas tiling the slot (k − 1
-/// of a second, the last the rest), certified by the gateway in the slot's window.
-fn readings<T: Config>(
-	w: &World<T::AccountId>,
-	k: u32,
-) -> BoundedVec<(T::AccountId, Window, MeasurementProof), T::MaxReadings> {
+/// of a second, the last the rest), certified by the gateway.
+fn readings<T: Config>(w: &World<T::AccountId>, k: u32) -> ReadingsOf<T> {
 	let dataset = w.meters[0];
 	let mut records = Vec::new();
 	let mut at = START;
@@ -97,9 +94,10 @@ fn readings<T: Config>(
 		leaf_count: tree.leaf_count(),
 		root: tree.root::<RuntimeHasher>(),
 	};
+	// Two slots long: a delta that ends with the slot lies in the window too.
 	let window = Window {
 		start_ms: START,
-		duration_ms: SLOT as u32,
+		duration_ms: (2 * SLOT) as u32,
 	};
 	let top =
 		MerkleTree::from_leaf_hashes::<RuntimeHasher>(vec![root.leaf_hash::<RuntimeHasher>()]);
@@ -222,6 +220,10 @@ mod benchmarks {
 	#[benchmark]
 	fn submit_metering(r: Linear<1, { T::MaxReadings::get() / 2 }>) {
 		let w = world::<T>();
+		T::BenchmarkHelper::set_now_ms(START - 3 * 3_600_000);
+		T::Market::bench_session(1, vec![settled_award(&w, 1)], START, false);
+		let baseline: BaselineOf<T> = vec![(0, 40_000)].try_into().unwrap_or_default();
+		let _ = Settlement::<T>::do_declare_baseline(w.aggregator.clone(), 1, w.pod, baseline);
 		T::Market::bench_session(1, vec![settled_award(&w, 1)], START, true);
 		T::BenchmarkHelper::set_now_ms(START + SLOT);
 		let readings = readings::<T>(&w, r);
@@ -238,6 +240,9 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(w.gateway), 1, awards);
 		assert_eq!(Tallies::<T>::get(1).map(|t| t.settled), Some(n));
+		// The worst path: metered against a baseline, through a listed mechanism.
+		let first = AwardRef { step: 0, index: 0 };
+		assert!(Outcomes::<T>::get(1, first).is_some_and(|o| o.record.basis == Basis::Measured));
 	}
 
 	#[benchmark]

@@ -161,6 +161,20 @@ fn finalize(awards: &[AwardRef]) -> frame_support::dispatch::DispatchResult {
 	Settlement::finalize(signed(STRANGER), 1, bounded(awards.to_vec()))
 }
 
+fn split(payment: u128, penalty: u128, customer_share: u128) -> Split {
+	Split {
+		payment,
+		penalty,
+		customer_share,
+	}
+}
+
+/// Makes `at` final once its dispute window (from settlement at `slot_start(1) + HOUR`) passed.
+fn finalize_after_window(at: AwardRef) {
+	NowMs::set(slot_start(1) + 3 * HOUR);
+	assert_ok!(finalize(&[at]));
+}
+
 fn outcome(at: AwardRef) -> OutcomeOf<Test> {
 	Outcomes::<Test>::get(1, at).expect("settled")
 }
@@ -657,14 +671,7 @@ fn full_delivery_is_paid_in_full_and_once() {
 			assert_eq!(o.record.basis, Basis::Measured);
 			assert_eq!(o.record.input.delivered_wms, 1_000 * 3_600_000);
 			assert_eq!(o.record.input.max_payment, 200);
-			assert_eq!(
-				o.record.split,
-				Split {
-					payment: 200,
-					penalty: 0,
-					customer_share: 0
-				}
-			);
+			assert_eq!(o.record.split, split(200, 0, 0));
 			assert_eq!(
 				o.status,
 				Status::Open {
@@ -681,8 +688,7 @@ fn full_delivery_is_paid_in_full_and_once() {
 			// Double settlement.
 			assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
 			assert_noop!(finalize(&[at]), Error::<Test>::NotFinalizable);
-			NowMs::set(slot_start(1) + 3 * HOUR);
-			assert_ok!(finalize(&[at]));
+			finalize_after_window(at);
 			assert_eq!(Balances::balance(&DSO), 800);
 			assert_eq!(Balances::balance(&AGG_A), 200);
 			assert_eq!(outcome(at).status, Status::Paid);
@@ -719,16 +725,8 @@ fn under_delivery_is_paid_pro_rata_with_a_penalty() {
 			let at = measured(1_000);
 			assert_ok!(settle(&[at]));
 			// Paid 100 for 0.5 kWh; the 0.5 kWh short costs 50 % of its value, 50.
-			assert_eq!(
-				outcome(at).record.split,
-				Split {
-					payment: 100,
-					penalty: 50,
-					customer_share: 0
-				}
-			);
-			NowMs::set(slot_start(1) + 3 * HOUR);
-			assert_ok!(finalize(&[at]));
+			assert_eq!(outcome(at).record.split, split(100, 50, 0));
+			finalize_after_window(at);
 			assert_eq!(
 				(Balances::balance(&DSO), Balances::balance(&AGG_A)),
 				(950, 50)
@@ -795,14 +793,7 @@ fn an_award_without_baseline_pays_nothing_and_the_full_penalty() {
 		assert_eq!(o.record.basis, Basis::NoBaseline);
 		assert_eq!(o.record.baseline_w, None);
 		assert_eq!(o.record.input.max_payment, 0);
-		assert_eq!(
-			o.record.split,
-			Split {
-				payment: 0,
-				penalty: 100,
-				customer_share: 0
-			}
-		);
+		assert_eq!(o.record.split, split(0, 100, 0));
 	});
 }
 
@@ -892,11 +883,7 @@ fn a_contract_mechanism_decides_within_the_awards_bounds() {
 				}
 			));
 			assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
-			let good = Split {
-				payment: 150,
-				penalty: 0,
-				customer_share: 30,
-			};
+			let good = split(150, 0, 30);
 			ContractAnswer::set(Some(good));
 			assert_ok!(Settlement::set_pod_owner(signed(DSO), 10, Some(CUSTOMER)));
 			let at = measured(750);
@@ -912,8 +899,7 @@ fn a_contract_mechanism_decides_within_the_awards_bounds() {
 			// The customer share reaches the PoD's owner on record at settlement, whoever the
 			// operator names later.
 			assert_ok!(Settlement::set_pod_owner(signed(DSO), 10, Some(STRANGER)));
-			NowMs::set(slot_start(1) + 3 * HOUR);
-			assert_ok!(finalize(&[at]));
+			finalize_after_window(at);
 			assert_eq!(
 				(
 					Balances::balance(&DSO),
@@ -944,11 +930,7 @@ fn a_contract_cannot_pay_for_energy_not_delivered() {
 		));
 		assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
 		// Half delivered (metered 2 kWh against 2.5): at most half the award's value.
-		ContractAnswer::set(Some(Split {
-			payment: 101,
-			penalty: 0,
-			customer_share: 0,
-		}));
+		ContractAnswer::set(Some(split(101, 0, 0)));
 		let at = measured(1_000);
 		assert_ok!(settle(&[at]));
 		assert_eq!(outcome(at).record.input.max_payment, 100);
@@ -988,19 +970,7 @@ fn an_unmetered_outcome_settles_again_once_valid_metering_arrives() {
 
 #[test]
 fn a_contract_that_fails_or_overreaches_falls_back_to_the_default_terms() {
-	for answer in [
-		None,
-		Some(Split {
-			payment: 201,
-			penalty: 0,
-			customer_share: 0,
-		}),
-		Some(Split {
-			payment: 100,
-			penalty: 50,
-			customer_share: 51,
-		}),
-	] {
+	for answer in [None, Some(split(201, 0, 0)), Some(split(100, 50, 51))] {
 		ExtBuilder::default().build().execute_with(|| {
 			assert_ok!(Settlement::create_mechanism(
 				signed(AGG_A),
@@ -1039,16 +1009,8 @@ fn a_standard_mechanism_shares_revenue_with_the_pods_owner() {
 			// 0.8 kWh delivered: 160 paid, 40 penalty, a quarter of 120 to the customer.
 			let at = measured(850);
 			assert_ok!(settle(&[at]));
-			assert_eq!(
-				outcome(at).record.split,
-				Split {
-					payment: 160,
-					penalty: 40,
-					customer_share: 30
-				}
-			);
-			NowMs::set(slot_start(1) + 3 * HOUR);
-			assert_ok!(finalize(&[at]));
+			assert_eq!(outcome(at).record.split, split(160, 40, 30));
+			finalize_after_window(at);
 			assert_eq!(
 				(
 					Balances::balance(&DSO),
@@ -1109,16 +1071,7 @@ fn parties_dispute_within_the_window_and_governance_resolves() {
 				DispatchError::BadOrigin
 			);
 			assert_noop!(
-				Settlement::resolve(
-					root(),
-					1,
-					at,
-					Some(Split {
-						payment: 201,
-						penalty: 0,
-						customer_share: 0
-					})
-				),
+				Settlement::resolve(root(), 1, at, Some(split(201, 0, 0))),
 				Error::<Test>::BadSplit
 			);
 			assert_ok!(Settlement::resolve(root(), 1, at, None));
@@ -1158,11 +1111,7 @@ fn governance_may_impose_a_split_on_a_disputed_outcome() {
 			let at = measured(750);
 			assert_ok!(settle(&[at]));
 			assert_ok!(Settlement::dispute(signed(DSO), 1, at));
-			let split = Split {
-				payment: 120,
-				penalty: 0,
-				customer_share: 0,
-			};
+			let split = split(120, 0, 0);
 			assert_ok!(Settlement::resolve(root(), 1, at, Some(split)));
 			assert!(has_event(Event::Resolved {
 				session: 1,
@@ -1184,8 +1133,7 @@ fn a_requester_short_of_tokens_leaves_the_outcome_unpaid_until_it_can_pay() {
 		.execute_with(|| {
 			let at = measured(750);
 			assert_ok!(settle(&[at]));
-			NowMs::set(slot_start(1) + 3 * HOUR);
-			assert_ok!(finalize(&[at]));
+			finalize_after_window(at);
 			assert_eq!(outcome(at).status, Status::Unpaid);
 			assert!(has_event(Event::PaymentFailed {
 				session: 1,
@@ -1373,11 +1321,7 @@ fn the_audit_recomputes_every_outcome_and_the_anchor() {
 				}
 			));
 			assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, 1));
-			ContractAnswer::set(Some(Split {
-				payment: 150,
-				penalty: 0,
-				customer_share: 0,
-			}));
+			ContractAnswer::set(Some(split(150, 0, 0)));
 			baseline(11, 6_000);
 			let measured = measured(750);
 			let second = award(1, 10, AGG_A, Q, PRICE);
