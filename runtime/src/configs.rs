@@ -24,8 +24,8 @@ use sp_version::RuntimeVersion;
 use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Certification, Consortium,
 	ConsortiumMembership, Hash, Market, Nonce, PalletInfo, Registry, Runtime, RuntimeCall,
-	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, System,
-	Timestamp, DAYS, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, VERSION,
+	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Settlement,
+	System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, VERSION,
 };
 
 /// Share of a block that ordinary transactions may fill; the rest is kept for operational
@@ -403,6 +403,8 @@ impl pallet_market::BenchmarkHelper<AccountId> for MarketBenchmarks {
 impl pallet_market::Config for Runtime {
 	type Registry = Registry;
 	type Anchoring = Certification;
+	/// Sessions are pruned only once settled.
+	type Settlement = Settlement;
 	/// Active DSOs and TSOs (FR-MP-FSM-01).
 	type RequestOrigin = pallet_registry::EnsureGridOperator<Runtime>;
 	/// Active aggregators, for the PoDs they represent (FR-MP-FSM-03).

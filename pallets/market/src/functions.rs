@@ -337,6 +337,10 @@ impl<T: Config> Pallet<T> {
 				&& Self::now_ms() >= delivery_end.saturating_add(T::RetentionMs::get()),
 			Error::<T>::NotPrunable
 		);
+		ensure!(
+			info.phase == Phase::Pruning || T::Settlement::is_settled(session),
+			Error::<T>::NotSettled
+		);
 		let budget = T::MaxPrunePerCall::get();
 		let mut complete = true;
 		// Keys are collected before removal, so that each call makes progress however many

@@ -80,6 +80,8 @@ pub mod pallet {
 		type Registry: ParticipantRegistry<Self::AccountId>;
 		/// Where the pallet anchors its digests.
 		type Anchoring: pallet_certification::Anchoring<Self::AccountId>;
+		/// Whether a session's settlement is done: a session is pruned only after it.
+		type Settlement: SessionSettled;
 		/// Who may submit requests (DSOs and TSOs); yields the requester.
 		type RequestOrigin: EnsureOrigin<Self::RuntimeOrigin, Success = Self::AccountId>;
 		/// Who may submit offers (aggregators); yields the aggregator.
@@ -397,6 +399,8 @@ pub mod pallet {
 		BadSchedule,
 		/// The session is not final, or its retention has not passed.
 		NotPrunable,
+		/// The session's settlement is not done: it may not be pruned yet.
+		NotSettled,
 	}
 
 	/// Schedules and pricing from genesis, so that a new chain's market runs from its first
@@ -617,12 +621,12 @@ pub mod pallet {
 			Ok(())
 		}
 
-		/// Remove up to `MaxPrunePerCall` entries of a final session whose delivery ended more
-		/// than `RetentionMs` ago; call again until `SessionPruned { complete: true }`. The
-		/// anchors stay with the certification pallet.
+		/// Remove up to `MaxPrunePerCall` entries of a final, settled session whose delivery
+		/// ended more than `RetentionMs` ago; call again until `SessionPruned { complete: true
+		/// }`. The anchors stay with the certification pallet.
 		///
 		/// - Origin: any signed account.
-		/// - Errors: `UnknownSession`, `NotPrunable`.
+		/// - Errors: `UnknownSession`, `NotPrunable`, `NotSettled`.
 		/// - Events: `SessionPruned`.
 		#[pallet::call_index(9)]
 		#[pallet::weight(T::WeightInfo::prune_session(T::MaxPrunePerCall::get()))]

@@ -78,6 +78,8 @@ parameter_types! {
 	pub const MarketPalletId: PalletId = PalletId(*b"plt/mrkt");
 	pub static HookBudget: Weight = Weight::from_parts(2_000_000_000_000, u64::MAX);
 	pub static DefaultAnswer: Light = Light::Red;
+	/// Sessions whose settlement is not done.
+	pub static Unsettled: Vec<u32> = Vec::new();
 }
 
 pub struct MockTime;
@@ -125,6 +127,13 @@ impl ParticipantRegistry<u64> for MockRegistry {
 	}
 }
 
+pub struct MockSettlement;
+impl crate::SessionSettled for MockSettlement {
+	fn is_settled(session: crate::SessionId) -> bool {
+		!Unsettled::get().contains(&session)
+	}
+}
+
 pub struct MockAnchoring;
 impl pallet_certification::Anchoring<u64> for MockAnchoring {
 	fn anchor(
@@ -158,6 +167,7 @@ impl<const MASK: u8> EnsureOrigin<RuntimeOrigin> for EnsureMockRole<MASK> {
 impl pallet_market::Config for Test {
 	type Registry = MockRegistry;
 	type Anchoring = MockAnchoring;
+	type Settlement = MockSettlement;
 	type RequestOrigin = EnsureMockRole<{ roles::GRID_OPERATOR }>;
 	type OfferOrigin = EnsureMockRole<{ roles::AGGREGATOR }>;
 	type ValidateOrigin = EnsureMockRole<{ roles::GRID_OPERATOR }>;
@@ -230,6 +240,7 @@ impl ExtBuilder {
 		// The statics are per thread: a test that builds twice starts afresh each time.
 		NowMs::set(DAY_D - 3 * HOUR);
 		AnchorLog::set(Vec::new());
+		Unsettled::set(Vec::new());
 		HookBudget::set(Weight::from_parts(2_000_000_000_000, u64::MAX));
 		let storage = frame_system::GenesisConfig::<Test>::default()
 			.build_storage()

@@ -1070,6 +1070,13 @@ fn final_sessions_are_pruned_after_retention_in_bounded_calls() {
 			Error::<Test>::NotPrunable
 		);
 		NowMs::set(DAY_D + DAY);
+		// Old sessions are pruned after settlement, never before (issue #13).
+		Unsettled::set(vec![SESSION]);
+		assert_noop!(
+			Market::prune_session(signed(STRANGER), SESSION),
+			Error::<Test>::NotSettled
+		);
+		Unsettled::set(Vec::new());
 		let mut calls = 0;
 		loop {
 			System::reset_events();

@@ -488,3 +488,15 @@ pub trait MarketView<AccountId> {
 		is_final: bool,
 	);
 }
+
+/// Whether a session's settlement is done: the market prunes a session only then.
+pub trait SessionSettled {
+	fn is_settled(session: SessionId) -> bool;
+}
+
+/// No settlement: every session counts as settled.
+impl SessionSettled for () {
+	fn is_settled(_: SessionId) -> bool {
+		true
+	}
+}

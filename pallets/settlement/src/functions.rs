@@ -672,3 +672,12 @@ impl<T: Config> Pallet<T> {
 		Ok(())
 	}
 }
+
+/// A session is settled once every award is final (its outcomes anchored), or when it had no
+/// award to settle: the market prunes it only then.
+impl<T: Config> pallet_market::SessionSettled for Pallet<T> {
+	fn is_settled(session: SessionId) -> bool {
+		Tallies::<T>::get(session).is_some_and(|t| t.root.is_some())
+			|| T::Market::session(session).is_none_or(|i| i.awards == 0)
+	}
+}

@@ -693,7 +693,9 @@ fn full_delivery_is_paid_in_full_and_once() {
 			assert_eq!(Balances::balance(&AGG_A), 200);
 			assert_eq!(outcome(at).status, Status::Paid);
 			assert_noop!(finalize(&[at]), Error::<Test>::NotFinalizable);
-			// The only award: the session's outcomes are anchored by the pallet.
+			// The only award: the session's outcomes are anchored by the pallet, and the market
+			// may prune it.
+			assert!(<Settlement as pallet_market::SessionSettled>::is_settled(1));
 			let (leaves, root) = Settlement::outcome_leaves(1);
 			assert_eq!(leaves.len(), 1);
 			assert_eq!(
