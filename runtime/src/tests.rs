@@ -481,3 +481,39 @@ mod peer_bounds {
 		});
 	}
 }
+
+/// FR-MP-SET-05: settlement tokens are created and destroyed only by the settlement pallet's
+/// mint and burned redemptions. The balance calls that would do it otherwise are filtered;
+/// transfers between holders are not.
+#[test]
+fn only_the_settlement_pallet_creates_or_destroys_tokens() {
+	use frame_support::traits::Contains;
+	use pallet_balances::Call as Tokens;
+	type Call = crate::RuntimeCall;
+	let who: AccountId = Sr25519Keyring::Alice.to_account_id();
+	let dest = sp_runtime::MultiAddress::Id(Sr25519Keyring::Bob.to_account_id());
+	let filtered = [
+		Call::Balances(Tokens::burn {
+			value: 1,
+			keep_alive: false,
+		}),
+		Call::Balances(Tokens::force_set_balance {
+			who: sp_runtime::MultiAddress::Id(who.clone()),
+			new_free: 1,
+		}),
+		Call::Balances(Tokens::force_adjust_total_issuance {
+			direction: pallet_balances::AdjustmentDirection::Increase,
+			delta: 1,
+		}),
+	];
+	for call in &filtered {
+		assert!(
+			!crate::node_authorization::CallBounds::contains(call),
+			"{call:?} passes"
+		);
+	}
+	let transfer = Call::Balances(Tokens::transfer_keep_alive { dest, value: 1 });
+	assert!(crate::node_authorization::CallBounds::contains(&transfer));
+	let mint = Call::Settlement(pallet_settlement::Call::mint { to: who, amount: 1 });
+	assert!(crate::node_authorization::CallBounds::contains(&mint));
+}
