@@ -153,7 +153,6 @@ impl Chain {
 			.map(|(offer, id)| (offer, (id, rules.get(&id).cloned().flatten())))
 			.collect();
 		Ok(Some(Records {
-			session,
 			slot_ms: market.info.slot_ms,
 			awards,
 			baselines,

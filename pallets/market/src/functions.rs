@@ -1102,11 +1102,13 @@ impl<T: Config> MarketView<T::AccountId> for Pallet<T> {
 		);
 		info.phase = if is_final { Phase::Final } else { Phase::Open };
 		info.awards = if is_final { awards.len() as u32 } else { 0 };
-		let mut records = Vec::new();
-		for (index, award) in awards.iter().enumerate() {
-			let quantities: QuantitiesOf<T> = alloc::vec![(award.slot, award.quantity.max(1))]
+		let quantities = |award: &SettledAward<T::AccountId>| -> QuantitiesOf<T> {
+			alloc::vec![(award.slot, award.quantity.max(1))]
 				.try_into()
-				.unwrap_or_default();
+				.unwrap_or_default()
+		};
+		// One request, 0, which every award serves.
+		if let Some(award) = awards.first() {
 			Requests::<T>::insert(
 				session,
 				0,
@@ -1118,10 +1120,13 @@ impl<T: Config> MarketView<T::AccountId> for Pallet<T> {
 						direction: award.direction,
 						max_price: award.price,
 						min_quantity: 0,
-						quantities: quantities.clone(),
+						quantities: quantities(award),
 					},
 				},
 			);
+		}
+		let mut records = Vec::new();
+		for (index, award) in awards.iter().enumerate() {
 			Offers::<T>::insert(
 				session,
 				award.offer,
@@ -1134,7 +1139,7 @@ impl<T: Config> MarketView<T::AccountId> for Pallet<T> {
 						direction: award.direction,
 						price: award.price,
 						min_quantity: 0,
-						quantities,
+						quantities: quantities(award),
 					},
 				},
 			);

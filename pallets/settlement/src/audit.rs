@@ -13,7 +13,6 @@ use platone_primitives::{merkle, Hash, Hasher};
 
 /// A session's settlement records, as read from one block's state.
 pub struct Records<A> {
-	pub session: SessionId,
 	pub slot_ms: u32,
 	/// Every final award of the session, as the market derives it.
 	pub awards: Vec<(AwardRef, SettledAward<A>)>,
@@ -66,15 +65,10 @@ impl Report {
 	}
 }
 
-/// The leaf hash of a final outcome.
-pub fn leaf_hash<A: Encode + Clone>(award: AwardRef, record: &Record<A>) -> Hash {
-	RuntimeHasher::leaf(
-		&OutcomeLeaf {
-			award,
-			record: record.clone(),
-		}
-		.encode(),
-	)
+/// The leaf hash of a final outcome: `H(0x00 ‖ SCALE(OutcomeLeaf { award, record }))`, which
+/// SCALE encodes as the pair of its fields, so no leaf is cloned to hash it.
+pub fn leaf_hash<A: Encode>(award: AwardRef, record: &Record<A>) -> Hash {
+	RuntimeHasher::leaf(&(award, record).encode())
 }
 
 /// Audits a session's settlement; `default_terms`, `max_tolerance` and `pallet` are the

@@ -602,22 +602,15 @@ impl<T: Config> Pallet<T> {
 	pub fn outcome_leaves(session: SessionId) -> (Vec<OutcomeLeaf<T::AccountId>>, Hash) {
 		let mut leaves: Vec<(u32, OutcomeLeaf<T::AccountId>)> = Outcomes::<T>::iter_prefix(session)
 			.filter_map(|(award, o)| {
-				o.leaf.map(|l| {
-					(
-						l,
-						OutcomeLeaf {
-							award,
-							record: o.record,
-						},
-					)
-				})
+				let record = o.record;
+				o.leaf.map(|l| (l, OutcomeLeaf { award, record }))
 			})
 			.collect();
 		leaves.sort_by_key(|(l, _)| *l);
 		let leaves: Vec<_> = leaves.into_iter().map(|(_, leaf)| leaf).collect();
 		let hashes: Vec<Hash> = leaves
 			.iter()
-			.map(|l| RuntimeHasher::leaf(&l.encode()))
+			.map(|l| crate::audit::leaf_hash(l.award, &l.record))
 			.collect();
 		(leaves, merkle::root::<RuntimeHasher>(&hashes))
 	}

@@ -1281,7 +1281,6 @@ fn records() -> crate::audit::Records<u64> {
 		.map(|a| (a.1, a.2))
 		.collect();
 	crate::audit::Records {
-		session: 1,
 		slot_ms: SLOT_MS as u32,
 		awards,
 		baselines: Baselines::<Test>::iter_prefix(1)
