@@ -2,8 +2,7 @@
 
 use alloc::vec::Vec;
 use frame_support::genesis_builder_helper::{build_state, get_preset};
-#[cfg(feature = "try-runtime")]
-use frame_support::weights::Weight;
+use frame_support::{traits::Get, weights::Weight};
 use pallet_grandpa::AuthorityId as GrandpaId;
 use sp_api::impl_runtime_apis;
 use sp_consensus_aura::sr25519::AuthorityId as AuraId;
@@ -16,10 +15,13 @@ use sp_runtime::{
 use sp_version::RuntimeVersion;
 
 use super::{
-	configs, AccountId, Aura, Block, BlockNumber, Certification, Executive, Grandpa,
-	InherentDataExt, Market, Nonce, Registry, Runtime, RuntimeGenesisConfig, SessionKeys,
-	Settlement, System, VERSION,
+	configs, AccountId, Aura, Balance, Block, BlockNumber, Certification, Contracts, Executive,
+	Grandpa, Hash, InherentDataExt, Market, Nonce, Registry, Runtime, RuntimeEvent,
+	RuntimeGenesisConfig, SessionKeys, Settlement, System, VERSION,
 };
+
+/// What a contract's dry run reports of its events.
+type EventRecord = frame_system::EventRecord<RuntimeEvent, Hash>;
 
 impl_runtime_apis! {
 	impl sp_api::Core<Block> for Runtime {
@@ -215,6 +217,70 @@ impl_runtime_apis! {
 
 		fn tally(session: pallet_settlement::SessionId) -> Option<pallet_settlement::Tally> {
 			pallet_settlement::Tallies::<Runtime>::get(session)
+		}
+	}
+
+	// Dry runs for aggregators' tools (polkadot-js contracts): nothing they do is kept, and a
+	// mechanism's answer to any input can be checked before it is listed.
+	impl pallet_contracts::ContractsApi<Block, AccountId, Balance, BlockNumber, Hash, EventRecord>
+		for Runtime
+	{
+		fn call(
+			origin: AccountId,
+			dest: AccountId,
+			value: Balance,
+			gas_limit: Option<Weight>,
+			storage_deposit_limit: Option<Balance>,
+			input_data: Vec<u8>,
+		) -> pallet_contracts::ContractExecResult<Balance, EventRecord> {
+			let gas_limit = gas_limit.unwrap_or(configs::RuntimeBlockWeights::get().max_block);
+			Contracts::bare_call(
+				origin,
+				dest,
+				value,
+				gas_limit,
+				storage_deposit_limit,
+				input_data,
+				pallet_contracts::DebugInfo::UnsafeDebug,
+				pallet_contracts::CollectEvents::UnsafeCollect,
+				pallet_contracts::Determinism::Enforced,
+			)
+		}
+
+		fn instantiate(
+			origin: AccountId,
+			value: Balance,
+			gas_limit: Option<Weight>,
+			storage_deposit_limit: Option<Balance>,
+			code: pallet_contracts::Code<Hash>,
+			data: Vec<u8>,
+			salt: Vec<u8>,
+		) -> pallet_contracts::ContractInstantiateResult<AccountId, Balance, EventRecord> {
+			let gas_limit = gas_limit.unwrap_or(configs::RuntimeBlockWeights::get().max_block);
+			Contracts::bare_instantiate(
+				origin,
+				value,
+				gas_limit,
+				storage_deposit_limit,
+				code,
+				data,
+				salt,
+				pallet_contracts::DebugInfo::UnsafeDebug,
+				pallet_contracts::CollectEvents::UnsafeCollect,
+			)
+		}
+
+		fn upload_code(
+			origin: AccountId,
+			code: Vec<u8>,
+			storage_deposit_limit: Option<Balance>,
+			determinism: pallet_contracts::Determinism,
+		) -> pallet_contracts::CodeUploadResult<Hash, Balance> {
+			Contracts::bare_upload_code(origin, code, storage_deposit_limit, determinism)
+		}
+
+		fn get_storage(address: AccountId, key: Vec<u8>) -> pallet_contracts::GetStorageResult {
+			Contracts::get_storage(address, key)
 		}
 	}
 

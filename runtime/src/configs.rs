@@ -529,9 +529,8 @@ impl pallet_settlement::Config for Runtime {
 	type Anchoring = Certification;
 	/// The native token (`pallet_balances`), which pays for nothing else on this chain.
 	type Token = Balances;
-	/// No contract executor in this runtime yet: a contract mechanism cannot be listed
-	/// (`UnknownContract`), and the standard terms settle (docs/settlement.md, "Open").
-	type Contracts = ();
+	/// Mechanisms written as contracts run on `pallet-contracts` (`crate::contracts`).
+	type Contracts = crate::contracts::ContractMechanisms;
 	/// Active aggregators, for their own PoDs and offers (FR-MP-SET-01/04).
 	type AggregatorOrigin = pallet_registry::EnsureAggregator<Runtime>;
 	/// Active grid operators, for the PoDs in their areas.

@@ -19,6 +19,7 @@ pub mod apis;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarks;
 pub mod configs;
+pub mod contracts;
 pub mod genesis;
 pub mod node_authorization;
 #[cfg(test)]
@@ -55,7 +56,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("platone"),
 	impl_name: alloc::borrow::Cow::Borrowed("platone"),
 	authoring_version: 1,
-	spec_version: 104,
+	spec_version: 105,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -111,11 +112,12 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// Storage migrations run at the next runtime upgrade; each runs once, at the storage version
 /// it migrates from (`VersionedMigration`), so keeping one here after it ran is harmless.
 /// spec 103: certification v0 → v1 (dataset watermarks), registry v0 → v1 (handovers,
-/// operator index, request links).
+/// operator index, request links). spec 105: pallet-contracts starts at its storage version.
 pub type Migrations = (
 	pallet_certification::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_registry::migrations::v1::MigrateV0ToV1<Runtime>,
 	frame_support::migrations::RemovePallet<SudoPalletName, configs::ParityDbWeightOf>,
+	contracts::InitContracts,
 );
 
 frame_support::parameter_types! {
@@ -179,4 +181,7 @@ mod runtime {
 	pub type Market = pallet_market;
 	#[runtime::pallet_index(13)]
 	pub type Settlement = pallet_settlement;
+	/// Executes settlement mechanisms written as contracts (FR-MP-SET-01).
+	#[runtime::pallet_index(14)]
+	pub type Contracts = pallet_contracts;
 }

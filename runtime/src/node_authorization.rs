@@ -16,7 +16,8 @@ pub const MAX_CONNECTIONS: usize = 32;
 /// The runtime's `BaseCallFilter`: every call passes, except node-authorization calls that
 /// exceed the bounds above, and the balance calls that create or destroy settlement tokens
 /// outside the settlement pallet's mint and redemption (FR-MP-SET-05: its issuance is what was
-/// minted less what was burned). A filtered call fails with `CallFiltered` and stores nothing.
+/// minted less what was burned), and direct calls of contracts, which are settlement mechanisms
+/// (crate::contracts). A filtered call fails with `CallFiltered` and stores nothing.
 pub struct CallBounds;
 
 impl Contains<RuntimeCall> for CallBounds {
@@ -29,6 +30,18 @@ impl Contains<RuntimeCall> for CallBounds {
 				Tokens::burn { .. }
 					| Tokens::force_set_balance { .. }
 					| Tokens::force_adjust_total_issuance { .. }
+			);
+		}
+		if let RuntimeCall::Contracts(call) = call {
+			// Contracts are settlement mechanisms, run only by the settlement pallet and always
+			// rolled back (crate::contracts): nobody calls one directly and changes its state.
+			use pallet_contracts::Call as Contract;
+			return !matches!(
+				call,
+				Contract::call { .. }
+					| Contract::call_old_weight { .. }
+					| Contract::instantiate_with_code_old_weight { .. }
+					| Contract::instantiate_old_weight { .. }
 			);
 		}
 		let RuntimeCall::NodeAuthorization(call) = call else {

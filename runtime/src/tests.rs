@@ -344,9 +344,23 @@ mod governance {
 		ext(genesis::development()).execute_with(|| {
 			StorageVersion::new(0).put::<crate::Certification>();
 			StorageVersion::new(0).put::<Registry>();
+			// A chain from before spec 105 has no pallet-contracts at all.
+			StorageVersion::new(0).put::<crate::Contracts>();
 			crate::Migrations::on_runtime_upgrade();
 			assert_eq!(crate::Certification::on_chain_storage_version(), 1);
 			assert_eq!(Registry::on_chain_storage_version(), 1);
+			assert_eq!(
+				crate::Contracts::on_chain_storage_version(),
+				crate::Contracts::in_code_storage_version()
+			);
+			// The pallet's own upgrade hook then finds nothing to migrate, and takes code.
+			<crate::Contracts as OnRuntimeUpgrade>::on_runtime_upgrade();
+			frame_support::assert_ok!(crate::Contracts::upload_code(
+				crate::RuntimeOrigin::signed(Sr25519Keyring::Bob.to_account_id()),
+				platone_contracts::GRADED.to_vec(),
+				None,
+				pallet_contracts::Determinism::Enforced,
+			));
 			Registry::do_try_state().expect("registry invariants hold");
 		});
 	}
@@ -516,4 +530,171 @@ fn only_the_settlement_pallet_creates_or_destroys_tokens() {
 	assert!(crate::node_authorization::CallBounds::contains(&transfer));
 	let mint = Call::Settlement(pallet_settlement::Call::mint { to: who, amount: 1 });
 	assert!(crate::node_authorization::CallBounds::contains(&mint));
+}
+
+/// Settlement mechanisms as contracts on the runtime's own pallet-contracts (FR-MP-SET-01/02):
+/// the graded contract, built from source (`platone-contracts`), is deployed by an aggregator,
+/// listed, and answers every award as its rule says; a call that fails gives no answer; and
+/// nothing a call does is kept.
+mod contract_mechanisms {
+	use super::*;
+	use crate::{
+		contracts::ContractMechanisms, Contracts, Runtime, RuntimeCall, RuntimeEvent,
+		RuntimeOrigin, Settlement,
+	};
+	use frame_support::{
+		assert_noop, assert_ok,
+		traits::{Contains, Get},
+		weights::Weight,
+	};
+	use pallet_settlement::{
+		credited, value_of, ContractMechanism, MechanismInput, Rule, Split, WMS_PER_MWH,
+	};
+	use sp_runtime::{DispatchError, StateVersion};
+
+	fn gas() -> u64 {
+		<<Runtime as pallet_settlement::Config>::MaxContractGas as Get<u64>>::get()
+	}
+
+	fn bob() -> AccountId {
+		Sr25519Keyring::Bob.to_account_id()
+	}
+
+	/// Deploys `code` as Bob (an aggregator of the development grid); the contract's address.
+	fn deploy(code: &[u8]) -> AccountId {
+		assert_ok!(Contracts::instantiate_with_code(
+			RuntimeOrigin::signed(bob()),
+			0,
+			Weight::from_parts(10_000_000_000, 1 << 20),
+			None,
+			code.to_vec(),
+			Vec::new(),
+			Vec::new(),
+		));
+		System::events()
+			.into_iter()
+			.rev()
+			.find_map(|r| match r.event {
+				RuntimeEvent::Contracts(pallet_contracts::Event::Instantiated {
+					contract, ..
+				}) => Some(contract),
+				_ => None,
+			})
+			.expect("an Instantiated event")
+	}
+
+	/// The input the settlement pallet builds for an award (`derive::record`).
+	fn input(awarded_wms: u128, delivered_wms: i128, price: u64) -> MechanismInput {
+		let tolerance =
+			<<Runtime as pallet_settlement::Config>::MaxTolerance as Get<sp_runtime::Permill>>::get();
+		MechanismInput {
+			awarded_wms,
+			delivered_wms,
+			price,
+			award_value: value_of(price, awarded_wms),
+			max_payment: value_of(price, credited(awarded_wms, delivered_wms, tolerance)),
+		}
+	}
+
+	/// The graded rule, written again from its documentation (docs/settlement.md): the oracle
+	/// the contract's answers are checked against.
+	fn graded(i: &MechanismInput) -> Split {
+		let delivered = u128::try_from(i.delivered_wms.max(0)).unwrap_or(0);
+		let shortfall = i.awarded_wms - delivered.min(i.awarded_wms);
+		let free = i.awarded_wms / 10;
+		let beyond = shortfall.saturating_sub(free);
+		let penalty = (u128::from(i.price) * beyond * 2 / WMS_PER_MWH).min(i.award_value);
+		let net = i.max_payment.saturating_sub(penalty);
+		let customer_share = if shortfall == 0 { net / 4 } else { net / 10 };
+		Split { payment: i.max_payment, penalty, customer_share }
+	}
+
+	#[test]
+	fn the_graded_contract_settles_as_its_rule_says_and_keeps_nothing() {
+		ext(genesis::development()).execute_with(|| {
+			let at = deploy(platone_contracts::GRADED);
+			assert!(ContractMechanisms::exists(&at));
+			assert!(!ContractMechanisms::exists(&bob()));
+			assert_ok!(Settlement::create_mechanism(
+				RuntimeOrigin::signed(bob()),
+				Rule::Contract { contract: at.clone(), gas: gas() }
+			));
+			// 3 kW for 15 minutes at 80,000 units per MWh, delivered in full, above, within the
+			// free tenth, beyond it, not at all and the wrong way; and an extreme award.
+			let awarded: u128 = 3_000 * 900_000;
+			let cases = [
+				input(awarded, awarded as i128, 80_000),
+				input(awarded, 2 * awarded as i128, 80_000),
+				input(awarded, (awarded * 95 / 100) as i128, 80_000),
+				input(awarded, (awarded * 70 / 100) as i128, 80_000),
+				input(awarded, 0, 80_000),
+				input(awarded, -(awarded as i128), 80_000),
+				input(u128::from(u32::MAX) * 3_600_000, i128::MAX, u64::MAX),
+			];
+			for case in &cases {
+				let root = sp_io::storage::root(StateVersion::V1);
+				let events = System::event_count();
+				let answer = ContractMechanisms::evaluate(&at, case, gas());
+				assert_eq!(answer, Some(graded(case)), "{case:?}");
+				assert!(answer.expect("answered").check(case), "{case:?}");
+				assert_eq!(sp_io::storage::root(StateVersion::V1), root, "the call left state");
+				assert_eq!(System::event_count(), events);
+			}
+			// Worked by hand: 70 % delivered is 20 % of the award beyond the free tenth, at
+			// twice its price; the runtime credits the 70 % (below its 80 % floor).
+			let split = graded(&cases[3]);
+			assert_eq!(split.payment, value_of(80_000, awarded * 70 / 100));
+			assert_eq!(split.penalty, 2 * value_of(80_000, awarded * 20 / 100));
+		});
+	}
+
+	#[test]
+	fn a_failing_call_answers_nothing() {
+		ext(genesis::development()).execute_with(|| {
+			let at = deploy(platone_contracts::GRADED);
+			let case = input(2_700_000_000, 0, 80_000);
+			// Out of gas, and an account that holds no contract.
+			assert_eq!(ContractMechanisms::evaluate(&at, &case, 1), None);
+			assert_eq!(ContractMechanisms::evaluate(&bob(), &case, gas()), None);
+		});
+	}
+
+	/// Only aggregators deploy mechanisms, and nobody calls a contract directly: the
+	/// settlement pallet alone runs them (crate::contracts).
+	#[test]
+	fn only_aggregators_deploy_and_nobody_calls_a_contract() {
+		ext(genesis::development()).execute_with(|| {
+			let alice = Sr25519Keyring::Alice.to_account_id(); // the development DSO
+			assert_noop!(
+				Contracts::instantiate_with_code(
+					RuntimeOrigin::signed(alice.clone()),
+					0,
+					Weight::from_parts(10_000_000_000, 1 << 20),
+					None,
+					platone_contracts::GRADED.to_vec(),
+					Vec::new(),
+					Vec::new(),
+				),
+				DispatchError::BadOrigin
+			);
+			assert_noop!(
+				Contracts::upload_code(
+					RuntimeOrigin::signed(alice),
+					platone_contracts::GRADED.to_vec(),
+					None,
+					pallet_contracts::Determinism::Enforced,
+				),
+				DispatchError::BadOrigin
+			);
+			let at = deploy(platone_contracts::GRADED);
+			let call = RuntimeCall::Contracts(pallet_contracts::Call::call {
+				dest: sp_runtime::MultiAddress::Id(at),
+				value: 0,
+				gas_limit: Weight::from_parts(1_000_000_000, 1 << 20),
+				storage_deposit_limit: None,
+				data: Vec::new(),
+			});
+			assert!(!crate::node_authorization::CallBounds::contains(&call));
+		});
+	}
 }

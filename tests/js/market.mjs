@@ -4,16 +4,20 @@
 // it represents with that mechanism and declares the PoD's baseline, the chain clears at gate
 // closure, the DSO validates the award green, and Bob reads his final result through the
 // MarketApi runtime API. After delivery Alice settles the award and, once its dispute window
-// has passed, makes it final; Bob reads the outcome through the SettlementApi. Prints
+// has passed, makes it final; Bob reads the outcome through the SettlementApi. Bob also
+// deploys a settlement mechanism written as a contract (the graded contract, built from source
+// by platone-contracts), lists it and offers a second PoD under it without a baseline, so that
+// the chain runs the contract to settle that award (FR-MP-SET-01/02). Prints
 // `{"session": N, ...}` on stdout for the Rust side (tests/tests/market.rs) to audit.
 //
-//   node tests/js/market.mjs ws://127.0.0.1:PORT
+//   node tests/js/market.mjs ws://127.0.0.1:PORT CONTRACT.wasm
 
+import { readFileSync } from 'node:fs';
 import { ApiPromise, Keyring, WsProvider } from '@polkadot/api';
 
-const url = process.argv[2];
-if (!url) {
-  console.error('usage: node market.mjs ws://host:port');
+const [url, wasmPath] = process.argv.slice(2);
+if (!url || !wasmPath) {
+  console.error('usage: node market.mjs ws://host:port CONTRACT.wasm');
   process.exit(2);
 }
 
@@ -71,8 +75,12 @@ const areas = await api.query.registry.areas.entries();
 const feeder = areas.find(([, a]) => a.unwrap().code.toUtf8() === 'DEV-F1');
 const area = feeder[0].args[0].toNumber();
 const pods = await api.query.registry.pods.entries();
-const bobs = pods.find(([, p]) => p.unwrap().aggregator.toString() === bob.address);
-const pod = bobs[0].args[0].toNumber();
+const bobs = pods
+  .filter(([, p]) => p.unwrap().aggregator.toString() === bob.address)
+  .map(([key]) => key.args[0].toNumber())
+  .sort((a, b) => a - b);
+if (bobs.length < 2) throw new Error(`Bob represents ${bobs.length} PoDs, the test needs two`);
+const [pod, contractPod] = bobs;
 
 // Bob's settlement mechanism: 5 % tolerance, half the value of a shortfall as penalty, a tenth
 // of his net revenue to the PoD's owner (Permill).
@@ -86,6 +94,31 @@ const mechanism = created
   .find(({ event }) => api.events.settlement.MechanismCreated.is(event))
   .event.data[0].toNumber();
 
+// His second mechanism is a contract: deployed from its Wasm (an aggregator may; the call
+// filter keeps everyone else from calling it), then listed with its gas limit.
+const instantiated = await send(
+  api.tx.contracts.instantiateWithCode(
+    0,
+    { refTime: 10_000_000_000, proofSize: 1 << 20 },
+    null,
+    readFileSync(wasmPath),
+    '0x',
+    '0x',
+  ),
+  bob,
+);
+const contract = instantiated
+  .find(({ event }) => api.events.contracts.Instantiated.is(event))
+  .event.data[1].toString();
+const listed = await send(
+  api.tx.settlement.createMechanism({ Contract: { contract, gas: 10_000_000_000 } }),
+  bob,
+);
+const contractMechanism = listed
+  .find(({ event }) => api.events.settlement.MechanismCreated.is(event))
+  .event.data[0].toNumber();
+log(`contract ${contract} listed as mechanism ${contractMechanism}`);
+
 // A real-time session whose gate is far enough ahead for four transactions.
 const session = await waitFor('an open real-time session', 180_000, async () => {
   const t = await now();
@@ -97,13 +130,13 @@ const session = await waitFor('an open real-time session', 180_000, async () => 
   }
   return undefined;
 });
-log(`session ${session}, area ${area}, PoD ${pod}`);
+log(`session ${session}, area ${area}, PoDs ${pod} and ${contractPod}`);
 
 await send(
   api.tx.market.submitRequest(session, {
     area,
     direction: 'Up',
-    maxPrice: 120_000,
+    maxPrice: 100_000_000_000_000,
     minQuantity: 0,
     quantities: [[0, 5_000]],
   }),
@@ -123,6 +156,22 @@ const offer = offered
   .find(({ event }) => api.events.market.OfferSubmitted.is(event))
   .event.data[1].toNumber();
 await send(api.tx.settlement.chooseMechanism(session, offer, mechanism), bob);
+// 2 kW more from the other PoD at 90 tokens per MWh (pay-as-bid), under the contract, and
+// without a baseline: delivery cannot be shown, and the contract sets the penalty.
+const offered2 = await send(
+  api.tx.market.submitOffer(session, {
+    pod: contractPod,
+    direction: 'Up',
+    price: 90_000_000_000_000,
+    minQuantity: 0,
+    quantities: [[0, 2_000]],
+  }),
+  bob,
+);
+const offer2 = offered2
+  .find(({ event }) => api.events.market.OfferSubmitted.is(event))
+  .event.data[1].toNumber();
+await send(api.tx.settlement.chooseMechanism(session, offer2, contractMechanism), bob);
 // The PoD's baseline for slot 0: 10 kW of net import (FR-MP-SET-04).
 await send(api.tx.settlement.declareBaseline(session, pod, [[0, 10_000]]), bob);
 log('request, offer, mechanism and baseline in');
@@ -139,17 +188,22 @@ const phaseIs = (want) => async () => {
 };
 await waitFor('the clearing', 180_000, phaseIs('Cleared'));
 const awarded = await api.call.marketApi.results(session, bob.address);
-if (awarded.length !== 1) throw new Error(`expected one award for Bob, got ${awarded.length}`);
-const award = awarded[0];
-log(`awarded ${award.quantity.toNumber()} W at ${award.award.price.toNumber()}`);
+if (awarded.length !== 2) throw new Error(`expected two awards for Bob, got ${awarded.length}`);
+for (const a of awarded) log(`awarded ${a.quantity.toNumber()} W at ${a.award.price.toString()}`);
 
-// Alice validates her feeder's award: green.
+// Alice validates her feeder's awards: green.
 await send(
-  api.tx.market.validate(session, [[{ step: award.awardRef.step, index: award.awardRef.index }, 'Green']]),
+  api.tx.market.validate(
+    session,
+    awarded.map((a) => [{ step: a.awardRef.step, index: a.awardRef.index }, 'Green']),
+  ),
   alice,
 );
 await waitFor('the final results', 120_000, phaseIs('Final'));
-const [result] = await api.call.marketApi.results(session, bob.address);
+const finals = await api.call.marketApi.results(session, bob.address);
+const ofPod = (p) => finals.find((a) => a.pod.toNumber() === p);
+const result = ofPod(pod);
+const result2 = ofPod(contractPod);
 
 // Settlement once the slot has passed (the test's genesis waives the metering delay): no
 // meter data was certified for the slot, so the award settles as unmetered, and nothing
@@ -157,15 +211,22 @@ const [result] = await api.call.marketApi.results(session, bob.address);
 const info = (await api.query.market.sessions(session)).unwrap();
 const slotEnd = info.deliveryStartMs.toNumber() + info.slotMs.toNumber();
 await waitFor('the end of slot 0', 120_000, async () => (await now()) >= slotEnd);
-const awardRef = { step: result.awardRef.step, index: result.awardRef.index };
-await send(api.tx.settlement.settle(session, [awardRef]), alice);
-await waitFor('the dispute window', 120_000, async () => {
-  const status = (await api.query.settlement.outcomes(session, awardRef)).unwrap().status;
-  return status.isOpen && status.asOpen.untilMs.toNumber() <= (await now());
+const refOf = (r) => ({ step: r.awardRef.step, index: r.awardRef.index });
+const refs = [refOf(result), refOf(result2)];
+await send(api.tx.settlement.settle(session, refs), alice);
+await waitFor('the dispute windows', 120_000, async () => {
+  for (const r of refs) {
+    const status = (await api.query.settlement.outcomes(session, r)).unwrap().status;
+    if (!status.isOpen || status.asOpen.untilMs.toNumber() > (await now())) return false;
+  }
+  return true;
 });
-await send(api.tx.settlement.finalize(session, [awardRef]), alice);
-const [[, outcome]] = await api.call.settlementApi.outcomes(session, bob.address);
-log('settled', outcome.toString());
+await send(api.tx.settlement.finalize(session, refs), alice);
+const outcomes = await api.call.settlementApi.outcomes(session, bob.address);
+const outcomeOf = (p) => outcomes.find(([, o]) => o.record.pod.toNumber() === p)[1];
+const outcome = outcomeOf(pod);
+const outcome2 = outcomeOf(contractPod);
+log('settled', outcome.toString(), outcome2.toString());
 const out = {
   session,
   pod,
@@ -177,6 +238,15 @@ const out = {
     status: outcome.status.type,
     mechanism: outcome.record.mechanism.isSome ? outcome.record.mechanism.unwrap().toNumber() : null,
     baseline: outcome.record.baselineW.isSome ? outcome.record.baselineW.unwrap().toNumber() : null,
+  },
+  contract: {
+    quantity: result2.quantity.toNumber(),
+    basis: outcome2.record.basis.type,
+    status: outcome2.status.type,
+    mechanism: outcome2.record.mechanism.isSome ? outcome2.record.mechanism.unwrap().toNumber() : null,
+    awardValue: outcome2.record.input.awardValue.toString(),
+    payment: outcome2.record.split.payment.toString(),
+    penalty: outcome2.record.split.penalty.toString(),
   },
 };
 log('final', JSON.stringify(out));

@@ -4,7 +4,10 @@
 //! mechanism and the PoD's baseline) and validate the award, and the aggregator reads its final
 //! result through the runtime API (FR-MP-FSM-01/03, FR-MP-MOMV-03/04); after delivery the award
 //! is settled and made final (FR-MP-SET-01/02/04/06), and `platone audit settlement`
-//! recomputes it and the pallet's anchor from finalized state. Then
+//! recomputes it and the pallet's anchor from finalized state. A second award, of a PoD whose
+//! offer chose a mechanism written as a contract (the graded contract, compiled from source by
+//! `platone-contracts` and deployed by the aggregator through polkadot-js), is settled by that
+//! contract on the node's own pallet-contracts. Then
 //! `platone audit market` recomputes the session from finalized state, finality proven against
 //! the pinned GRANDPA set, and finds no difference (FR-MP-BC-02); the input it exports, cleared
 //! offline by `platone market clear`, gives the award the chain made.
@@ -81,9 +84,12 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	});
 	let url = format!("ws://127.0.0.1:{}", node.rpc_port);
 
+	let wasm = scratch.0.join("graded.wasm");
+	std::fs::write(&wasm, platone_contracts::GRADED).expect("write the contract");
 	let js = Command::new("node")
 		.arg("market.mjs")
 		.arg(&url)
+		.arg(&wasm)
 		.current_dir(js_dir())
 		.output()
 		.expect("run node (Node.js)");
@@ -95,8 +101,8 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	);
 	let result: serde_json::Value =
 		serde_json::from_slice(&js.stdout).expect("market.mjs prints its result as JSON");
-	// The DSO asked 5 kW, Bob offered 3 kW below its price cap: all of it is awarded, and the
-	// green light keeps it.
+	// The DSO asked 5 kW, Bob offered 3 kW and 2 kW below its price cap: all of it is awarded,
+	// and the green lights keep it.
 	assert_eq!(result["quantity"], 3_000, "{result}");
 	assert_eq!(result["price"], 80_000, "{result}");
 	assert_eq!(result["light"], "Green", "{result}");
@@ -105,6 +111,18 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	assert_eq!(result["settlement"]["status"], "Paid", "{result}");
 	assert_eq!(result["settlement"]["mechanism"], 1, "{result}");
 	assert_eq!(result["settlement"]["baseline"], 10_000, "{result}");
+	// The contract's award: 2 kW for a 15 s slot at 90 tokens per MWh is worth 750,000,000
+	// units. Without a baseline nothing is paid, and the graded rule's penalty (twice the
+	// price beyond a free tenth, at most the award's value) takes all of it, where the
+	// runtime's default terms would have taken half: the contract ran.
+	let contract = &result["contract"];
+	assert_eq!(contract["quantity"], 2_000, "{result}");
+	assert_eq!(contract["basis"], "NoBaseline", "{result}");
+	assert_eq!(contract["status"], "Paid", "{result}");
+	assert_eq!(contract["mechanism"], 2, "{result}");
+	assert_eq!(contract["awardValue"], "750000000", "{result}");
+	assert_eq!(contract["payment"], "0", "{result}");
+	assert_eq!(contract["penalty"], "750000000", "{result}");
 	let session = result["session"].as_u64().expect("session id").to_string();
 
 	// The audit reads finalized state: wait until the final session is finalized.
@@ -148,7 +166,7 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	]);
 	assert_eq!(code, 0, "settlement audit: {report}{err}");
 	assert!(
-		report.contains("1 awards, 1 settled, 1 final") && report.contains(" 0 differences"),
+		report.contains("2 awards, 2 settled, 2 final") && report.contains(" 0 differences"),
 		"{report}"
 	);
 	// A session that does not exist is a usage finding, not a clean audit.
@@ -159,7 +177,15 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	assert_eq!(code, 0, "{err}");
 	let outcome: serde_json::Value = serde_json::from_str(&outcome).expect("outcome JSON");
 	let awards = outcome["awards"].as_array().expect("awards");
-	assert_eq!(awards.len(), 1, "{outcome}");
-	assert_eq!(awards[0]["quantity"], 3_000);
-	assert_eq!(awards[0]["price"], 80_000);
+	assert_eq!(awards.len(), 2, "{outcome}");
+	let mut awards: Vec<_> = awards
+		.iter()
+		.map(|a| (a["quantity"].as_u64(), a["price"].as_u64()))
+		.collect();
+	awards.sort();
+	assert_eq!(
+		awards,
+		[(Some(2_000), Some(90_000_000_000_000)), (Some(3_000), Some(80_000))],
+		"{outcome}"
+	);
 }

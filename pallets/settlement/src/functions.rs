@@ -46,7 +46,8 @@ impl<T: Config> Pallet<T> {
 
 	/// What `n` contract calls may cost at most.
 	pub fn contract_weight(n: u32) -> Weight {
-		Weight::from_parts(T::MaxContractGas::get(), 0).saturating_mul(n.into())
+		Weight::from_parts(T::MaxContractGas::get(), T::Contracts::max_proof_size())
+			.saturating_mul(n.into())
 	}
 
 	/// `settle`'s weight once it is known how many contracts it called.

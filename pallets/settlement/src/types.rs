@@ -398,6 +398,11 @@ pub trait ContractMechanism<AccountId> {
 	/// Calls `contract` with `input` and at most `gas` ref time; `None` when the call fails,
 	/// runs out of gas or answers something that does not decode as one [`Split`].
 	fn evaluate(contract: &AccountId, input: &MechanismInput, gas: u64) -> Option<Split>;
+	/// The most proof size one call may read (the contract's code and records): charged with
+	/// each call's gas.
+	fn max_proof_size() -> u64 {
+		0
+	}
 }
 
 /// No contracts: every contract mechanism falls back to the default terms.
