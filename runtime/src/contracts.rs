@@ -12,9 +12,7 @@ use codec::{Decode, Encode};
 use frame_support::{
 	parameter_types,
 	storage::{with_transaction, TransactionOutcome},
-	traits::{
-		ConstBool, ConstU32, Get, GetStorageVersion, Nothing, OnRuntimeUpgrade, Randomness,
-	},
+	traits::{ConstBool, ConstU32, GetStorageVersion, Nothing, OnRuntimeUpgrade, Randomness},
 	weights::Weight,
 };
 use pallet_contracts::{CollectEvents, DebugInfo, Determinism};
@@ -22,8 +20,8 @@ use pallet_settlement::{MechanismInput, Split};
 use sp_runtime::{DispatchError, Perbill};
 
 use super::{
-	configs::ParityDbWeightOf, AccountId, Balance, Balances, BlockNumber, Contracts, Hash,
-	Runtime, RuntimeCall, RuntimeEvent, RuntimeHoldReason, Settlement, Timestamp, UNIT,
+	configs::ParityDbWeightOf, AccountId, Balance, Balances, BlockNumber, Contracts, Hash, Runtime,
+	RuntimeCall, RuntimeEvent, RuntimeHoldReason, Settlement, Timestamp, UNIT,
 };
 
 /// Largest contract code. pallet-contracts' own limit for a call stack of five frames in

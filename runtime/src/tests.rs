@@ -585,8 +585,9 @@ mod contract_mechanisms {
 
 	/// The input the settlement pallet builds for an award (`derive::record`).
 	fn input(awarded_wms: u128, delivered_wms: i128, price: u64) -> MechanismInput {
-		let tolerance =
-			<<Runtime as pallet_settlement::Config>::MaxTolerance as Get<sp_runtime::Permill>>::get();
+		let tolerance = <<Runtime as pallet_settlement::Config>::MaxTolerance as Get<
+			sp_runtime::Permill,
+		>>::get();
 		MechanismInput {
 			awarded_wms,
 			delivered_wms,
@@ -606,7 +607,11 @@ mod contract_mechanisms {
 		let penalty = (u128::from(i.price) * beyond * 2 / WMS_PER_MWH).min(i.award_value);
 		let net = i.max_payment.saturating_sub(penalty);
 		let customer_share = if shortfall == 0 { net / 4 } else { net / 10 };
-		Split { payment: i.max_payment, penalty, customer_share }
+		Split {
+			payment: i.max_payment,
+			penalty,
+			customer_share,
+		}
 	}
 
 	#[test]
@@ -617,7 +622,10 @@ mod contract_mechanisms {
 			assert!(!ContractMechanisms::exists(&bob()));
 			assert_ok!(Settlement::create_mechanism(
 				RuntimeOrigin::signed(bob()),
-				Rule::Contract { contract: at.clone(), gas: gas() }
+				Rule::Contract {
+					contract: at.clone(),
+					gas: gas()
+				}
 			));
 			// 3 kW for 15 minutes at 80,000 units per MWh, delivered in full, above, within the
 			// free tenth, beyond it, not at all and the wrong way; and an extreme award.
@@ -637,7 +645,11 @@ mod contract_mechanisms {
 				let answer = ContractMechanisms::evaluate(&at, case, gas());
 				assert_eq!(answer, Some(graded(case)), "{case:?}");
 				assert!(answer.expect("answered").check(case), "{case:?}");
-				assert_eq!(sp_io::storage::root(StateVersion::V1), root, "the call left state");
+				assert_eq!(
+					sp_io::storage::root(StateVersion::V1),
+					root,
+					"the call left state"
+				);
 				assert_eq!(System::event_count(), events);
 			}
 			// Worked by hand: 70 % delivered is 20 % of the award beyond the free tenth, at
@@ -645,6 +657,41 @@ mod contract_mechanisms {
 			let split = graded(&cases[3]);
 			assert_eq!(split.payment, value_of(80_000, awarded * 70 / 100));
 			assert_eq!(split.penalty, 2 * value_of(80_000, awarded * 20 / 100));
+		});
+	}
+
+	/// What one call of the graded contract costs by pallet-contracts' own weights (its
+	/// schedule and `SubstrateWeight`): what `settle` is charged per contract award is
+	/// `MaxContractGas`, far above it (figures in docs/benchmarks.md).
+	#[test]
+	fn a_graded_call_costs_a_fraction_of_its_gas_limit() {
+		ext(genesis::development()).execute_with(|| {
+			let at = deploy(platone_contracts::GRADED);
+			let case = input(2_700_000_000, 2_000_000_000, 80_000);
+			let result = Contracts::bare_call(
+				Settlement::account(),
+				at,
+				0,
+				Weight::from_parts(gas(), crate::contracts::MECHANISM_PROOF_SIZE),
+				Some(0),
+				codec::Encode::encode(&case),
+				pallet_contracts::DebugInfo::Skip,
+				pallet_contracts::CollectEvents::Skip,
+				pallet_contracts::Determinism::Enforced,
+			);
+			assert!(result.result.is_ok());
+			let used = result.gas_consumed;
+			println!(
+				"graded call: {} ps ref time, {} B proof; limit {} ps",
+				used.ref_time(),
+				used.proof_size(),
+				gas()
+			);
+			assert!(used.ref_time() < gas() / 10, "{used:?}");
+			assert!(
+				used.proof_size() < crate::contracts::MECHANISM_PROOF_SIZE / 10,
+				"{used:?}"
+			);
 		});
 	}
 

@@ -101,7 +101,8 @@ const instantiated = await send(
     0,
     { refTime: 10_000_000_000, proofSize: 1 << 20 },
     null,
-    readFileSync(wasmPath),
+    // Hex: polkadot-js 16 encodes a Node Buffer as empty bytes.
+    `0x${readFileSync(wasmPath).toString('hex')}`,
     '0x',
     '0x',
   ),
@@ -146,7 +147,7 @@ const offered = await send(
   api.tx.market.submitOffer(session, {
     pod,
     direction: 'Up',
-    price: 80_000,
+    price: 80_000_000_000_000,
     minQuantity: 0,
     quantities: [[0, 3_000]],
   }),
@@ -156,7 +157,8 @@ const offer = offered
   .find(({ event }) => api.events.market.OfferSubmitted.is(event))
   .event.data[1].toNumber();
 await send(api.tx.settlement.chooseMechanism(session, offer, mechanism), bob);
-// 2 kW more from the other PoD at 90 tokens per MWh (pay-as-bid), under the contract, and
+// (80 tokens per MWh; a token is 10^12 units.) 2 kW more from the other PoD at 90 tokens per
+// MWh (pay-as-bid), under the contract, and
 // without a baseline: delivery cannot be shown, and the contract sets the penalty.
 const offered2 = await send(
   api.tx.market.submitOffer(session, {
@@ -206,22 +208,21 @@ const result = ofPod(pod);
 const result2 = ofPod(contractPod);
 
 // Settlement once the slot has passed (the test's genesis waives the metering delay): no
-// meter data was certified for the slot, so the award settles as unmetered, and nothing
-// moves once its dispute window has passed.
+// meter data is on chain for the slot yet, so the first award settles as unmetered (the Rust
+// side then certifies its meter's reads, and `platone settle` meters it, settles it again and
+// makes it final), and the contract settles the second, which Alice makes final once its
+// dispute window has passed.
 const info = (await api.query.market.sessions(session)).unwrap();
 const slotEnd = info.deliveryStartMs.toNumber() + info.slotMs.toNumber();
 await waitFor('the end of slot 0', 120_000, async () => (await now()) >= slotEnd);
 const refOf = (r) => ({ step: r.awardRef.step, index: r.awardRef.index });
 const refs = [refOf(result), refOf(result2)];
 await send(api.tx.settlement.settle(session, refs), alice);
-await waitFor('the dispute windows', 120_000, async () => {
-  for (const r of refs) {
-    const status = (await api.query.settlement.outcomes(session, r)).unwrap().status;
-    if (!status.isOpen || status.asOpen.untilMs.toNumber() > (await now())) return false;
-  }
-  return true;
+await waitFor('the dispute window', 120_000, async () => {
+  const status = (await api.query.settlement.outcomes(session, refs[1])).unwrap().status;
+  return status.isOpen && status.asOpen.untilMs.toNumber() <= (await now());
 });
-await send(api.tx.settlement.finalize(session, refs), alice);
+await send(api.tx.settlement.finalize(session, [refs[1]]), alice);
 const outcomes = await api.call.settlementApi.outcomes(session, bob.address);
 const outcomeOf = (p) => outcomes.find(([, o]) => o.record.pod.toNumber() === p)[1];
 const outcome = outcomeOf(pod);
@@ -230,6 +231,8 @@ log('settled', outcome.toString(), outcome2.toString());
 const out = {
   session,
   pod,
+  deliveryStartMs: info.deliveryStartMs.toNumber(),
+  slotMs: info.slotMs.toNumber(),
   quantity: result.quantity.toNumber(),
   price: result.award.price.toNumber(),
   light: result.light.isSome ? result.light.unwrap().type : null,

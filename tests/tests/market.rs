@@ -7,14 +7,28 @@
 //! recomputes it and the pallet's anchor from finalized state. A second award, of a PoD whose
 //! offer chose a mechanism written as a contract (the graded contract, compiled from source by
 //! `platone-contracts` and deployed by the aggregator through polkadot-js), is settled by that
-//! contract on the node's own pallet-contracts. Then
+//! contract on the node's own pallet-contracts. The first award's meter then reports register
+//! reads at the slot's bounds; `platone certify` certifies them, and `platone settle` submits
+//! them with their proofs, settles the award again as measured and makes it final
+//! (FR-MP-SET-03). Then
 //! `platone audit market` recomputes the session from finalized state, finality proven against
 //! the pinned GRANDPA set, and finds no difference (FR-MP-BC-02); the input it exports, cleared
 //! offline by `platone market clear`, gives the award the chain made.
 
 use std::{path::PathBuf, process::Command, time::Duration};
 
-use platone_tests::{bridges::platone_binary, node_binary, wait_for, Node, Scratch};
+use pallet_settlement::Basis;
+use platone_primitives::{
+	Accumulation, EnergyQuantity, MeasurementRecord, MeterRead, Reading, ReadingQuality,
+};
+use platone_scd::{CertState, Measurement, SqliteStore, Store};
+use platone_tests::{
+	bridges::{platone_binary, Service},
+	node_binary, wait_for, Node, Scratch,
+};
+
+/// The certifier's window: the register reads it certifies fall in two of them.
+const WINDOW_MS: u32 = 10_000;
 
 fn js_dir() -> PathBuf {
 	PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("js")
@@ -83,6 +97,29 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 		node.best_number().filter(|n| *n >= 1)
 	});
 	let url = format!("ws://127.0.0.1:{}", node.rpc_port);
+	// The development gateway's certifier on an SQLite SCD, waiting for data.
+	let scd = scratch.0.join("scd.sqlite");
+	let config = scratch.0.join("platone.toml");
+	std::fs::write(
+		&config,
+		format!(
+			"[scd]\nurl = \"sqlite://{}\"\n[ingest]\nwindow_ms = {WINDOW_MS}\n\
+			 [certify]\nrpc = \"{url}\"\ngrace_ms = 1000\n",
+			scd.display()
+		),
+	)
+	.expect("write the config");
+	let config = config.display().to_string();
+	let dev = |role: &str| -> Vec<String> {
+		["--dev", "--config", &config, role]
+			.map(String::from)
+			.to_vec()
+	};
+	let mut certifier = Service::start(
+		platone_binary(),
+		&dev("certify"),
+		scratch.0.join("certify.log"),
+	);
 
 	let wasm = scratch.0.join("graded.wasm");
 	std::fs::write(&wasm, platone_contracts::GRADED).expect("write the contract");
@@ -104,11 +141,11 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	// The DSO asked 5 kW, Bob offered 3 kW and 2 kW below its price cap: all of it is awarded,
 	// and the green lights keep it.
 	assert_eq!(result["quantity"], 3_000, "{result}");
-	assert_eq!(result["price"], 80_000, "{result}");
+	assert_eq!(result["price"], 80_000_000_000_000_u64, "{result}");
 	assert_eq!(result["light"], "Green", "{result}");
-	// No meter data for the slot: unmetered, never a zero delivery, and final.
+	// No meter data for the slot yet: unmetered, never a zero delivery, and still open.
 	assert_eq!(result["settlement"]["basis"], "Unmetered", "{result}");
-	assert_eq!(result["settlement"]["status"], "Paid", "{result}");
+	assert_eq!(result["settlement"]["status"], "Open", "{result}");
 	assert_eq!(result["settlement"]["mechanism"], 1, "{result}");
 	assert_eq!(result["settlement"]["baseline"], 10_000, "{result}");
 	// The contract's award: 2 kW for a 15 s slot at 90 tokens per MWh is worth 750,000,000
@@ -123,7 +160,126 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	assert_eq!(contract["awardValue"], "750000000", "{result}");
 	assert_eq!(contract["payment"], "0", "{result}");
 	assert_eq!(contract["penalty"], "750000000", "{result}");
-	let session = result["session"].as_u64().expect("session id").to_string();
+	let session_id = result["session"].as_u64().expect("session id") as u32;
+	let session = session_id.to_string();
+
+	// The first PoD's meter (the development grid's meter-001, PoM 11) reads its registers at
+	// the slot's bounds: 30 Wh imported and 3 Wh exported over the 15 s slot, so 27 Wh net,
+	// against a 10 kW baseline (41.7 Wh): 3.52 kW of up flexibility, all of the 3 kW award.
+	let start_ms = result["deliveryStartMs"].as_u64().expect("delivery start");
+	let end_ms = start_ms + result["slotMs"].as_u64().expect("slot length");
+	let runtime = tokio::runtime::Runtime::new().expect("tokio");
+	let chain = runtime
+		.block_on(platone_chain::Chain::connect(&url, false))
+		.expect("connect");
+	let (at, _) = runtime.block_on(chain.finalized()).expect("finalized head");
+	let work = runtime
+		.block_on(chain.settlement_work(session_id, at))
+		.expect("settlement state")
+		.expect("the session");
+	let pod = result["pod"].as_u64().expect("PoD") as u32;
+	let meters = work
+		.meters
+		.get(&pod)
+		.expect("the baseline recorded the meters");
+	assert_eq!(meters.len(), 1, "{meters:?}");
+	let register = |quantity, t_ms: u64, value| {
+		let read = MeterRead {
+			quantity,
+			accumulation: Accumulation::Register,
+			value,
+			quality: ReadingQuality::Valid,
+		};
+		let record = MeasurementRecord {
+			dataset: meters[0],
+			timestamp_us: t_ms * 1_000,
+			sequence: read.sequence(),
+			reading: Reading::MeterRead(read),
+		};
+		Measurement::new(&record, WINDOW_MS, end_ms)
+	};
+	let reads = [
+		register(EnergyQuantity::ActiveImportWh, start_ms, 1_000),
+		register(EnergyQuantity::ActiveImportWh, end_ms, 1_030),
+		register(EnergyQuantity::ActiveExportWh, start_ms, 500),
+		register(EnergyQuantity::ActiveExportWh, end_ms, 503),
+	];
+	let store = runtime
+		.block_on(SqliteStore::open(&scd))
+		.expect("open the SCD");
+	let done = runtime.block_on(store.commit(&reads, &[])).expect("store");
+	assert_eq!(done.stored, 4);
+	wait_for(
+		"the meter reads certified on chain",
+		Duration::from_secs(120),
+		|| {
+			let certs = runtime
+				.block_on(store.certificates(CertState::Certified, 100))
+				.ok()?;
+			let leaves: u64 = certs.iter().map(|c| c.leaves()).sum();
+			(leaves == 4).then_some(())
+		},
+	);
+	// The worker signs with the gateway's key, as the certifier does: one at a time.
+	certifier.terminate();
+	certifier.wait(Duration::from_secs(30));
+	let mut settle = Service::start(
+		platone_binary(),
+		&[
+			dev("settle"),
+			["--session", &session, "--follow", "--every-s", "3"]
+				.map(String::from)
+				.to_vec(),
+		]
+		.concat(),
+		scratch.0.join("settle.log"),
+	);
+	assert!(
+		settle.wait(Duration::from_secs(180)).success(),
+		"platone settle:\n{}",
+		settle.log_text()
+	);
+	let log = settle.log_text();
+	assert!(log.contains("1 slots metered, 1 awards settled"), "{log}");
+	assert!(log.contains("2 final"), "{log}");
+	let (at, _) = runtime.block_on(chain.finalized()).expect("finalized head");
+	let records = runtime
+		.block_on(chain.settlement_session(session_id, at))
+		.expect("settlement state")
+		.expect("the session");
+	let measured = records
+		.outcomes
+		.values()
+		.find(|o| o.record.pod == pod)
+		.expect("the first award's outcome");
+	assert_eq!(measured.record.basis, Basis::Measured, "{measured:?}");
+	assert_eq!(measured.status, pallet_settlement::Status::Paid);
+	let metering = measured.record.metering.expect("metering");
+	assert_eq!(
+		(metering.import_wh, metering.export_wh, metering.readings),
+		(30, 3, 4)
+	);
+	// 3 kW for 15 s at 80 tokens per MWh, all delivered (tolerance 5 %): 10^9 units, and a
+	// tenth of it to the PoD's owner.
+	assert_eq!(measured.record.split.payment, 1_000_000_000);
+	assert_eq!(measured.record.split.penalty, 0);
+	assert_eq!(measured.record.split.customer_share, 100_000_000);
+	// Run again: nothing left to do.
+	let again = Command::new(platone_binary())
+		.args(dev("settle"))
+		.args(["--session", &session])
+		.output()
+		.expect("run platone settle");
+	let out = String::from_utf8_lossy(&again.stdout);
+	assert!(
+		again.status.success(),
+		"{out}{}",
+		String::from_utf8_lossy(&again.stderr)
+	);
+	assert!(
+		out.contains("0 slots metered, 0 awards settled, 0 finalized, 2 final"),
+		"{out}"
+	);
 
 	// The audit reads finalized state: wait until the final session is finalized.
 	let best = node.best_number().expect("best block");
@@ -185,7 +341,10 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	awards.sort();
 	assert_eq!(
 		awards,
-		[(Some(2_000), Some(90_000_000_000_000)), (Some(3_000), Some(80_000))],
+		[
+			(Some(2_000), Some(90_000_000_000_000)),
+			(Some(3_000), Some(80_000_000_000_000))
+		],
 		"{outcome}"
 	);
 }

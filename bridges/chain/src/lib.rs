@@ -377,6 +377,27 @@ impl Chain {
 		})
 	}
 
+	/// Signs and submits `call`, waits until its block is finalized, and fails with the
+	/// dispatch error if it failed: the finalized block's hash.
+	pub(crate) async fn submit_finalized(
+		&self,
+		call: &impl subxt::transactions::Payload,
+		signer: &Keypair,
+	) -> Result<Hash> {
+		let tx = |e: &dyn Display| Error::Transaction(e.to_string());
+		let at = self.api.at_current_block().await.map_err(|e| tx(&e))?;
+		let in_block = at
+			.transactions()
+			.sign_and_submit_then_watch_default(call, signer)
+			.await
+			.map_err(|e| tx(&e))?
+			.wait_for_finalized()
+			.await
+			.map_err(|e| tx(&e))?;
+		in_block.wait_for_success().await.map_err(|e| tx(&e))?;
+		Ok(in_block.block_hash().0)
+	}
+
 	/// Submits `certify` for `batch`, signed by `gateway`, and waits until it is finalized.
 	pub async fn certify(
 		&self,

@@ -1,19 +1,34 @@
 //! A session's settlement records read from a block's state under storage proofs, for
 //! `platone audit settlement` (FR-MP-SET-06, FR-MP-BC-01). The market session is read first
 //! (`market_session`); every settlement key follows from its awards (their PoDs, slots and
-//! offers), so a node cannot hide a record: absent keys are proven absent.
+//! offers), so a node cannot hide a record: absent keys are proven absent. `platone settle`
+//! reads the same records, with each PoD's declared meters and the pallet's timing, and
+//! submits metering, settlements and finalizations.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use pallet_market::{derive::settled_award, Phase};
-use pallet_settlement::{audit::Records, Mechanism, Metering, Outcome, Tally, Terms};
-use platone_primitives::{AnchorKind, Hash};
+use pallet_settlement::{audit::Records, Mechanism, Metering, Outcome, Params, Tally, Terms};
+use platone_primitives::{AnchorKind, Hash, MeasurementProof, Window};
 
 use crate::{
 	market::{anchor_kind, constant, default_light, pallet_account, read, AccountId},
 	runtime::{self, runtime_types},
-	storage_key, Chain, Result,
+	storage_key, Chain, Keypair, Result,
 };
+
+/// A session's settlement records with what a settlement worker needs besides.
+pub struct Work {
+	pub records: Records<AccountId>,
+	/// When the session's slot 0 starts, Unix ms.
+	pub delivery_start_ms: u64,
+	/// Each awarded PoD's meters (PoM ids), as its baseline declaration recorded them.
+	pub meters: BTreeMap<u32, Vec<u64>>,
+	/// The pallet's timing: metering delay and dispute window.
+	pub params: Params,
+	/// The market session's phase: awards are settled once it is final.
+	pub phase: Phase,
+}
 
 /// The settlement pallet's account, in whose name it anchors.
 pub fn settlement_account() -> Result<AccountId> {
@@ -23,6 +38,16 @@ pub fn settlement_account() -> Result<AccountId> {
 /// The terms of offers without a mechanism (`Settlement::DefaultTerms`).
 pub fn default_terms() -> Result<Terms> {
 	constant("Settlement", "DefaultTerms")
+}
+
+/// The most awards one `settle` or `finalize` takes (`Settlement::MaxAwardsPerCall`).
+pub fn max_awards_per_call() -> Result<u32> {
+	constant("Settlement", "MaxAwardsPerCall")
+}
+
+/// The most readings one `submit_metering` takes (`Settlement::MaxReadings`).
+pub fn max_readings() -> Result<u32> {
+	constant("Settlement", "MaxReadings")
 }
 
 /// The most tolerance a mechanism may grant (`Settlement::MaxTolerance`).
@@ -38,6 +63,12 @@ impl Chain {
 		session: u32,
 		at: Hash,
 	) -> Result<Option<Records<AccountId>>> {
+		Ok(self.settlement_work(session, at).await?.map(|w| w.records))
+	}
+
+	/// [`Chain::settlement_session`] with the declared meters and the pallet's timing, read
+	/// under the same proof.
+	pub async fn settlement_work(&self, session: u32, at: Hash) -> Result<Option<Work>> {
 		let Some(market) = self.market_session(session, at).await? else {
 			return Ok(None);
 		};
@@ -77,6 +108,7 @@ impl Chain {
 		let slots: BTreeSet<(u32, u16)> = awards.iter().map(|(_, a)| (a.pod, a.slot)).collect();
 		let offers: BTreeSet<u32> = awards.iter().map(|(_, a)| a.offer).collect();
 		let mut keys = vec![
+			storage_key(s().settlement_params(), ())?,
 			storage_key(s().tallies(), (session,))?,
 			storage_key(
 				runtime::storage().certification().anchors(),
@@ -105,15 +137,25 @@ impl Chain {
 		let proof = self.read_proof(&keys, at).await?;
 		let mut keys = keys.iter();
 		let mut next = || keys.next().map(Vec::as_slice).unwrap_or_default();
+		let params = match read::<Params>(&proof, next(), "params")? {
+			Some(p) => p,
+			// Never set: the runtime's defaults.
+			None => Params {
+				metering_delay_ms: constant("Settlement", "MeteringDelayMs")?,
+				dispute_ms: constant("Settlement", "DisputeMs")?,
+			},
+		};
 		let tally = read::<Tally>(&proof, next(), "tally")?;
 		let anchor =
 			read::<pallet_certification::Anchor<AccountId, u32>>(&proof, next(), "anchor")?
 				.map(|a| (a.digest, a.leaf_count, a.submitter));
 		let mut baselines = BTreeMap::new();
+		let mut meters = BTreeMap::new();
 		for pod in &pods {
 			type Declared = pallet_settlement::Declared<Vec<(u16, i64)>, Vec<u64>>;
 			if let Some(d) = read::<Declared>(&proof, next(), "baseline")? {
 				baselines.insert(*pod, d.baseline);
+				meters.insert(*pod, d.meters);
 			}
 		}
 		let mut meterings = BTreeMap::new();
@@ -152,15 +194,110 @@ impl Chain {
 			.into_iter()
 			.map(|(offer, id)| (offer, (id, rules.get(&id).cloned().flatten())))
 			.collect();
-		Ok(Some(Records {
-			slot_ms: market.info.slot_ms,
-			awards,
-			baselines,
-			meterings,
-			mechanisms,
-			outcomes,
-			tally,
-			anchor,
+		Ok(Some(Work {
+			records: Records {
+				slot_ms: market.info.slot_ms,
+				awards,
+				baselines,
+				meterings,
+				mechanisms,
+				outcomes,
+				tally,
+				anchor,
+			},
+			delivery_start_ms: market.info.delivery_start_ms,
+			meters,
+			params,
+			phase: market.info.phase,
 		}))
 	}
+
+	/// Submits `submit_metering` for a PoD's slot, signed by `signer`, and waits until it is
+	/// finalized. `readings`: (gateway, certification window, proof) per reading.
+	pub async fn submit_metering(
+		&self,
+		signer: &Keypair,
+		session: u32,
+		pod: u32,
+		slot: u16,
+		readings: &[(AccountId, Window, MeasurementProof)],
+	) -> Result<Hash> {
+		use runtime_types::platone_primitives::{certificate as wire, merkle::MerkleProof};
+		let merkle = |p: &platone_primitives::MerkleProof| MerkleProof {
+			leaf_index: p.leaf_index,
+			leaf_count: p.leaf_count,
+			siblings: p.siblings.clone(),
+		};
+		let readings = readings
+			.iter()
+			.map(|(gateway, window, proof)| {
+				(
+					subxt::utils::AccountId32(gateway.clone().into()),
+					wire::Window {
+						start_ms: window.start_ms,
+						duration_ms: window.duration_ms,
+					},
+					wire::MeasurementProof {
+						leaf: proof.leaf.clone(),
+						leaf_proof: merkle(&proof.leaf_proof),
+						dataset: wire::DatasetRoot {
+							dataset: proof.dataset.dataset,
+							leaf_count: proof.dataset.leaf_count,
+							root: proof.dataset.root,
+						},
+						dataset_proof: merkle(&proof.dataset_proof),
+					},
+				)
+			})
+			.collect();
+		let call = runtime::transactions().settlement().submit_metering(
+			session,
+			pod,
+			slot,
+			runtime_types::bounded_collections::bounded_vec::BoundedVec(readings),
+		);
+		self.submit_finalized(&call, signer).await
+	}
+
+	/// Submits `settle` for `awards` (at most `MaxAwardsPerCall`) and waits for finality.
+	pub async fn settle(
+		&self,
+		signer: &Keypair,
+		session: u32,
+		awards: &[pallet_market::AwardRef],
+	) -> Result<Hash> {
+		let call = runtime::transactions()
+			.settlement()
+			.settle(session, award_refs(awards));
+		self.submit_finalized(&call, signer).await
+	}
+
+	/// Submits `finalize` for `awards` (at most `MaxAwardsPerCall`) and waits for finality.
+	pub async fn finalize(
+		&self,
+		signer: &Keypair,
+		session: u32,
+		awards: &[pallet_market::AwardRef],
+	) -> Result<Hash> {
+		let call = runtime::transactions()
+			.settlement()
+			.finalize(session, award_refs(awards));
+		self.submit_finalized(&call, signer).await
+	}
+}
+
+fn award_refs(
+	awards: &[pallet_market::AwardRef],
+) -> runtime_types::bounded_collections::bounded_vec::BoundedVec<
+	runtime_types::pallet_market::types::AwardRef,
+> {
+	runtime_types::bounded_collections::bounded_vec::BoundedVec(
+		awards
+			.iter()
+			.map(|a| runtime_types::pallet_market::types::AwardRef {
+				step: a.step,
+				index: a.index,
+			})
+			.collect(),
+	)
 }

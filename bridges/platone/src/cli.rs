@@ -208,6 +208,24 @@ pub enum Role {
 		#[command(subcommand)]
 		what: Market,
 	},
+	/// Settle a market session's awards (FR-MP-SET-03/04): submit each awarded PoD's certified
+	/// meter readings for its slot from the SCD with their proofs, settle the awards once the
+	/// metering delay has passed, and make them final once their dispute windows have. Signs
+	/// with the gateway's key (`[certify]`). Each run does what is left; exit codes: 0 every
+	/// award final (or, without `--follow`, the run went through), 5 chain unreachable.
+	Settle {
+		/// The market session.
+		#[arg(long)]
+		session: u32,
+		/// Node JSON-RPC; `[certify] rpc` if absent.
+		#[arg(long)]
+		rpc: Option<String>,
+		/// Run again every `--every-s` seconds until every award is final.
+		#[arg(long)]
+		follow: bool,
+		#[arg(long, default_value_t = 30)]
+		every_s: u64,
+	},
 	/// Audit what others rely on: `platone audit scd`, `platone audit market`.
 	Audit {
 		#[command(subcommand)]

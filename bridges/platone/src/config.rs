@@ -434,8 +434,10 @@ impl Config {
 		Ok(c)
 	}
 
-	/// The certifier's settings, with its key: only the certifier reads it.
-	pub fn certifier(&self) -> anyhow::Result<platone_certifier::Config> {
+	/// The gateway's signing key (`[certify] suri_file` or `suri`; the development gateway's
+	/// under `--dev`), checked against `[certify] account`: the certifier's, and the settlement
+	/// worker's, which works from the gateway's SCD.
+	pub fn gateway_suri(&self) -> anyhow::Result<String> {
 		let suri = match (&self.certify.suri_file, &self.certify.suri) {
 			(Some(path), _) => std::fs::read_to_string(path)
 				.with_context(|| format!("reading {}", path.display()))?
@@ -457,6 +459,12 @@ impl Config {
 				);
 			}
 		}
+		Ok(suri)
+	}
+
+	/// The certifier's settings, with its key.
+	pub fn certifier(&self) -> anyhow::Result<platone_certifier::Config> {
+		let suri = self.gateway_suri()?;
 		let mut c = platone_certifier::Config::new(&self.certify.rpc, suri);
 		c.insecure = self.certify.insecure;
 		c.grace = Duration::from_millis(self.certify.grace_ms);

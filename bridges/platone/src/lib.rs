@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod market;
+pub mod settle;
 
 /// Fuzz entry point: any bytes as a config file. Parsing and turning each section into its
 /// role's settings never panics, and whatever `platone config` prints parses again. (Not the

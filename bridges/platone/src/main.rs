@@ -126,6 +126,52 @@ async fn main() -> anyhow::Result<()> {
 			.await;
 			std::process::exit(code);
 		}
+		Role::Settle {
+			session,
+			rpc,
+			follow,
+			every_s,
+		} => {
+			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
+			let signer = platone_chain::keypair(&config.gateway_suri()?)?;
+			let gateway = platone_chain::market::AccountId::new(config.gateway_account(None)?);
+			let store = platone_scd::AnyStore::open_current(&config.scd.url).await?;
+			let chain = match platone_chain::Chain::connect(&rpc, config.certify.insecure).await {
+				Ok(chain) => chain,
+				Err(e) => {
+					eprintln!("chain unreachable: {e}");
+					std::process::exit(5);
+				}
+			};
+			let max_awards: u32 = platone_chain::settlement::max_awards_per_call()?;
+			let max_readings: u32 = platone_chain::settlement::max_readings()?;
+			loop {
+				let report = platone::settle::run(
+					&chain,
+					&store,
+					&signer,
+					&gateway,
+					session,
+					max_awards as usize,
+					max_readings as usize,
+				)
+				.await?;
+				for why in &report.waiting {
+					println!("waiting: {why}");
+				}
+				println!(
+					"session {session}: {} slots metered, {} awards settled, {} finalized, {} final",
+					report.metered, report.settled, report.finalized, report.done
+				);
+				if !follow || report.complete() {
+					return Ok(());
+				}
+				tokio::select! {
+					_ = tokio::time::sleep(std::time::Duration::from_secs(every_s.max(1))) => {}
+					_ = tokio::signal::ctrl_c() => return Ok(()),
+				}
+			}
+		}
 		Role::Audit {
 			what: Audit::Scd {
 				from_ms,

@@ -90,6 +90,15 @@ impl Store for AnyStore {
 		forward!(self.window(dataset, window_start_ms))
 	}
 
+	async fn between(
+		&self,
+		dataset: DatasetId,
+		from_us: u64,
+		to_us: u64,
+	) -> Result<Vec<Measurement>> {
+		forward!(self.between(dataset, from_us, to_us))
+	}
+
 	async fn measurement_count(&self) -> Result<u64> {
 		forward!(self.measurement_count())
 	}

@@ -417,6 +417,16 @@ pub trait Store: Send + Sync + 'static {
 		window_start_ms: u64,
 	) -> impl std::future::Future<Output = Result<Vec<Measurement>>> + Send;
 
+	/// A dataset's measurements with device time in `[from_us, to_us]`, in canonical order
+	/// (timestamp, sequence), whatever window certifies them: a settlement slot's meter data
+	/// (`platone settle`, FR-MP-SET-03).
+	fn between(
+		&self,
+		dataset: DatasetId,
+		from_us: u64,
+		to_us: u64,
+	) -> impl std::future::Future<Output = Result<Vec<Measurement>>> + Send;
+
 	/// Number of stored measurements.
 	fn measurement_count(&self) -> impl std::future::Future<Output = Result<u64>> + Send;
 

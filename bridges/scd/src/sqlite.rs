@@ -354,6 +354,28 @@ impl Store for SqliteStore {
 		result
 	}
 
+	async fn between(
+		&self,
+		dataset: DatasetId,
+		from_us: u64,
+		to_us: u64,
+	) -> Result<Vec<Measurement>> {
+		// Identities beyond i64 are never stored: clamp the range to what can be.
+		let clamp = |t: u64| i64::try_from(t).unwrap_or(i64::MAX);
+		sqlx::query(
+			"SELECT * FROM measurements WHERE dataset = ? AND timestamp_us >= ? AND timestamp_us <= ? \
+			 ORDER BY timestamp_us, sequence",
+		)
+		.bind(to_i64(dataset, "dataset")?)
+		.bind(clamp(from_us))
+		.bind(clamp(to_us))
+		.fetch_all(&self.pool)
+		.await?
+		.iter()
+		.map(measurement)
+		.collect()
+	}
+
 	async fn window(&self, dataset: DatasetId, window_start_ms: u64) -> Result<Vec<Measurement>> {
 		sqlx::query(
 			"SELECT * FROM measurements WHERE dataset = ? AND cert_window_start_ms = ? ORDER BY timestamp_us, sequence",

@@ -74,6 +74,24 @@ async fn suite<S: Store, F: std::future::Future<Output = S>>(store: S, reopen: i
 		record(7, 360_005, 0, 1)
 	);
 
+	// By device time, bounds included, whatever the window: a settlement slot's readings.
+	let slot: Vec<_> = store
+		.between(7, 360_005_000, 360_300_000)
+		.await
+		.expect("between")
+		.iter()
+		.map(|m| (m.timestamp_us, m.sequence))
+		.collect();
+	assert_eq!(
+		slot,
+		vec![(360_005_000, 0), (360_300_000, 0), (360_300_000, 1)]
+	);
+	assert_eq!(
+		store.between(7, 360_005_001, 360_299_999).await.unwrap(),
+		vec![]
+	);
+	assert_eq!(store.between(8, 0, u64::MAX).await.unwrap().len(), 1);
+
 	// A redelivered batch is stored once; each copy is dead-lettered as a duplicate.
 	let done = store.commit(&batch, &[]).await.expect("redelivery");
 	assert_eq!((done.stored, done.duplicates, done.conflicts), (0, 4, 0));

@@ -25,7 +25,10 @@ fn main() {
 	for (dir, bin) in CONTRACTS {
 		let crate_dir = here.join(dir);
 		for watched in ["src", "Cargo.toml", "Cargo.lock"] {
-			println!("cargo:rerun-if-changed={}", crate_dir.join(watched).display());
+			println!(
+				"cargo:rerun-if-changed={}",
+				crate_dir.join(watched).display()
+			);
 		}
 		let status = Command::new(&cargo)
 			.current_dir(&crate_dir)
@@ -35,7 +38,13 @@ fn main() {
 			.env_remove("CARGO_TARGET_DIR")
 			.env_remove("CARGO_BUILD_TARGET")
 			.env("CARGO_ENCODED_RUSTFLAGS", RUSTFLAGS.join("\x1f"))
-			.args(["build", "--release", "--locked", "--target", "wasm32v1-none"])
+			.args([
+				"build",
+				"--release",
+				"--locked",
+				"--target",
+				"wasm32v1-none",
+			])
 			.arg("--target-dir")
 			.arg(&target_dir)
 			.status()
@@ -67,7 +76,11 @@ fn only_function_exports(wasm: &[u8]) -> Result<Vec<u8>, String> {
 			.filter(|end| *end <= wasm.len())
 			.ok_or("section runs past the end")?;
 		let body = &wasm[body_at..end];
-		let body = if id == 7 { function_exports(body)? } else { body.to_vec() };
+		let body = if id == 7 {
+			function_exports(body)?
+		} else {
+			body.to_vec()
+		};
 		out.push(id);
 		put_leb(&mut out, body.len() as u32);
 		out.extend_from_slice(&body);
