@@ -31,6 +31,13 @@ pub const MAX_CODE_LEN: u32 = 123 * 1024;
 /// Proof size one mechanism call may read: its code, code info and contract info.
 pub const MECHANISM_PROOF_SIZE: u64 = MAX_CODE_LEN as u64 + 16 * 1024;
 
+/// Largest value a contract stores and largest event it emits. A mechanism stores its
+/// parameters (a few bytes) and emits nothing. The default, 16 KiB, fails pallet-contracts'
+/// `integrity_test` here: with ParityDB's cheap writes, a block of 16 KiB `set_storage` calls
+/// could write 218 MB, more than the 192 MB it allows above the runtime's memory. At 4 KiB the
+/// bound is about 57 MB.
+pub const PAYLOAD_LEN: u32 = 4 * 1024;
+
 /// Storage deposits, in the settlement token: refunded when the code or contract goes.
 /// A mechanism (a few KiB of code, no storage) ties up a few tokens.
 const fn deposit(items: u32, bytes: u32) -> Balance {
@@ -38,8 +45,13 @@ const fn deposit(items: u32, bytes: u32) -> Balance {
 }
 
 parameter_types! {
-	/// The pallet's default costs and limits (16 pages of memory, 4 event topics).
-	pub ContractsSchedule: pallet_contracts::Schedule<Runtime> = Default::default();
+	/// The pallet's default costs and limits (16 pages of memory, 4 event topics), but stored
+	/// values and event data of at most [`PAYLOAD_LEN`].
+	pub ContractsSchedule: pallet_contracts::Schedule<Runtime> = {
+		let mut schedule = pallet_contracts::Schedule::<Runtime>::default();
+		schedule.limits.payload_len = PAYLOAD_LEN;
+		schedule
+	};
 	pub const DepositPerItem: Balance = deposit(1, 0);
 	pub const DepositPerByte: Balance = deposit(0, 1);
 	pub const DefaultDepositLimit: Balance = deposit(1024, 1024 * 1024);
