@@ -178,10 +178,12 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 		.expect("settlement state")
 		.expect("the session");
 	let pod = result["pod"].as_u64().expect("PoD") as u32;
-	let meters = work
-		.meters
+	let meters = &work
+		.records
+		.baselines
 		.get(&pod)
-		.expect("the baseline recorded the meters");
+		.expect("the baseline recorded the meters")
+		.meters;
 	assert_eq!(meters.len(), 1, "{meters:?}");
 	let register = |quantity, t_ms: u64, value| {
 		let read = MeterRead {

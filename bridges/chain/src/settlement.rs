@@ -8,7 +8,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pallet_market::{derive::settled_award, Phase};
-use pallet_settlement::{audit::Records, Mechanism, Metering, Outcome, Params, Tally, Terms};
+use pallet_settlement::{
+	audit::Records, baseline, BaselineMethod, Declared, Mechanism, Metering, Outcome, Params,
+	Tally, Terms,
+};
 use platone_primitives::{AnchorKind, Hash, MeasurementProof, Window};
 
 use crate::{
@@ -20,10 +23,6 @@ use crate::{
 /// A session's settlement records with what a settlement worker needs besides.
 pub struct Work {
 	pub records: Records<AccountId>,
-	/// When the session's slot 0 starts, Unix ms.
-	pub delivery_start_ms: u64,
-	/// Each awarded PoD's meters (PoM ids), as its baseline declaration recorded them.
-	pub meters: BTreeMap<u32, Vec<u64>>,
 	/// The pallet's timing: metering delay and dispute window.
 	pub params: Params,
 	/// The market session's phase: awards are settled once it is final.
@@ -150,12 +149,11 @@ impl Chain {
 			read::<pallet_certification::Anchor<AccountId, u32>>(&proof, next(), "anchor")?
 				.map(|a| (a.digest, a.leaf_count, a.submitter));
 		let mut baselines = BTreeMap::new();
-		let mut meters = BTreeMap::new();
 		for pod in &pods {
-			type Declared = pallet_settlement::Declared<Vec<(u16, i64)>, Vec<u64>>;
-			if let Some(d) = read::<Declared>(&proof, next(), "baseline")? {
-				baselines.insert(*pod, d.baseline);
-				meters.insert(*pod, d.meters);
+			if let Some(d) =
+				read::<Declared<Vec<(u16, i64)>, Vec<u64>>>(&proof, next(), "baseline")?
+			{
+				baselines.insert(*pod, d);
 			}
 		}
 		let mut meterings = BTreeMap::new();
@@ -194,19 +192,43 @@ impl Chain {
 			.into_iter()
 			.map(|(offer, id)| (offer, (id, rules.get(&id).cloned().flatten())))
 			.collect();
+		// The history of slots with a standard baseline, on every candidate day, under a third
+		// proof: an absent day is proven absent.
+		let slot_ms = market.info.slot_ms;
+		let delivery_start_ms = market.info.delivery_start_ms;
+		let mut days = Vec::new();
+		for (pod, slot) in &slots {
+			if let Some(BaselineMethod::WorkingDays(n)) = baselines.get(pod).map(|d| d.method) {
+				let start = delivery_start_ms + u64::from(*slot) * u64::from(slot_ms);
+				days.extend(baseline::candidate_days(start, n).map(|day| (*pod, *slot, day)));
+			}
+		}
+		let mut history = BTreeMap::new();
+		if !days.is_empty() {
+			let keys = days
+				.iter()
+				.map(|key| storage_key(s().history(), (session, *key)))
+				.collect::<Result<Vec<_>>>()?;
+			let proof = self.read_proof(&keys, at).await?;
+			for (key, storage) in days.iter().zip(&keys) {
+				if let Some(m) = read::<Metering>(&proof, storage, "history")? {
+					history.insert(*key, m);
+				}
+			}
+		}
 		Ok(Some(Work {
 			records: Records {
-				slot_ms: market.info.slot_ms,
+				slot_ms,
+				delivery_start_ms,
 				awards,
 				baselines,
 				meterings,
+				history,
 				mechanisms,
 				outcomes,
 				tally,
 				anchor,
 			},
-			delivery_start_ms: market.info.delivery_start_ms,
-			meters,
 			params,
 			phase: market.info.phase,
 		}))
@@ -222,39 +244,32 @@ impl Chain {
 		slot: u16,
 		readings: &[(AccountId, Window, MeasurementProof)],
 	) -> Result<Hash> {
-		use runtime_types::platone_primitives::{certificate as wire, merkle::MerkleProof};
-		let merkle = |p: &platone_primitives::MerkleProof| MerkleProof {
-			leaf_index: p.leaf_index,
-			leaf_count: p.leaf_count,
-			siblings: p.siblings.clone(),
-		};
-		let readings = readings
-			.iter()
-			.map(|(gateway, window, proof)| {
-				(
-					subxt::utils::AccountId32(gateway.clone().into()),
-					wire::Window {
-						start_ms: window.start_ms,
-						duration_ms: window.duration_ms,
-					},
-					wire::MeasurementProof {
-						leaf: proof.leaf.clone(),
-						leaf_proof: merkle(&proof.leaf_proof),
-						dataset: wire::DatasetRoot {
-							dataset: proof.dataset.dataset,
-							leaf_count: proof.dataset.leaf_count,
-							root: proof.dataset.root,
-						},
-						dataset_proof: merkle(&proof.dataset_proof),
-					},
-				)
-			})
-			.collect();
 		let call = runtime::transactions().settlement().submit_metering(
 			session,
 			pod,
 			slot,
-			runtime_types::bounded_collections::bounded_vec::BoundedVec(readings),
+			wire_readings(readings),
+		);
+		self.submit_finalized(&call, signer).await
+	}
+
+	/// Submits `submit_history`: the PoD's slot moved back to `day`, for its standard
+	/// baseline. As [`Chain::submit_metering`].
+	pub async fn submit_history(
+		&self,
+		signer: &Keypair,
+		session: u32,
+		pod: u32,
+		slot: u16,
+		day: baseline::Day,
+		readings: &[(AccountId, Window, MeasurementProof)],
+	) -> Result<Hash> {
+		let call = runtime::transactions().settlement().submit_history(
+			session,
+			pod,
+			slot,
+			day,
+			wire_readings(readings),
 		);
 		self.submit_finalized(&call, signer).await
 	}
@@ -284,6 +299,46 @@ impl Chain {
 			.finalize(session, award_refs(awards));
 		self.submit_finalized(&call, signer).await
 	}
+}
+
+/// Readings as the runtime's calls take them: (gateway, window, proof) each.
+fn wire_readings(
+	readings: &[(AccountId, Window, MeasurementProof)],
+) -> runtime_types::bounded_collections::bounded_vec::BoundedVec<(
+	subxt::utils::AccountId32,
+	runtime_types::platone_primitives::certificate::Window,
+	runtime_types::platone_primitives::certificate::MeasurementProof,
+)> {
+	use runtime_types::platone_primitives::{certificate as wire, merkle::MerkleProof};
+	let merkle = |p: &platone_primitives::MerkleProof| MerkleProof {
+		leaf_index: p.leaf_index,
+		leaf_count: p.leaf_count,
+		siblings: p.siblings.clone(),
+	};
+	runtime_types::bounded_collections::bounded_vec::BoundedVec(
+		readings
+			.iter()
+			.map(|(gateway, window, proof)| {
+				(
+					subxt::utils::AccountId32(gateway.clone().into()),
+					wire::Window {
+						start_ms: window.start_ms,
+						duration_ms: window.duration_ms,
+					},
+					wire::MeasurementProof {
+						leaf: proof.leaf.clone(),
+						leaf_proof: merkle(&proof.leaf_proof),
+						dataset: wire::DatasetRoot {
+							dataset: proof.dataset.dataset,
+							leaf_count: proof.dataset.leaf_count,
+							root: proof.dataset.root,
+						},
+						dataset_proof: merkle(&proof.dataset_proof),
+					},
+				)
+			})
+			.collect(),
+	)
 }
 
 fn award_refs(

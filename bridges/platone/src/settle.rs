@@ -7,8 +7,11 @@
 //!    (`pallet_settlement::metering`, so that nothing the pallet would refuse is sent), proves
 //!    each reading against the certified window that holds it (late data included) and submits
 //!    them (`submit_metering`);
+//!    For a PoD with a standard baseline it also submits the slot's history: the same slot on
+//!    the baseline's candidate days, latest first, until enough valid days are on chain
+//!    (`submit_history`);
 //! 2. it settles each award whose metering delay has passed, or whose unmetered outcome can now
-//!    be settled on metering (`settle`);
+//!    be settled on metering and history (`settle`);
 //! 3. it makes final each outcome whose dispute window has passed, or that is unpaid
 //!    (`finalize`).
 //!
@@ -16,22 +19,32 @@
 //! does what is left. What it cannot do yet (data not certified, an incomplete slot) it reports
 //! and leaves for the next run.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use anyhow::Context;
 use pallet_market::AwardRef;
-use pallet_settlement::{metering::slot_metering, Basis, ReadingQuality, Status};
+use pallet_settlement::{
+	baseline::{self, Day},
+	derive::BaselineInput,
+	metering::slot_metering,
+	BaselineMethod, Basis, ReadingQuality, Status,
+};
 use platone_chain::{market::AccountId, settlement::Work, Chain, Keypair};
 use platone_primitives::{Accumulation, MeasurementRecord, Reading};
 use platone_scd::{CertState, Store};
 
-/// A PoD's slot to meter.
+/// A PoD's slot to meter, or its history on an earlier day.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct SlotJob {
 	pub pod: u32,
 	pub slot: u16,
+	/// `Some`: the slot moved back to this day, for the PoD's standard baseline.
+	pub day: Option<Day>,
+	/// The interval metered: the slot's, or the same time on `day`.
 	pub start_ms: u64,
 	pub end_ms: u64,
+	/// For history: how many more valid days the baseline needs.
+	pub wanted: u8,
 	/// The meters its baseline declaration recorded.
 	pub meters: Vec<u64>,
 }
@@ -59,7 +72,7 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 	}
 	let mut metered_jobs = BTreeSet::new();
 	for (award, a) in &r.awards {
-		let start_ms = work
+		let start_ms = r
 			.delivery_start_ms
 			.saturating_add(u64::from(a.slot).saturating_mul(r.slot_ms.into()));
 		let end_ms = start_ms.saturating_add(r.slot_ms.into());
@@ -67,13 +80,23 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 			.meterings
 			.get(&(a.pod, a.slot))
 			.is_some_and(|m| m.quality == ReadingQuality::Valid);
+		let declared = r.baselines.get(&a.pod);
+		let history = |day| r.history.get(&(a.pod, a.slot, day)).copied();
+		let baseline_ready = matches!(
+			BaselineInput::of(declared, a.slot, start_ms, r.slot_ms, history),
+			BaselineInput::W(_)
+		);
 		let outcome = r.outcomes.get(award);
-		// Metering still helps an award not settled yet, or settled without it and open.
+		// Metering and history still help an award not settled yet, or settled without them
+		// and open.
 		let wants_metering = match outcome {
 			None => true,
 			Some(o) => {
 				matches!(o.status, Status::Open { .. })
-					&& matches!(o.record.basis, Basis::Unmetered | Basis::Flagged(_))
+					&& matches!(
+						o.record.basis,
+						Basis::Unmetered | Basis::Flagged(_) | Basis::NoHistory
+					)
 			}
 		};
 		let label = format!(
@@ -81,16 +104,35 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 			award.step, award.index, a.pod, a.slot
 		);
 		// Without a baseline (or meters) there is nothing to meter: it settles as such.
-		let meters = work.meters.get(&a.pod).filter(|m| !m.is_empty());
-		if let (true, Some(meters)) = (wants_metering && !metered && now_ms >= end_ms, meters) {
+		let meters = declared.map(|d| &d.meters).filter(|m| !m.is_empty());
+		if let (true, Some(meters)) = (wants_metering && now_ms >= end_ms, meters) {
 			if metered_jobs.insert((a.pod, a.slot)) {
-				plan.meter.push(SlotJob {
+				let job = |day, (start_ms, end_ms), wanted| SlotJob {
 					pod: a.pod,
 					slot: a.slot,
+					day,
 					start_ms,
 					end_ms,
+					wanted,
 					meters: meters.clone(),
-				});
+				};
+				if !metered {
+					plan.meter.push(job(None, (start_ms, end_ms), 0));
+				}
+				if let (Some(BaselineMethod::WorkingDays(n)), false) =
+					(declared.map(|d| d.method), baseline_ready)
+				{
+					let valid =
+						|day| history(day).is_some_and(|m| m.quality == ReadingQuality::Valid);
+					let candidates: Vec<Day> = baseline::candidate_days(start_ms, n).collect();
+					let have = candidates.iter().filter(|d| valid(**d)).count() as u8;
+					for day in candidates.into_iter().filter(|d| !valid(*d)) {
+						if let Some(span) = baseline::on_day(start_ms, end_ms, day) {
+							plan.meter
+								.push(job(Some(day), span, n.saturating_sub(have)));
+						}
+					}
+				}
 			}
 		}
 		match outcome.map(|o| (o.status, &o.record.basis)) {
@@ -101,9 +143,10 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 				"{label}: settles from {} ms",
 				end_ms.saturating_add(work.params.metering_delay_ms)
 			)),
-			Some((Status::Open { .. }, Basis::Unmetered | Basis::Flagged(_))) if metered => {
-				plan.settle.push(*award)
-			}
+			Some((
+				Status::Open { .. },
+				Basis::Unmetered | Basis::Flagged(_) | Basis::NoHistory,
+			)) if metered && baseline_ready => plan.settle.push(*award),
 			Some((Status::Open { until_ms }, _)) if now_ms >= until_ms => {
 				plan.finalize.push(*award)
 			}
@@ -185,16 +228,27 @@ pub async fn run<S: Store>(
 ) -> anyhow::Result<Report> {
 	let mut report = Report::default();
 	let (work, now_ms) = read(chain, session).await?;
+	// History days each standard baseline still needs, as submissions go through.
+	let mut wanted: BTreeMap<(u32, u16), u8> = BTreeMap::new();
 	for job in plan(&work, now_ms).meter {
-		let what = format!("PoD {} slot {}", job.pod, job.slot);
-		let readings = slot_readings(store, &job).await?;
-		let records: Vec<_> = readings.iter().map(|(_, r)| r.clone()).collect();
-		if let Err(e) = slot_metering(&job.meters, job.start_ms, job.end_ms, &records) {
-			report.waiting.push(format!(
-				"{what}: the SCD's readings do not meter it yet ({e:?})"
-			));
+		let what = match job.day {
+			None => format!("PoD {} slot {}", job.pod, job.slot),
+			Some(day) => format!("PoD {} slot {} on day {day}", job.pod, job.slot),
+		};
+		if job.day.is_some() && *wanted.entry((job.pod, job.slot)).or_insert(job.wanted) == 0 {
 			continue;
 		}
+		let readings = slot_readings(store, &job).await?;
+		let records: Vec<_> = readings.iter().map(|(_, r)| r.clone()).collect();
+		let metering = match slot_metering(&job.meters, job.start_ms, job.end_ms, &records) {
+			Ok(m) => m,
+			Err(e) => {
+				report.waiting.push(format!(
+					"{what}: the SCD's readings do not meter it yet ({e:?})"
+				));
+				continue;
+			}
+		};
 		if readings.len() > max_readings {
 			report.waiting.push(format!(
 				"{what}: {} readings, more than one submission takes ({max_readings})",
@@ -218,18 +272,33 @@ pub async fn run<S: Store>(
 				.push(format!("{what}: a reading is not certified on chain yet"));
 			continue;
 		}
-		match chain
-			.submit_metering(signer, session, job.pod, job.slot, &proofs)
-			.await
-		{
+		let submitted = match job.day {
+			None => {
+				chain
+					.submit_metering(signer, session, job.pod, job.slot, &proofs)
+					.await
+			}
+			Some(day) => {
+				chain
+					.submit_history(signer, session, job.pod, job.slot, day, &proofs)
+					.await
+			}
+		};
+		match submitted {
 			Ok(_) => {
 				tracing::info!(
 					session,
 					pod = job.pod,
 					slot = job.slot,
+					day = job.day,
 					readings = proofs.len(),
 					"metering submitted"
 				);
+				if metering.quality == ReadingQuality::Valid {
+					if let Some(n) = wanted.get_mut(&(job.pod, job.slot)) {
+						*n = n.saturating_sub(1);
+					}
+				}
 				report.metered += 1;
 			}
 			Err(e) => report
@@ -286,7 +355,7 @@ mod tests {
 
 	use pallet_market::{Direction, Phase, SettledAward};
 	use pallet_settlement::{
-		audit::Records, MechanismInput, Metering, Outcome, Params, Record, Split,
+		audit::Records, Declared, MechanismInput, Metering, Outcome, Params, Record, Split,
 	};
 
 	use super::*;
@@ -354,16 +423,23 @@ mod tests {
 		Work {
 			records: Records {
 				slot_ms: SLOT,
+				delivery_start_ms: START,
 				awards: vec![(at(0), award(1)), (at(1), award(3))],
-				baselines: BTreeMap::from([(1, vec![(0, 10_000)])]),
+				baselines: BTreeMap::from([(
+					1,
+					Declared {
+						baseline: vec![(0, 10_000)],
+						meters: vec![11],
+						method: BaselineMethod::Declared,
+					},
+				)]),
 				meterings: BTreeMap::new(),
+				history: BTreeMap::new(),
 				mechanisms: BTreeMap::new(),
 				outcomes: BTreeMap::new(),
 				tally: None,
 				anchor: None,
 			},
-			delivery_start_ms: START,
-			meters: BTreeMap::from([(1, vec![11])]),
 			params: Params {
 				metering_delay_ms: 60_000,
 				dispute_ms: 12_000,
@@ -399,8 +475,10 @@ mod tests {
 			vec![SlotJob {
 				pod: 1,
 				slot: 0,
+				day: None,
 				start_ms: START,
 				end_ms: END,
+				wanted: 0,
 				meters: vec![11],
 			}]
 		);
@@ -463,5 +541,57 @@ mod tests {
 			.insert(at(1), outcome(3, Basis::NoBaseline, Status::Unpaid));
 		let p = plan(&w, END);
 		assert_eq!((p.done, p.finalize), (1, vec![at(1)]));
+	}
+
+	/// A standard baseline of two days for PoD 1, delivering on Wednesday 2026-12-02: its
+	/// history is read for the candidate days without valid metering on chain, latest first,
+	/// and the award settles again once the baseline is complete.
+	#[test]
+	fn a_standard_baseline_has_its_history_read_until_complete() {
+		const WED: u64 = 1_796_169_600_000;
+		let day = baseline::DAY_MS;
+		let tue = baseline::day_of(WED) - 1;
+		let mut w = work(Phase::Final);
+		w.records.delivery_start_ms = WED;
+		if let Some(d) = w.records.baselines.get_mut(&1) {
+			d.method = BaselineMethod::WorkingDays(2);
+		}
+		w.records.history.insert(
+			(1, 0, tue),
+			Metering {
+				quality: ReadingQuality::Suspect,
+				..valid()
+			},
+		);
+		w.records.history.insert((1, 0, tue - 1), valid());
+		let now = WED + u64::from(SLOT);
+		let p = plan(&w, now);
+		let jobs: Vec<_> = p
+			.meter
+			.iter()
+			.map(|j| (j.day, j.start_ms, j.wanted))
+			.collect();
+		// Tuesday (flagged), then Friday and Thursday; Monday is valid already.
+		assert_eq!(
+			jobs,
+			vec![
+				(None, WED, 0),
+				(Some(tue), WED - day, 1),
+				(Some(tue - 4), WED - 5 * day, 1),
+				(Some(tue - 5), WED - 6 * day, 1),
+			]
+		);
+		// Settled without history; open; metered now, but the baseline still lacks a day.
+		let open = Status::Open { until_ms: now + 1 };
+		w.records
+			.outcomes
+			.insert(at(0), outcome(1, Basis::NoHistory, open));
+		w.records.meterings.insert((1, 0), valid());
+		let p = plan(&w, now);
+		assert!(p.settle.is_empty());
+		assert_eq!(p.meter.len(), 3, "only history now");
+		w.records.history.insert((1, 0, tue - 4), valid());
+		let p = plan(&w, now);
+		assert_eq!((p.settle, p.meter.len()), (vec![at(0)], 0));
 	}
 }

@@ -14,11 +14,16 @@ use platone_primitives::{merkle, Hash, Hasher};
 /// A session's settlement records, as read from one block's state.
 pub struct Records<A> {
 	pub slot_ms: u32,
+	/// When the session's slot 0 starts, ms.
+	pub delivery_start_ms: u64,
 	/// Every final award of the session, as the market derives it.
 	pub awards: Vec<(AwardRef, SettledAward<A>)>,
-	/// Each awarded PoD's baseline.
-	pub baselines: BTreeMap<PodId, Vec<(Slot, i64)>>,
+	/// Each awarded PoD's baseline declaration.
+	pub baselines: BTreeMap<PodId, Declared<Vec<(Slot, i64)>, Vec<DatasetId>>>,
 	pub meterings: BTreeMap<(PodId, Slot), Metering>,
+	/// The history on chain of the awarded slots whose PoD has a standard baseline, on their
+	/// candidate days.
+	pub history: BTreeMap<(PodId, Slot, crate::baseline::Day), Metering>,
 	/// The mechanisms the session's offers chose, with their rules.
 	pub mechanisms: BTreeMap<ItemId, (MechanismId, Option<Rule<A>>)>,
 	pub outcomes: BTreeMap<AwardRef, Outcome<A>>,
@@ -51,8 +56,8 @@ pub struct Report {
 	/// Outcomes whose split a contract answered: checked against the award's bounds and
 	/// recorded inputs, not re-executed.
 	pub contract_answers: u32,
-	/// Outcomes settled before (valid) metering for their slot arrived; still open to a
-	/// dispute, not a difference.
+	/// Outcomes settled before (valid) metering or history for their slot arrived; still
+	/// open to a dispute, not a difference.
 	pub metered_since: u32,
 	/// The root over the final outcomes, as recomputed.
 	pub root: Option<Hash>,
@@ -110,23 +115,39 @@ pub fn audit<A: Clone + Eq + Encode + core::fmt::Debug>(
 		// The metering the outcome was settled with, if it is what the chain holds for its
 		// slot now, or was replaced since (a flagged slot metered again): then that counts.
 		let now = r.meterings.get(&(award.pod, award.slot)).copied();
+		let mut since = false;
 		let metering = if stored.metering != now
 			&& stored
 				.metering
 				.is_none_or(|m| m.quality != ReadingQuality::Valid)
 		{
-			metered_since += 1;
+			since = true;
 			stored.metering
 		} else {
 			now
 		};
+		let start_ms = u64::from(award.slot)
+			.saturating_mul(u64::from(r.slot_ms))
+			.saturating_add(r.delivery_start_ms);
+		let baseline = match derive::BaselineInput::of(
+			r.baselines.get(&award.pod),
+			award.slot,
+			start_ms,
+			r.slot_ms,
+			|day| r.history.get(&(award.pod, award.slot, day)).copied(),
+		) {
+			// Settled before its history was complete, as with metering above.
+			derive::BaselineInput::W(_) if stored.basis == Basis::NoHistory => {
+				since = true;
+				derive::BaselineInput::NoHistory
+			}
+			b => b,
+		};
+		metered_since += u32::from(since);
 		let inputs = derive::Inputs {
 			slot_ms: r.slot_ms,
 			mechanism: r.mechanisms.get(&award.offer).cloned(),
-			baseline_w: r
-				.baselines
-				.get(&award.pod)
-				.and_then(|b| b.iter().find(|(s, _)| *s == award.slot).map(|(_, w)| *w)),
+			baseline,
 			metering,
 			customer: stored.customer.clone(),
 			default_terms,

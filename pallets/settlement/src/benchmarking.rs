@@ -61,11 +61,16 @@ fn settled_award<A: Clone>(w: &World<A>, offer: ItemId) -> SettledAward<A> {
 /// Readings of slot 0 for one meter: `k` import and `k` export deltas tiling the slot (k − 1
 /// of a second, the last the rest), certified by the gateway.
 fn readings<T: Config>(w: &World<T::AccountId>, k: u32) -> ReadingsOf<T> {
+	readings_from::<T>(w, k, START)
+}
+
+/// As [`readings`], for slot 0 moved to start at `start`.
+fn readings_from<T: Config>(w: &World<T::AccountId>, k: u32, start: u64) -> ReadingsOf<T> {
 	let dataset = w.meters[0];
 	let mut records = Vec::new();
-	let mut at = START;
+	let mut at = start;
 	for i in 0..k {
-		let end = if i + 1 == k { START + SLOT } else { at + 1_000 };
+		let end = if i + 1 == k { start + SLOT } else { at + 1_000 };
 		let interval_s = ((end - at) / 1_000) as u32;
 		for (quantity, value) in [
 			(EnergyQuantity::ActiveImportWh, 100),
@@ -96,7 +101,7 @@ fn readings<T: Config>(w: &World<T::AccountId>, k: u32) -> ReadingsOf<T> {
 	};
 	// Two slots long: a delta that ends with the slot lies in the window too.
 	let window = Window {
-		start_ms: START,
+		start_ms: start,
 		duration_ms: (2 * SLOT) as u32,
 	};
 	let top =
@@ -129,8 +134,10 @@ fn terms() -> Terms {
 	}
 }
 
-/// Session 1 final with `n` awards of the world's PoD in slot 0, a baseline, a mechanism,
-/// metering, a PoD owner and a funded requester; the clock past the metering delay.
+/// Session 1 final with `n` awards of the world's PoD in slot 0, a standard baseline of
+/// `MAX_HISTORY_DAYS` whose history is complete only on its oldest candidate days (the others
+/// flagged), a mechanism, metering, a PoD owner and a funded requester; the clock past the
+/// metering delay.
 fn ready<T: Config>(n: u32) -> (World<T::AccountId>, Vec<AwardRef>) {
 	let w = world::<T>();
 	let awards: Vec<_> = (0..n).map(|_| settled_award(&w, 1)).collect();
@@ -140,6 +147,28 @@ fn ready<T: Config>(n: u32) -> (World<T::AccountId>, Vec<AwardRef>) {
 	let _ = Settlement::<T>::do_choose_mechanism(w.aggregator.clone(), 1, 1, 1);
 	let baseline: BaselineOf<T> = vec![(0, 40_000)].try_into().unwrap_or_default();
 	let _ = Settlement::<T>::do_declare_baseline(w.aggregator.clone(), 1, w.pod, baseline);
+	let days = crate::baseline::MAX_HISTORY_DAYS;
+	let _ = Settlement::<T>::do_set_baseline_method(
+		w.aggregator.clone(),
+		1,
+		w.pod,
+		BaselineMethod::WorkingDays(days),
+	);
+	for (i, day) in crate::baseline::candidate_days(START, days).enumerate() {
+		// 10,000 Wh over 15 minutes: 40,000 W.
+		let quality = if i < usize::from(days) {
+			ReadingQuality::Estimated
+		} else {
+			ReadingQuality::Valid
+		};
+		let m = Metering {
+			import_wh: 10_000,
+			export_wh: 0,
+			quality,
+			readings: 2,
+		};
+		History::<T>::insert(1, (w.pod, 0, day), m);
+	}
 	T::Market::bench_session(1, awards, START, true);
 	let _ = Settlement::<T>::do_set_pod_owner(
 		w.dso.clone(),
@@ -231,6 +260,38 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(caller), 1, w.pod, 0, readings);
 		assert!(Meterings::<T>::contains_key(1, (w.pod, 0)));
+	}
+
+	#[benchmark]
+	fn set_baseline_method() {
+		let w = world::<T>();
+		T::BenchmarkHelper::set_now_ms(START - 3 * 3_600_000);
+		T::Market::bench_session(1, vec![settled_award(&w, 1)], START, false);
+		let baseline: BaselineOf<T> = vec![(0, 1_000)].try_into().unwrap_or_default();
+		let _ = Settlement::<T>::do_declare_baseline(w.aggregator.clone(), 1, w.pod, baseline);
+		let method = BaselineMethod::WorkingDays(crate::baseline::MAX_HISTORY_DAYS);
+		#[extrinsic_call]
+		_(RawOrigin::Signed(w.aggregator), 1, w.pod, method);
+		assert!(Baselines::<T>::get(1, w.pod).is_some_and(|d| d.method == method));
+	}
+
+	/// `r` pairs of readings of slot 0 on the day before.
+	#[benchmark]
+	fn submit_history(r: Linear<1, { T::MaxReadings::get() / 2 }>) {
+		let w = world::<T>();
+		T::BenchmarkHelper::set_now_ms(START - 3 * 3_600_000);
+		T::Market::bench_session(1, vec![settled_award(&w, 1)], START, false);
+		let method = BaselineMethod::WorkingDays(crate::baseline::MAX_HISTORY_DAYS);
+		let _ = Settlement::<T>::do_set_baseline_method(w.aggregator.clone(), 1, w.pod, method);
+		let day = crate::baseline::candidate_days(START, 1)
+			.next()
+			.unwrap_or_default();
+		let (start, _) = crate::baseline::on_day(START, START + SLOT, day).unwrap_or_default();
+		let readings = readings_from::<T>(&w, r, start);
+		let caller = w.gateway.clone();
+		#[extrinsic_call]
+		_(RawOrigin::Signed(caller), 1, w.pod, 0, day, readings);
+		assert!(History::<T>::contains_key(1, (w.pod, 0, day)));
 	}
 
 	#[benchmark]

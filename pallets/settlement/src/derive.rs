@@ -11,8 +11,8 @@ pub struct Inputs<AccountId> {
 	pub slot_ms: u32,
 	/// The offer's chosen mechanism, with its rule if still listed.
 	pub mechanism: Option<(MechanismId, Option<Rule<AccountId>>)>,
-	/// The PoD's baseline for the award's slot, W.
-	pub baseline_w: Option<i64>,
+	/// The PoD's baseline for the award's slot.
+	pub baseline: BaselineInput,
 	pub metering: Option<Metering>,
 	/// The PoD's owner on record.
 	pub customer: Option<AccountId>,
@@ -20,6 +20,46 @@ pub struct Inputs<AccountId> {
 	pub default_terms: Terms,
 	/// The runtime's `MaxTolerance`: what bounds `max_payment`.
 	pub max_tolerance: sp_runtime::Permill,
+}
+
+/// An award's baseline, as its PoD's declaration and the history on chain give it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum BaselineInput {
+	/// No baseline for the slot: neither declared values nor a standard method.
+	Undeclared,
+	/// A standard baseline whose history is not (yet) on chain.
+	NoHistory,
+	/// W of net import.
+	W(i64),
+}
+
+impl BaselineInput {
+	/// The baseline of `declared` for a slot starting at `start_ms`; `history` gives the PoD's
+	/// certified metering of the slot on a past day.
+	pub fn of<B: AsRef<[(Slot, i64)]>, M>(
+		declared: Option<&Declared<B, M>>,
+		slot: Slot,
+		start_ms: u64,
+		slot_ms: u32,
+		history: impl Fn(crate::baseline::Day) -> Option<Metering>,
+	) -> Self {
+		match declared.map(|d| d.method) {
+			None => Self::Undeclared,
+			Some(BaselineMethod::Declared) => declared
+				.and_then(|d| {
+					d.baseline
+						.as_ref()
+						.iter()
+						.find(|(s, _)| *s == slot)
+						.map(|(_, w)| Self::W(*w))
+				})
+				.unwrap_or(Self::Undeclared),
+			Some(BaselineMethod::WorkingDays(days)) => {
+				crate::baseline::standard_baseline(start_ms, slot_ms, days, history)
+					.map_or(Self::NoHistory, Self::W)
+			}
+		}
+	}
 }
 
 /// The award's record; `true` if a contract was called. `contract` runs a contract mechanism
@@ -48,21 +88,28 @@ pub fn record<AccountId: Clone>(
 		quantity: a.quantity,
 		price: a.price,
 		mechanism: inputs.mechanism.as_ref().map(|(id, _)| *id),
-		baseline_w: inputs.baseline_w,
+		baseline_w: match inputs.baseline {
+			BaselineInput::W(w) => Some(w),
+			_ => None,
+		},
 		metering: inputs.metering,
 		input,
 		split: Split::default(),
 		basis: Basis::Measured,
 		customer: inputs.customer,
 	};
-	let run = match (a.quantity, inputs.baseline_w, inputs.metering) {
+	let run = match (a.quantity, inputs.baseline, inputs.metering) {
 		(0, _, _) => {
 			record.basis = Basis::NothingAwarded;
 			false
 		}
-		(_, None, _) => {
+		(_, BaselineInput::Undeclared, _) => {
 			record.basis = Basis::NoBaseline;
 			true
+		}
+		(_, BaselineInput::NoHistory, _) => {
+			record.basis = Basis::NoHistory;
+			false
 		}
 		(_, _, None) => {
 			record.basis = Basis::Unmetered;
@@ -72,7 +119,7 @@ pub fn record<AccountId: Clone>(
 			record.basis = Basis::Flagged(m.quality);
 			false
 		}
-		(_, Some(b), Some(m)) => {
+		(_, BaselineInput::W(b), Some(m)) => {
 			// |W| < 2^63 and slot_ms < 2^32: every product fits an i128.
 			let wms = i128::from(inputs.slot_ms);
 			let baseline = i128::from(b).saturating_mul(wms);

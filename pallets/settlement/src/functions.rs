@@ -1,7 +1,8 @@
 //! The settlement's logic: calls (`do_*`), outcomes, payments and invariants.
 
 use crate::{
-	derive,
+	baseline::{self, Day},
+	derive::{self, BaselineInput},
 	metering::{slot_metering, MeteringError},
 	pallet::*,
 	types::*,
@@ -163,19 +164,64 @@ impl<T: Config> Pallet<T> {
 			baseline.iter().all(|(s, _)| *s < info.slots),
 			Error::<T>::SlotOutOfRange
 		);
-		let aggregator = T::Registry::pod_area(pod)
-			.map(|_| T::Registry::pod_aggregator(pod))
-			.ok_or(Error::<T>::UnknownPod)?;
-		ensure!(aggregator == Some(who), Error::<T>::NotPodAggregator);
-		let meters: MetersOf<T> = T::Registry::pod_meters(pod)
-			.try_into()
-			.map_err(|_| Error::<T>::TooManyMeters)?;
 		let slots = baseline.len() as u32;
-		Baselines::<T>::insert(session, pod, Declared { baseline, meters });
+		Self::redeclare(&who, session, pod, |d| d.baseline = baseline)?;
 		Self::deposit_event(Event::BaselineDeclared {
 			session,
 			pod,
 			slots,
+		});
+		Ok(())
+	}
+
+	/// Updates the PoD's declaration for the session (a new one: no values, declared
+	/// method), if `who` represents the PoD, and records the PoD's meters in the registry now.
+	fn redeclare(
+		who: &T::AccountId,
+		session: SessionId,
+		pod: PodId,
+		update: impl FnOnce(&mut DeclaredOf<T>),
+	) -> DispatchResult {
+		let aggregator = T::Registry::pod_area(pod)
+			.map(|_| T::Registry::pod_aggregator(pod))
+			.ok_or(Error::<T>::UnknownPod)?;
+		ensure!(
+			aggregator.as_ref() == Some(who),
+			Error::<T>::NotPodAggregator
+		);
+		let meters: MetersOf<T> = T::Registry::pod_meters(pod)
+			.try_into()
+			.map_err(|_| Error::<T>::TooManyMeters)?;
+		Baselines::<T>::mutate(session, pod, |d| {
+			let d = d.get_or_insert_with(|| Declared {
+				baseline: Default::default(),
+				meters: Default::default(),
+				method: BaselineMethod::Declared,
+			});
+			d.meters = meters;
+			update(d);
+		});
+		Ok(())
+	}
+
+	pub(crate) fn do_set_baseline_method(
+		who: T::AccountId,
+		session: SessionId,
+		pod: PodId,
+		method: BaselineMethod,
+	) -> DispatchResult {
+		Self::open_session(session)?;
+		if let BaselineMethod::WorkingDays(days) = method {
+			ensure!(
+				(1..=baseline::MAX_HISTORY_DAYS).contains(&days),
+				Error::<T>::BadHistoryDays
+			);
+		}
+		Self::redeclare(&who, session, pod, |d| d.method = method)?;
+		Self::deposit_event(Event::BaselineMethodSet {
+			session,
+			pod,
+			method,
 		});
 		Ok(())
 	}
@@ -222,26 +268,7 @@ impl<T: Config> Pallet<T> {
 		let meters = Baselines::<T>::get(session, pod)
 			.ok_or(Error::<T>::NotDeclared)?
 			.meters;
-		ensure!(!meters.is_empty(), Error::<T>::NoMeters);
-		let mut records = Vec::with_capacity(readings.len());
-		for (gateway, window, proof) in readings.iter() {
-			let record = T::Certificates::verify(gateway, *window, proof).map_err(|e| match e {
-				VerifyError::NotCertified => Error::<T>::NotCertified,
-				_ => Error::<T>::BadProof,
-			})?;
-			records.push(record);
-		}
-		let metering = slot_metering(&meters, start, end, &records).map_err(|e| match e {
-			MeteringError::NotActiveEnergy => Error::<T>::NotActiveEnergy,
-			MeteringError::NotPodMeter => Error::<T>::NotPodMeter,
-			MeteringError::OutsideSlot => Error::<T>::OutsideSlot,
-			MeteringError::Duplicate => Error::<T>::DuplicateReading,
-			MeteringError::MixedForms => Error::<T>::MixedForms,
-			MeteringError::NotCovering => Error::<T>::NotCovering,
-			MeteringError::RegisterWentBack => Error::<T>::RegisterWentBack,
-			MeteringError::Incomplete => Error::<T>::IncompleteMetering,
-			MeteringError::Overflow => Error::<T>::Overflow,
-		})?;
+		let metering = Self::certified_metering(&meters, start, end, &readings)?;
 		Meterings::<T>::insert(session, (pod, slot), metering);
 		Self::deposit_event(Event::Metered {
 			session,
@@ -252,6 +279,78 @@ impl<T: Config> Pallet<T> {
 			quality: metering.quality,
 		});
 		Ok(())
+	}
+
+	pub(crate) fn do_submit_history(
+		session: SessionId,
+		pod: PodId,
+		slot: Slot,
+		day: Day,
+		readings: ReadingsOf<T>,
+	) -> DispatchResult {
+		let info = T::Market::session(session).ok_or(Error::<T>::UnknownSession)?;
+		let (start, end) = Self::slot_span(&info, slot)?;
+		let declared = Baselines::<T>::get(session, pod).ok_or(Error::<T>::NotDeclared)?;
+		let BaselineMethod::WorkingDays(days) = declared.method else {
+			return Err(Error::<T>::NotStandardBaseline.into());
+		};
+		ensure!(
+			baseline::candidate_days(start, days).any(|d| d == day),
+			Error::<T>::NotCandidateDay
+		);
+		let (start, end) = baseline::on_day(start, end, day).ok_or(Error::<T>::Overflow)?;
+		ensure!(Self::now_ms() >= end, Error::<T>::SlotNotOver);
+		if let Some(m) = History::<T>::get(session, (pod, slot, day)) {
+			ensure!(
+				m.quality != ReadingQuality::Valid,
+				Error::<T>::AlreadyMetered
+			);
+		}
+		let metering = Self::certified_metering(&declared.meters, start, end, &readings)?;
+		History::<T>::insert(session, (pod, slot, day), metering);
+		Self::deposit_event(Event::HistoryMetered {
+			session,
+			pod,
+			slot,
+			day,
+			import_wh: metering.import_wh,
+			export_wh: metering.export_wh,
+			quality: metering.quality,
+		});
+		Ok(())
+	}
+
+	/// The energy of `meters` over `[start, end)` from certified readings, each proven against
+	/// its certificate on chain.
+	fn certified_metering(
+		meters: &[DatasetId],
+		start: u64,
+		end: u64,
+		readings: &ReadingsOf<T>,
+	) -> Result<Metering, DispatchError> {
+		ensure!(!meters.is_empty(), Error::<T>::NoMeters);
+		let mut records = Vec::with_capacity(readings.len());
+		for (gateway, window, proof) in readings.iter() {
+			let record = T::Certificates::verify(gateway, *window, proof).map_err(|e| match e {
+				VerifyError::NotCertified => Error::<T>::NotCertified,
+				_ => Error::<T>::BadProof,
+			})?;
+			records.push(record);
+		}
+		slot_metering(meters, start, end, &records).map_err(|e| {
+			match e {
+				MeteringError::NotActiveEnergy => Error::<T>::NotActiveEnergy,
+				MeteringError::NotPodMeter => Error::<T>::NotPodMeter,
+				MeteringError::OutsideSlot => Error::<T>::OutsideSlot,
+				MeteringError::Duplicate => Error::<T>::DuplicateReading,
+				MeteringError::MixedForms => Error::<T>::MixedForms,
+				MeteringError::NotCovering => Error::<T>::NotCovering,
+				MeteringError::RegisterWentBack => Error::<T>::RegisterWentBack,
+				MeteringError::Incomplete => Error::<T>::IncompleteMetering,
+				MeteringError::Overflow => Error::<T>::Overflow,
+			}
+			.into()
+		})
 	}
 
 	// ---- settlement ----
@@ -271,7 +370,7 @@ impl<T: Config> Pallet<T> {
 		for award in awards {
 			let again = match Outcomes::<T>::get(session, award) {
 				None => false,
-				Some(o) if Self::metered_since(session, &o) => true,
+				Some(o) if Self::metered_since(session, &info, &o) => true,
 				Some(_) => return Err(Error::<T>::AlreadySettled.into()),
 			};
 			let a = T::Market::final_award(session, *award).ok_or(Error::<T>::UnknownAward)?;
@@ -305,11 +404,37 @@ impl<T: Config> Pallet<T> {
 
 	/// An open outcome settled without valid metering whose slot has valid metering now: it
 	/// settles again, without a dispute.
-	fn metered_since(session: SessionId, o: &OutcomeOf<T>) -> bool {
+	/// An open outcome that lacked valid metering or history, whose slot now has both.
+	fn metered_since(session: SessionId, info: &SessionInfo, o: &OutcomeOf<T>) -> bool {
 		matches!(o.status, Status::Open { .. })
-			&& matches!(o.record.basis, Basis::Unmetered | Basis::Flagged(_))
-			&& Meterings::<T>::get(session, (o.record.pod, o.record.slot))
-				.is_some_and(|m| m.quality == ReadingQuality::Valid)
+			&& matches!(
+				o.record.basis,
+				Basis::Unmetered | Basis::Flagged(_) | Basis::NoHistory
+			) && Meterings::<T>::get(session, (o.record.pod, o.record.slot))
+			.is_some_and(|m| m.quality == ReadingQuality::Valid)
+			&& matches!(
+				Self::baseline_input(session, info, o.record.pod, o.record.slot),
+				BaselineInput::W(_)
+			)
+	}
+
+	/// A PoD's baseline for a slot, from its declaration and the history on chain.
+	pub fn baseline_input(
+		session: SessionId,
+		info: &SessionInfo,
+		pod: PodId,
+		slot: Slot,
+	) -> BaselineInput {
+		let Ok((start, _)) = Self::slot_span(info, slot) else {
+			return BaselineInput::Undeclared;
+		};
+		BaselineInput::of(
+			Baselines::<T>::get(session, pod).as_ref(),
+			slot,
+			start,
+			info.slot_ms,
+			|day| History::<T>::get(session, (pod, slot, day)),
+		)
 	}
 
 	/// An award's record from what is on chain now; `true` if a contract was called.
@@ -323,12 +448,7 @@ impl<T: Config> Pallet<T> {
 		let inputs = derive::Inputs {
 			slot_ms: info.slot_ms,
 			mechanism,
-			baseline_w: Baselines::<T>::get(session, a.pod).and_then(|d| {
-				d.baseline
-					.iter()
-					.find(|(s, _)| *s == a.slot)
-					.map(|(_, w)| *w)
-			}),
+			baseline: Self::baseline_input(session, info, a.pod, a.slot),
 			metering: Meterings::<T>::get(session, (a.pod, a.slot)),
 			customer: PodOwners::<T>::get(a.pod),
 			default_terms: T::DefaultTerms::get(),

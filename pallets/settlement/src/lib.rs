@@ -35,6 +35,7 @@ extern crate alloc;
 pub use pallet::*;
 
 pub mod audit;
+pub mod baseline;
 #[cfg(feature = "runtime-benchmarks")]
 mod benchmarking;
 pub mod derive;
@@ -177,6 +178,18 @@ pub mod pallet {
 	pub type Baselines<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, SessionId, Twox64Concat, PodId, DeclaredOf<T>>;
 
+	/// Certified metering of a PoD's slot on an earlier working day, for its standard baseline:
+	/// `(pod, slot, day)`.
+	#[pallet::storage]
+	pub type History<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SessionId,
+		Twox64Concat,
+		(PodId, Slot, baseline::Day),
+		Metering,
+	>;
+
 	/// Certified metering of a PoD's slot.
 	#[pallet::storage]
 	pub type Meterings<T: Config> =
@@ -233,6 +246,22 @@ pub mod pallet {
 			session: SessionId,
 			pod: PodId,
 			slots: u32,
+		},
+		/// The PoD's baseline for the session comes from this method.
+		BaselineMethodSet {
+			session: SessionId,
+			pod: PodId,
+			method: BaselineMethod,
+		},
+		/// A PoD's certified energy over a slot on an earlier day, for its standard baseline.
+		HistoryMetered {
+			session: SessionId,
+			pod: PodId,
+			slot: Slot,
+			day: baseline::Day,
+			import_wh: u64,
+			export_wh: u64,
+			quality: ReadingQuality,
 		},
 		PodOwnerSet {
 			pod: PodId,
@@ -405,6 +434,12 @@ pub mod pallet {
 		PalletAccount,
 		UnknownRedemption,
 		RedemptionIdsExhausted,
+		/// A standard baseline averaging no day, or more than `MAX_HISTORY_DAYS`.
+		BadHistoryDays,
+		/// The PoD's baseline for the session is not a standard one: history settles nothing.
+		NotStandardBaseline,
+		/// Not a day the slot's standard baseline draws on.
+		NotCandidateDay,
 	}
 
 	/// The token's issuance at genesis counts as minted: from then on only `mint` and burned
@@ -696,6 +731,53 @@ pub mod pallet {
 		pub fn cancel_redemption(origin: OriginFor<T>, id: RedemptionId) -> DispatchResult {
 			T::AdminOrigin::ensure_origin(origin)?;
 			Self::do_cancel_redemption(id)
+		}
+
+		/// Choose how the PoD's baseline is set for the session (FR-MP-SET-04): the values
+		/// declared with `declare_baseline`, or a standard method computed from certified
+		/// history ([`BaselineMethod::WorkingDays`], the NODES rule). Until gate closure; the
+		/// PoD's meters are taken from the registry now, as `declare_baseline` does, and
+		/// declared values are kept.
+		///
+		/// - Origin: `AggregatorOrigin`, the PoD's aggregator.
+		/// - Errors: `UnknownSession`, `GateClosed`, `BadHistoryDays`, `UnknownPod`,
+		///   `NotPodAggregator`, `TooManyMeters`.
+		/// - Events: `BaselineMethodSet`.
+		#[pallet::call_index(15)]
+		#[pallet::weight(T::WeightInfo::set_baseline_method())]
+		pub fn set_baseline_method(
+			origin: OriginFor<T>,
+			session: SessionId,
+			pod: PodId,
+			method: BaselineMethod,
+		) -> DispatchResult {
+			let who = T::AggregatorOrigin::ensure_origin(origin)?;
+			Self::do_set_baseline_method(who, session, pod, method)
+		}
+
+		/// Submit a PoD's certified meter readings for one slot moved back to an earlier
+		/// `day` (same time of day), for the slot's standard baseline: `day` must be one the
+		/// baseline draws on ([`baseline::candidate_days`]). Checked as `submit_metering`
+		/// checks a slot's readings. Anyone may submit any candidate day, so that the latest
+		/// valid days, which the baseline takes, can always be shown.
+		///
+		/// - Origin: `ParticipantOrigin`.
+		/// - Errors: `UnknownSession`, `SlotOutOfRange`, `NotDeclared`,
+		///   `NotStandardBaseline`, `NotCandidateDay`, `SlotNotOver`, `AlreadyMetered`, and
+		///   those of `submit_metering`'s checks.
+		/// - Events: `HistoryMetered`.
+		#[pallet::call_index(16)]
+		#[pallet::weight(T::WeightInfo::submit_history(readings.len() as u32))]
+		pub fn submit_history(
+			origin: OriginFor<T>,
+			session: SessionId,
+			pod: PodId,
+			slot: Slot,
+			day: baseline::Day,
+			readings: ReadingsOf<T>,
+		) -> DispatchResult {
+			T::ParticipantOrigin::ensure_origin(origin)?;
+			Self::do_submit_history(session, pod, slot, day, readings)
 		}
 	}
 }

@@ -2,7 +2,7 @@
 //! the figures of each settlement rule worked by hand, and token conservation over random
 //! sessions (property test).
 
-use crate::{mock::*, pallet::*, types::*, Error};
+use crate::{baseline::Day, mock::*, pallet::*, types::*, Error};
 use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect, BoundedVec};
 use pallet_market::{Phase, SettledAward};
 use platone_primitives::{
@@ -1282,11 +1282,20 @@ fn records() -> crate::audit::Records<u64> {
 		.collect();
 	crate::audit::Records {
 		slot_ms: SLOT_MS as u32,
+		delivery_start_ms: DAY_D,
 		awards,
 		baselines: Baselines::<Test>::iter_prefix(1)
-			.map(|(p, d)| (p, d.baseline.to_vec()))
+			.map(|(p, d)| {
+				let d = Declared {
+					baseline: d.baseline.to_vec(),
+					meters: d.meters.to_vec(),
+					method: d.method,
+				};
+				(p, d)
+			})
 			.collect(),
 		meterings: Meterings::<Test>::iter_prefix(1).collect(),
+		history: History::<Test>::iter_prefix(1).collect(),
 		mechanisms: OfferMechanisms::<Test>::iter_prefix(1)
 			.map(|(o, m)| (o, (m, Mechanisms::<Test>::get(m).map(|m| m.rule))))
 			.collect(),
@@ -1536,4 +1545,294 @@ fn a_slots_metering_proof_is_about_a_kilobyte() {
 	// With 32-byte accounts, as on chain.
 	let bytes = readings.encode().len() + 2 * (32 - 8);
 	assert!((900..1_300).contains(&bytes), "{bytes} bytes");
+}
+
+// ---- standard baselines (FR-MP-SET-04) ----
+
+/// Wednesday 2026-12-02, session 1's delivery day.
+const WED: Day = 20_789;
+const TUE: Day = WED - 1;
+const MON: Day = WED - 2;
+const FRI: Day = WED - 5;
+const THU: Day = WED - 6;
+
+/// [`deltas`] of slot 0 moved back to `day`, certified in that day's window, with `quality`.
+fn history(meters: &[u64], day: Day, import: u64, quality: ReadingQuality) -> Readings {
+	let back = u64::from(WED - day) * crate::baseline::DAY_MS;
+	let records: Vec<_> = deltas(meters, 0, import, 0)
+		.into_iter()
+		.map(|mut r| {
+			r.timestamp_us -= back * 1_000;
+			if let platone_primitives::Reading::MeterRead(read) = &mut r.reading {
+				read.quality = quality;
+			}
+			r.sequence = match &r.reading {
+				platone_primitives::Reading::MeterRead(read) => read.sequence(),
+				_ => r.sequence,
+			};
+			r
+		})
+		.collect();
+	let window = Window {
+		start_ms: DAY_D - back,
+		duration_ms: (2 * HOUR) as u32,
+	};
+	certify(GATEWAY, window, &records)
+}
+
+fn submit_history(
+	pod: PodId,
+	day: Day,
+	readings: Readings,
+) -> frame_support::dispatch::DispatchResult {
+	Settlement::submit_history(signed(GATEWAY), 1, pod, 0, day, bounded(readings))
+}
+
+fn standard(pod: PodId, days: u8) -> frame_support::dispatch::DispatchResult {
+	Settlement::set_baseline_method(
+		signed(MockRegistry::pod_aggregator_of(pod)),
+		1,
+		pod,
+		BaselineMethod::WorkingDays(days),
+	)
+}
+
+#[test]
+fn a_pods_aggregator_chooses_a_standard_baseline_before_gate_closure() {
+	ExtBuilder::default().build().execute_with(|| {
+		assert_noop!(standard(10, 0), Error::<Test>::BadHistoryDays);
+		assert_noop!(
+			standard(10, crate::baseline::MAX_HISTORY_DAYS + 1),
+			Error::<Test>::BadHistoryDays
+		);
+		let five = BaselineMethod::WorkingDays(5);
+		assert_noop!(
+			Settlement::set_baseline_method(signed(AGG_B), 1, 10, five),
+			Error::<Test>::NotPodAggregator
+		);
+		assert_noop!(
+			Settlement::set_baseline_method(signed(AGG_A), 1, 99, five),
+			Error::<Test>::UnknownPod
+		);
+		assert_noop!(
+			Settlement::set_baseline_method(signed(AGG_A), 2, 10, five),
+			Error::<Test>::UnknownSession
+		);
+		assert_noop!(
+			Settlement::set_baseline_method(signed(DSO), 1, 10, five),
+			DispatchError::BadOrigin
+		);
+		// Declared values stay, and the method decides which counts.
+		baseline(10, 10_000);
+		assert_ok!(standard(10, 5));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Settlement(Event::BaselineMethodSet {
+				session: 1,
+				pod: 10,
+				method: five
+			})
+		);
+		let d = Baselines::<Test>::get(1, 10).expect("declared");
+		assert_eq!(
+			(d.method, d.baseline.len(), d.meters.to_vec()),
+			(five, 2, vec![100, 101])
+		);
+		baseline(10, 9_000);
+		assert_eq!(Baselines::<Test>::get(1, 10).map(|d| d.method), Some(five));
+		NowMs::set(DAY_D - HOUR);
+		assert_noop!(standard(10, 5), Error::<Test>::GateClosed);
+	});
+}
+
+#[test]
+fn history_is_proven_and_only_for_the_baselines_candidate_days() {
+	ExtBuilder::default().build().execute_with(|| {
+		let _at = award(0, 10, AGG_A, Q, PRICE);
+		assert_noop!(
+			submit_history(
+				10,
+				TUE,
+				history(&[100, 101], TUE, 1_000, ReadingQuality::Valid)
+			),
+			Error::<Test>::NotDeclared
+		);
+		baseline(10, 10_000);
+		assert_noop!(
+			submit_history(
+				10,
+				TUE,
+				history(&[100, 101], TUE, 1_000, ReadingQuality::Valid)
+			),
+			Error::<Test>::NotStandardBaseline
+		);
+		assert_ok!(standard(10, 2));
+		// Two days average over four candidates: Tue, Mon, Fri, Thu.
+		for day in [WED, WED - 3, WED - 4, WED - 7, WED + 1] {
+			assert_noop!(
+				submit_history(
+					10,
+					day,
+					history(&[100, 101], day.min(WED), 1_000, ReadingQuality::Valid)
+				),
+				Error::<Test>::NotCandidateDay
+			);
+		}
+		assert_noop!(
+			Settlement::submit_history(
+				RuntimeOrigin::none(),
+				1,
+				10,
+				0,
+				TUE,
+				bounded(history(&[100, 101], TUE, 1_000, ReadingQuality::Valid))
+			),
+			DispatchError::BadOrigin
+		);
+		assert_noop!(
+			Settlement::submit_history(signed(GATEWAY), 1, 10, 4, TUE, bounded(vec![])),
+			Error::<Test>::SlotOutOfRange
+		);
+		assert_noop!(
+			Settlement::submit_history(signed(GATEWAY), 2, 10, 0, TUE, bounded(vec![])),
+			Error::<Test>::UnknownSession
+		);
+		NowMs::set(DAY_D - crate::baseline::DAY_MS + MINUTE);
+		assert_noop!(
+			submit_history(
+				10,
+				TUE,
+				history(&[100, 101], TUE, 1_000, ReadingQuality::Valid)
+			),
+			Error::<Test>::SlotNotOver
+		);
+		NowMs::set(DAY_D - 3 * HOUR);
+		// The slot's own readings are not Monday's, nor Tuesday's readings Monday's.
+		assert_noop!(
+			submit_history(10, MON, metered(&[100, 101], 0, 1_000, 0)),
+			Error::<Test>::OutsideSlot
+		);
+		assert_noop!(
+			submit_history(
+				10,
+				MON,
+				history(&[100, 101], TUE, 1_000, ReadingQuality::Valid)
+			),
+			Error::<Test>::OutsideSlot
+		);
+		assert_noop!(
+			submit_history(10, TUE, history(&[100], TUE, 1_000, ReadingQuality::Valid)),
+			Error::<Test>::IncompleteMetering
+		);
+		let mut forged = history(&[100, 101], TUE, 1_000, ReadingQuality::Valid);
+		forged[0].2.leaf[20] ^= 1;
+		assert_noop!(submit_history(10, TUE, forged), Error::<Test>::BadProof);
+		// Flagged, then valid; then no more.
+		assert_ok!(submit_history(
+			10,
+			TUE,
+			history(&[100, 101], TUE, 1_000, ReadingQuality::Estimated)
+		));
+		assert_eq!(
+			last_event(),
+			RuntimeEvent::Settlement(Event::HistoryMetered {
+				session: 1,
+				pod: 10,
+				slot: 0,
+				day: TUE,
+				import_wh: 2_000,
+				export_wh: 0,
+				quality: ReadingQuality::Estimated,
+			})
+		);
+		assert_ok!(submit_history(
+			10,
+			TUE,
+			history(&[100, 101], TUE, 1_000, ReadingQuality::Valid)
+		));
+		assert_noop!(
+			submit_history(
+				10,
+				TUE,
+				history(&[100, 101], TUE, 1_000, ReadingQuality::Valid)
+			),
+			Error::<Test>::AlreadyMetered
+		);
+		assert_eq!(
+			History::<Test>::get(1, (10, 0, TUE)).map(|m| (m.import_wh, m.quality)),
+			Some((2_000, ReadingQuality::Valid))
+		);
+	});
+}
+
+/// NODES: the mean of the latest valid working days, skipping a flagged and a missing one;
+/// until enough are on chain the award settles `NoHistory` (nothing paid, no penalty), and
+/// again once they are.
+#[test]
+fn a_standard_baseline_averages_the_latest_valid_working_days() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			let at = award(0, 10, AGG_A, Q, PRICE);
+			baseline(10, 1_000_000);
+			assert_ok!(standard(10, 2));
+			set_phase(Phase::Final);
+			NowMs::set(slot_start(1));
+			// 2,500 Wh on Tuesday (10 kW); Monday flagged; nothing on Friday.
+			assert_ok!(submit_history(
+				10,
+				TUE,
+				history(&[100, 101], TUE, 1_250, ReadingQuality::Valid)
+			));
+			assert_ok!(submit_history(
+				10,
+				MON,
+				history(&[100, 101], MON, 5_000, ReadingQuality::Suspect)
+			));
+			// 1,500 Wh metered: 6 kW.
+			assert_ok!(submit(10, 0, metered(&[100, 101], 0, 750, 0)));
+			NowMs::set(slot_start(1) + HOUR);
+			assert_ok!(settle(&[at]));
+			let o = outcome(at);
+			assert_eq!(
+				(o.record.basis, o.record.baseline_w),
+				(Basis::NoHistory, None)
+			);
+			assert_eq!(o.record.split, Split::default());
+			assert_eq!(audit().findings, vec![]);
+			assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
+			// Thursday: 2,000 Wh (8 kW). Mean 9 kW, so 3 kW of the 4 kW delivered.
+			assert_ok!(submit_history(
+				10,
+				THU,
+				history(&[100, 101], THU, 1_000, ReadingQuality::Valid)
+			));
+			assert_eq!(audit().metered_since, 1, "settled before its history");
+			assert_eq!(audit().findings, vec![]);
+			NowMs::set(slot_start(1) + 2 * HOUR);
+			assert_ok!(settle(&[at]));
+			let o = outcome(at);
+			assert_eq!(
+				(o.record.basis, o.record.baseline_w),
+				(Basis::Measured, Some(9_000))
+			);
+			assert_eq!(o.record.input.delivered_wms, 3_000 * SLOT_MS as i128);
+			assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
+			// A later valid Friday would count instead of Thursday: the latest days count.
+			assert_ok!(submit_history(
+				10,
+				FRI,
+				history(&[100, 101], FRI, 500, ReadingQuality::Valid)
+			));
+			let report = audit();
+			assert_eq!(report.findings.len(), 1, "the recomputation now differs");
+			assert_ok!(Settlement::dispute(signed(DSO), 1, at));
+			assert_ok!(Settlement::resolve(root(), 1, at, None));
+			let o = outcome(at);
+			// (2,500 + 1,000) / 2 Wh: 7 kW, 1 kW delivered.
+			assert_eq!(o.record.baseline_w, Some(7_000));
+			assert_eq!(audit().findings, vec![]);
+			assert_ok!(Settlement::do_try_state());
+		});
 }

@@ -102,6 +102,32 @@ pub struct Declared<Baseline, Meters> {
 	/// `(slot, W of net import)`, slots strictly increasing.
 	pub baseline: Baseline,
 	pub meters: Meters,
+	/// Where the baseline of the PoD's awards comes from.
+	pub method: BaselineMethod,
+}
+
+/// How a PoD's baseline is set for a session (FR-MP-SET-04).
+#[derive(
+	Clone,
+	Copy,
+	PartialEq,
+	Eq,
+	Debug,
+	Default,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub enum BaselineMethod {
+	/// The values the aggregator declares, per slot.
+	#[default]
+	Declared,
+	/// The NODES standard: the mean net import of the same slot on the latest `n` working days
+	/// with valid certified metering, of the `2n` before the slot's day
+	/// ([`crate::baseline::standard_baseline`]); `1 ≤ n ≤ MAX_HISTORY_DAYS`.
+	WorkingDays(u8),
 }
 
 /// A PoD's certified energy over one slot, summed over its meters (FR-MP-SET-03).
@@ -264,6 +290,9 @@ pub enum Basis {
 	Unmetered,
 	/// The metering holds a reading the head-end did not mark valid: as `Unmetered`.
 	Flagged(ReadingQuality),
+	/// The PoD's standard baseline lacks certified history (fewer valid days on chain than it
+	/// averages): as `Unmetered`, settled again once the history is on chain.
+	NoHistory,
 	/// The mechanism's contract failed or answered a split that breaks [`Split::check`]: the
 	/// runtime's default terms settled it instead. (Without a baseline the basis stays
 	/// `NoBaseline`.)

@@ -26,6 +26,9 @@ pub trait WeightInfo {
 	fn burn_redeemed() -> Weight;
 	fn cancel_redemption() -> Weight;
 	fn set_params() -> Weight;
+	fn set_baseline_method() -> Weight;
+	/// `r` readings of a slot on an earlier day, as `submit_metering`.
+	fn submit_history(r: u32) -> Weight;
 }
 
 /// A proof of a reading: two Merkle paths of up to 32 hashes each, the record decoded.
@@ -35,6 +38,9 @@ const PER_READING: u64 = 60_000_000;
 const PER_AWARD: u64 = 50_000_000;
 /// A final outcome: hashed into the tree, paid in up to three transfers.
 const PER_FINAL: u64 = 80_000_000;
+/// A standard baseline's history, read up to twice per award (whether an open outcome may be
+/// settled again, then its record): its candidate days.
+const HISTORY_READS: u64 = 4 * crate::baseline::MAX_HISTORY_DAYS as u64;
 
 impl WeightInfo for () {
 	fn create_mechanism() -> Weight {
@@ -69,7 +75,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(PER_AWARD, 4_000).saturating_mul(n.into()))
 			.saturating_add(
 				RocksDbWeight::get()
-					.reads_writes(9, 1)
+					.reads_writes(9 + HISTORY_READS, 1)
 					.saturating_mul(n.into()),
 			)
 	}
@@ -79,7 +85,7 @@ impl WeightInfo for () {
 	}
 	fn resolve() -> Weight {
 		Weight::from_parts(PER_AWARD + PER_FINAL, 8_000)
-			.saturating_add(RocksDbWeight::get().reads_writes(14, 8))
+			.saturating_add(RocksDbWeight::get().reads_writes(14 + HISTORY_READS, 8))
 	}
 	fn finalize(n: u32) -> Weight {
 		Weight::from_parts(30_000_000, 4_000)
@@ -109,5 +115,11 @@ impl WeightInfo for () {
 	}
 	fn set_params() -> Weight {
 		Weight::from_parts(10_000_000, 0).saturating_add(RocksDbWeight::get().writes(1))
+	}
+	fn set_baseline_method() -> Weight {
+		Self::declare_baseline()
+	}
+	fn submit_history(r: u32) -> Weight {
+		Self::submit_metering(r)
 	}
 }
