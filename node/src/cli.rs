@@ -7,6 +7,21 @@ pub struct Cli {
 
 	#[clap(flatten)]
 	pub run: RunCmd,
+
+	/// Where compiled runtimes are kept between starts (wasmtime's cache, keyed by the code and
+	/// the compiler), so that a restart does not compile the runtime again. Default:
+	/// `wasm-cache` in the chain's data directory.
+	#[arg(long, global = true, value_name = "DIR")]
+	pub wasm_cache: Option<std::path::PathBuf>,
+}
+
+impl Cli {
+	/// The compiled-runtime cache for a node of `config`.
+	pub fn wasm_cache(&self, config: &sc_service::Configuration) -> std::path::PathBuf {
+		self.wasm_cache
+			.clone()
+			.unwrap_or_else(|| config.data_path.join("wasm-cache"))
+	}
 }
 
 #[derive(Debug, clap::Subcommand)]

@@ -60,7 +60,7 @@ pub fn run() -> sc_cli::Result<()> {
 					task_manager,
 					import_queue,
 					..
-				} = service::new_partial(&config)?;
+				} = service::new_partial(&config, &cli.wasm_cache(&config))?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		}
@@ -71,7 +71,7 @@ pub fn run() -> sc_cli::Result<()> {
 					client,
 					task_manager,
 					..
-				} = service::new_partial(&config)?;
+				} = service::new_partial(&config, &cli.wasm_cache(&config))?;
 				Ok((cmd.run(client, config.database), task_manager))
 			})
 		}
@@ -82,7 +82,7 @@ pub fn run() -> sc_cli::Result<()> {
 					client,
 					task_manager,
 					..
-				} = service::new_partial(&config)?;
+				} = service::new_partial(&config, &cli.wasm_cache(&config))?;
 				Ok((cmd.run(client, config.chain_spec), task_manager))
 			})
 		}
@@ -94,7 +94,7 @@ pub fn run() -> sc_cli::Result<()> {
 					task_manager,
 					import_queue,
 					..
-				} = service::new_partial(&config)?;
+				} = service::new_partial(&config, &cli.wasm_cache(&config))?;
 				Ok((cmd.run(client, import_queue), task_manager))
 			})
 		}
@@ -110,7 +110,7 @@ pub fn run() -> sc_cli::Result<()> {
 					task_manager,
 					backend,
 					..
-				} = service::new_partial(&config)?;
+				} = service::new_partial(&config, &cli.wasm_cache(&config))?;
 				let aux_revert = Box::new(|client, _, blocks| {
 					sc_consensus_grandpa::revert(client, blocks)?;
 					Ok(())
@@ -137,16 +137,17 @@ pub fn run() -> sc_cli::Result<()> {
 		None => {
 			let runner = cli.create_runner(&cli.run)?;
 			runner.run_node_until_exit(|config| async move {
+				let wasm_cache = cli.wasm_cache(&config);
 				match config.network.network_backend {
 					sc_network::config::NetworkBackendType::Libp2p => service::new_full::<
 						sc_network::NetworkWorker<
 							Block,
 							<Block as sp_runtime::traits::Block>::Hash,
 						>,
-					>(config)
+					>(config, &wasm_cache)
 					.map_err(sc_cli::Error::Service),
 					sc_network::config::NetworkBackendType::Litep2p => {
-						service::new_full::<sc_network::Litep2pNetworkBackend>(config)
+						service::new_full::<sc_network::Litep2pNetworkBackend>(config, &wasm_cache)
 							.map_err(sc_cli::Error::Service)
 					}
 				}

@@ -1,7 +1,7 @@
 //! Assembles the node from sc-service parts: client, import queue, network, Aura authoring and
 //! the GRANDPA voter.
 
-use std::{sync::Arc, time::Duration};
+use std::{path::Path, sync::Arc, time::Duration};
 
 use futures::FutureExt;
 use platone_runtime::{apis::RuntimeApi, opaque::Block};
@@ -79,7 +79,8 @@ fn check_pinned_genesis(
 	}
 }
 
-pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
+/// The node's parts. `wasm_cache` keeps compiled runtimes between starts (`--wasm-cache`).
+pub fn new_partial(config: &Configuration, wasm_cache: &Path) -> Result<Service, ServiceError> {
 	let telemetry = config
 		.telemetry_endpoints
 		.clone()
@@ -91,7 +92,22 @@ pub fn new_partial(config: &Configuration) -> Result<Service, ServiceError> {
 		})
 		.transpose()?;
 
-	let executor = sc_service::new_wasm_executor::<sp_io::SubstrateHostFunctions>(&config.executor);
+	// sc_service::new_wasm_executor, with wasmtime's cache: compiling the runtime (6 MiB)
+	// takes a node seconds of CPU at every start otherwise.
+	let heap = config.executor.default_heap_pages.map_or(
+		sc_executor::DEFAULT_HEAP_ALLOC_STRATEGY,
+		|pages| sc_executor::HeapAllocStrategy::Static {
+			extra_pages: pages as _,
+		},
+	);
+	let executor = sc_executor::WasmExecutor::<sp_io::SubstrateHostFunctions>::builder()
+		.with_execution_method(config.executor.wasm_method)
+		.with_onchain_heap_alloc_strategy(heap)
+		.with_offchain_heap_alloc_strategy(heap)
+		.with_max_runtime_instances(config.executor.max_runtime_instances)
+		.with_runtime_cache_size(config.executor.runtime_cache_size)
+		.with_cache_path(wasm_cache)
+		.build();
 	let (client, backend, keystore_container, task_manager) =
 		sc_service::new_full_parts::<Block, RuntimeApi, _>(
 			config,
@@ -168,6 +184,7 @@ pub fn new_full<
 	N: sc_network::NetworkBackend<Block, <Block as sp_runtime::traits::Block>::Hash>,
 >(
 	config: Configuration,
+	wasm_cache: &Path,
 ) -> Result<TaskManager, ServiceError> {
 	let sc_service::PartialComponents {
 		client,
@@ -178,7 +195,7 @@ pub fn new_full<
 		select_chain,
 		transaction_pool,
 		other: (block_import, grandpa_link, mut telemetry),
-	} = new_partial(&config)?;
+	} = new_partial(&config, wasm_cache)?;
 
 	let mut net_config = sc_network::config::FullNetworkConfiguration::<
 		Block,

@@ -36,6 +36,65 @@ pub fn node_binary() -> PathBuf {
 	bin
 }
 
+/// The nodes' shared cache of compiled runtimes, under the target dir: wasmtime keys each entry
+/// by the code and the compiler, so a changed runtime or node never uses a stale one.
+pub fn wasm_cache() -> PathBuf {
+	build_dir().join("platone-wasm-cache")
+}
+
+/// `args` with their chain (`--chain`, or `--dev`'s) as a raw spec: a node given a plain spec
+/// builds its genesis storage by running the runtime, compiled afresh at every start (about
+/// 8 s of two cores); a raw spec holds that storage. The raw spec is built once per node binary
+/// and spec, by the node itself (`build-spec --raw`), so it is the genesis the node would build.
+/// The committed spec's own handling is tested with the node started directly
+/// (`tests/chain_spec.rs`).
+pub fn with_raw_spec(args: &[String]) -> Vec<String> {
+	let mut out = args.to_vec();
+	match out.iter().position(|a| a == "--chain") {
+		Some(i) if i + 1 < out.len() => out[i + 1] = raw_spec(&out[i + 1]).display().to_string(),
+		Some(_) => {}
+		None if out.iter().any(|a| a == "--dev") => {
+			out.push("--chain".into());
+			out.push(raw_spec("dev").display().to_string());
+		}
+		None => {}
+	}
+	out
+}
+
+/// `chain` (a built-in chain's name or a spec file) as a raw spec file under the target dir.
+pub fn raw_spec(chain: &str) -> PathBuf {
+	use sp_runtime::traits::{BlakeTwo256, Hash};
+	let node = node_binary();
+	let meta = std::fs::metadata(&node).expect("the node binary");
+	let mut key = format!("{chain}|{}|{:?}|", meta.len(), meta.modified().ok()).into_bytes();
+	key.extend(std::fs::read(chain).unwrap_or_default());
+	let name: String = BlakeTwo256::hash(&key).as_bytes()[..16]
+		.iter()
+		.map(|b| format!("{b:02x}"))
+		.collect();
+	let dir = build_dir().join("platone-raw-specs");
+	let path = dir.join(format!("{name}.json"));
+	if path.exists() {
+		return path;
+	}
+	std::fs::create_dir_all(&dir).expect("create the raw spec dir");
+	let out = Command::new(&node)
+		.args(["build-spec", "--raw", "--chain", chain])
+		.output()
+		.expect("run build-spec --raw");
+	assert!(
+		out.status.success(),
+		"build-spec --raw --chain {chain}: {}",
+		String::from_utf8_lossy(&out.stderr)
+	);
+	// Written aside and renamed: tests in other processes may want the same spec now.
+	let staging = dir.join(format!("{name}.{}.tmp", std::process::id()));
+	std::fs::write(&staging, &out.stdout).expect("write the raw spec");
+	std::fs::rename(&staging, &path).expect("place the raw spec");
+	path
+}
+
 /// A fresh scratch directory under the target dir, removed on drop unless the test failed.
 pub struct Scratch(pub PathBuf);
 
@@ -122,7 +181,7 @@ impl Node {
 			rpc_port: free_port(),
 			p2p_port,
 			log: dir.join(format!("{name}.log")),
-			args: extra.to_vec(),
+			args: with_raw_spec(extra),
 			child: None,
 		};
 		node.spawn();
@@ -140,6 +199,10 @@ impl Node {
 			.args(["--rpc-port", &self.rpc_port.to_string()])
 			.args(["--port", &self.p2p_port.to_string()])
 			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
+			// One cache of compiled runtimes for every node of every test: the runtime is
+			// compiled once per run, not at each node's start.
+			.arg("--wasm-cache")
+			.arg(wasm_cache())
 			.stdout(Stdio::null())
 			.stderr(log)
 			.spawn()
