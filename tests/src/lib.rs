@@ -88,8 +88,13 @@ pub fn raw_spec(chain: &str) -> PathBuf {
 		"build-spec --raw --chain {chain}: {}",
 		String::from_utf8_lossy(&out.stderr)
 	);
-	// Written aside and renamed: tests in other processes may want the same spec now.
-	let staging = dir.join(format!("{name}.{}.tmp", std::process::id()));
+	// Written aside and renamed: tests in other processes and threads may want the same spec
+	// now.
+	let staging = dir.join(format!(
+		"{name}.{}.{:?}.tmp",
+		std::process::id(),
+		std::thread::current().id()
+	));
 	std::fs::write(&staging, &out.stdout).expect("write the raw spec");
 	std::fs::rename(&staging, &path).expect("place the raw spec");
 	path
@@ -176,12 +181,22 @@ impl Node {
 
 	/// Starts a node listening for peers on `p2p_port`, known in advance to its bootnodes.
 	pub fn start_on(name: &str, dir: &Path, p2p_port: u16, extra: &[String]) -> Node {
+		Self::start_with(name, dir, p2p_port, with_raw_spec(extra))
+	}
+
+	/// [`Node::start`] with the chain exactly as given, not as a raw spec: for tests of how the
+	/// node reads a spec.
+	pub fn start_plain(name: &str, dir: &Path, extra: &[String]) -> Node {
+		Self::start_with(name, dir, free_port(), extra.to_vec())
+	}
+
+	fn start_with(name: &str, dir: &Path, p2p_port: u16, args: Vec<String>) -> Node {
 		let mut node = Node {
 			name: name.into(),
 			rpc_port: free_port(),
 			p2p_port,
 			log: dir.join(format!("{name}.log")),
-			args: with_raw_spec(extra),
+			args,
 			child: None,
 		};
 		node.spawn();

@@ -94,7 +94,7 @@ fn committed_spec_pins_the_genesis_this_node_builds() {
 		.expect("the committed spec pins its genesis hash")
 		.to_owned();
 	let scratch = Scratch::new("chain-spec-pin");
-	let mut node = Node::start(
+	let mut node = Node::start_plain(
 		"pinned",
 		&scratch.0,
 		&[

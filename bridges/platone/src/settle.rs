@@ -7,11 +7,11 @@
 //!    (`pallet_settlement::metering`, so that nothing the pallet would refuse is sent), proves
 //!    each reading against the certified window that holds it (late data included) and submits
 //!    them (`submit_metering`);
-//!    For a PoD with a standard baseline it also submits the slot's history: the same slot on
-//!    the baseline's candidate days, latest first, until enough valid days are on chain
-//!    (`submit_history`);
+//!    For a PoD with a standard baseline it also submits the slot's history, as soon as the
+//!    session is final and until the slot is first settled: the same slot on each candidate
+//!    day that could still change the baseline (`submit_history`);
 //! 2. it settles each award whose metering delay has passed, or whose unmetered outcome can now
-//!    be settled on metering and history (`settle`);
+//!    be settled on metering (`settle`);
 //! 3. it makes final each outcome whose dispute window has passed, or that is unpaid
 //!    (`finalize`).
 //!
@@ -19,13 +19,12 @@
 //! does what is left. What it cannot do yet (data not certified, an incomplete slot) it reports
 //! and leaves for the next run.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 
 use anyhow::Context;
 use pallet_market::AwardRef;
 use pallet_settlement::{
 	baseline::{self, Day},
-	derive::BaselineInput,
 	metering::slot_metering,
 	BaselineMethod, Basis, ReadingQuality, Status,
 };
@@ -43,8 +42,6 @@ pub struct SlotJob {
 	/// The interval metered: the slot's, or the same time on `day`.
 	pub start_ms: u64,
 	pub end_ms: u64,
-	/// For history: how many more valid days the baseline needs.
-	pub wanted: u8,
 	/// The meters its baseline declaration recorded.
 	pub meters: Vec<u64>,
 }
@@ -71,6 +68,12 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 		return plan;
 	}
 	let mut metered_jobs = BTreeSet::new();
+	let settled_slots: BTreeSet<(u32, u16)> = r
+		.awards
+		.iter()
+		.filter(|(award, _)| r.outcomes.contains_key(award))
+		.map(|(_, a)| (a.pod, a.slot))
+		.collect();
 	for (award, a) in &r.awards {
 		let start_ms = r
 			.delivery_start_ms
@@ -82,21 +85,13 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 			.is_some_and(|m| m.quality == ReadingQuality::Valid);
 		let declared = r.baselines.get(&a.pod);
 		let history = |day| r.history.get(&(a.pod, a.slot, day)).copied();
-		let baseline_ready = matches!(
-			BaselineInput::of(declared, a.slot, start_ms, r.slot_ms, history),
-			BaselineInput::W(_)
-		);
 		let outcome = r.outcomes.get(award);
-		// Metering and history still help an award not settled yet, or settled without them
-		// and open.
+		// Metering still helps an award not settled yet, or settled without it and open.
 		let wants_metering = match outcome {
 			None => true,
 			Some(o) => {
 				matches!(o.status, Status::Open { .. })
-					&& matches!(
-						o.record.basis,
-						Basis::Unmetered | Basis::Flagged(_) | Basis::NoHistory
-					)
+					&& matches!(o.record.basis, Basis::Unmetered | Basis::Flagged(_))
 			}
 		};
 		let label = format!(
@@ -105,32 +100,40 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 		);
 		// Without a baseline (or meters) there is nothing to meter: it settles as such.
 		let meters = declared.map(|d| &d.meters).filter(|m| !m.is_empty());
-		if let (true, Some(meters)) = (wants_metering && now_ms >= end_ms, meters) {
-			if metered_jobs.insert((a.pod, a.slot)) {
-				let job = |day, (start_ms, end_ms), wanted| SlotJob {
-					pod: a.pod,
-					slot: a.slot,
-					day,
-					start_ms,
-					end_ms,
-					wanted,
-					meters: meters.clone(),
-				};
-				if !metered {
-					plan.meter.push(job(None, (start_ms, end_ms), 0));
-				}
-				if let (Some(BaselineMethod::WorkingDays(n)), false) =
-					(declared.map(|d| d.method), baseline_ready)
-				{
-					let valid =
-						|day| history(day).is_some_and(|m| m.quality == ReadingQuality::Valid);
-					let candidates: Vec<Day> = baseline::candidate_days(start_ms, n).collect();
-					let have = candidates.iter().filter(|d| valid(**d)).count() as u8;
-					for day in candidates.into_iter().filter(|d| !valid(*d)) {
-						if let Some(span) = baseline::on_day(start_ms, end_ms, day) {
-							plan.meter
-								.push(job(Some(day), span, n.saturating_sub(have)));
-						}
+		if let Some(meters) = meters.filter(|_| metered_jobs.insert((a.pod, a.slot))) {
+			let job = |day, (start_ms, end_ms)| SlotJob {
+				pod: a.pod,
+				slot: a.slot,
+				day,
+				start_ms,
+				end_ms,
+				meters: meters.clone(),
+			};
+			if wants_metering && !metered && now_ms >= end_ms {
+				plan.meter.push(job(None, (start_ms, end_ms)));
+			}
+			// History closes when the slot is first settled; its days precede the slot, so
+			// it goes on chain as soon as the session is final. Every candidate day that could
+			// still change the baseline: any, while it is incomplete; afterwards those later
+			// than the oldest day it takes (a missing later day would push that one out).
+			if let (false, Some(BaselineMethod::WorkingDays(n))) = (
+				settled_slots.contains(&(a.pod, a.slot)),
+				declared.map(|d| d.method),
+			) {
+				let valid = |day| history(day).is_some_and(|m| m.quality == ReadingQuality::Valid);
+				let candidates: Vec<Day> = baseline::candidate_days(start_ms, n).collect();
+				let oldest_taken = candidates
+					.iter()
+					.filter(|d| valid(**d))
+					.nth(usize::from(n).saturating_sub(1))
+					.copied();
+				for day in candidates {
+					if valid(day) || oldest_taken.is_some_and(|oldest| day < oldest) {
+						continue;
+					}
+					match baseline::on_day(start_ms, end_ms, day) {
+						Some(span) if span.1 <= now_ms => plan.meter.push(job(Some(day), span)),
+						_ => {}
 					}
 				}
 			}
@@ -143,10 +146,9 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 				"{label}: settles from {} ms",
 				end_ms.saturating_add(work.params.metering_delay_ms)
 			)),
-			Some((
-				Status::Open { .. },
-				Basis::Unmetered | Basis::Flagged(_) | Basis::NoHistory,
-			)) if metered && baseline_ready => plan.settle.push(*award),
+			Some((Status::Open { .. }, Basis::Unmetered | Basis::Flagged(_))) if metered => {
+				plan.settle.push(*award)
+			}
 			Some((Status::Open { until_ms }, _)) if now_ms >= until_ms => {
 				plan.finalize.push(*award)
 			}
@@ -228,16 +230,11 @@ pub async fn run<S: Store>(
 ) -> anyhow::Result<Report> {
 	let mut report = Report::default();
 	let (work, now_ms) = read(chain, session).await?;
-	// History days each standard baseline still needs, as submissions go through.
-	let mut wanted: BTreeMap<(u32, u16), u8> = BTreeMap::new();
 	for job in plan(&work, now_ms).meter {
 		let what = match job.day {
 			None => format!("PoD {} slot {}", job.pod, job.slot),
 			Some(day) => format!("PoD {} slot {} on day {day}", job.pod, job.slot),
 		};
-		if job.day.is_some() && *wanted.entry((job.pod, job.slot)).or_insert(job.wanted) == 0 {
-			continue;
-		}
 		let readings = slot_readings(store, &job).await?;
 		let records: Vec<_> = readings.iter().map(|(_, r)| r.clone()).collect();
 		let metering = match slot_metering(&job.meters, job.start_ms, job.end_ms, &records) {
@@ -249,6 +246,18 @@ pub async fn run<S: Store>(
 				continue;
 			}
 		};
+		// Flagged on chain and still flagged in the SCD: nothing to gain by sending it again.
+		let on_chain = match job.day {
+			None => work.records.meterings.get(&(job.pod, job.slot)),
+			Some(day) => work.records.history.get(&(job.pod, job.slot, day)),
+		};
+		if on_chain == Some(&metering) {
+			report.waiting.push(format!(
+				"{what}: the SCD holds what the chain has ({:?})",
+				metering.quality
+			));
+			continue;
+		}
 		if readings.len() > max_readings {
 			report.waiting.push(format!(
 				"{what}: {} readings, more than one submission takes ({max_readings})",
@@ -294,11 +303,6 @@ pub async fn run<S: Store>(
 					readings = proofs.len(),
 					"metering submitted"
 				);
-				if metering.quality == ReadingQuality::Valid {
-					if let Some(n) = wanted.get_mut(&(job.pod, job.slot)) {
-						*n = n.saturating_sub(1);
-					}
-				}
 				report.metered += 1;
 			}
 			Err(e) => report
@@ -478,7 +482,6 @@ mod tests {
 				day: None,
 				start_ms: START,
 				end_ms: END,
-				wanted: 0,
 				meters: vec![11],
 			}]
 		);
@@ -544,10 +547,10 @@ mod tests {
 	}
 
 	/// A standard baseline of two days for PoD 1, delivering on Wednesday 2026-12-02: its
-	/// history is read for the candidate days without valid metering on chain, latest first,
-	/// and the award settles again once the baseline is complete.
+	/// history is read, as soon as the session is final, for every candidate day that could
+	/// change the baseline, and no more once the slot is settled.
 	#[test]
-	fn a_standard_baseline_has_its_history_read_until_complete() {
+	fn a_standard_baseline_has_its_history_read_until_the_slot_settles() {
 		const WED: u64 = 1_796_169_600_000;
 		let day = baseline::DAY_MS;
 		let tue = baseline::day_of(WED) - 1;
@@ -565,33 +568,33 @@ mod tests {
 		);
 		w.records.history.insert((1, 0, tue - 1), valid());
 		let now = WED + u64::from(SLOT);
-		let p = plan(&w, now);
-		let jobs: Vec<_> = p
-			.meter
-			.iter()
-			.map(|j| (j.day, j.start_ms, j.wanted))
-			.collect();
-		// Tuesday (flagged), then Friday and Thursday; Monday is valid already.
-		assert_eq!(
-			jobs,
-			vec![
-				(None, WED, 0),
-				(Some(tue), WED - day, 1),
-				(Some(tue - 4), WED - 5 * day, 1),
-				(Some(tue - 5), WED - 6 * day, 1),
-			]
-		);
-		// Settled without history; open; metered now, but the baseline still lacks a day.
+		let jobs = |w: &Work, now| -> Vec<(Option<Day>, u64)> {
+			plan(w, now)
+				.meter
+				.iter()
+				.map(|j| (j.day, j.start_ms))
+				.collect()
+		};
+		// Tuesday (flagged), Friday and Thursday; Monday is valid already.
+		let history = vec![
+			(Some(tue), WED - day),
+			(Some(tue - 4), WED - 5 * day),
+			(Some(tue - 5), WED - 6 * day),
+		];
+		assert_eq!(jobs(&w, WED - 1), history, "before the slot: history only");
+		let mut all = vec![(None, WED)];
+		all.extend(history);
+		assert_eq!(jobs(&w, now), all);
+		// Friday valid too: complete, but a valid Tuesday would still replace Friday.
+		w.records.history.insert((1, 0, tue - 4), valid());
+		assert_eq!(jobs(&w, now), vec![(None, WED), (Some(tue), WED - day)]);
+		// Settled: the slot's history is closed, and a NoHistory outcome stands.
 		let open = Status::Open { until_ms: now + 1 };
 		w.records
 			.outcomes
 			.insert(at(0), outcome(1, Basis::NoHistory, open));
 		w.records.meterings.insert((1, 0), valid());
 		let p = plan(&w, now);
-		assert!(p.settle.is_empty());
-		assert_eq!(p.meter.len(), 3, "only history now");
-		w.records.history.insert((1, 0, tue - 4), valid());
-		let p = plan(&w, now);
-		assert_eq!((p.settle, p.meter.len()), (vec![at(0)], 0));
+		assert!(p.meter.is_empty() && p.settle.is_empty(), "{p:?}");
 	}
 }

@@ -56,8 +56,8 @@ pub struct Report {
 	/// Outcomes whose split a contract answered: checked against the award's bounds and
 	/// recorded inputs, not re-executed.
 	pub contract_answers: u32,
-	/// Outcomes settled before (valid) metering or history for their slot arrived; still
-	/// open to a dispute, not a difference.
+	/// Outcomes settled before (valid) metering for their slot arrived; still open to a
+	/// dispute, not a difference.
 	pub metered_since: u32,
 	/// The root over the final outcomes, as recomputed.
 	pub root: Option<Hash>,
@@ -129,20 +129,14 @@ pub fn audit<A: Clone + Eq + Encode + core::fmt::Debug>(
 		let start_ms = u64::from(award.slot)
 			.saturating_mul(u64::from(r.slot_ms))
 			.saturating_add(r.delivery_start_ms);
-		let baseline = match derive::BaselineInput::of(
+		// The slot's history was closed when it was first settled: it is what the pallet read.
+		let baseline = derive::BaselineInput::of(
 			r.baselines.get(&award.pod),
 			award.slot,
 			start_ms,
 			r.slot_ms,
 			|day| r.history.get(&(award.pod, award.slot, day)).copied(),
-		) {
-			// Settled before its history was complete, as with metering above.
-			derive::BaselineInput::W(_) if stored.basis == Basis::NoHistory => {
-				since = true;
-				derive::BaselineInput::NoHistory
-			}
-			b => b,
-		};
+		);
 		metered_since += u32::from(since);
 		let inputs = derive::Inputs {
 			slot_ms: r.slot_ms,

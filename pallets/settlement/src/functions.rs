@@ -300,6 +300,10 @@ impl<T: Config> Pallet<T> {
 		);
 		let (start, end) = baseline::on_day(start, end, day).ok_or(Error::<T>::Overflow)?;
 		ensure!(Self::now_ms() >= end, Error::<T>::SlotNotOver);
+		ensure!(
+			!HistoryClosed::<T>::contains_key(session, (pod, slot)),
+			Error::<T>::HistoryClosed
+		);
 		if let Some(m) = History::<T>::get(session, (pod, slot, day)) {
 			ensure!(
 				m.quality != ReadingQuality::Valid,
@@ -370,7 +374,7 @@ impl<T: Config> Pallet<T> {
 		for award in awards {
 			let again = match Outcomes::<T>::get(session, award) {
 				None => false,
-				Some(o) if Self::metered_since(session, &info, &o) => true,
+				Some(o) if Self::metered_since(session, &o) => true,
 				Some(_) => return Err(Error::<T>::AlreadySettled.into()),
 			};
 			let a = T::Market::final_award(session, *award).ok_or(Error::<T>::UnknownAward)?;
@@ -379,6 +383,9 @@ impl<T: Config> Pallet<T> {
 				.checked_add(params.metering_delay_ms)
 				.ok_or(Error::<T>::Overflow)?;
 			ensure!(now >= due, Error::<T>::TooEarly);
+			// The slot's history is what it is now for every outcome of the slot, settled
+			// again or disputed: the audit reads back the days it was computed from.
+			HistoryClosed::<T>::insert(session, (a.pod, a.slot), ());
 			let (record, called) = Self::compute(session, &info, a);
 			calls = calls.saturating_add(called.into());
 			Self::deposit_event(Event::Settled {
@@ -403,19 +410,13 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// An open outcome settled without valid metering whose slot has valid metering now: it
-	/// settles again, without a dispute.
-	/// An open outcome that lacked valid metering or history, whose slot now has both.
-	fn metered_since(session: SessionId, info: &SessionInfo, o: &OutcomeOf<T>) -> bool {
+	/// settles again, without a dispute. (History is closed at the first settlement, so an
+	/// outcome without it stays so.)
+	fn metered_since(session: SessionId, o: &OutcomeOf<T>) -> bool {
 		matches!(o.status, Status::Open { .. })
-			&& matches!(
-				o.record.basis,
-				Basis::Unmetered | Basis::Flagged(_) | Basis::NoHistory
-			) && Meterings::<T>::get(session, (o.record.pod, o.record.slot))
-			.is_some_and(|m| m.quality == ReadingQuality::Valid)
-			&& matches!(
-				Self::baseline_input(session, info, o.record.pod, o.record.slot),
-				BaselineInput::W(_)
-			)
+			&& matches!(o.record.basis, Basis::Unmetered | Basis::Flagged(_))
+			&& Meterings::<T>::get(session, (o.record.pod, o.record.slot))
+				.is_some_and(|m| m.quality == ReadingQuality::Valid)
 	}
 
 	/// A PoD's baseline for a slot, from its declaration and the history on chain.

@@ -190,6 +190,11 @@ pub mod pallet {
 		Metering,
 	>;
 
+	/// Slots with a settled award: their history is closed.
+	#[pallet::storage]
+	pub type HistoryClosed<T: Config> =
+		StorageDoubleMap<_, Twox64Concat, SessionId, Twox64Concat, (PodId, Slot), ()>;
+
 	/// Certified metering of a PoD's slot.
 	#[pallet::storage]
 	pub type Meterings<T: Config> =
@@ -440,6 +445,8 @@ pub mod pallet {
 		NotStandardBaseline,
 		/// Not a day the slot's standard baseline draws on.
 		NotCandidateDay,
+		/// An award of the slot is settled: its history is fixed.
+		HistoryClosed,
 	}
 
 	/// The token's issuance at genesis counts as minted: from then on only `mint` and burned
@@ -758,13 +765,14 @@ pub mod pallet {
 		/// Submit a PoD's certified meter readings for one slot moved back to an earlier
 		/// `day` (same time of day), for the slot's standard baseline: `day` must be one the
 		/// baseline draws on ([`baseline::candidate_days`]). Checked as `submit_metering`
-		/// checks a slot's readings. Anyone may submit any candidate day, so that the latest
-		/// valid days, which the baseline takes, can always be shown.
+		/// checks a slot's readings. Any participant may submit any candidate day until an
+		/// award of the slot is settled, so that the latest valid days, which the baseline
+		/// takes, can always be shown; from then on the slot's history is fixed.
 		///
 		/// - Origin: `ParticipantOrigin`.
 		/// - Errors: `UnknownSession`, `SlotOutOfRange`, `NotDeclared`,
-		///   `NotStandardBaseline`, `NotCandidateDay`, `SlotNotOver`, `AlreadyMetered`, and
-		///   those of `submit_metering`'s checks.
+		///   `NotStandardBaseline`, `NotCandidateDay`, `SlotNotOver`, `HistoryClosed`,
+		///   `AlreadyMetered`, and those of `submit_metering`'s checks.
 		/// - Events: `HistoryMetered`.
 		#[pallet::call_index(16)]
 		#[pallet::weight(T::WeightInfo::submit_history(readings.len() as u32))]

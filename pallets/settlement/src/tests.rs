@@ -1765,9 +1765,8 @@ fn history_is_proven_and_only_for_the_baselines_candidate_days() {
 	});
 }
 
-/// NODES: the mean of the latest valid working days, skipping a flagged and a missing one;
-/// until enough are on chain the award settles `NoHistory` (nothing paid, no penalty), and
-/// again once they are.
+/// NODES: the mean of the latest valid working days, skipping a flagged and a missing one.
+/// The slot's first settlement closes its history: a later day changes nothing.
 #[test]
 fn a_standard_baseline_averages_the_latest_valid_working_days() {
 	ExtBuilder::default()
@@ -1779,38 +1778,22 @@ fn a_standard_baseline_averages_the_latest_valid_working_days() {
 			assert_ok!(standard(10, 2));
 			set_phase(Phase::Final);
 			NowMs::set(slot_start(1));
-			// 2,500 Wh on Tuesday (10 kW); Monday flagged; nothing on Friday.
-			assert_ok!(submit_history(
-				10,
-				TUE,
-				history(&[100, 101], TUE, 1_250, ReadingQuality::Valid)
-			));
-			assert_ok!(submit_history(
-				10,
-				MON,
-				history(&[100, 101], MON, 5_000, ReadingQuality::Suspect)
-			));
-			// 1,500 Wh metered: 6 kW.
+			// 2,500 Wh on Tuesday (10 kW); Monday flagged; nothing on Friday; 2,000 Wh on
+			// Thursday (8 kW). Mean 9 kW.
+			for (day, wh, quality) in [
+				(TUE, 1_250, ReadingQuality::Valid),
+				(MON, 5_000, ReadingQuality::Suspect),
+				(THU, 1_000, ReadingQuality::Valid),
+			] {
+				assert_ok!(submit_history(
+					10,
+					day,
+					history(&[100, 101], day, wh, quality)
+				));
+			}
+			// 1,500 Wh metered: 6 kW, so 3 kW of the 4 kW delivered.
 			assert_ok!(submit(10, 0, metered(&[100, 101], 0, 750, 0)));
 			NowMs::set(slot_start(1) + HOUR);
-			assert_ok!(settle(&[at]));
-			let o = outcome(at);
-			assert_eq!(
-				(o.record.basis, o.record.baseline_w),
-				(Basis::NoHistory, None)
-			);
-			assert_eq!(o.record.split, Split::default());
-			assert_eq!(audit().findings, vec![]);
-			assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
-			// Thursday: 2,000 Wh (8 kW). Mean 9 kW, so 3 kW of the 4 kW delivered.
-			assert_ok!(submit_history(
-				10,
-				THU,
-				history(&[100, 101], THU, 1_000, ReadingQuality::Valid)
-			));
-			assert_eq!(audit().metered_since, 1, "settled before its history");
-			assert_eq!(audit().findings, vec![]);
-			NowMs::set(slot_start(1) + 2 * HOUR);
 			assert_ok!(settle(&[at]));
 			let o = outcome(at);
 			assert_eq!(
@@ -1818,20 +1801,64 @@ fn a_standard_baseline_averages_the_latest_valid_working_days() {
 				(Basis::Measured, Some(9_000))
 			);
 			assert_eq!(o.record.input.delivered_wms, 3_000 * SLOT_MS as i128);
-			assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
-			// A later valid Friday would count instead of Thursday: the latest days count.
-			assert_ok!(submit_history(
-				10,
-				FRI,
-				history(&[100, 101], FRI, 500, ReadingQuality::Valid)
-			));
-			let report = audit();
-			assert_eq!(report.findings.len(), 1, "the recomputation now differs");
+			assert!(HistoryClosed::<Test>::contains_key(1, (10, 0)));
+			// A valid Friday would have counted instead of Thursday; now it is too late.
+			assert_noop!(
+				submit_history(
+					10,
+					FRI,
+					history(&[100, 101], FRI, 500, ReadingQuality::Valid)
+				),
+				Error::<Test>::HistoryClosed
+			);
+			assert_eq!(audit().findings, vec![]);
+			// A dispute settles it again from the same history.
 			assert_ok!(Settlement::dispute(signed(DSO), 1, at));
 			assert_ok!(Settlement::resolve(root(), 1, at, None));
+			assert_eq!(outcome(at).record.baseline_w, Some(9_000));
+			assert_eq!(audit().findings, vec![]);
+			assert_ok!(Settlement::do_try_state());
+		});
+}
+
+/// Without enough valid history at the slot's first settlement, an award settles `NoHistory`:
+/// nothing paid, no penalty, for good.
+#[test]
+fn without_enough_history_an_award_settles_no_history_for_good() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			let at = award(0, 10, AGG_A, Q, PRICE);
+			assert_ok!(standard(10, 2));
+			set_phase(Phase::Final);
+			NowMs::set(slot_start(1));
+			assert_ok!(submit_history(
+				10,
+				TUE,
+				history(&[100, 101], TUE, 1_250, ReadingQuality::Valid)
+			));
+			assert_ok!(submit(10, 0, metered(&[100, 101], 0, 750, 0)));
+			NowMs::set(slot_start(1) + HOUR);
+			assert_ok!(settle(&[at]));
 			let o = outcome(at);
-			// (2,500 + 1,000) / 2 Wh: 7 kW, 1 kW delivered.
-			assert_eq!(o.record.baseline_w, Some(7_000));
+			assert_eq!(
+				(o.record.basis, o.record.baseline_w, o.record.split),
+				(Basis::NoHistory, None, Split::default())
+			);
+			assert_noop!(
+				submit_history(
+					10,
+					THU,
+					history(&[100, 101], THU, 1_000, ReadingQuality::Valid)
+				),
+				Error::<Test>::HistoryClosed
+			);
+			assert_noop!(settle(&[at]), Error::<Test>::AlreadySettled);
+			assert_eq!(audit().findings, vec![]);
+			finalize_after_window(at);
+			assert_eq!(outcome(at).status, Status::Paid);
+			assert_eq!(Balances::balance(&DSO), 1_000, "nothing moved");
 			assert_eq!(audit().findings, vec![]);
 			assert_ok!(Settlement::do_try_state());
 		});

@@ -290,8 +290,9 @@ pub enum Basis {
 	Unmetered,
 	/// The metering holds a reading the head-end did not mark valid: as `Unmetered`.
 	Flagged(ReadingQuality),
-	/// The PoD's standard baseline lacks certified history (fewer valid days on chain than it
-	/// averages): as `Unmetered`, settled again once the history is on chain.
+	/// The PoD's standard baseline lacked certified history when the slot was first settled
+	/// (fewer valid days on chain than it averages): nothing is paid and no penalty applies.
+	/// The slot's history is closed then, so this stands.
 	NoHistory,
 	/// The mechanism's contract failed or answered a split that breaks [`Split::check`]: the
 	/// runtime's default terms settled it instead. (Without a baseline the basis stays

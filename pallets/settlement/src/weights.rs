@@ -38,9 +38,8 @@ const PER_READING: u64 = 60_000_000;
 const PER_AWARD: u64 = 50_000_000;
 /// A final outcome: hashed into the tree, paid in up to three transfers.
 const PER_FINAL: u64 = 80_000_000;
-/// A standard baseline's history, read up to twice per award (whether an open outcome may be
-/// settled again, then its record): its candidate days.
-const HISTORY_READS: u64 = 4 * crate::baseline::MAX_HISTORY_DAYS as u64;
+/// A standard baseline's history, read for an award's record: its candidate days.
+const HISTORY_READS: u64 = 2 * crate::baseline::MAX_HISTORY_DAYS as u64;
 
 impl WeightInfo for () {
 	fn create_mechanism() -> Weight {
@@ -57,7 +56,7 @@ impl WeightInfo for () {
 	}
 	fn declare_baseline() -> Weight {
 		Weight::from_parts(40_000_000, 4_000)
-			.saturating_add(RocksDbWeight::get().reads_writes(3, 1))
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 1))
 	}
 	fn set_pod_owner() -> Weight {
 		Weight::from_parts(20_000_000, 2_000)
@@ -75,7 +74,7 @@ impl WeightInfo for () {
 			.saturating_add(Weight::from_parts(PER_AWARD, 4_000).saturating_mul(n.into()))
 			.saturating_add(
 				RocksDbWeight::get()
-					.reads_writes(9 + HISTORY_READS, 1)
+					.reads_writes(9 + HISTORY_READS, 2)
 					.saturating_mul(n.into()),
 			)
 	}
@@ -120,6 +119,6 @@ impl WeightInfo for () {
 		Self::declare_baseline()
 	}
 	fn submit_history(r: u32) -> Weight {
-		Self::submit_metering(r)
+		Self::submit_metering(r).saturating_add(RocksDbWeight::get().reads(1))
 	}
 }
