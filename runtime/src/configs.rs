@@ -25,7 +25,7 @@ use super::{
 	AccountId, Aura, Balance, Balances, Block, BlockNumber, Certification, Consortium,
 	ConsortiumMembership, Hash, Market, Nonce, PalletInfo, Registry, Runtime, RuntimeCall,
 	RuntimeEvent, RuntimeFreezeReason, RuntimeHoldReason, RuntimeOrigin, RuntimeTask, Settlement,
-	System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, VERSION,
+	System, Timestamp, DAYS, EXISTENTIAL_DEPOSIT, MINUTES, SLOT_DURATION, UNIT, VERSION,
 };
 
 /// Share of a block that ordinary transactions may fill; the rest is kept for operational
@@ -557,6 +557,9 @@ impl pallet_settlement::Config for Runtime {
 	type MeteringDelayMs = ConstU64<{ 2 * 24 * 3_600_000 }>;
 	/// A week for the parties to dispute an outcome.
 	type DisputeMs = ConstU64<{ 7 * 24 * 3_600_000 }>;
+	/// Ten tokens, half the value of a 1 MW quarter-hour at 80 tokens per MWh: enough to make
+	/// a party weigh a dispute, little against a wrong settlement.
+	type DisputeDeposit = ConstU128<{ 10 * UNIT }>;
 	/// The pallet's own estimates until this runtime's weights are benchmarked.
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]

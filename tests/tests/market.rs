@@ -222,28 +222,35 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 			(leaves == 4).then_some(())
 		},
 	);
-	// The worker signs with the gateway's key, as the certifier does: one at a time.
-	certifier.terminate();
-	certifier.wait(Duration::from_secs(30));
+	// The settlement worker follows every session, with its own key (the development market
+	// operator's) beside the certifier, which keeps signing as the gateway.
 	let mut settle = Service::start(
 		platone_binary(),
-		&[
-			dev("settle"),
-			["--session", &session, "--follow", "--every-s", "3"]
-				.map(String::from)
-				.to_vec(),
-		]
-		.concat(),
+		&[dev("settle"), ["--every-s", "3"].map(String::from).to_vec()].concat(),
 		scratch.0.join("settle.log"),
 	);
+	wait_for(
+		"the worker to make both awards final",
+		Duration::from_secs(180),
+		|| {
+			let (at, _) = runtime.block_on(chain.finalized()).ok()?;
+			let records = runtime
+				.block_on(chain.settlement_session(session_id, at))
+				.ok()??;
+			records.tally?.root.map(|_| ())
+		},
+	);
+	settle.terminate();
 	assert!(
-		settle.wait(Duration::from_secs(180)).success(),
+		settle.wait(Duration::from_secs(30)).success(),
 		"platone settle:\n{}",
 		settle.log_text()
 	);
 	let log = settle.log_text();
 	assert!(log.contains("1 slots metered, 1 awards settled"), "{log}");
-	assert!(log.contains("2 final"), "{log}");
+	assert!(log.contains("settlement worker stopped"), "{log}");
+	certifier.terminate();
+	certifier.wait(Duration::from_secs(30));
 	let (at, _) = runtime.block_on(chain.finalized()).expect("finalized head");
 	let records = runtime
 		.block_on(chain.settlement_session(session_id, at))
@@ -312,19 +319,45 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 			&& report.contains("GRANDPA justification"),
 		"{report}"
 	);
-	let (code, report, err) = platone(&[
-		"audit",
-		"settlement",
-		"--session",
-		&session,
-		"--rpc",
-		&url,
-		"--authority-set",
-		set_file.to_str().expect("utf-8 path"),
-	]);
+	// With the gateway's SCD, the metering on chain is derived again from its certified
+	// readings; an SCD without them is a difference.
+	let scd_url = format!("sqlite://{}", scd.display());
+	let audit_settlement = |scd: &str| {
+		platone(&[
+			"--scd",
+			scd,
+			"audit",
+			"settlement",
+			"--session",
+			&session,
+			"--rpc",
+			&url,
+			"--authority-set",
+			set_file.to_str().expect("utf-8 path"),
+			"--with-scd",
+		])
+	};
+	let (code, report, err) = audit_settlement(&scd_url);
 	assert_eq!(code, 0, "settlement audit: {report}{err}");
 	assert!(
-		report.contains("2 awards, 2 settled, 2 final") && report.contains(" 0 differences"),
+		report.contains("2 awards, 2 settled, 2 final")
+			&& report.contains(" 0 differences")
+			&& report.contains("checked 1 meterings against the SCD's certified readings: 0"),
+		"{report}"
+	);
+	let empty = scratch.0.join("empty.sqlite");
+	drop(
+		runtime
+			.block_on(SqliteStore::open(&empty))
+			.expect("an empty SCD"),
+	);
+	let (code, report, err) = audit_settlement(&format!("sqlite://{}", empty.display()));
+	assert_eq!(
+		code, 1,
+		"settlement audit against an empty SCD: {report}{err}"
+	);
+	assert!(
+		report.contains("ScdMetering: PoD") && report.contains("do not meter it"),
 		"{report}"
 	);
 	// A session that does not exist is a usage finding, not a clean audit.

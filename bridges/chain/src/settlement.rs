@@ -29,6 +29,33 @@ pub struct Work {
 	pub phase: Phase,
 }
 
+/// Where a market session stands for the settlement worker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+	/// Not on chain: pruned, or being pruned.
+	Gone,
+	/// Not final yet: its awards may still change.
+	Trading,
+	/// Final, with awards not all final yet.
+	Settling,
+	/// Every award final and the outcomes anchored, or no award at all.
+	Settled,
+}
+
+/// The stage of a session from its market record and its settlement tally.
+pub fn stage(info: Option<&pallet_market::SessionInfo>, tally: Option<&Tally>) -> Stage {
+	match info {
+		None => Stage::Gone,
+		Some(i) if i.phase == Phase::Pruning => Stage::Gone,
+		Some(i) if i.phase != Phase::Final => Stage::Trading,
+		Some(i) if i.awards == 0 || tally.is_some_and(|t| t.root.is_some()) => Stage::Settled,
+		Some(_) => Stage::Settling,
+	}
+}
+
+/// Sessions read per storage proof by [`Chain::settlement_stages`].
+const STAGES_PER_PROOF: u32 = 256;
+
 /// The settlement pallet's account, in whose name it anchors.
 pub fn settlement_account() -> Result<AccountId> {
 	pallet_account("Settlement")
@@ -63,6 +90,41 @@ impl Chain {
 		at: Hash,
 	) -> Result<Option<Records<AccountId>>> {
 		Ok(self.settlement_work(session, at).await?.map(|w| w.records))
+	}
+
+	/// The stage of every market session from `from` to the last one created, in the state of
+	/// block `at`, read under storage proofs.
+	pub async fn settlement_stages(&self, from: u32, at: Hash) -> Result<Vec<(u32, Stage)>> {
+		let last_key = storage_key(runtime::storage().market().last_session(), ())?;
+		let proof = self.read_proof(std::slice::from_ref(&last_key), at).await?;
+		let last = read::<u32>(&proof, &last_key, "last session")?.unwrap_or(0);
+		let mut stages = Vec::new();
+		let mut first = from.max(1);
+		while first <= last {
+			let end = first.saturating_add(STAGES_PER_PROOF - 1).min(last);
+			let mut keys = Vec::new();
+			for session in first..=end {
+				keys.push(storage_key(
+					runtime::storage().market().sessions(),
+					(session,),
+				)?);
+				keys.push(storage_key(
+					runtime::storage().settlement().tallies(),
+					(session,),
+				)?);
+			}
+			let proof = self.read_proof(&keys, at).await?;
+			for (session, pair) in (first..=end).zip(keys.chunks(2)) {
+				let info = read::<pallet_market::SessionInfo>(&proof, &pair[0], "session")?;
+				let tally = read::<Tally>(&proof, &pair[1], "tally")?;
+				stages.push((session, stage(info.as_ref(), tally.as_ref())));
+			}
+			first = match end.checked_add(1) {
+				Some(next) => next,
+				None => break,
+			};
+		}
+		Ok(stages)
 	}
 
 	/// [`Chain::settlement_session`] with the declared meters and the pallet's timing, read
@@ -199,8 +261,9 @@ impl Chain {
 		let mut days = Vec::new();
 		for (pod, slot) in &slots {
 			if let Some(BaselineMethod::WorkingDays(n)) = baselines.get(pod).map(|d| d.method) {
-				let start = delivery_start_ms + u64::from(*slot) * u64::from(slot_ms);
-				days.extend(baseline::candidate_days(start, n).map(|day| (*pod, *slot, day)));
+				if let Some((start, _)) = baseline::slot_span(delivery_start_ms, slot_ms, *slot) {
+					days.extend(baseline::candidate_days(start, n).map(|day| (*pod, *slot, day)));
+				}
 			}
 		}
 		let mut history = BTreeMap::new();

@@ -128,8 +128,9 @@ pub async fn settlement(
 	insecure: bool,
 	session: u32,
 	authority_set: Option<&Path>,
+	scd: Option<&str>,
 ) -> i32 {
-	match run_settlement_audit(rpc, insecure, session, authority_set).await {
+	match run_settlement_audit(rpc, insecure, session, authority_set, scd).await {
 		Ok(code) => code,
 		Err((code, why)) => {
 			eprintln!("NOT AUDITED: {why}");
@@ -143,8 +144,18 @@ async fn run_settlement_audit(
 	insecure: bool,
 	session: u32,
 	authority_set: Option<&Path>,
+	scd: Option<&str>,
 ) -> Result<i32, (i32, String)> {
 	let malformed = |e: platone_chain::Error| (MALFORMED, e.to_string());
+	// Opened first: an SCD that cannot be read is a usage error, not a finding.
+	let store = match scd {
+		Some(url) => Some(
+			AnyStore::open_current(url)
+				.await
+				.map_err(|e| (MALFORMED, format!("opening the SCD: {e:#}")))?,
+		),
+		None => None,
+	};
 	let terms = platone_chain::settlement::default_terms().map_err(malformed)?;
 	let tolerance = platone_chain::settlement::max_tolerance().map_err(malformed)?;
 	let pallet = platone_chain::settlement::settlement_account().map_err(malformed)?;
@@ -156,6 +167,20 @@ async fn run_settlement_audit(
 	let report = pallet_settlement::audit::audit(&records, terms, tolerance, &pallet);
 	for (finding, detail) in &report.findings {
 		println!("{finding:?}: {detail}");
+	}
+	let mut scd_differences = 0;
+	if let Some(store) = &store {
+		let (checked, differences) = platone::settle::scd_differences(store, &records)
+			.await
+			.map_err(|e| (MALFORMED, format!("reading the SCD: {e:#}")))?;
+		for difference in &differences {
+			println!("ScdMetering: {difference}");
+		}
+		scd_differences = differences.len();
+		println!(
+			"checked {checked} meterings against the SCD's certified readings: {scd_differences} \
+			 differences"
+		);
 	}
 	println!(
 		"audited settlement of session {session}: {} awards, {} settled, {} final, {} contract \
@@ -171,7 +196,11 @@ async fn run_settlement_audit(
 		report.findings.len(),
 		hex::encode(at),
 	);
-	Ok(if report.is_clean() { 0 } else { DIFFERENCES })
+	Ok(if report.is_clean() && scd_differences == 0 {
+		0
+	} else {
+		DIFFERENCES
+	})
 }
 
 /// `platone audit scd`: the exit code.

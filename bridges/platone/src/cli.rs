@@ -105,6 +105,11 @@ pub enum Audit {
 		/// The GRANDPA authority set to trust (JSON, as `platone authority-set` prints it).
 		#[arg(long)]
 		authority_set: Option<PathBuf>,
+		/// Also derive each metering on chain again from the certified readings in the SCD
+		/// (`[scd] url`, or `--scd`): the gateway operator's check that no submission left
+		/// out or added a reading.
+		#[arg(long)]
+		with_scd: bool,
 	},
 }
 
@@ -208,23 +213,27 @@ pub enum Role {
 		#[command(subcommand)]
 		what: Market,
 	},
-	/// Settle a market session's awards (FR-MP-SET-03/04): submit each awarded PoD's certified
+	/// Settle market sessions' awards (FR-MP-SET-03/04): submit each awarded PoD's certified
 	/// meter readings for its slot from the SCD with their proofs, settle the awards once the
 	/// metering delay has passed, and make them final once their dispute windows have. Signs
-	/// with the gateway's key (`[certify]`). Each run does what is left; exit codes: 0 every
-	/// award final (or, without `--follow`, the run went through), 5 chain unreachable.
+	/// with the settlement worker's own key (`[settle]`), reads the gateway's SCD. Each run
+	/// does what is left. With `--session`, that session; exit codes: 0 every award final (or,
+	/// without `--follow`, the run went through), 5 chain unreachable. Without it, every
+	/// session as it becomes final, until stopped (Ctrl-C, SIGTERM).
 	Settle {
-		/// The market session.
+		/// One market session.
 		#[arg(long)]
-		session: u32,
+		session: Option<u32>,
 		/// Node JSON-RPC; `[certify] rpc` if absent.
 		#[arg(long)]
 		rpc: Option<String>,
-		/// Run again every `--every-s` seconds until every award is final.
+		/// Run again every `--every-s` seconds until every award is final (implied without
+		/// `--session`).
 		#[arg(long)]
 		follow: bool,
-		#[arg(long, default_value_t = 30)]
-		every_s: u64,
+		/// Seconds between runs; `[settle] every_s` if absent.
+		#[arg(long)]
+		every_s: Option<u64>,
 	},
 	/// Audit what others rely on: `platone audit scd`, `platone audit market`.
 	Audit {

@@ -19,6 +19,8 @@ const REDACTED: &str = "<redacted>";
 /// The development chain's gateway key and topic name (`--dev` only).
 const DEV_SURI: &str = "//Charlie";
 const DEV_GATEWAY: &str = "charlie";
+/// The development chain's market operator, the settlement worker's key (`--dev` only).
+const DEV_SETTLE_SURI: &str = "//Alice";
 
 fn parse_account(hex: &str) -> anyhow::Result<[u8; 32]> {
 	hex::decode(hex.trim_start_matches("0x"))
@@ -41,6 +43,7 @@ pub struct Config {
 	pub http: HttpConfig,
 	pub certify: CertifyConfig,
 	pub api: ApiConfig,
+	pub settle: SettleConfig,
 	pub sim: SimConfig,
 	/// Devices the gateway accepts. Required, except in development mode, where absent means
 	/// the development chain's `pmu-001`…`010` and `meter-001`…`004` (PoMs 1–14).
@@ -182,6 +185,36 @@ pub struct CertifyConfig {
 	pub round_timeout_s: u64,
 	/// `platone run` certifies too.
 	pub enabled: bool,
+}
+
+/// The settlement worker (`platone settle`, and `platone run` with `enabled`).
+#[derive(Debug, Deserialize, serde::Serialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SettleConfig {
+	/// The worker's key as a secret URI; prefer `suri_file`. Any active participant's (the
+	/// market operator's, a DSO's, an aggregator's): the calls it makes prove everything they
+	/// carry. Its own key, not the gateway's, so that its transactions and the certifier's
+	/// never take the same nonce. In development mode, absent means `//Alice`, the development
+	/// chain's market operator.
+	#[serde(skip_serializing_if = "Option::is_none")]
+	pub suri: Option<String>,
+	/// File holding the secret URI (overrides `suri`).
+	pub suri_file: Option<PathBuf>,
+	/// Seconds between rounds over the sessions to settle.
+	pub every_s: u64,
+	/// `platone run` settles every final session too.
+	pub enabled: bool,
+}
+
+impl Default for SettleConfig {
+	fn default() -> Self {
+		SettleConfig {
+			suri: None,
+			suri_file: None,
+			every_s: 30,
+			enabled: false,
+		}
+	}
 }
 
 #[derive(Debug, Deserialize, serde::Serialize)]
@@ -462,6 +495,35 @@ impl Config {
 		Ok(suri)
 	}
 
+	/// The settlement worker's signing key (`[settle] suri_file` or `suri`; the development
+	/// market operator's under `--dev`). Refused if it is the gateway's: the two would race
+	/// for nonces.
+	pub fn settle_suri(&self) -> anyhow::Result<String> {
+		let suri = match (&self.settle.suri_file, &self.settle.suri) {
+			(Some(path), _) => std::fs::read_to_string(path)
+				.with_context(|| format!("reading {}", path.display()))?
+				.trim()
+				.to_string(),
+			(None, Some(suri)) => suri.clone(),
+			(None, None) if self.dev => DEV_SETTLE_SURI.into(),
+			(None, None) => bail!(
+				"no settlement key: set [settle] suri_file to a participant's key (or run with \
+				 --dev for the development chain's market operator)"
+			),
+		};
+		let key = platone_chain::account_of(&platone_chain::keypair(&suri)?);
+		let gateway = match self.gateway_suri() {
+			Ok(gateway) => Some(platone_chain::account_of(&platone_chain::keypair(
+				&gateway,
+			)?)),
+			Err(_) => self.gateway_account(None).ok(),
+		};
+		if gateway == Some(key) {
+			bail!("[settle] names the gateway's key: give the settlement worker its own");
+		}
+		Ok(suri)
+	}
+
 	/// The certifier's settings, with its key.
 	pub fn certifier(&self) -> anyhow::Result<platone_certifier::Config> {
 		let suri = self.gateway_suri()?;
@@ -492,6 +554,49 @@ impl Config {
 		if self.certify.suri.is_some() {
 			self.certify.suri = Some(REDACTED.into());
 		}
+		if self.settle.suri.is_some() {
+			self.settle.suri = Some(REDACTED.into());
+		}
 		self
+	}
+}
+
+#[cfg(test)]
+mod tests {
+	use super::*;
+
+	#[test]
+	fn the_settlement_worker_never_signs_as_the_gateway() {
+		let mut c = Config {
+			dev: true,
+			..Config::default()
+		};
+		assert_eq!(c.settle_suri().expect("dev key"), DEV_SETTLE_SURI);
+		c.settle.suri = Some(DEV_SURI.into());
+		let refused = c.settle_suri().expect_err("the dev gateway's key");
+		assert!(refused.to_string().contains("gateway"), "{refused}");
+		c.certify.suri = Some("//Dave".into());
+		c.settle.suri = Some("//Dave".into());
+		assert!(c.settle_suri().is_err(), "the configured gateway's key");
+		c.settle.suri = Some("//Eve".into());
+		assert_eq!(c.settle_suri().expect("its own key"), "//Eve");
+		c.dev = false;
+		c.settle.suri = None;
+		let none = c.settle_suri().expect_err("no key outside dev mode");
+		assert!(none.to_string().contains("[settle] suri_file"), "{none}");
+		assert_eq!(
+			Config {
+				settle: SettleConfig {
+					suri: Some("//Eve".into()),
+					..SettleConfig::default()
+				},
+				..Config::default()
+			}
+			.redacted()
+			.settle
+			.suri
+			.as_deref(),
+			Some(REDACTED)
+		);
 	}
 }

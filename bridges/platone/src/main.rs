@@ -61,6 +61,7 @@ async fn main() -> anyhow::Result<()> {
 				Roles {
 					ingest: true,
 					certify: false,
+					settle: false,
 				},
 			)
 			.await
@@ -71,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
 				Roles {
 					ingest: false,
 					certify: true,
+					settle: false,
 				},
 			)
 			.await
@@ -133,9 +135,32 @@ async fn main() -> anyhow::Result<()> {
 			every_s,
 		} => {
 			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
-			let signer = platone_chain::keypair(&config.gateway_suri()?)?;
+			let every =
+				std::time::Duration::from_secs(every_s.unwrap_or(config.settle.every_s).max(1));
+			let signer = platone_chain::keypair(&config.settle_suri()?)?;
 			let gateway = platone_chain::market::AccountId::new(config.gateway_account(None)?);
 			let store = platone_scd::AnyStore::open_current(&config.scd.url).await?;
+			let max_awards: u32 = platone_chain::settlement::max_awards_per_call()?;
+			let max_readings: u32 = platone_chain::settlement::max_readings()?;
+			let Some(session) = session else {
+				let (stop, stopped) = tokio::sync::watch::channel(false);
+				tokio::spawn(async move {
+					shutdown_signal().await;
+					let _ = stop.send(true);
+				});
+				let metrics = platone::settle::Metrics::default();
+				let worker = platone::settle::Worker {
+					store: &store,
+					signer: &signer,
+					gateway: &gateway,
+					max_awards: max_awards as usize,
+					max_readings: max_readings as usize,
+					metrics: &metrics,
+				};
+				platone::settle::follow(&rpc, config.certify.insecure, worker, every, stopped)
+					.await;
+				return Ok(());
+			};
 			let chain = match platone_chain::Chain::connect(&rpc, config.certify.insecure).await {
 				Ok(chain) => chain,
 				Err(e) => {
@@ -143,8 +168,6 @@ async fn main() -> anyhow::Result<()> {
 					std::process::exit(5);
 				}
 			};
-			let max_awards: u32 = platone_chain::settlement::max_awards_per_call()?;
-			let max_readings: u32 = platone_chain::settlement::max_readings()?;
 			loop {
 				let report = platone::settle::run(
 					&chain,
@@ -159,15 +182,12 @@ async fn main() -> anyhow::Result<()> {
 				for why in &report.waiting {
 					println!("waiting: {why}");
 				}
-				println!(
-					"session {session}: {} slots metered, {} awards settled, {} finalized, {} final",
-					report.metered, report.settled, report.finalized, report.done
-				);
+				println!("{}", report.summary(session));
 				if !follow || report.complete() {
 					return Ok(());
 				}
 				tokio::select! {
-					_ = tokio::time::sleep(std::time::Duration::from_secs(every_s.max(1))) => {}
+					_ = tokio::time::sleep(every) => {}
 					_ = tokio::signal::ctrl_c() => return Ok(()),
 				}
 			}
@@ -218,6 +238,7 @@ async fn main() -> anyhow::Result<()> {
 				session,
 				rpc,
 				authority_set,
+				with_scd,
 			},
 		} => {
 			let rpc = rpc.unwrap_or_else(|| config.certify.rpc.clone());
@@ -226,6 +247,7 @@ async fn main() -> anyhow::Result<()> {
 				config.certify.insecure,
 				session,
 				authority_set.as_deref(),
+				with_scd.then_some(config.scd.url.as_str()),
 			)
 			.await;
 			std::process::exit(code);
@@ -292,6 +314,7 @@ async fn main() -> anyhow::Result<()> {
 				Roles {
 					ingest: true,
 					certify: config.certify.enabled,
+					settle: config.settle.enabled,
 				},
 			)
 			.await?;

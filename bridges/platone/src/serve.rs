@@ -40,13 +40,26 @@ pub async fn shutdown_signal() {
 pub struct Roles {
 	pub ingest: bool,
 	pub certify: bool,
+	/// The settlement worker, following every session.
+	pub settle: bool,
 }
 
-/// Runs the store-backed roles (ingest with its HTTP server, certifier with the SCD API) until
-/// shutdown, on the SCD the config names.
+/// Runs the store-backed roles (ingest with its HTTP server, certifier with the SCD API, the
+/// settlement worker) until shutdown, on the SCD the config names.
 pub async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
-	// Read once, before anything starts: the key may come from a file.
+	// Read once, before anything starts: the keys may come from files.
 	let certifier_config = roles.certify.then(|| config.certifier()).transpose()?;
+	let settle_config = roles
+		.settle
+		.then(|| {
+			Ok::<_, anyhow::Error>((
+				platone_chain::keypair(&config.settle_suri()?)?,
+				platone_chain::market::AccountId::new(config.gateway_account(None)?),
+				platone_chain::settlement::max_awards_per_call()?,
+				platone_chain::settlement::max_readings()?,
+			))
+		})
+		.transpose()?;
 	// Only ingest needs the devices (and their gateway's name); a certifier runs without them.
 	let ingest_config = roles
 		.ingest
@@ -69,6 +82,7 @@ pub async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
 	};
 	// Served by the SCD API at /metrics.
 	let certifier_metrics = Arc::new(platone_certifier::Metrics::default());
+	let settle_metrics = Arc::new(platone::settle::Metrics::default());
 	let api = match (&certifier_config, config.api.listen) {
 		(Some(c), Some(addr)) => {
 			let gateway = platone_chain::account_of(&platone_chain::keypair(&c.suri)?);
@@ -79,9 +93,21 @@ pub async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
 				&config.api.tls_key,
 				&config.api.tls_client_ca,
 			)?;
+			let settling = settle_config.is_some();
 			let metrics: Option<platone_api::MetricsSource> = certifier_config.as_ref().map(|_| {
 				let m = certifier_metrics.clone();
-				Arc::new(move || m.render()) as platone_api::MetricsSource
+				let s = settle_metrics.clone();
+				Arc::new(move || {
+					if !settling {
+						return m.render();
+					}
+					// One exposition: the certifier's without its closing line, then the
+					// worker's.
+					let mut out = m.render();
+					platone::settle::strip_eof(&mut out);
+					out.push_str(&s.render(true));
+					out
+				}) as platone_api::MetricsSource
 			});
 			let state = Arc::new(platone_api::Api {
 				store: store.clone(),
@@ -99,6 +125,25 @@ pub async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
 		}
 		_ => None,
 	};
+	let settler = settle_config.map(|(signer, gateway, max_awards, max_readings)| {
+		let store = store.clone();
+		let rpc = config.certify.rpc.clone();
+		let insecure = config.certify.insecure;
+		let every = Duration::from_secs(config.settle.every_s.max(1));
+		let stopped = stopped.clone();
+		let metrics = settle_metrics.clone();
+		tokio::spawn(async move {
+			let worker = platone::settle::Worker {
+				store: &*store,
+				signer: &signer,
+				gateway: &gateway,
+				max_awards: max_awards as usize,
+				max_readings: max_readings as usize,
+				metrics: &metrics,
+			};
+			platone::settle::follow(&rpc, insecure, worker, every, stopped).await;
+		})
+	});
 	let certifier = certifier_config.map(|c| {
 		tokio::spawn(platone_certifier::run(
 			c,
@@ -166,6 +211,9 @@ pub async fn serve(config: &Config, roles: Roles) -> anyhow::Result<()> {
 	}
 	if let Some(certifier) = certifier {
 		certifier.await.context("certifier task")??;
+	}
+	if let Some(settler) = settler {
+		settler.await.context("settlement task")?;
 	}
 	if let Some(api) = api {
 		api.await.context("API task")??;

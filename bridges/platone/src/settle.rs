@@ -18,19 +18,32 @@
 //! Every step reads the chain first, so the worker can be killed and run again at any time: it
 //! does what is left. What it cannot do yet (data not certified, an incomplete slot) it reports
 //! and leaves for the next run.
+//!
+//! Without `--session` (and in `platone run` with `[settle] enabled`) it follows every session
+//! ([`follow`]): each round it reads the stage of the sessions from the oldest one that may
+//! still need it, runs the above for each final session not yet settled, and moves past those
+//! that are settled or pruned.
 
-use std::collections::BTreeSet;
+use std::{collections::BTreeSet, time::Duration};
 
 use anyhow::Context;
 use pallet_market::AwardRef;
 use pallet_settlement::{
 	baseline::{self, Day},
 	metering::slot_metering,
-	BaselineMethod, Basis, ReadingQuality, Status,
+	BaselineMethod, Basis, Status,
 };
-use platone_chain::{market::AccountId, settlement::Work, Chain, Keypair};
+use platone_chain::{
+	market::AccountId,
+	settlement::{Stage, Work},
+	Chain, Keypair,
+};
 use platone_primitives::{Accumulation, MeasurementRecord, Reading};
 use platone_scd::{CertState, Store};
+use prometheus_client::{
+	metrics::{counter::Counter, gauge::Gauge},
+	registry::Registry,
+};
 
 /// A PoD's slot to meter, or its history on an earlier day.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,14 +88,21 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 		.map(|(_, a)| (a.pod, a.slot))
 		.collect();
 	for (award, a) in &r.awards {
-		let start_ms = r
-			.delivery_start_ms
-			.saturating_add(u64::from(a.slot).saturating_mul(r.slot_ms.into()));
-		let end_ms = start_ms.saturating_add(r.slot_ms.into());
+		let label = format!(
+			"award {}/{} (PoD {}, slot {})",
+			award.step, award.index, a.pod, a.slot
+		);
+		let Some((start_ms, end_ms)) = baseline::slot_span(r.delivery_start_ms, r.slot_ms, a.slot)
+		else {
+			plan.waiting.push(format!(
+				"{label}: the slot's time is past what a u64 of ms holds"
+			));
+			continue;
+		};
 		let metered = r
 			.meterings
 			.get(&(a.pod, a.slot))
-			.is_some_and(|m| m.quality == ReadingQuality::Valid);
+			.is_some_and(|m| m.is_valid());
 		let declared = r.baselines.get(&a.pod);
 		let history = |day| r.history.get(&(a.pod, a.slot, day)).copied();
 		let outcome = r.outcomes.get(award);
@@ -94,10 +114,6 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 					&& matches!(o.record.basis, Basis::Unmetered | Basis::Flagged(_))
 			}
 		};
-		let label = format!(
-			"award {}/{} (PoD {}, slot {})",
-			award.step, award.index, a.pod, a.slot
-		);
 		// Without a baseline (or meters) there is nothing to meter: it settles as such.
 		let meters = declared.map(|d| &d.meters).filter(|m| !m.is_empty());
 		if let Some(meters) = meters.filter(|_| metered_jobs.insert((a.pod, a.slot))) {
@@ -120,7 +136,7 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 				settled_slots.contains(&(a.pod, a.slot)),
 				declared.map(|d| d.method),
 			) {
-				let valid = |day| history(day).is_some_and(|m| m.quality == ReadingQuality::Valid);
+				let valid = |day| history(day).is_some_and(|m| m.is_valid());
 				let candidates: Vec<Day> = baseline::candidate_days(start_ms, n).collect();
 				let oldest_taken = candidates
 					.iter()
@@ -200,6 +216,73 @@ pub async fn slot_readings<S: Store>(
 	Ok(readings)
 }
 
+/// The SCD's side of `platone audit settlement --with-scd`: each metering on chain, and each day of
+/// history, derived again from the readings of the declared meters that the SCD holds
+/// certified, with the pallet's own code. Yields how many were checked and one line per slot
+/// the SCD meters differently, or cannot meter: readings left out of or added to a submission
+/// that the chain's proofs alone would not reveal.
+pub async fn scd_differences<S: Store>(
+	store: &S,
+	r: &pallet_settlement::audit::Records<AccountId>,
+) -> anyhow::Result<(usize, Vec<String>)> {
+	let metered = r
+		.meterings
+		.iter()
+		.map(|(&(pod, slot), m)| (pod, slot, None, *m));
+	let history = r
+		.history
+		.iter()
+		.map(|(&(pod, slot, day), m)| (pod, slot, Some(day), *m));
+	let mut checked = 0;
+	let mut differences = Vec::new();
+	for (pod, slot, day, on_chain) in metered.chain(history) {
+		let what = match day {
+			None => format!("PoD {pod} slot {slot}"),
+			Some(day) => format!("PoD {pod} slot {slot} on day {day}"),
+		};
+		let span =
+			baseline::slot_span(r.delivery_start_ms, r.slot_ms, slot).and_then(|(start, end)| {
+				match day {
+					None => Some((start, end)),
+					Some(day) => baseline::on_day(start, end, day),
+				}
+			});
+		let (Some(declared), Some((start_ms, end_ms))) = (r.baselines.get(&pod), span) else {
+			differences.push(format!(
+				"{what}: metered on chain without a declaration or time"
+			));
+			continue;
+		};
+		let job = SlotJob {
+			pod,
+			slot,
+			day,
+			start_ms,
+			end_ms,
+			meters: declared.meters.clone(),
+		};
+		let mut certified = Vec::new();
+		for (m, record) in slot_readings(store, &job).await? {
+			let proven = platone_scd::proof(store, m.dataset, m.timestamp_us, m.sequence).await?;
+			if proven.is_some_and(|p| p.certificate.state == CertState::Certified) {
+				certified.push(record);
+			}
+		}
+		checked += 1;
+		match slot_metering(&job.meters, start_ms, end_ms, &certified) {
+			Ok(scd) if scd == on_chain => {}
+			Ok(scd) => differences.push(format!(
+				"{what}: the chain holds {on_chain:?}, the SCD's certified readings give {scd:?}"
+			)),
+			Err(e) => differences.push(format!(
+				"{what}: the chain holds {on_chain:?}, the SCD's certified readings do not meter \
+				 it ({e:?})"
+			)),
+		}
+	}
+	Ok((checked, differences))
+}
+
 /// What became of one run.
 #[derive(Debug, Default)]
 pub struct Report {
@@ -215,6 +298,14 @@ impl Report {
 	/// Every award is final and paid.
 	pub fn complete(&self) -> bool {
 		self.waiting.is_empty()
+	}
+
+	/// One line: what the run did, and how many awards are final.
+	pub fn summary(&self, session: u32) -> String {
+		format!(
+			"session {session}: {} slots metered, {} awards settled, {} finalized, {} final",
+			self.metered, self.settled, self.finalized, self.done
+		)
 	}
 }
 
@@ -336,6 +427,232 @@ pub async fn run<S: Store>(
 	Ok(report)
 }
 
+/// The sessions a round runs (final, not settled), and the first session the next round
+/// starts from: the oldest that may still need the worker, past any settled or pruned ones.
+pub fn due(stages: &[(u32, Stage)], from: u32) -> (Vec<u32>, u32) {
+	let run = stages
+		.iter()
+		.filter(|(_, s)| *s == Stage::Settling)
+		.map(|(id, _)| *id)
+		.collect();
+	let next = stages
+		.iter()
+		.find(|(_, s)| matches!(s, Stage::Trading | Stage::Settling))
+		.or(stages.last())
+		.map_or(from, |(id, stage)| match stage {
+			Stage::Trading | Stage::Settling => *id,
+			Stage::Gone | Stage::Settled => id.saturating_add(1),
+		});
+	(run, next)
+}
+
+/// What [`follow`] needs besides the chain.
+pub struct Worker<'a, S> {
+	pub store: &'a S,
+	pub signer: &'a Keypair,
+	/// The gateway whose SCD `store` is: its certificates prove the readings.
+	pub gateway: &'a AccountId,
+	pub max_awards: usize,
+	pub max_readings: usize,
+	pub metrics: &'a Metrics,
+}
+
+/// The following worker's Prometheus metrics (`platone_settle_*`; in `platone run`, at the SCD
+/// API's `/metrics`). Alert on `last_round_unix_ms` going stale, on `failures` rising, and on
+/// `sessions_settling` or `awards_waiting` staying up past the dispute window.
+pub struct Metrics {
+	registry: Registry,
+	pub rounds: Counter,
+	pub failures: Counter,
+	pub metered: Counter,
+	pub settled: Counter,
+	pub finalized: Counter,
+	pub sessions_settling: Gauge,
+	pub awards_waiting: Gauge,
+	pub last_round_unix_ms: Gauge,
+}
+
+impl Default for Metrics {
+	fn default() -> Self {
+		let m = Metrics {
+			registry: Registry::default(),
+			rounds: Counter::default(),
+			failures: Counter::default(),
+			metered: Counter::default(),
+			settled: Counter::default(),
+			finalized: Counter::default(),
+			sessions_settling: Gauge::default(),
+			awards_waiting: Gauge::default(),
+			last_round_unix_ms: Gauge::default(),
+		};
+		let mut r = Registry::with_prefix("platone_settle");
+		for (name, help, counter) in [
+			("rounds", "Rounds over the sessions completed", &m.rounds),
+			(
+				"failures",
+				"Rounds or session runs that failed (retried next round)",
+				&m.failures,
+			),
+			("metered", "Metering and history submissions", &m.metered),
+			("settled", "Awards settled", &m.settled),
+			("finalized", "Outcomes made final", &m.finalized),
+		] {
+			r.register(name, help, counter.clone());
+		}
+		for (name, help, gauge) in [
+			(
+				"sessions_settling",
+				"Final sessions not yet settled, last round",
+				&m.sessions_settling,
+			),
+			(
+				"awards_waiting",
+				"Awards or slots waiting (data, windows, disputes), last round",
+				&m.awards_waiting,
+			),
+			(
+				"last_round_unix_ms",
+				"When the last round completed",
+				&m.last_round_unix_ms,
+			),
+		] {
+			r.register(name, help, gauge.clone());
+		}
+		Metrics { registry: r, ..m }
+	}
+}
+
+impl Metrics {
+	/// The OpenMetrics text exposition, without its closing `# EOF` line when `last` is false
+	/// (for another registry's exposition to follow).
+	pub fn render(&self, last: bool) -> String {
+		let mut out = String::new();
+		// Writing into a String cannot fail.
+		let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+		if !last {
+			strip_eof(&mut out);
+		}
+		out
+	}
+}
+
+/// Drops an OpenMetrics exposition's closing `# EOF` line, so that two registries can be
+/// served as one.
+pub fn strip_eof(exposition: &mut String) {
+	if let Some(body) = exposition.strip_suffix("# EOF\n") {
+		exposition.truncate(body.len());
+	}
+}
+
+fn gauge(v: u64) -> i64 {
+	i64::try_from(v).unwrap_or(i64::MAX)
+}
+
+/// Follows every market session until `stop` turns true: each round, every final session not
+/// yet settled, from the oldest that may still need it. A round that fails (the chain
+/// unreachable, a node that went away) is logged and the next one starts afresh.
+pub async fn follow<S: Store>(
+	rpc: &str,
+	insecure: bool,
+	worker: Worker<'_, S>,
+	every: Duration,
+	mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+	let mut chain = None;
+	let mut from = 1;
+	while !*stop.borrow() {
+		if chain.is_none() {
+			match Chain::connect(rpc, insecure).await {
+				Ok(c) => chain = Some(c),
+				Err(e) => {
+					tracing::warn!(rpc, "settlement: chain unreachable: {e}");
+					worker.metrics.failures.inc();
+				}
+			}
+		}
+		if let Some(c) = &chain {
+			match round(c, &worker, from, &stop).await {
+				Ok(next) => from = next,
+				Err(e) => {
+					tracing::warn!("settlement round failed, retrying: {e:#}");
+					worker.metrics.failures.inc();
+					chain = None;
+				}
+			}
+		}
+		tokio::select! {
+			_ = tokio::time::sleep(every) => {}
+			_ = stop.wait_for(|stop| *stop) => {}
+		}
+	}
+	tracing::info!("settlement worker stopped");
+}
+
+/// One round of [`follow`] from session `from`; yields where the next one starts.
+async fn round<S: Store>(
+	chain: &Chain,
+	w: &Worker<'_, S>,
+	from: u32,
+	stop: &tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<u32> {
+	let (at, _) = chain.finalized().await?;
+	let stages = chain.settlement_stages(from, at).await?;
+	let (sessions, next) = due(&stages, from);
+	w.metrics
+		.sessions_settling
+		.set(gauge(sessions.len() as u64));
+	let mut waiting = 0;
+	for session in sessions {
+		if *stop.borrow() {
+			break;
+		}
+		// One session's failure (say, a stored reading that does not decode) must not hold
+		// up the others: it is logged and tried again next round.
+		let report = match run(
+			chain,
+			w.store,
+			w.signer,
+			w.gateway,
+			session,
+			w.max_awards,
+			w.max_readings,
+		)
+		.await
+		{
+			Ok(report) => report,
+			Err(e) => {
+				tracing::warn!(session, "settlement run failed: {e:#}");
+				w.metrics.failures.inc();
+				continue;
+			}
+		};
+		w.metrics.metered.inc_by(report.metered as u64);
+		w.metrics.settled.inc_by(report.settled as u64);
+		w.metrics.finalized.inc_by(report.finalized as u64);
+		waiting += report.waiting.len() as u64;
+		for why in &report.waiting {
+			tracing::debug!(session, "waiting: {why}");
+		}
+		tracing::info!(
+			session,
+			metered = report.metered,
+			settled = report.settled,
+			finalized = report.finalized,
+			r#final = report.done,
+			waiting = report.waiting.len(),
+			"{}",
+			report.summary(session)
+		);
+	}
+	w.metrics.awards_waiting.set(gauge(waiting));
+	w.metrics.rounds.inc();
+	let now_ms = std::time::SystemTime::now()
+		.duration_since(std::time::UNIX_EPOCH)
+		.map_or(0, |d| d.as_millis() as u64);
+	w.metrics.last_round_unix_ms.set(gauge(now_ms));
+	Ok(next)
+}
+
 /// The session's records at the finalized head, and the chain's time there.
 async fn read(chain: &Chain, session: u32) -> anyhow::Result<(Work, u64)> {
 	let (at, _) = chain.finalized().await?;
@@ -359,7 +676,8 @@ mod tests {
 
 	use pallet_market::{Direction, Phase, SettledAward};
 	use pallet_settlement::{
-		audit::Records, Declared, MechanismInput, Metering, Outcome, Params, Record, Split,
+		audit::Records, Declared, MechanismInput, Metering, Outcome, Params, ReadingQuality,
+		Record, Split,
 	};
 
 	use super::*;
@@ -459,6 +777,91 @@ mod tests {
 			quality: ReadingQuality::Valid,
 			readings: 4,
 		}
+	}
+
+	#[test]
+	fn following_runs_final_unsettled_sessions_and_moves_past_done_ones() {
+		use Stage::*;
+		// Pruned and settled sessions before the first that may still change are passed for
+		// good; a day-ahead session still trading holds the start while a later real-time one
+		// is settled around it.
+		let stages = [
+			(3, Gone),
+			(4, Settled),
+			(5, Settling),
+			(6, Trading),
+			(7, Settling),
+			(8, Settled),
+		];
+		assert_eq!(due(&stages, 3), (vec![5, 7], 5));
+		assert_eq!(due(&stages[2..], 5), (vec![5, 7], 5));
+		assert_eq!(due(&[(5, Settled), (6, Trading)], 5), (vec![], 6));
+		assert_eq!(due(&[(5, Settled), (6, Gone)], 5), (vec![], 7));
+		assert_eq!(due(&[], 9), (vec![], 9), "no session yet");
+	}
+
+	#[test]
+	fn the_workers_metrics_join_another_exposition() {
+		let m = Metrics::default();
+		m.settled.inc_by(2);
+		m.sessions_settling.set(1);
+		let mut first = m.render(false);
+		assert!(!first.contains("# EOF"), "{first}");
+		first.push_str(&m.render(true));
+		assert_eq!(first.matches("# EOF").count(), 1, "{first}");
+		assert!(first.ends_with("# EOF\n"), "{first}");
+		assert!(first.contains("platone_settle_settled_total 2"), "{first}");
+		assert!(
+			first.contains("platone_settle_sessions_settling 1"),
+			"{first}"
+		);
+	}
+
+	#[test]
+	fn a_session_is_settling_from_final_until_its_outcomes_are_anchored() {
+		use platone_chain::settlement::stage;
+		let schedule = pallet_market::Schedule {
+			period_ms: 86_400_000,
+			slot_ms: SLOT,
+			open_lead_ms: 0,
+			gate_lead_ms: 0,
+			validation_ms: 0,
+		};
+		let info = |phase, awards| pallet_market::SessionInfo {
+			phase,
+			awards,
+			..pallet_market::SessionInfo::opened(
+				pallet_market::SessionKind::DayAhead,
+				START,
+				&schedule,
+				1,
+				pallet_market::Pricing::PayAsBid,
+				4,
+			)
+		};
+		let tally = |root| pallet_settlement::Tally {
+			awards: 2,
+			settled: 2,
+			fixed: 2,
+			peaks: Default::default(),
+			root,
+		};
+		assert_eq!(stage(None, None), Stage::Gone);
+		assert_eq!(stage(Some(&info(Phase::Pruning, 2)), None), Stage::Gone);
+		assert_eq!(
+			stage(Some(&info(Phase::Validated, 2)), None),
+			Stage::Trading
+		);
+		assert_eq!(stage(Some(&info(Phase::Final, 2)), None), Stage::Settling);
+		assert_eq!(
+			stage(Some(&info(Phase::Final, 2)), Some(&tally(None))),
+			Stage::Settling
+		);
+		assert_eq!(
+			stage(Some(&info(Phase::Final, 2)), Some(&tally(Some([1; 32])))),
+			Stage::Settled
+		);
+		assert_eq!(stage(Some(&info(Phase::Final, 0)), None), Stage::Settled);
 	}
 
 	#[test]

@@ -7,7 +7,7 @@ use std::{
 	collections::{HashMap, HashSet},
 	path::Path,
 	str::FromStr,
-	time::Duration,
+	time::{Duration, Instant},
 };
 
 use sqlx::{
@@ -60,13 +60,28 @@ impl SqliteStore {
 			// Checkpoint every 64 MiB of WAL rather than 4 MiB: fewer, larger copies into the
 			// database file at PMU rates.
 			.pragma("wal_autocheckpoint", "16384");
+		// Processes opening a fresh file together (ingest, certifier, API) race to switch it to
+		// WAL and to create the migrations table. SQLite answers the loser "database is locked"
+		// at once, without waiting out the busy timeout; it tries again until the deadline.
+		let deadline = Instant::now() + OPEN_PATIENCE;
+		let mut pause = Duration::from_millis(20);
 		// Readers (proof API, certifier) beside the one ingest writer; WAL lets them run together.
-		let pool = SqlitePoolOptions::new()
-			.max_connections(4)
-			.connect_with(options)
-			.await?;
+		let pool = loop {
+			match SqlitePoolOptions::new()
+				.max_connections(4)
+				.connect_with(options.clone())
+				.await
+			{
+				Ok(pool) => break pool,
+				Err(e) if is_busy(&e) && Instant::now() < deadline => {
+					tokio::time::sleep(pause).await;
+					pause = (pause * 2).min(Duration::from_millis(500));
+				}
+				Err(e) => return Err(e.into()),
+			}
+		};
 		if migrate_schema {
-			migrate(&pool).await?;
+			migrate(&pool, deadline).await?;
 		}
 		Ok(SqliteStore {
 			pool,
@@ -75,21 +90,32 @@ impl SqliteStore {
 	}
 }
 
+/// How long opening an SQLite SCD waits out other processes opening it at the same moment.
+const OPEN_PATIENCE: Duration = Duration::from_secs(10);
+
+/// SQLite's "busy" or "locked" (primary codes 5 and 6, whatever the extended code).
+fn is_busy(e: &sqlx::Error) -> bool {
+	e.as_database_error()
+		.and_then(|d| d.code())
+		.and_then(|code| code.parse::<i32>().ok())
+		.is_some_and(|code| matches!(code & 0xff, 5 | 6))
+}
+
 /// Brings the schema to this build's version. SQLite's migrator takes no lock: a second process
-/// opening a fresh file at the same moment loses the race to record the version; it retries,
-/// and then finds it applied.
-async fn migrate(pool: &SqlitePool) -> Result<()> {
+/// opening a fresh file at the same moment loses the race to record the version (or finds the
+/// file locked); it retries until `deadline`, and then finds it applied.
+async fn migrate(pool: &SqlitePool, deadline: Instant) -> Result<()> {
 	let migrator = crate::migrate::migrator(crate::migrate::SQLITE).await?;
-	let mut tries = 0;
+	let mut tries: u32 = 0;
 	loop {
 		match migrator.run(pool).await {
 			Ok(()) => return Ok(()),
 			Err(
 				sqlx::migrate::MigrateError::Execute(_)
 				| sqlx::migrate::MigrateError::ExecuteMigration(..),
-			) if tries < 3 => {
+			) if tries < 3 || Instant::now() < deadline => {
 				tries += 1;
-				tokio::time::sleep(Duration::from_millis(50 * tries)).await;
+				tokio::time::sleep(Duration::from_millis(50 * u64::from(tries.min(10)))).await;
 			}
 			Err(e) => return Err(e.into()),
 		}

@@ -341,8 +341,10 @@ impl<T: Config> Pallet<T> {
 			info.phase == Phase::Pruning || T::Settlement::is_settled(session),
 			Error::<T>::NotSettled
 		);
-		let budget = T::MaxPrunePerCall::get();
-		let mut complete = true;
+		// The settlement's records first, within the same budget: they are only reachable
+		// through the session, and the settlement's invariants hold while they go.
+		let (used, mut complete) = T::Settlement::prune(session, T::MaxPrunePerCall::get());
+		let budget = T::MaxPrunePerCall::get().saturating_sub(used);
 		// Keys are collected before removal, so that each call makes progress however many
 		// calls a block holds. Yields the budget left.
 		macro_rules! clear {

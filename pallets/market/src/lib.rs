@@ -622,8 +622,9 @@ pub mod pallet {
 		}
 
 		/// Remove up to `MaxPrunePerCall` entries of a final, settled session whose delivery
-		/// ended more than `RetentionMs` ago; call again until `SessionPruned { complete: true
-		/// }`. The anchors stay with the certification pallet.
+		/// ended more than `RetentionMs` ago, the settlement's records of it first; call again
+		/// until `SessionPruned { complete: true }`. The anchors stay with the certification
+		/// pallet.
 		///
 		/// - Origin: any signed account.
 		/// - Errors: `UnknownSession`, `NotPrunable`, `NotSettled`.

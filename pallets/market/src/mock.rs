@@ -80,6 +80,8 @@ parameter_types! {
 	pub static DefaultAnswer: Light = Light::Red;
 	/// Sessions whose settlement is not done.
 	pub static Unsettled: Vec<u32> = Vec::new();
+	/// Records the mock settlement holds for any session, removed by `prune`.
+	pub static SettlementRecords: u32 = 0;
 }
 
 pub struct MockTime;
@@ -131,6 +133,11 @@ pub struct MockSettlement;
 impl crate::SessionSettled for MockSettlement {
 	fn is_settled(session: crate::SessionId) -> bool {
 		!Unsettled::get().contains(&session)
+	}
+	fn prune(_: crate::SessionId, budget: u32) -> (u32, bool) {
+		let n = SettlementRecords::get().min(budget);
+		SettlementRecords::mutate(|r| *r -= n);
+		(n, SettlementRecords::get() == 0)
 	}
 }
 
@@ -241,6 +248,7 @@ impl ExtBuilder {
 		NowMs::set(DAY_D - 3 * HOUR);
 		AnchorLog::set(Vec::new());
 		Unsettled::set(Vec::new());
+		SettlementRecords::set(0);
 		HookBudget::set(Weight::from_parts(2_000_000_000_000, u64::MAX));
 		let storage = frame_system::GenesisConfig::<Test>::default()
 			.build_storage()

@@ -1077,11 +1077,18 @@ fn final_sessions_are_pruned_after_retention_in_bounded_calls() {
 			Error::<Test>::NotSettled
 		);
 		Unsettled::set(Vec::new());
+		// The settlement's 7 records of the session go first, in the same budget of 5.
+		SettlementRecords::set(7);
+		let offers = Offers::<Test>::iter_prefix(SESSION).count();
 		let mut calls = 0;
 		loop {
 			System::reset_events();
 			assert_ok!(Market::prune_session(signed(STRANGER), SESSION));
 			calls += 1;
+			if calls == 1 {
+				assert_eq!(SettlementRecords::get(), 2);
+				assert_eq!(Offers::<Test>::iter_prefix(SESSION).count(), offers);
+			}
 			// Half pruned, it serves no results or proofs, and the invariants still hold.
 			check_state();
 			if Sessions::<Test>::get(SESSION).is_some() {
@@ -1097,9 +1104,10 @@ fn final_sessions_are_pruned_after_retention_in_bounded_calls() {
 			}
 			assert!(calls < 10);
 		}
-		// 2 answers, 2 steps' awards, 8 digests, 3 offers and 2 requests: 17 entries, 5 per
-		// call.
-		assert!(calls >= 4);
+		// 7 settlement records, 2 answers, 2 steps' awards, 8 digests, 3 offers and 2
+		// requests: 24 entries, 5 per call.
+		assert_eq!(calls, 5);
+		assert_eq!(SettlementRecords::get(), 0);
 		assert_eq!(Answers::<Test>::iter_prefix(SESSION).count(), 0);
 		assert!(Sessions::<Test>::get(SESSION).is_none());
 		assert_eq!(Offers::<Test>::iter_prefix(SESSION).count(), 0);

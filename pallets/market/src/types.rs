@@ -489,14 +489,23 @@ pub trait MarketView<AccountId> {
 	);
 }
 
-/// Whether a session's settlement is done: the market prunes a session only then.
+/// The settlement of the market's sessions, as far as their life cycle needs it: the market
+/// prunes a session only once it is settled, and the settlement's records of it with it.
 pub trait SessionSettled {
+	/// Whether a session's settlement is done.
 	fn is_settled(session: SessionId) -> bool;
+	/// Removes up to `budget` of a settled session's settlement records; yields how many it
+	/// removed and whether none is left. Called from `prune_session`, before the market's own
+	/// records, within the same budget.
+	fn prune(session: SessionId, budget: u32) -> (u32, bool);
 }
 
-/// No settlement: every session counts as settled.
+/// No settlement: every session counts as settled, and there is nothing to prune.
 impl SessionSettled for () {
 	fn is_settled(_: SessionId) -> bool {
 		true
+	}
+	fn prune(_: SessionId, _: u32) -> (u32, bool) {
+		(0, true)
 	}
 }

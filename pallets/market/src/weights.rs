@@ -84,9 +84,11 @@ impl WeightInfo for () {
 	fn set_pricing() -> Weight {
 		Weight::from_parts(10_000_000, 0).saturating_add(RocksDbWeight::get().writes(1))
 	}
+	/// `n` entries, the settlement's included; with the settlement's tally and the first key
+	/// of each of its maps read (8) besides the market's own.
 	fn prune_session(n: u32) -> Weight {
 		Weight::from_parts(30_000_000, 0)
-			.saturating_add(RocksDbWeight::get().reads_writes(2, 2))
+			.saturating_add(RocksDbWeight::get().reads_writes(10, 3))
 			.saturating_add(
 				RocksDbWeight::get()
 					.reads_writes(1, 1)

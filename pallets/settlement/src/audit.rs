@@ -116,24 +116,17 @@ pub fn audit<A: Clone + Eq + Encode + core::fmt::Debug>(
 		// slot now, or was replaced since (a flagged slot metered again): then that counts.
 		let now = r.meterings.get(&(award.pod, award.slot)).copied();
 		let mut since = false;
-		let metering = if stored.metering != now
-			&& stored
-				.metering
-				.is_none_or(|m| m.quality != ReadingQuality::Valid)
-		{
+		let metering = if stored.metering != now && stored.metering.is_none_or(|m| !m.is_valid()) {
 			since = true;
 			stored.metering
 		} else {
 			now
 		};
-		let start_ms = u64::from(award.slot)
-			.saturating_mul(u64::from(r.slot_ms))
-			.saturating_add(r.delivery_start_ms);
 		// The slot's history was closed when it was first settled: it is what the pallet read.
 		let baseline = derive::BaselineInput::of(
 			r.baselines.get(&award.pod),
 			award.slot,
-			start_ms,
+			r.delivery_start_ms,
 			r.slot_ms,
 			|day| r.history.get(&(award.pod, award.slot, day)).copied(),
 		);

@@ -6,7 +6,7 @@
 //! Days are UTC calendar days, numbered from 1970-01-01 (a Thursday); working days are Monday to
 //! Friday. The chain knows no public holidays: a holiday's metering is history like any other.
 
-use crate::types::{Metering, ReadingQuality, WMS_PER_WH};
+use crate::types::{Metering, Slot, WMS_PER_WH};
 
 /// One day, ms.
 pub const DAY_MS: u64 = 86_400_000;
@@ -19,6 +19,16 @@ pub type Day = u32;
 /// The day that holds `ms` (the last day for times beyond the year 11 million).
 pub fn day_of(ms: u64) -> Day {
 	Day::try_from(ms / DAY_MS).unwrap_or(Day::MAX)
+}
+
+/// `[start, end)` of `slot` in a delivery period starting at `delivery_start_ms`, in ms; `None`
+/// past `u64`. The one place the pallet, the worker and the audit take a slot's time from.
+pub fn slot_span(delivery_start_ms: u64, slot_ms: u32, slot: Slot) -> Option<(u64, u64)> {
+	let len = u64::from(slot_ms);
+	let start = u64::from(slot)
+		.checked_mul(len)?
+		.checked_add(delivery_start_ms)?;
+	Some((start, start.checked_add(len)?))
 }
 
 /// Monday to Friday. Day 0 was a Thursday.
@@ -61,7 +71,7 @@ pub fn standard_baseline(
 		if found == days {
 			break;
 		}
-		if let Some(m) = history(day).filter(|m| m.quality == ReadingQuality::Valid) {
+		if let Some(m) = history(day).filter(Metering::is_valid) {
 			sum_wh = sum_wh.checked_add(i128::from(m.import_wh) - i128::from(m.export_wh))?;
 			found += 1;
 		}
@@ -78,6 +88,7 @@ pub fn standard_baseline(
 #[cfg(test)]
 mod tests {
 	use super::*;
+	use crate::types::ReadingQuality;
 	use alloc::{collections::BTreeMap, vec::Vec};
 	use proptest::prelude::*;
 
@@ -90,6 +101,21 @@ mod tests {
 			quality: ReadingQuality::Valid,
 			readings: 2,
 		}
+	}
+
+	#[test]
+	fn slots_follow_the_delivery_start() {
+		assert_eq!(slot_span(1_000, 900_000, 0), Some((1_000, 901_000)));
+		assert_eq!(
+			slot_span(1_000, 900_000, 95),
+			Some((85_501_000, 86_401_000))
+		);
+		assert_eq!(
+			slot_span(u64::MAX - 900_000, 900_000, 0),
+			Some((u64::MAX - 900_000, u64::MAX))
+		);
+		assert_eq!(slot_span(u64::MAX - 900_000, 900_000, 1), None);
+		assert_eq!(slot_span(u64::MAX, 1, 0), None, "the end is past u64");
 	}
 
 	#[test]

@@ -181,7 +181,10 @@ fn ready<T: Config>(n: u32) -> (World<T::AccountId>, Vec<AwardRef>) {
 	T::BenchmarkHelper::set_now_ms(START + SLOT);
 	let r = readings::<T>(&w, 2);
 	let _ = Settlement::<T>::do_submit_metering(1, w.pod, 0, r);
-	let _ = Settlement::<T>::do_mint(w.dso.clone(), 1_000_000_000);
+	let _ = Settlement::<T>::do_mint(
+		w.dso.clone(),
+		1_000_000_000u128.saturating_add(T::DisputeDeposit::get()),
+	);
 	T::BenchmarkHelper::set_now_ms(START + SLOT + SettlementParams::<T>::get().metering_delay_ms);
 	let refs = (0..n).map(|index| AwardRef { step: 0, index }).collect();
 	(w, refs)
@@ -313,6 +316,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(RawOrigin::Signed(w.dso), 1, refs[0]);
 		assert!(Outcomes::<T>::get(1, refs[0]).is_some_and(|o| o.status == Status::Disputed));
+		assert!(DisputeDeposits::<T>::contains_key(1, refs[0]));
 	}
 
 	#[benchmark]
@@ -325,6 +329,7 @@ mod benchmarks {
 		#[extrinsic_call]
 		_(origin as T::RuntimeOrigin, 1, refs[0], None);
 		assert!(Outcomes::<T>::get(1, refs[0]).is_some_and(|o| o.status == Status::Paid));
+		assert!(!DisputeDeposits::<T>::contains_key(1, refs[0]));
 		Ok(())
 	}
 

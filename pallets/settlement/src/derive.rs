@@ -34,28 +34,31 @@ pub enum BaselineInput {
 }
 
 impl BaselineInput {
-	/// The baseline of `declared` for a slot starting at `start_ms`; `history` gives the PoD's
-	/// certified metering of the slot on a past day.
+	/// The baseline of `declared` for `slot` of a delivery period starting at
+	/// `delivery_start_ms`; `history` gives the PoD's certified metering of the slot on a past
+	/// day.
 	pub fn of<B: AsRef<[(Slot, i64)]>, M>(
 		declared: Option<&Declared<B, M>>,
 		slot: Slot,
-		start_ms: u64,
+		delivery_start_ms: u64,
 		slot_ms: u32,
 		history: impl Fn(crate::baseline::Day) -> Option<Metering>,
 	) -> Self {
-		match declared.map(|d| d.method) {
-			None => Self::Undeclared,
-			Some(BaselineMethod::Declared) => declared
-				.and_then(|d| {
-					d.baseline
-						.as_ref()
-						.iter()
-						.find(|(s, _)| *s == slot)
-						.map(|(_, w)| Self::W(*w))
-				})
-				.unwrap_or(Self::Undeclared),
-			Some(BaselineMethod::WorkingDays(days)) => {
-				crate::baseline::standard_baseline(start_ms, slot_ms, days, history)
+		let Some(declared) = declared else {
+			return Self::Undeclared;
+		};
+		match declared.method {
+			BaselineMethod::Declared => declared
+				.baseline
+				.as_ref()
+				.iter()
+				.find(|(s, _)| *s == slot)
+				.map_or(Self::Undeclared, |(_, w)| Self::W(*w)),
+			BaselineMethod::WorkingDays(days) => {
+				crate::baseline::slot_span(delivery_start_ms, slot_ms, slot)
+					.and_then(|(start, _)| {
+						crate::baseline::standard_baseline(start, slot_ms, days, history)
+					})
 					.map_or(Self::NoHistory, Self::W)
 			}
 		}
@@ -115,7 +118,7 @@ pub fn record<AccountId: Clone>(
 			record.basis = Basis::Unmetered;
 			false
 		}
-		(_, _, Some(m)) if m.quality != ReadingQuality::Valid => {
+		(_, _, Some(m)) if !m.is_valid() => {
 			record.basis = Basis::Flagged(m.quality);
 			false
 		}

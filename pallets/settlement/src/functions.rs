@@ -9,11 +9,14 @@ use crate::{
 	weights::WeightInfo,
 };
 use alloc::vec::Vec;
-use codec::Encode;
+use codec::{Encode, FullCodec};
 use frame_support::{
 	ensure,
 	pallet_prelude::*,
-	storage::{with_transaction, TransactionOutcome},
+	storage::{
+		with_transaction, IterableStorageDoubleMap, StorageDoubleMap as DoubleMap,
+		TransactionOutcome,
+	},
 	traits::{
 		fungible::{Inspect, Mutate},
 		tokens::{Fortitude, Precision, Preservation},
@@ -72,13 +75,20 @@ impl<T: Config> Pallet<T> {
 	/// `[start, end)` of a session's slot, ms.
 	fn slot_span(info: &SessionInfo, slot: Slot) -> Result<(u64, u64), DispatchError> {
 		ensure!(slot < info.slots, Error::<T>::SlotOutOfRange);
-		let len = u64::from(info.slot_ms);
-		let start = u64::from(slot)
-			.checked_mul(len)
-			.and_then(|o| info.delivery_start_ms.checked_add(o))
-			.ok_or(Error::<T>::Overflow)?;
-		let end = start.checked_add(len).ok_or(Error::<T>::Overflow)?;
-		Ok((start, end))
+		Ok(
+			baseline::slot_span(info.delivery_start_ms, info.slot_ms, slot)
+				.ok_or(Error::<T>::Overflow)?,
+		)
+	}
+
+	/// A slot's metering, or a day of its history, may be submitted while the chain holds none
+	/// with valid readings: flagged metering is replaced once the SCD has the valid readings.
+	fn ensure_not_metered(on_chain: Option<Metering>) -> DispatchResult {
+		ensure!(
+			!on_chain.is_some_and(|m| m.is_valid()),
+			Error::<T>::AlreadyMetered
+		);
+		Ok(())
 	}
 
 	// ---- mechanisms and declarations ----
@@ -259,12 +269,7 @@ impl<T: Config> Pallet<T> {
 		let info = T::Market::session(session).ok_or(Error::<T>::UnknownSession)?;
 		let (start, end) = Self::slot_span(&info, slot)?;
 		ensure!(Self::now_ms() >= end, Error::<T>::SlotNotOver);
-		if let Some(m) = Meterings::<T>::get(session, (pod, slot)) {
-			ensure!(
-				m.quality != ReadingQuality::Valid,
-				Error::<T>::AlreadyMetered
-			);
-		}
+		Self::ensure_not_metered(Meterings::<T>::get(session, (pod, slot)))?;
 		let meters = Baselines::<T>::get(session, pod)
 			.ok_or(Error::<T>::NotDeclared)?
 			.meters;
@@ -304,12 +309,7 @@ impl<T: Config> Pallet<T> {
 			!HistoryClosed::<T>::contains_key(session, (pod, slot)),
 			Error::<T>::HistoryClosed
 		);
-		if let Some(m) = History::<T>::get(session, (pod, slot, day)) {
-			ensure!(
-				m.quality != ReadingQuality::Valid,
-				Error::<T>::AlreadyMetered
-			);
-		}
+		Self::ensure_not_metered(History::<T>::get(session, (pod, slot, day)))?;
 		let metering = Self::certified_metering(&declared.meters, start, end, &readings)?;
 		History::<T>::insert(session, (pod, slot, day), metering);
 		Self::deposit_event(Event::HistoryMetered {
@@ -416,7 +416,7 @@ impl<T: Config> Pallet<T> {
 		matches!(o.status, Status::Open { .. })
 			&& matches!(o.record.basis, Basis::Unmetered | Basis::Flagged(_))
 			&& Meterings::<T>::get(session, (o.record.pod, o.record.slot))
-				.is_some_and(|m| m.quality == ReadingQuality::Valid)
+				.is_some_and(|m| m.is_valid())
 	}
 
 	/// A PoD's baseline for a slot, from its declaration and the history on chain.
@@ -426,13 +426,13 @@ impl<T: Config> Pallet<T> {
 		pod: PodId,
 		slot: Slot,
 	) -> BaselineInput {
-		let Ok((start, _)) = Self::slot_span(info, slot) else {
+		if slot >= info.slots {
 			return BaselineInput::Undeclared;
-		};
+		}
 		BaselineInput::of(
 			Baselines::<T>::get(session, pod).as_ref(),
 			slot,
-			start,
+			info.delivery_start_ms,
 			info.slot_ms,
 			|day| History::<T>::get(session, (pod, slot, day)),
 		)
@@ -477,10 +477,17 @@ impl<T: Config> Pallet<T> {
 			o.status = Status::Disputed;
 			Ok::<_, DispatchError>(())
 		})?;
+		let deposit = T::DisputeDeposit::get();
+		if deposit > 0 {
+			T::Token::transfer(&who, &Self::account(), deposit, Preservation::Expendable)
+				.map_err(|_| Error::<T>::CannotPayDeposit)?;
+		}
+		DisputeDeposits::<T>::insert(session, award, (who.clone(), deposit));
 		Self::deposit_event(Event::Disputed {
 			session,
 			award,
 			by: who,
+			deposit,
 		});
 		Ok(())
 	}
@@ -492,24 +499,47 @@ impl<T: Config> Pallet<T> {
 	) -> DispatchResult {
 		let mut outcome = Outcomes::<T>::get(session, award).ok_or(Error::<T>::NotSettled)?;
 		ensure!(outcome.status == Status::Disputed, Error::<T>::NotDisputed);
-		match split {
+		let before = (outcome.record.basis, outcome.record.split);
+		// Upheld: the outcome changed; an imposed split counts only if it differs.
+		let upheld = match split {
 			Some(split) => {
 				ensure!(split.check(&outcome.record.input), Error::<T>::BadSplit);
 				outcome.record.split = split;
 				outcome.record.basis = Basis::Resolved;
+				split != before.1
 			}
 			None => {
 				let info = T::Market::session(session).ok_or(Error::<T>::UnknownSession)?;
 				let a = T::Market::final_award(session, award).ok_or(Error::<T>::UnknownAward)?;
 				outcome.record = Self::compute(session, &info, a).0;
+				(outcome.record.basis, outcome.record.split) != before
 			}
-		}
+		};
 		Self::deposit_event(Event::Resolved {
 			session,
 			award,
 			basis: outcome.record.basis,
 			split: outcome.record.split,
 		});
+		if let Some((by, amount)) = DisputeDeposits::<T>::take(session, award) {
+			let r = &outcome.record;
+			let to = match (upheld, by == r.aggregator) {
+				(true, _) => by,
+				(false, true) => r.requester.clone(),
+				(false, false) => r.aggregator.clone(),
+			};
+			if amount > 0 {
+				// The pallet holds every deposit (`try_state`).
+				T::Token::transfer(&Self::account(), &to, amount, Preservation::Expendable)?;
+			}
+			Self::deposit_event(Event::DepositSettled {
+				session,
+				award,
+				to,
+				amount,
+				upheld,
+			});
+		}
 		Self::fix(session, award, &mut outcome);
 		Self::pay(session, award, &mut outcome);
 		Outcomes::<T>::insert(session, award, outcome);
@@ -737,9 +767,32 @@ impl<T: Config> Pallet<T> {
 		(leaves, merkle::root::<RuntimeHasher>(&hashes))
 	}
 
+	/// A settled session's records, up to `budget` entries (the market prunes them with the
+	/// session: [`pallet_market::SessionSettled::prune`]). The tally goes first: the invariants
+	/// (`try_state`) hold a session with a tally to its outcomes, which leave over several
+	/// calls. Mechanisms, PoD owners and tokens are not the session's and stay; the outcomes'
+	/// root stays anchored in certification, where their proofs still verify.
+	pub(crate) fn do_prune(session: SessionId, budget: u32) -> (u32, bool) {
+		let mut left = budget;
+		if left > 0 && Tallies::<T>::take(session).is_some() {
+			left -= 1;
+		}
+		let mut done = !Tallies::<T>::contains_key(session);
+		done &= clear_session::<Outcomes<T>, _, _>(session, &mut left);
+		done &= clear_session::<Meterings<T>, _, _>(session, &mut left);
+		done &= clear_session::<History<T>, _, _>(session, &mut left);
+		done &= clear_session::<HistoryClosed<T>, _, _>(session, &mut left);
+		done &= clear_session::<Baselines<T>, _, _>(session, &mut left);
+		done &= clear_session::<OfferMechanisms<T>, _, _>(session, &mut left);
+		// Empty once settled: every dispute was resolved, and its deposit paid out.
+		done &= clear_session::<DisputeDeposits<T>, _, _>(session, &mut left);
+		(budget - left, done)
+	}
+
 	/// Invariants: the token's issuance is what was minted less what was burned; the pallet
-	/// holds exactly the pending redemptions; every split passes its check; each session's
-	/// counts agree with its outcomes, and its peaks give the root of its final outcomes.
+	/// holds at least the pending redemptions and dispute deposits; every split passes its
+	/// check; each session's counts agree with its outcomes, and its peaks give the root of its
+	/// final outcomes.
 	#[cfg(any(feature = "try-runtime", test))]
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let issued = Minted::<T>::get().saturating_sub(Burned::<T>::get());
@@ -749,10 +802,17 @@ impl<T: Config> Pallet<T> {
 		);
 		// Anyone may send tokens to the pallet's account; they stay there.
 		let pending: Amount = Redemptions::<T>::iter_values().map(|r| r.amount).sum();
+		let deposits: Amount = DisputeDeposits::<T>::iter_values().map(|d| d.1).sum();
 		ensure!(
-			T::Token::balance(&Self::account()) >= pending,
-			"the pallet holds less than the pending redemptions"
+			T::Token::balance(&Self::account()) >= pending.saturating_add(deposits),
+			"the pallet holds less than the pending redemptions and dispute deposits"
 		);
+		for (session, award, _) in DisputeDeposits::<T>::iter() {
+			ensure!(
+				Outcomes::<T>::get(session, award).is_some_and(|o| o.status == Status::Disputed),
+				"a deposit for an outcome not in dispute"
+			);
+		}
 		for (session, tally) in Tallies::<T>::iter() {
 			let mut settled = 0u32;
 			for (_, o) in Outcomes::<T>::iter_prefix(session) {
@@ -795,4 +855,29 @@ impl<T: Config> pallet_market::SessionSettled for Pallet<T> {
 		Tallies::<T>::get(session).is_some_and(|t| t.root.is_some())
 			|| T::Market::session(session).is_none_or(|i| i.awards == 0)
 	}
+
+	fn prune(session: SessionId, budget: u32) -> (u32, bool) {
+		Pallet::<T>::do_prune(session, budget)
+	}
+}
+
+/// Removes up to `left` entries of `session` from the double map `M`, keys collected before
+/// removal so that each call makes progress however many calls a block holds; `true` once
+/// none is left.
+fn clear_session<M, K, V>(session: SessionId, left: &mut u32) -> bool
+where
+	M: IterableStorageDoubleMap<SessionId, K, V> + DoubleMap<SessionId, K, V>,
+	K: FullCodec,
+	V: FullCodec,
+{
+	let keys: Vec<K> = <M as IterableStorageDoubleMap<SessionId, K, V>>::iter_key_prefix(session)
+		.take((*left as usize).saturating_add(1))
+		.collect();
+	let n = keys.len().min(*left as usize);
+	let done = keys.len() <= n;
+	for key in keys.into_iter().take(n) {
+		<M as DoubleMap<SessionId, K, V>>::remove(session, key);
+	}
+	*left = left.saturating_sub(n as u32);
+	done
 }

@@ -127,6 +127,10 @@ pub mod pallet {
 		/// How long a settled outcome may be disputed, ms, until governance sets [`Params`].
 		#[pallet::constant]
 		type DisputeMs: Get<u64>;
+		/// Tokens a party puts down to dispute an outcome: returned if the resolution changes
+		/// the outcome, otherwise paid to the other party, whose payment the dispute held up.
+		#[pallet::constant]
+		type DisputeDeposit: Get<Amount>;
 		type WeightInfo: WeightInfo;
 		#[cfg(feature = "runtime-benchmarks")]
 		type BenchmarkHelper: BenchmarkHelper<Self::AccountId>;
@@ -208,6 +212,17 @@ pub mod pallet {
 	/// Each session's settlement so far.
 	#[pallet::storage]
 	pub type Tallies<T: Config> = StorageMap<_, Twox64Concat, SessionId, Tally>;
+
+	/// Who disputed an outcome and the deposit the pallet holds for it, until resolution.
+	#[pallet::storage]
+	pub type DisputeDeposits<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SessionId,
+		Twox64Concat,
+		AwardRef,
+		(T::AccountId, Amount),
+	>;
 
 	/// Who receives the customers' share of a PoD's revenue; none, and it stays with the
 	/// aggregator.
@@ -293,6 +308,16 @@ pub mod pallet {
 			session: SessionId,
 			award: AwardRef,
 			by: T::AccountId,
+			deposit: Amount,
+		},
+		/// A dispute's deposit went back to the disputer (`upheld`: the resolution changed the
+		/// outcome's basis or split) or to the other party.
+		DepositSettled {
+			session: SessionId,
+			award: AwardRef,
+			to: T::AccountId,
+			amount: Amount,
+			upheld: bool,
 		},
 		/// Governance resolved a dispute; the outcome is final.
 		Resolved {
@@ -447,6 +472,8 @@ pub mod pallet {
 		NotCandidateDay,
 		/// An award of the slot is settled: its history is fixed.
 		HistoryClosed,
+		/// The disputer cannot put down the dispute deposit.
+		CannotPayDeposit,
 	}
 
 	/// The token's issuance at genesis counts as minted: from then on only `mint` and burned
@@ -623,10 +650,11 @@ pub mod pallet {
 			Ok(Some(Self::settle_actual(awards.len() as u32, calls)).into())
 		}
 
-		/// Dispute an outcome while it is open: it is frozen until governance resolves it.
+		/// Dispute an outcome while it is open: it is frozen until governance resolves it. The
+		/// disputer puts down `DisputeDeposit`, held by the pallet until the resolution.
 		///
 		/// - Origin: `ParticipantOrigin`: the award's requester, aggregator or validator.
-		/// - Errors: `NotSettled`, `NotParty`, `DisputeClosed`.
+		/// - Errors: `NotSettled`, `NotParty`, `DisputeClosed`, `CannotPayDeposit`.
 		/// - Events: `Disputed`.
 		#[pallet::call_index(7)]
 		#[pallet::weight(T::WeightInfo::dispute())]
@@ -641,11 +669,13 @@ pub mod pallet {
 
 		/// Resolve a dispute: settle the award again from what is on chain now (`None`: say,
 		/// metering that arrived late), or impose a split. The outcome becomes final and is
-		/// paid.
+		/// paid. The deposit goes back to the disputer if the outcome's basis or split changed,
+		/// otherwise to the other party (the aggregator, or the requester if the aggregator
+		/// disputed).
 		///
 		/// - Origin: `AdminOrigin`.
 		/// - Errors: `NotSettled`, `NotDisputed`, `BadSplit`, `Overflow`.
-		/// - Events: `Resolved`, then `Paid` or `PaymentFailed`.
+		/// - Events: `Resolved`, `DepositSettled`, then `Paid` or `PaymentFailed`.
 		#[pallet::call_index(8)]
 		#[pallet::weight(T::WeightInfo::resolve()
 			.saturating_add(Pallet::<T>::contract_weight(1))

@@ -10,7 +10,7 @@
 use crate::{self as pallet_settlement, types::*};
 use frame_support::{
 	derive_impl, parameter_types,
-	traits::{ConstU32, ConstU64, EnsureOrigin},
+	traits::{ConstU128, ConstU32, ConstU64, EnsureOrigin},
 	PalletId,
 };
 use frame_system::{EnsureRoot, EnsureSigned};
@@ -57,6 +57,8 @@ pub const CONTRACT: u64 = 50;
 
 pub const MINUTE: u64 = 60_000;
 pub const HOUR: u64 = 60 * MINUTE;
+/// Tokens a dispute puts down.
+pub const DISPUTE_DEPOSIT: u128 = 10;
 pub const SLOT_MS: u64 = 15 * MINUTE;
 /// 2026-12-02 00:00 UTC.
 pub const DAY_D: u64 = 1_796_169_600_000;
@@ -294,6 +296,7 @@ impl pallet_settlement::Config for Test {
 	type MaxContractGas = ConstU64<1_000_000_000>;
 	type MeteringDelayMs = ConstU64<{ HOUR }>;
 	type DisputeMs = ConstU64<{ 2 * HOUR }>;
+	type DisputeDeposit = ConstU128<DISPUTE_DEPOSIT>;
 	type WeightInfo = ();
 	#[cfg(feature = "runtime-benchmarks")]
 	type BenchmarkHelper = MockHelper;

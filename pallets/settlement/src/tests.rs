@@ -179,6 +179,15 @@ fn outcome(at: AwardRef) -> OutcomeOf<Test> {
 	Outcomes::<Test>::get(1, at).expect("settled")
 }
 
+/// Terms that pay exactly what was delivered: no tolerance, no penalty, no customer share.
+fn no_terms() -> Terms {
+	Terms {
+		tolerance: Permill::zero(),
+		penalty: Permill::zero(),
+		customer_share: Permill::zero(),
+	}
+}
+
 // ---- mechanisms ----
 
 #[test]
@@ -260,11 +269,7 @@ fn aggregators_list_and_retire_mechanisms() {
 #[test]
 fn an_offer_chooses_its_mechanism_before_gate_closure() {
 	ExtBuilder::default().build().execute_with(|| {
-		let terms = Terms {
-			tolerance: Permill::zero(),
-			penalty: Permill::zero(),
-			customer_share: Permill::zero(),
-		};
+		let terms = no_terms();
 		assert_ok!(Settlement::create_mechanism(
 			signed(AGG_A),
 			Rule::Standard(terms)
@@ -1052,15 +1057,29 @@ fn parties_dispute_within_the_window_and_governance_resolves() {
 				Settlement::resolve(root(), 1, at, None),
 				Error::<Test>::NotDisputed
 			);
+			// A dispute costs a deposit, which the pallet holds until the resolution.
+			assert_noop!(
+				Settlement::dispute(signed(AGG_A), 1, at),
+				Error::<Test>::CannotPayDeposit
+			);
+			assert_ok!(Settlement::mint(root(), AGG_A, DISPUTE_DEPOSIT));
 			assert_ok!(Settlement::dispute(signed(AGG_A), 1, at));
 			assert_eq!(
 				last_event(),
 				RuntimeEvent::Settlement(Event::Disputed {
 					session: 1,
 					award: at,
-					by: AGG_A
+					by: AGG_A,
+					deposit: DISPUTE_DEPOSIT
 				})
 			);
+			assert_eq!(Balances::balance(&AGG_A), 0);
+			assert_eq!(Balances::balance(&Settlement::account()), DISPUTE_DEPOSIT);
+			assert_eq!(
+				DisputeDeposits::<Test>::get(1, at),
+				Some((AGG_A, DISPUTE_DEPOSIT))
+			);
+			assert_ok!(Settlement::do_try_state());
 			assert_noop!(
 				Settlement::dispute(signed(DSO), 1, at),
 				Error::<Test>::DisputeClosed
@@ -1079,7 +1098,17 @@ fn parties_dispute_within_the_window_and_governance_resolves() {
 			assert_ok!(Settlement::resolve(root(), 1, at, None));
 			assert_eq!(outcome(at).record.basis, Basis::Measured);
 			assert_eq!(outcome(at).status, Status::Paid);
-			assert_eq!(Balances::balance(&AGG_A), 200);
+			// Upheld (unmetered became measured): the deposit goes back.
+			assert!(has_event(Event::DepositSettled {
+				session: 1,
+				award: at,
+				to: AGG_A,
+				amount: DISPUTE_DEPOSIT,
+				upheld: true
+			}));
+			assert_eq!(Balances::balance(&AGG_A), 200 + DISPUTE_DEPOSIT);
+			assert_eq!(Balances::balance(&Settlement::account()), 0);
+			assert_eq!(DisputeDeposits::<Test>::get(1, at), None);
 			assert_ok!(Settlement::do_try_state());
 		});
 }
@@ -1121,7 +1150,66 @@ fn governance_may_impose_a_split_on_a_disputed_outcome() {
 				basis: Basis::Resolved,
 				split
 			}));
+			assert!(has_event(Event::DepositSettled {
+				session: 1,
+				award: at,
+				to: DSO,
+				amount: DISPUTE_DEPOSIT,
+				upheld: true
+			}));
 			assert_eq!(Balances::balance(&AGG_A), 120);
+			assert_eq!(Balances::balance(&DSO), 1_000 - 120);
+		});
+}
+
+/// A dispute that changes nothing pays its deposit to the other party, whose payment it held
+/// up: the aggregator when the requester disputed, the requester when the aggregator did.
+#[test]
+fn an_unfounded_dispute_pays_its_deposit_to_the_other_party() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.funded(AGG_A, DISPUTE_DEPOSIT)
+		.build()
+		.execute_with(|| {
+			let at = measured(750);
+			let second = award(1, 10, AGG_A, Q, PRICE);
+			edit_award(second, |a| a.pod_before = Q);
+			set_phase(Phase::Final);
+			assert_ok!(settle(&[at, second]));
+			assert_ok!(Settlement::dispute(signed(DSO), 1, at));
+			assert_ok!(Settlement::dispute(signed(AGG_A), 1, second));
+			assert_eq!(
+				Balances::balance(&Settlement::account()),
+				2 * DISPUTE_DEPOSIT
+			);
+			assert_ok!(Settlement::do_try_state());
+			assert_ok!(Settlement::resolve(root(), 1, at, None));
+			assert!(has_event(Event::DepositSettled {
+				session: 1,
+				award: at,
+				to: AGG_A,
+				amount: DISPUTE_DEPOSIT,
+				upheld: false
+			}));
+			assert_ok!(Settlement::resolve(
+				root(),
+				1,
+				second,
+				Some(outcome(second).record.split)
+			));
+			assert!(has_event(Event::DepositSettled {
+				session: 1,
+				award: second,
+				to: DSO,
+				amount: DISPUTE_DEPOSIT,
+				upheld: false
+			}));
+			assert_eq!(Balances::balance(&Settlement::account()), 0);
+			assert_eq!(
+				Balances::balance(&DSO) + Balances::balance(&AGG_A),
+				1_000 + DISPUTE_DEPOSIT
+			);
+			assert_ok!(Settlement::do_try_state());
 		});
 }
 
@@ -1321,6 +1409,7 @@ fn audit() -> crate::audit::Report {
 fn the_audit_recomputes_every_outcome_and_the_anchor() {
 	ExtBuilder::default()
 		.funded(DSO, 10_000)
+		.funded(AGG_B, DISPUTE_DEPOSIT)
 		.build()
 		.execute_with(|| {
 			assert_ok!(Settlement::create_mechanism(
@@ -1471,10 +1560,18 @@ mod conservation {
 					NowMs::set(slot_start(1) + HOUR);
 					assert_ok!(settle(&refs));
 					for (at, d) in refs.iter().zip(&c.disputes) {
-						if *d {
-							assert_ok!(Settlement::dispute(signed(DSO), 1, *at));
-							assert_ok!(Settlement::resolve(root(), 1, *at, None));
+						if !*d {
+							continue;
 						}
+						if Balances::balance(&DSO) < DISPUTE_DEPOSIT {
+							assert_noop!(
+								Settlement::dispute(signed(DSO), 1, *at),
+								Error::<Test>::CannotPayDeposit
+							);
+							continue;
+						}
+						assert_ok!(Settlement::dispute(signed(DSO), 1, *at));
+						assert_ok!(Settlement::resolve(root(), 1, *at, None));
 					}
 					NowMs::set(slot_start(1) + 3 * HOUR);
 					let open: Vec<AwardRef> = refs
@@ -1484,7 +1581,7 @@ mod conservation {
 						.collect();
 					assert_ok!(finalize(&open));
 					let minted = Minted::<Test>::get();
-					let held: u128 = [DSO, AGG_A, AGG_B, CUSTOMER]
+					let held: u128 = [DSO, AGG_A, AGG_B, CUSTOMER, Settlement::account()]
 						.iter()
 						.map(Balances::balance)
 						.sum();
@@ -1861,5 +1958,103 @@ fn without_enough_history_an_award_settles_no_history_for_good() {
 			assert_eq!(Balances::balance(&DSO), 1_000, "nothing moved");
 			assert_eq!(audit().findings, vec![]);
 			assert_ok!(Settlement::do_try_state());
+		});
+}
+
+// ---- pruning (issue #13: storage is bounded; old sessions are pruned after settlement) ----
+
+/// Every entry the pallet keeps for session `s`.
+fn session_records(s: SessionId) -> usize {
+	usize::from(Tallies::<Test>::contains_key(s))
+		+ Outcomes::<Test>::iter_prefix(s).count()
+		+ Meterings::<Test>::iter_prefix(s).count()
+		+ History::<Test>::iter_prefix(s).count()
+		+ HistoryClosed::<Test>::iter_prefix(s).count()
+		+ Baselines::<Test>::iter_prefix(s).count()
+		+ OfferMechanisms::<Test>::iter_prefix(s).count()
+}
+
+#[test]
+fn a_settled_sessions_records_are_pruned_in_bounded_steps_and_nothing_else() {
+	use pallet_market::SessionSettled;
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			let terms = no_terms();
+			assert_ok!(Settlement::create_mechanism(
+				signed(AGG_A),
+				Rule::Standard(terms)
+			));
+			let mechanism = LastMechanism::<Test>::get();
+			assert_ok!(Settlement::choose_mechanism(signed(AGG_A), 1, 1, mechanism));
+			let at = award(0, 10, AGG_A, Q, PRICE);
+			baseline(10, 1_000_000);
+			// Two valid days needed, one given: it settles NoHistory, and closes the history.
+			assert_ok!(standard(10, 2));
+			set_phase(Phase::Final);
+			NowMs::set(slot_start(1));
+			for day in [TUE, MON] {
+				let wh = if day == TUE { 1_250 } else { 1_000 };
+				assert_ok!(submit_history(
+					10,
+					day,
+					history(&[100, 101], day, wh, ReadingQuality::Suspect)
+				));
+			}
+			assert_ok!(submit_history(
+				10,
+				FRI,
+				history(&[100, 101], FRI, 1_250, ReadingQuality::Valid)
+			));
+			assert_ok!(submit(10, 0, metered(&[100, 101], 0, 750, 0)));
+			NowMs::set(slot_start(1) + HOUR);
+			assert_ok!(settle(&[at]));
+			// Another session's record, which pruning session 1 must leave.
+			let other = Metering {
+				import_wh: 1,
+				export_wh: 0,
+				quality: ReadingQuality::Valid,
+				readings: 1,
+			};
+			Meterings::<Test>::insert(2, (10, 0), other);
+			// Not settled yet: the market does not prune (its own test), and the tally stays.
+			assert!(!Settlement::is_settled(1));
+			finalize_after_window(at);
+			assert!(Settlement::is_settled(1));
+			let records = session_records(1);
+			// Tally, outcome, metering, three days of history, the closure, the declaration,
+			// the offer's mechanism.
+			assert_eq!(records, 9);
+			let balances = [DSO, AGG_A].map(|a| Balances::balance(&a));
+			let issuance = Balances::total_issuance();
+			assert_eq!(
+				Settlement::prune(1, 0),
+				(0, false),
+				"no budget, no progress"
+			);
+			let mut removed = 0;
+			let mut calls = 0;
+			loop {
+				let (n, done) = Settlement::prune(1, 2);
+				assert!(n <= 2);
+				removed += n as usize;
+				calls += 1;
+				// A half-pruned session keeps the invariants: the tally went first.
+				assert!(!Tallies::<Test>::contains_key(1));
+				assert_ok!(Settlement::do_try_state());
+				if done {
+					break;
+				}
+				assert!(calls < 10);
+			}
+			assert_eq!((removed, calls), (records, 5));
+			assert_eq!(session_records(1), 0);
+			assert_eq!(Settlement::prune(1, 2), (0, true), "nothing left is done");
+			// What is not the session's stays: mechanisms, tokens, other sessions.
+			assert!(Mechanisms::<Test>::contains_key(mechanism));
+			assert_eq!([DSO, AGG_A].map(|a| Balances::balance(&a)), balances);
+			assert_eq!(Balances::total_issuance(), issuance);
+			assert_eq!(Meterings::<Test>::get(2, (10, 0)), Some(other));
 		});
 }

@@ -153,6 +153,11 @@ pub struct Metering {
 }
 
 impl Metering {
+	/// Every reading valid: the only metering that settles, and that no later submission replaces.
+	pub fn is_valid(&self) -> bool {
+		self.quality == ReadingQuality::Valid
+	}
+
 	/// Net import over the slot, W·ms.
 	pub fn net_import_wms(&self) -> i128 {
 		(i128::from(self.import_wh) - i128::from(self.export_wh)) * WMS_PER_WH

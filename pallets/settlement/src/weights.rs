@@ -78,13 +78,15 @@ impl WeightInfo for () {
 					.saturating_mul(n.into()),
 			)
 	}
+	/// The outcome, the deposit's transfer (two accounts) and its record.
 	fn dispute() -> Weight {
-		Weight::from_parts(20_000_000, 2_000)
-			.saturating_add(RocksDbWeight::get().reads_writes(1, 1))
+		Weight::from_parts(40_000_000, 3_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
 	}
+	/// With the deposit paid out: its record and two accounts.
 	fn resolve() -> Weight {
-		Weight::from_parts(PER_AWARD + PER_FINAL, 8_000)
-			.saturating_add(RocksDbWeight::get().reads_writes(14 + HISTORY_READS, 8))
+		Weight::from_parts(PER_AWARD + PER_FINAL + 20_000_000, 9_000)
+			.saturating_add(RocksDbWeight::get().reads_writes(17 + HISTORY_READS, 11))
 	}
 	fn finalize(n: u32) -> Weight {
 		Weight::from_parts(30_000_000, 4_000)
