@@ -163,7 +163,9 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	} = Stack::start(
 		"certify-e2e",
 		"grace_ms = 2000\n",
-		"[sim]\npmus = 10\nrate_hz = 10\nmeters = 0\n",
+		// The settlement worker runs in the certifier's process, its metrics beside the
+		// certifier's.
+		"[sim]\npmus = 10\nrate_hz = 10\nmeters = 0\n[settle]\nenabled = true\nevery_s = 1\n",
 	);
 	let cfg = config.display().to_string();
 	let ingest = Service::start(
@@ -311,6 +313,12 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 		.find_map(|l| l.strip_prefix("platone_certifier_windows_certified_total "))
 		.and_then(|v| v.trim().parse::<u64>().ok());
 	assert!(certified.is_some_and(|n| n >= 1), "{metrics}");
+	let rounds = metrics
+		.lines()
+		.find_map(|l| l.strip_prefix("platone_settle_rounds_total "))
+		.and_then(|v| v.trim().parse::<u64>().ok());
+	assert!(rounds.is_some_and(|n| n >= 1), "{metrics}");
+	assert_eq!(metrics.matches("# EOF").count(), 1, "{metrics}");
 	let printed: serde_json::Value = serde_json::from_slice(&printed).expect("proof JSON");
 	assert_eq!(served, printed);
 	let verify =

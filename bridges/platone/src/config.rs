@@ -202,7 +202,7 @@ pub struct SettleConfig {
 	pub suri_file: Option<PathBuf>,
 	/// Seconds between rounds over the sessions to settle.
 	pub every_s: u64,
-	/// `platone run` settles every final session too.
+	/// `platone run` and `platone certify` settle every final session too.
 	pub enabled: bool,
 }
 

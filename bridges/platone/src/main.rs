@@ -72,7 +72,7 @@ async fn main() -> anyhow::Result<()> {
 				Roles {
 					ingest: false,
 					certify: true,
-					settle: false,
+					settle: config.settle.enabled,
 				},
 			)
 			.await
