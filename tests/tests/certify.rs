@@ -576,12 +576,16 @@ fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
 		stored > 2 * (96 * 3 + 1) + 3 * 2 * 30,
 		"only {stored} measurements stored"
 	);
-	wait_for(
+	// Counted again each time: ingest may still commit its last batch after the simulator
+	// exits, and a count taken once before it would never match (seen in CI: 941 certified,
+	// the test waiting for 940).
+	let stored = wait_for(
 		"every measurement certified",
 		Duration::from_secs(400),
 		|| {
+			let stored = runtime.block_on(store.measurement_count()).ok()?;
 			let leaves: u64 = certified(&store).iter().map(|c| c.leaves()).sum();
-			(leaves == stored).then_some(())
+			(leaves == stored).then_some(stored)
 		},
 	);
 	let log = certifier.log_text();
