@@ -22,6 +22,19 @@ const DEV_GATEWAY: &str = "charlie";
 /// The development chain's market operator, the settlement worker's key (`--dev` only).
 const DEV_SETTLE_SURI: &str = "//Alice";
 
+/// A key's secret URI from its file (preferred) or the config itself; `None` if neither.
+fn read_suri(file: &Option<PathBuf>, suri: &Option<String>) -> anyhow::Result<Option<String>> {
+	match (file, suri) {
+		(Some(path), _) => Ok(Some(
+			std::fs::read_to_string(path)
+				.with_context(|| format!("reading {}", path.display()))?
+				.trim()
+				.to_string(),
+		)),
+		(None, suri) => Ok(suri.clone()),
+	}
+}
+
 fn parse_account(hex: &str) -> anyhow::Result<[u8; 32]> {
 	hex::decode(hex.trim_start_matches("0x"))
 		.ok()
@@ -471,14 +484,10 @@ impl Config {
 	/// under `--dev`), checked against `[certify] account`: the certifier's, and the settlement
 	/// worker's, which works from the gateway's SCD.
 	pub fn gateway_suri(&self) -> anyhow::Result<String> {
-		let suri = match (&self.certify.suri_file, &self.certify.suri) {
-			(Some(path), _) => std::fs::read_to_string(path)
-				.with_context(|| format!("reading {}", path.display()))?
-				.trim()
-				.to_string(),
-			(None, Some(suri)) => suri.clone(),
-			(None, None) if self.dev => DEV_SURI.into(),
-			(None, None) => bail!(
+		let suri = match read_suri(&self.certify.suri_file, &self.certify.suri)? {
+			Some(suri) => suri,
+			None if self.dev => DEV_SURI.into(),
+			None => bail!(
 				"no gateway key: set [certify] suri_file (or run with --dev for the development \
 				 chain's)"
 			),
@@ -499,14 +508,10 @@ impl Config {
 	/// market operator's under `--dev`). Refused if it is the gateway's: the two would race
 	/// for nonces.
 	pub fn settle_suri(&self) -> anyhow::Result<String> {
-		let suri = match (&self.settle.suri_file, &self.settle.suri) {
-			(Some(path), _) => std::fs::read_to_string(path)
-				.with_context(|| format!("reading {}", path.display()))?
-				.trim()
-				.to_string(),
-			(None, Some(suri)) => suri.clone(),
-			(None, None) if self.dev => DEV_SETTLE_SURI.into(),
-			(None, None) => bail!(
+		let suri = match read_suri(&self.settle.suri_file, &self.settle.suri)? {
+			Some(suri) => suri,
+			None if self.dev => DEV_SETTLE_SURI.into(),
+			None => bail!(
 				"no settlement key: set [settle] suri_file to a participant's key (or run with \
 				 --dev for the development chain's market operator)"
 			),
