@@ -416,17 +416,20 @@ impl pallet_market::Config for Runtime {
 	type PalletId = MarketPalletId;
 	/// A day of 15-minute market time units.
 	type MaxSlots = ConstU32<96>;
-	/// Per session, within what one clearing step solves in its share of a block today
-	/// (docs/market.md, "Scale").
-	/// 16 × 128 keeps the worst step (the rule's 145 solves) under a quarter block; the
-	/// runtime's integrity test holds this.
-	type MaxRequests = ConstU32<16>;
-	type MaxOffers = ConstU32<128>;
+	/// Per session: settlement's lookup of an award reads the step's earlier awards (about
+	/// 2,100 at this size), and 16 of them with their contract calls must fit one extrinsic
+	/// (`largest_settlement_calls_fit_in_a_block`); gate closure and a clearing step then take
+	/// about half of the hook's quarter block (docs/market.md, "Scale"). The runtime's
+	/// integrity test and that test hold this.
+	type MaxRequests = ConstU32<64>;
+	type MaxOffers = ConstU32<512>;
 	type MaxAreas = ConstU32<1_024>;
+	/// The registry's deepest area and its ancestors.
+	type MaxAreaPath = ConstU32<{ MaxAreaDepth::get() as u32 + 1 }>;
 	/// A day-ahead session lives about 26 hours, an hourly real-time one about 3.
 	type MaxLive = ConstU32<16>;
 	type MaxAnswers = ConstU32<256>;
-	/// 16 solves per step at most.
+	/// 16 solves' worth of clearing work per step at most.
 	type ExactLimit = frame_support::traits::ConstU8<4>;
 	type DefaultLight = MarketDefaultLight;
 	type MinValidationMs = ConstU64<{ 5 * 60_000 }>;

@@ -10,7 +10,7 @@ use synthetic::session;
 fn clearing(c: &mut Criterion) {
 	let mut group = c.benchmark_group("clear");
 	group.sample_size(10);
-	for (offers, requests) in [(100, 10), (1_000, 100), (3_000, 300)] {
+	for (offers, requests) in [(100, 10), (1_000, 100), (3_000, 300), (10_000, 1_000)] {
 		let m = session(offers, requests, 1);
 		group.bench_with_input(
 			BenchmarkId::new("one slot", format!("{offers}x{requests}")),

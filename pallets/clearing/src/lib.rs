@@ -19,8 +19,11 @@
 //!
 //! Written as a min-cost flow (source → offer → request → sink) with the cost vector
 //! `[forced, dso, tso, money]` per watt: `dso = −1` on a DSO request's edge to the sink,
-//! `tso = −1` on a TSO one's, `money = price` on the offer's edge. The flow solver is exact in
-//! integers ([`flow`]). Minima (`min_quantity > 0`) make it a MIP: with at most
+//! `tso = −1` on a TSO one's, `money = price` on the offer's edge. The solver is exact in
+//! integers: successive shortest paths on an aggregated graph where offers feed their areas'
+//! price ladders instead of every compatible request (module `ladder`; since only the
+//! source's and sink's edges cost anything, each shortest path is found by graph search).
+//! [`Solver::Bipartite`] keeps the first formulation ([`flow`]) for the tests. Minima (`min_quantity > 0`) make it a MIP: with at most
 //! [`EXACT_LIMIT`] such items in a slot, every on/off choice is solved (a "forced" part of
 //! each chosen item, at `forced = −1`, must fill) and the best kept: [`Method::Exact`].
 //! Beyond that, [`Method::Rule`]: solve without minima, then drop, one at a time, the item
@@ -30,9 +33,11 @@
 //! # Ties
 //! Among awards of equal objective the result is the one the reference algorithm gives, which
 //! depends only on the input's content, not its order: offers are numbered by (price, id) and
-//! requests by (DSO first, id), paths are found cheapest-first with ties to the lower node
-//! number, and the exact search keeps the first best choice in counting order. Auditors
-//! recompute with this crate, so two honest parties agree award by award.
+//! requests by (DSO first, id); offers augment in that order, each along the first path a
+//! depth-first search finds in a fixed arc order; awards pair offers and requests per price
+//! ladder, cheapest offer first (module `ladder`, "Ties"); and the exact search keeps the
+//! first best choice in counting order. Auditors recompute with this crate, so two honest
+//! parties agree award by award.
 //!
 //! # Pricing
 //! [`Pricing::PayAsBid`]: each award at its offer's price. [`Pricing::Uniform`]: per request
@@ -40,10 +45,13 @@
 //! above the request's own maximum price.
 
 #![cfg_attr(not(feature = "std"), no_std)]
+#[cfg(feature = "std")]
+extern crate std;
 
 extern crate alloc;
 
 pub mod flow;
+mod ladder;
 
 use alloc::{collections::BTreeMap, vec::Vec};
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
@@ -61,6 +69,25 @@ pub type Slot = u16;
 /// Most items with a minimum per slot and direction that are searched exhaustively
 /// (2^EXACT_LIMIT flow solves); beyond it the documented rule applies.
 pub const EXACT_LIMIT: usize = 10;
+
+/// Work units one flow solve may spend per item (offer or request) that takes part: the
+/// aggregated graph's arcs, then every arc a search scans. The heaviest synthetic sessions
+/// measured spend under 200 (docs/benchmarks.md); the rest is headroom.
+pub const WORK_PER_ITEM: u64 = 512;
+
+/// The work one slot and direction may spend, counted alike on every machine: a solve's worth
+/// per item for each of the up to `2^exact_limit` solves of the exact search (the rule gets
+/// as much). Past it the result is [`Method::Budget`]. The market pallet's step weight is
+/// proportional to this, so that a step's time is bounded at every size.
+pub fn work_limit(items: u64, exact_limit: usize) -> u64 {
+	work_limit_at(WORK_PER_ITEM, items, exact_limit)
+}
+
+fn work_limit_at(per_item: u64, items: u64, exact_limit: usize) -> u64 {
+	per_item
+		.saturating_mul(items.max(1))
+		.saturating_mul(1u64 << exact_limit.min(32))
+}
 
 #[derive(
 	Clone,
@@ -215,6 +242,10 @@ pub enum Method {
 	Exact,
 	/// More minima than [`EXACT_LIMIT`]: feasible, by the documented rule, maybe not optimal.
 	Rule,
+	/// The solve ran out of its deterministic work budget ([`work_limit`]): the best feasible
+	/// awards found by then, with any item short of its minimum dropped. Feasible, maybe not
+	/// optimal; the same on every machine.
+	Budget,
 }
 
 /// The objective reached in one slot and direction.
@@ -320,6 +351,10 @@ impl Areas {
 		Ok(Self { parent })
 	}
 
+	pub(crate) fn parent_of(&self, area: AreaId) -> Option<AreaId> {
+		self.parent.get(&area).copied().flatten()
+	}
+
 	pub fn knows(&self, area: AreaId) -> bool {
 		self.parent.contains_key(&area)
 	}
@@ -394,6 +429,35 @@ pub fn clear(market: &Market) -> Result<Outcome, Error> {
 /// [`clear`] with at most `exact_limit` items with a minimum per slot and direction searched
 /// exhaustively: the market pallet bounds it so that one slot's solve fits in a block.
 pub fn clear_with(market: &Market, exact_limit: usize) -> Result<Outcome, Error> {
+	clear_by(market, exact_limit, Solver::Ladder)
+}
+
+/// Which exact min-cost flow solves each slot and direction. Both reach the same objective;
+/// where several awards reach it, they may pick different ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Solver {
+	/// The aggregated graph of price ladders, searched ([`ladder`](crate) module docs): what
+	/// the market, the audit and `platone market clear` use.
+	Ladder,
+	/// The first formulation: one edge per compatible offer and request, Dijkstra per path.
+	/// Cubic; kept as an independent exact solver that the property tests compare against.
+	Bipartite,
+}
+
+/// [`clear_with`] by the given solver.
+pub fn clear_by(market: &Market, exact_limit: usize, solver: Solver) -> Result<Outcome, Error> {
+	clear_within(market, exact_limit, solver, WORK_PER_ITEM)
+}
+
+/// [`clear_by`] with `work_per_item` in place of [`WORK_PER_ITEM`]: for tests of
+/// [`Method::Budget`].
+#[doc(hidden)]
+pub fn clear_within(
+	market: &Market,
+	exact_limit: usize,
+	solver: Solver,
+	work_per_item: u64,
+) -> Result<Outcome, Error> {
 	let areas = validate(market)?;
 	let mut subs: BTreeMap<(Slot, Direction), Sub> = BTreeMap::new();
 	for r in &market.requests {
@@ -424,7 +488,7 @@ pub fn clear_with(market: &Market, exact_limit: usize) -> Result<Outcome, Error>
 		}
 		sub.requests.sort_by_key(|(r, _)| (r.requester, r.id));
 		sub.offers.sort_by_key(|(o, _)| (o.price, o.id));
-		let (flows, method) = solve(sub, &areas, exact_limit);
+		let (flows, method) = solve(sub, &areas, exact_limit, solver, work_per_item);
 		let (dso_volume, tso_volume, core::cmp::Reverse(cost)) = key_of(sub, &flows);
 		outcome.objectives.push(Objective {
 			slot: sub.slot,
@@ -482,7 +546,23 @@ enum Part {
 /// `((request index, offer index), power)` in the sub-problem's canonical order.
 type Flows = Vec<((usize, usize), Power)>;
 
-fn solve(sub: &Sub, areas: &Areas, exact_limit: usize) -> (Flows, Method) {
+fn solve(
+	sub: &Sub,
+	areas: &Areas,
+	exact_limit: usize,
+	solver: Solver,
+	work_per_item: u64,
+) -> (Flows, Method) {
+	let items = (sub.requests.len() + sub.offers.len()) as u64;
+	let mut work = work_limit_at(work_per_item, items, exact_limit);
+	// (flows, whether the work ran out)
+	let mut solve_once = |rparts: &[Part], oparts: &[Part]| match solver {
+		Solver::Ladder => match solve_once(sub, areas, rparts, oparts, &mut work) {
+			ladder::Solved::Complete(flows) => (flows.map(powers), false),
+			ladder::Solved::Partial(flows) => (Some(repair(sub, powers(flows))), true),
+		},
+		Solver::Bipartite => (solve_once_bipartite(sub, areas, rparts, oparts), false),
+	};
 	// Items with a minimum: requests first, then offers, in canonical order.
 	let blocky: Vec<(bool, usize)> = sub
 		.requests
@@ -515,18 +595,25 @@ fn solve(sub: &Sub, areas: &Areas, exact_limit: usize) -> (Flows, Method) {
 					oparts[i] = part;
 				}
 			}
-			let Some(flows) = solve_once(sub, areas, &rparts, &oparts) else {
-				continue;
-			};
-			let key = key_of(sub, &flows);
-			if best.as_ref().is_none_or(|(b, _)| key > *b) {
-				best = Some((key, flows));
+			let (solved, out_of_work) = solve_once(&rparts, &oparts);
+			if let Some(flows) = solved {
+				let key = key_of(sub, &flows);
+				if best.as_ref().is_none_or(|(b, _)| key > *b) {
+					best = Some((key, flows));
+				}
+			}
+			if out_of_work {
+				return (best.map(|(_, f)| f).unwrap_or_default(), Method::Budget);
 			}
 		}
 		(best.map(|(_, f)| f).unwrap_or_default(), Method::Exact)
 	} else {
 		loop {
-			let flows = solve_once(sub, areas, &rparts, &oparts).unwrap_or_default();
+			let (flows, out_of_work) = solve_once(&rparts, &oparts);
+			let flows = flows.unwrap_or_default();
+			if out_of_work {
+				return (flows, Method::Budget);
+			}
 			let mut rgot = alloc::vec![0u64; sub.requests.len()];
 			let mut ogot = alloc::vec![0u64; sub.offers.len()];
 			for &((ri, oi), q) in &flows {
@@ -570,8 +657,92 @@ fn key_of(sub: &Sub, flows: &Flows) -> Key {
 	(dso, tso, core::cmp::Reverse(cost))
 }
 
-/// One min-cost flow; `None` when a forced item cannot reach its minimum.
-fn solve_once(sub: &Sub, areas: &Areas, rparts: &[Part], oparts: &[Part]) -> Option<Flows> {
+/// Power on an item's (forced, free) source or sink edge.
+fn split(part: Part, min: Power, power: Power) -> (u64, u64) {
+	match part {
+		Part::Out => (0, 0),
+		Part::Free => (0, u64::from(power)),
+		Part::Forced => (u64::from(min), u64::from(power.saturating_sub(min))),
+	}
+}
+
+fn powers(flows: ladder::PairFlows) -> Flows {
+	// A pair carries at most its offer's power, a `Power`.
+	flows
+		.into_iter()
+		.map(|(pair, q)| (pair, Power::try_from(q).unwrap_or(Power::MAX)))
+		.collect()
+}
+
+/// Drops every pair of an item that got some power but less than its minimum, until none
+/// does: what is left of a partial flow is feasible.
+fn repair(sub: &Sub, mut flows: Flows) -> Flows {
+	loop {
+		let mut rgot = alloc::vec![0u64; sub.requests.len()];
+		let mut ogot = alloc::vec![0u64; sub.offers.len()];
+		for &((ri, oi), q) in &flows {
+			rgot[ri] += u64::from(q);
+			ogot[oi] += u64::from(q);
+		}
+		let short = |min: Power, got: u64| got > 0 && got < u64::from(min);
+		let before = flows.len();
+		flows.retain(|&((ri, oi), _)| {
+			!short(sub.requests[ri].0.min_quantity, rgot[ri])
+				&& !short(sub.offers[oi].0.min_quantity, ogot[oi])
+		});
+		if flows.len() == before {
+			return flows;
+		}
+	}
+}
+
+/// One min-cost flow on the aggregated graph, within `work` ([`ladder::solve`]).
+fn solve_once(
+	sub: &Sub,
+	areas: &Areas,
+	rparts: &[Part],
+	oparts: &[Part],
+	work: &mut u64,
+) -> ladder::Solved {
+	let supply: Vec<ladder::Supply> = sub
+		.offers
+		.iter()
+		.zip(oparts)
+		.map(|((o, power), &part)| {
+			let (forced, free) = split(part, o.min_quantity, *power);
+			ladder::Supply {
+				area: o.area,
+				price: o.price,
+				forced,
+				free,
+			}
+		})
+		.collect();
+	let demand: Vec<ladder::Demand> = sub
+		.requests
+		.iter()
+		.zip(rparts)
+		.map(|((r, power), &part)| {
+			let (forced, free) = split(part, r.min_quantity, *power);
+			ladder::Demand {
+				area: r.area,
+				max_price: r.max_price,
+				dso: r.requester == Requester::Dso,
+				forced,
+				free,
+			}
+		})
+		.collect();
+	ladder::solve(&supply, &demand, areas, work)
+}
+
+/// [`solve_once`] on the full bipartite graph ([`Solver::Bipartite`]).
+fn solve_once_bipartite(
+	sub: &Sub,
+	areas: &Areas,
+	rparts: &[Part],
+	oparts: &[Part],
+) -> Option<Flows> {
 	let (n, m) = (sub.offers.len(), sub.requests.len());
 	// Nodes: source 0, offers 1..=n, requests n+1..=n+m, sink n+m+1.
 	let sink = n + m + 1;

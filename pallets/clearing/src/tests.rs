@@ -109,8 +109,10 @@ fn an_offer_above_the_maximum_price_is_not_taken() {
 #[test]
 fn the_cheapest_offers_serve_first_and_the_dso_is_not_starved_by_rerouting() {
 	// The DSO in 2 can use offers 10 (feeder 3) and 11 (feeder 4); the TSO (root) all three.
-	// Serving both fully at least cost takes the two cheapest and nothing from 12 (area 5);
-	// of the two equal-cost assignments, the first path found gives the DSO offer 10.
+	// Serving both fully at least cost takes the two cheapest and nothing from 12 (area 5).
+	// Of the two equal-cost assignments the tie rule picks one: offer 10 first serves the DSO;
+	// offer 11's search then tries its own area's ladder first, takes the DSO's place and
+	// moves offer 10 on to the TSO (`ladder` module docs, "Ties").
 	let m = market(
 		vec![
 			request(1, Requester::Dso, 2, 50, 100),
@@ -122,7 +124,7 @@ fn the_cheapest_offers_serve_first_and_the_dso_is_not_starved_by_rerouting() {
 			offer(12, 5, 50, 9),
 		],
 	);
-	assert_eq!(awards(&m), vec![(1, 10, 50, 1), (2, 11, 50, 5)]);
+	assert_eq!(awards(&m), vec![(1, 11, 50, 5), (2, 10, 50, 1)]);
 	let o = &clear(&m).unwrap().objectives[0];
 	assert_eq!(
 		(o.dso_volume, o.tso_volume, o.cost, o.method),

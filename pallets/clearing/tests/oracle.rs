@@ -361,6 +361,33 @@ proptest! {
 		prop_assert_eq!(clear(&m).unwrap(), clear(&shuffled).unwrap());
 	}
 
+	/// Larger sessions: the aggregated-graph solver the market uses reaches the objective of
+	/// the first, bipartite formulation (an exact solver written independently), slot by slot.
+	#[test]
+	fn the_ladder_solver_reaches_the_bipartite_optimum(m in market(1..=12, 1..=40, 1000, 5)) {
+		let ladder = clear_by(&m, EXACT_LIMIT, Solver::Ladder).unwrap();
+		let bipartite = clear_by(&m, EXACT_LIMIT, Solver::Bipartite).unwrap();
+		check_feasible(&m, &ladder.awards).unwrap();
+		prop_assert_eq!(ladder.objectives, bipartite.objectives);
+	}
+
+	/// A solve that runs out of work still gives feasible awards, never better than the
+	/// optimum, and says so; with enough work the result is the optimum.
+	#[test]
+	fn out_of_work_the_awards_stay_feasible_and_say_so(m in market(1..=8, 1..=20, 1000, 20), per_item in 0..=12u64) {
+		let full = clear(&m).unwrap();
+		let short = clear_within(&m, EXACT_LIMIT, Solver::Ladder, per_item).unwrap();
+		check_feasible(&m, &short.awards).unwrap();
+		for (s, f) in short.objectives.iter().zip(&full.objectives) {
+			prop_assert_eq!((s.slot, s.direction), (f.slot, f.direction));
+			if s.method == Method::Budget {
+				prop_assert!(f.method != Method::Exact || s.key() <= f.key());
+			} else {
+				prop_assert_eq!(s, f);
+			}
+		}
+	}
+
 	/// Beyond the exact limit the rule gives feasible awards and says so.
 	#[test]
 	fn many_minima_fall_back_to_the_rule_and_stay_feasible(m in market(4..=6, 12..=16, 100, 100)) {

@@ -524,10 +524,11 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	/// Most flow solves one step needs: every on/off choice of up to `limit` minima, or, past
-	/// the limit, one solve per item the crate's rule drops, plus the last.
-	pub fn solves(r: u32, o: u32, limit: u8) -> u32 {
-		(1u32 << limit.min(16)).max(r.saturating_add(o).saturating_add(1))
+	/// Flow solves' worth of work one step may spend: every on/off choice of up to `limit`
+	/// minima; the crate's rule, past the limit, and any solve stop at the same work budget
+	/// (`platone_clearing::work_limit`).
+	pub fn solves(_r: u32, _o: u32, limit: u8) -> u32 {
+		1u32 << limit.min(16)
 	}
 
 	/// The costliest step of each kind at the bounds, for `integrity_test`.
@@ -541,7 +542,10 @@ impl<T: Config> Pallet<T> {
 				T::WeightInfo::clear_step(r, o, Self::solves(r, o, T::ExactLimit::get())),
 			),
 			("finish", T::WeightInfo::finish_clearing(steps)),
-			("close", T::WeightInfo::close_step(r.saturating_mul(o))),
+			(
+				"close",
+				T::WeightInfo::close_step(StepAwardBound::<T>::get()),
+			),
 			("validate", T::WeightInfo::finalize(steps)),
 		]
 	}
@@ -629,23 +633,26 @@ impl<T: Config> Pallet<T> {
 		let mut dropped = Vec::new();
 		let mut areas: BTreeMap<AreaId, Option<AreaId>> = BTreeMap::new();
 		let max_areas = T::MaxAreas::get() as usize;
-		// Adds `area`'s path to the snapshot; false if that would exceed `MaxAreas`.
+		let max_path = T::MaxAreaPath::get() as usize;
+		// Adds `area`'s path to the snapshot, unless it is too long or would take the snapshot
+		// past `MaxAreas`.
 		let add_path = |areas: &mut BTreeMap<AreaId, Option<AreaId>>, area: AreaId| {
 			let path = T::Registry::area_path(area);
+			if path.len() > max_path {
+				return Some(DropReason::AreaTooDeep);
+			}
 			let new = path.iter().filter(|a| !areas.contains_key(a)).count();
 			if areas.len().saturating_add(new) > max_areas {
-				return false;
+				return Some(DropReason::TooManyAreas);
 			}
 			for (i, a) in path.iter().enumerate() {
 				areas.insert(*a, path.get(i + 1).copied());
 			}
-			true
+			None
 		};
 		let (mut requests, mut offers) = Self::items_by_id(session);
 		requests.retain(|(id, r)| {
-			let reason = Self::request_dropped(r).or_else(|| {
-				(!add_path(&mut areas, r.input.area)).then_some(DropReason::TooManyAreas)
-			});
+			let reason = Self::request_dropped(r).or_else(|| add_path(&mut areas, r.input.area));
 			match reason {
 				Some(reason) => {
 					dropped.push((*id, reason));
@@ -655,8 +662,7 @@ impl<T: Config> Pallet<T> {
 			}
 		});
 		offers.retain(|(id, o)| {
-			let reason = Self::offer_dropped(o)
-				.or_else(|| (!add_path(&mut areas, o.area)).then_some(DropReason::TooManyAreas));
+			let reason = Self::offer_dropped(o).or_else(|| add_path(&mut areas, o.area));
 			match reason {
 				Some(reason) => {
 					dropped.push((*id, reason));

@@ -22,7 +22,8 @@
 //! per slot and direction, most DSO volume, then most TSO volume, then least cost, exact in
 //! integers, an offer serving a request only inside the request's area. Minima are searched
 //! exhaustively up to `ExactLimit` items per step and by the crate's documented rule beyond;
-//! each step records which.
+//! every step stops at the crate's deterministic work budget (`Method::Budget`), which bounds
+//! its weight at every size. Each step records which method gave its awards.
 //!
 //! ## Validation (FR-MP-MOMV-02/03)
 //! Each award waits for the operator of the offer's PoD area (a DSO, or the TSO for a PoD in
@@ -108,6 +109,11 @@ pub mod pallet {
 		/// Most areas in a session's registry snapshot.
 		#[pallet::constant]
 		type MaxAreas: Get<u32>;
+		/// Longest area path (an item's area and its ancestors) in a session: an offer feeds at
+		/// most this many price ladders, which bounds a step's awards (`StepAwardBound`). An
+		/// item whose path is longer is dropped at gate closure.
+		#[pallet::constant]
+		type MaxAreaPath: Get<u32>;
 		/// Most sessions not yet final.
 		#[pallet::constant]
 		type MaxLive: Get<u32>;
@@ -148,11 +154,17 @@ pub mod pallet {
 	pub type AnswersOf<T> = BoundedVec<(AwardRef, Light), <T as Config>::MaxAnswers>;
 	pub type InputLeafOf<T> = InputLeaf<<T as frame_system::Config>::AccountId, QuantitiesOf<T>>;
 
-	/// Most awards one clearing step can make: one per request and offer pair.
+	/// Most awards one clearing step can make. The clearing pairs offers and requests per
+	/// price ladder (one per area with requests, `platone-clearing`), at most one pair per
+	/// offer feeding the ladder and one per request on it; an offer feeds at most one ladder
+	/// per area on its path, and there are no more ladders than requests.
 	pub struct StepAwardBound<T>(core::marker::PhantomData<T>);
 	impl<T: Config> Get<u32> for StepAwardBound<T> {
 		fn get() -> u32 {
-			T::MaxRequests::get().saturating_mul(T::MaxOffers::get())
+			let r = T::MaxRequests::get();
+			T::MaxOffers::get()
+				.saturating_mul(T::MaxAreaPath::get().min(r))
+				.saturating_add(r)
 		}
 	}
 

@@ -185,6 +185,7 @@ impl pallet_market::Config for Test {
 	type MaxRequests = ConstU32<8>;
 	type MaxOffers = ConstU32<16>;
 	type MaxAreas = ConstU32<8>;
+	type MaxAreaPath = ConstU32<2>;
 	type MaxLive = ConstU32<3>;
 	type MaxAnswers = ConstU32<16>;
 	type ExactLimit = ConstU8<4>;

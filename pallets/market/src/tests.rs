@@ -769,6 +769,34 @@ fn the_area_snapshot_is_bounded() {
 }
 
 #[test]
+fn an_item_nested_deeper_than_the_path_bound_is_dropped() {
+	ExtBuilder::default().build().execute_with(|| {
+		open();
+		// MaxAreaPath = 2: area 5 under feeder 2 under area 1 has a path of three, which would
+		// let an offer there feed more ladders than `StepAwardBound` counts on.
+		AreaTable::mutate(|t| t.push((5, Some(2), DSO_A)));
+		assert_ok!(Market::submit_request(
+			signed(DSO_A),
+			SESSION,
+			request(5, 1, 0, &[(0, 1)])
+		));
+		assert_ok!(Market::submit_request(
+			signed(DSO_A),
+			SESSION,
+			request(2, 1, 0, &[(0, 1)])
+		));
+		run_block_at(GATE);
+		assert!(market_events().contains(&Event::ItemDropped {
+			session: SESSION,
+			id: 1,
+			reason: DropReason::AreaTooDeep,
+		}));
+		assert_eq!(SessionAreas::<Test>::get(SESSION).map(|a| a.len()), Some(2));
+		check_state();
+	});
+}
+
+#[test]
 fn a_small_budget_spreads_the_steps_over_blocks_in_order() {
 	let cleared_at_once = ExtBuilder::default().build().execute_with(|| {
 		open_with_book();

@@ -400,6 +400,8 @@ pub enum DropReason {
 	AreaGone,
 	/// The session's area snapshot holds `MaxAreas` areas, and this item's would add more.
 	TooManyAreas,
+	/// The item's area is nested deeper than `MaxAreaPath` allows.
+	AreaTooDeep,
 }
 
 /// The anchor subject of a session: `b"platone-market"`, zero padding, the id big-endian.

@@ -26,8 +26,9 @@ pub trait WeightInfo {
 	fn open_session() -> Weight;
 	/// Gate closure over `r` requests and `o` offers: registry checks, snapshot, input root.
 	fn seal(r: u32, o: u32) -> Weight;
-	/// One slot and direction over `r` requests and `o` offers, with `s` flow solves (2^m for
-	/// m minima searched exhaustively; one per item dropped beyond, by the rule).
+	/// One slot and direction over `r` requests and `o` offers, with `s` flow solves' worth of
+	/// work (2^m for up to m minima searched exhaustively; the rule and every solve stop at
+	/// that budget).
 	fn clear_step(r: u32, o: u32, s: u32) -> Weight;
 	/// The outcome root over `s` steps, and its anchor.
 	fn finish_clearing(s: u32) -> Weight;
@@ -119,15 +120,12 @@ impl WeightInfo for () {
 	}
 	fn clear_step(r: u32, o: u32, s: u32) -> Weight {
 		let items = u64::from(r).saturating_add(o.into());
-		// Successive shortest paths: at most one path per unit of capacity bound, each a
-		// Dijkstra over r·o edges; `s` solves.
-		let edges = u64::from(r).saturating_mul(o.into()).max(1);
-		// 6 ns per edge and item: the crate's criterion figure (1,000 × 100 in 0.65 s natively,
-		// docs/benchmarks.md), doubled for wasm.
-		let solve = Weight::from_parts(6_000, 0)
-			.saturating_mul(edges)
+		// The crate stops every step at its work budget, `WORK_PER_ITEM` units per item and
+		// solve; 20 ns per unit: about 10 ns natively (docs/benchmarks.md), doubled for wasm.
+		let work = platone_clearing::WORK_PER_ITEM
 			.saturating_mul(items.max(1))
 			.saturating_mul(s.max(1).into());
+		let solve = Weight::from_parts(20_000, 0).saturating_mul(work);
 		Weight::from_parts(50_000_000, 0)
 			.saturating_add(Weight::from_parts(PER_ITEM, 0).saturating_mul(items))
 			.saturating_add(RocksDbWeight::get().reads(items))
