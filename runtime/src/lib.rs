@@ -113,11 +113,13 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// it migrates from (`VersionedMigration`), so keeping one here after it ran is harmless.
 /// spec 103: certification v0 → v1 (dataset watermarks), registry v0 → v1 (handovers,
 /// operator index, request links). spec 105: pallet-contracts starts at its storage version.
+/// spec 107: market v0 → v1 (the PoD shares of closed steps).
 pub type Migrations = (
 	pallet_certification::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_registry::migrations::v1::MigrateV0ToV1<Runtime>,
 	frame_support::migrations::RemovePallet<SudoPalletName, configs::ParityDbWeightOf>,
 	contracts::InitContracts,
+	pallet_market::migrations::v1::MigrateV0ToV1<Runtime>,
 );
 
 frame_support::parameter_types! {

@@ -182,13 +182,13 @@ enum Found {
 	OutOfWork,
 }
 
-/// One search's scratch, kept across searches: `seen` and `dead` hold stamps, so clearing them
-/// costs nothing.
+/// One search's scratch, kept across searches: `seen` and `dead` hold stamps (64 bits: they
+/// never wrap), so clearing them costs nothing.
 struct Search {
-	seen: Vec<u32>,
-	stamp: u32,
-	dead: Vec<u32>,
-	epochs: u32,
+	seen: Vec<u64>,
+	stamp: u64,
+	dead: Vec<u64>,
+	epochs: u64,
 	stack: Vec<(u32, u32)>,
 	path: Vec<(u32, bool)>,
 	visited: Vec<u32>,
@@ -197,7 +197,7 @@ struct Search {
 }
 
 impl Search {
-	fn fresh_epoch(&mut self) -> u32 {
+	fn fresh_epoch(&mut self) -> u64 {
 		self.epochs += 1;
 		self.epochs
 	}
@@ -205,7 +205,7 @@ impl Search {
 	/// Depth-first from offer node `from` to a request node that `admits`, avoiding nodes dead
 	/// in `epoch`. On success the path's arcs are in `self.path`; on failure every node seen is
 	/// marked dead in `epoch`.
-	fn run(&mut self, g: &Graph, from: usize, epoch: u32, admits: impl Fn(usize) -> bool) -> Found {
+	fn run(&mut self, g: &Graph, from: usize, epoch: u64, admits: impl Fn(usize) -> bool) -> Found {
 		self.stamp += 1;
 		let stamp = self.stamp;
 		self.stack.clear();
@@ -301,7 +301,7 @@ pub(crate) fn solve(supply: &[Supply], demand: &[Demand], areas: &Areas, work: &
 				})
 				.collect();
 			let mut at = vec![0usize; kinds.len()];
-			let mut epoch: Vec<u32> = kinds.iter().map(|_| search.fresh_epoch()).collect();
+			let mut epoch: Vec<u64> = kinds.iter().map(|_| search.fresh_epoch()).collect();
 			loop {
 				// The cheapest candidate: the lowest offer index, forced source edges first
 				// (`kinds` lists them first). Each kind's cursor passes offers that cannot

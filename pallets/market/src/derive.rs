@@ -192,16 +192,64 @@ pub fn settled_award<A: Clone>(
 			pod_before = pod_before.saturating_add(validated(i, earlier.award.quantity));
 		}
 	}
-	Some(SettledAward {
+	let quantity = validated(index as usize, record.award.quantity);
+	Some(settled(
+		record,
+		aggregator,
+		requester,
+		quantity,
+		PodShare {
+			pod,
+			before: pod_before,
+		},
+	))
+}
+
+/// A settled award from its record, its parties, its validated quantity and its PoD share.
+pub fn settled<A: Clone>(
+	record: &AwardRecord<A>,
+	aggregator: A,
+	requester: A,
+	quantity: Power,
+	share: PodShare,
+) -> SettledAward<A> {
+	SettledAward {
 		requester,
 		aggregator,
 		validator: record.validator.clone(),
 		offer: record.award.offer,
-		pod,
+		pod: share.pod,
 		slot: record.award.slot,
 		direction: record.award.direction,
-		quantity: validated(index as usize, record.award.quantity),
+		quantity,
 		price: record.award.price,
-		pod_before,
-	})
+		pod_before: share.before,
+	}
+}
+
+/// Each award's [`PodShare`], in award order, from the step's records and their validated
+/// quantities; `pod_of` looks up an offer's PoD (once per offer).
+pub fn pod_shares<A>(
+	records: &[AwardRecord<A>],
+	validated: &[Power],
+	mut pod_of: impl FnMut(ItemId) -> Option<PodId>,
+) -> Vec<PodShare> {
+	let mut pods: BTreeMap<ItemId, PodId> = BTreeMap::new();
+	let mut delivered: BTreeMap<PodId, Power> = BTreeMap::new();
+	records
+		.iter()
+		.zip(validated)
+		.map(|(r, &quantity)| {
+			let pod = *pods
+				.entry(r.award.offer)
+				.or_insert_with(|| pod_of(r.award.offer).unwrap_or(PodId::MAX));
+			let so_far = delivered.entry(pod).or_default();
+			let share = PodShare {
+				pod,
+				before: *so_far,
+			};
+			*so_far = so_far.saturating_add(quantity);
+			share
+		})
+		.collect()
 }

@@ -363,6 +363,7 @@ impl<T: Config> Pallet<T> {
 		}
 		let budget = clear!(Answers<T>, budget);
 		let budget = clear!(StepAwards<T>, budget);
+		let budget = clear!(StepPods<T>, budget);
 		let budget = clear!(Steps<T>, budget);
 		let budget = clear!(Offers<T>, budget);
 		let _left = clear!(Requests<T>, budget);
@@ -843,11 +844,30 @@ impl<T: Config> Pallet<T> {
 		let results = Self::step_results(session, step);
 		let defaulted = results.iter().filter(|(_, leaf)| leaf.defaulted).count() as u32;
 		info.defaulted = info.defaulted.saturating_add(defaulted);
-		let leaves: Vec<ResultLeaf> = results.into_iter().map(|(_, leaf)| leaf).collect();
+		let (records, leaves): (Vec<AwardRecordOf<T>>, Vec<ResultLeaf>) =
+			results.into_iter().unzip();
+		Self::keep_pod_shares(session, step, &records, &leaves);
 		Steps::<T>::mutate(session, step, |d| {
 			let d = d.get_or_insert_with(StepDigest::default);
 			d.validation_root = Some(derive::root_of(&leaves));
 		});
+	}
+
+	/// Writes a closed step's `StepPods`.
+	pub(crate) fn keep_pod_shares(
+		session: SessionId,
+		step: StepIndex,
+		records: &[AwardRecordOf<T>],
+		leaves: &[ResultLeaf],
+	) {
+		if records.is_empty() {
+			return;
+		}
+		let validated: Vec<Power> = leaves.iter().map(|l| l.quantity).collect();
+		let shares = derive::pod_shares(records, &validated, |offer| {
+			Offers::<T>::get(session, offer).map(|o| o.input.pod)
+		});
+		StepPods::<T>::insert(session, step, BoundedVec::truncate_from(shares));
 	}
 
 	pub(crate) fn finish_validation(session: SessionId, info: &mut SessionInfo) {
@@ -1030,6 +1050,30 @@ impl<T: Config> Pallet<T> {
 			if !matches!(info.phase, Phase::Open | Phase::GateClosed { .. }) {
 				ensure!(awards == info.awards, "session counts its awards");
 			}
+			let closed = |step: StepIndex| match info.phase {
+				Phase::Closing { next } => step < next,
+				Phase::Validated | Phase::Final => true,
+				_ => false,
+			};
+			for (step, shares) in StepPods::<T>::iter_prefix(session) {
+				ensure!(closed(step), "PoD shares only for closed steps");
+				let (records, leaves): (Vec<_>, Vec<ResultLeaf>) =
+					Self::step_results(session, step).into_iter().unzip();
+				let validated: Vec<Power> = leaves.iter().map(|l| l.quantity).collect();
+				let again = derive::pod_shares(&records, &validated, |offer| {
+					Offers::<T>::get(session, offer).map(|o| o.input.pod)
+				});
+				ensure!(
+					shares.to_vec() == again,
+					"PoD shares follow the step's results"
+				);
+			}
+			for step in StepAwards::<T>::iter_key_prefix(session) {
+				ensure!(
+					!closed(step) || StepPods::<T>::contains_key(session, step),
+					"a closed step with awards has its PoD shares"
+				);
+			}
 			let mut answered = 0u32;
 			for (award, _) in Answers::<T>::iter_prefix(session) {
 				ensure!(
@@ -1064,25 +1108,27 @@ impl<T: Config> MarketView<T::AccountId> for Pallet<T> {
 
 	fn final_award(session: SessionId, award: AwardRef) -> Option<SettledAward<T::AccountId>> {
 		Sessions::<T>::get(session).filter(|i| i.phase == Phase::Final)?;
-		let records = StepAwards::<T>::get(session, award.step)?;
-		derive::settled_award(
-			award.step,
-			&records,
-			award.index,
-			|id| Offers::<T>::get(session, id).map(|o| (o.owner, o.input.pod)),
-			|id| Requests::<T>::get(session, id).map(|r| r.owner),
-			|at| Answers::<T>::get(session, at),
-			T::DefaultLight::get(),
-		)
+		let index = award.index as usize;
+		let record = StepAwards::<T>::get(session, award.step)?
+			.get(index)?
+			.clone();
+		let share = *StepPods::<T>::get(session, award.step)?.get(index)?;
+		let aggregator = Offers::<T>::get(session, record.award.offer)?.owner;
+		let requester = Requests::<T>::get(session, record.award.request)?.owner;
+		let quantity = Answers::<T>::get(session, award)
+			.unwrap_or(T::DefaultLight::get())
+			.apply(record.award.quantity);
+		Some(derive::settled(
+			&record, aggregator, requester, quantity, share,
+		))
 	}
 
 	fn final_award_weight() -> Weight {
+		// The session, the step's records and PoD shares (decoded whole), the offer, the
+		// request and the answer.
 		let records = StepAwardBound::<T>::get();
-		let reads = 3u64
-			.saturating_add(T::MaxOffers::get().into())
-			.saturating_add(records.into());
 		T::DbWeight::get()
-			.reads(reads)
+			.reads(6)
 			.saturating_add(Weight::from_parts(100_000, 64).saturating_mul(records.into()))
 	}
 
@@ -1177,6 +1223,19 @@ impl<T: Config> MarketView<T::AccountId> for Pallet<T> {
 				.first()
 				.and_then(|a| step_of(a.slot, a.direction))
 				.unwrap_or_default();
+			// Green answers: each award's validated power is its quantity.
+			let leaves: Vec<ResultLeaf> = records
+				.iter()
+				.enumerate()
+				.map(|(index, r)| {
+					let at = AwardRef {
+						step,
+						index: index as u32,
+					};
+					derive::result_leaf(at, r.award.quantity, Some(Light::Green), Light::Green)
+				})
+				.collect();
+			Self::keep_pod_shares(session, step, &records, &leaves);
 			let bounded: StepAwardsOf<T> = records.try_into().unwrap_or_default();
 			StepAwards::<T>::insert(session, step, bounded);
 		}

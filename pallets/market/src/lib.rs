@@ -46,6 +46,7 @@ pub mod audit;
 mod benchmarking;
 pub mod derive;
 mod functions;
+pub mod migrations;
 #[cfg(test)]
 mod mock;
 pub mod runtime_api;
@@ -69,7 +70,8 @@ pub mod pallet {
 	use pallet_registry::ParticipantRegistry;
 	use platone_primitives::Hash;
 
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(0);
+	/// v1: `StepPods` (migrations::v1).
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -213,6 +215,19 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type StepAwards<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, SessionId, Twox64Concat, StepIndex, StepAwardsOf<T>>;
+
+	/// Per closed step, per award (the `StepAwards` index): its PoD and the validated power of
+	/// the step's earlier awards for that PoD, written when the step's validation closes, so
+	/// that settlement reads one value per award instead of every earlier award.
+	#[pallet::storage]
+	pub type StepPods<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SessionId,
+		Twox64Concat,
+		StepIndex,
+		BoundedVec<PodShare, StepAwardBound<T>>,
+	>;
 
 	/// Each cleared step's digests.
 	#[pallet::storage]

@@ -1132,14 +1132,15 @@ fn final_sessions_are_pruned_after_retention_in_bounded_calls() {
 			}
 			assert!(calls < 10);
 		}
-		// 7 settlement records, 2 answers, 2 steps' awards, 8 digests, 3 offers and 2
-		// requests: 24 entries, 5 per call.
-		assert_eq!(calls, 5);
+		// 7 settlement records, 2 answers, 2 steps' awards and their 2 PoD shares, 8 digests,
+		// 3 offers and 2 requests: 26 entries, 5 per call.
+		assert_eq!(calls, 6);
 		assert_eq!(SettlementRecords::get(), 0);
 		assert_eq!(Answers::<Test>::iter_prefix(SESSION).count(), 0);
 		assert!(Sessions::<Test>::get(SESSION).is_none());
 		assert_eq!(Offers::<Test>::iter_prefix(SESSION).count(), 0);
 		assert_eq!(Steps::<Test>::iter_prefix(SESSION).count(), 0);
+		assert_eq!(StepPods::<Test>::iter_prefix(SESSION).count(), 0);
 		check_state();
 	});
 }
@@ -1361,5 +1362,96 @@ fn a_session_without_items_audits_clean_without_an_input_anchor() {
 		let report = audit(&r);
 		assert!(report.is_clean() && report.pending.is_empty(), "{report:?}");
 		assert_eq!(report.steps_validated, 8);
+	});
+}
+
+#[test]
+fn settlement_reads_each_awards_pod_share_kept_when_its_step_closed() {
+	use crate::derive;
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		run_block_at(GATE);
+		let Phase::Cleared { deadline_ms, .. } = phase() else {
+			panic!("cleared at the gate, not {:?}", phase());
+		};
+		// Offer 3 (PoD 10) serves both requests in slot 0. Its second award follows the first's
+		// validated power, so a yellow cut on the first moves where the second starts.
+		let step0 = StepAwards::<Test>::get(SESSION, 0).expect("slot 0 cleared");
+		let pod10: Vec<u32> = (0..step0.len() as u32)
+			.filter(|&i| step0[i as usize].award.offer == 3)
+			.collect();
+		assert_eq!(pod10.len(), 2, "offer 3 serves the DSO and the TSO");
+		assert_ok!(Market::validate(
+			signed(DSO_A),
+			SESSION,
+			answers(&[(0, pod10[0], Light::Yellow(500))])
+		));
+		assert!(
+			StepPods::<Test>::get(SESSION, 0).is_none(),
+			"kept only at closing"
+		);
+		run_block_at(deadline_ms);
+		assert_eq!(phase(), Phase::Final);
+		let info = Sessions::<Test>::get(SESSION).expect("session 1");
+		for step in 0..info.steps() {
+			let records = StepAwards::<Test>::get(SESSION, step).unwrap_or_default();
+			let shares = StepPods::<Test>::get(SESSION, step).unwrap_or_default();
+			assert_eq!(shares.len(), records.len());
+			for index in 0..records.len() as u32 {
+				// What `platone audit settlement` derives, reading every earlier award.
+				let audited = derive::settled_award(
+					step,
+					&records,
+					index,
+					|id| Offers::<Test>::get(SESSION, id).map(|o| (o.owner, o.input.pod)),
+					|id| Requests::<Test>::get(SESSION, id).map(|r| r.owner),
+					|at| Answers::<Test>::get(SESSION, at),
+					DefaultAnswer::get(),
+				);
+				let award = AwardRef { step, index };
+				assert_eq!(
+					<Market as MarketView<u64>>::final_award(SESSION, award),
+					audited
+				);
+			}
+		}
+		let second = <Market as MarketView<u64>>::final_award(
+			SESSION,
+			AwardRef {
+				step: 0,
+				index: pod10[1],
+			},
+		)
+		.expect("a final award");
+		assert_eq!((second.pod, second.pod_before), (10, 500));
+		check_state();
+	});
+}
+
+#[test]
+fn the_v1_migration_keeps_the_pod_shares_of_steps_closed_before_it() {
+	use frame_support::traits::{GetStorageVersion, OnRuntimeUpgrade, StorageVersion};
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		run_block_at(GATE);
+		let Phase::Cleared { deadline_ms, .. } = phase() else {
+			panic!("cleared at the gate, not {:?}", phase());
+		};
+		run_block_at(deadline_ms);
+		assert_eq!(phase(), Phase::Final);
+		let mut kept: Vec<_> = StepPods::<Test>::iter_prefix(SESSION).collect();
+		assert!(!kept.is_empty());
+		// As v0 left it: no PoD shares.
+		let _ = StepPods::<Test>::clear_prefix(SESSION, u32::MAX, None);
+		StorageVersion::new(0).put::<Market>();
+		assert!(Market::do_try_state().is_err(), "v0 state lacks the shares");
+		let weight = crate::migrations::v1::MigrateV0ToV1::<Test>::on_runtime_upgrade();
+		assert!(weight.ref_time() > 0);
+		let mut again: Vec<_> = StepPods::<Test>::iter_prefix(SESSION).collect();
+		kept.sort_by_key(|(step, _)| *step);
+		again.sort_by_key(|(step, _)| *step);
+		assert_eq!(again, kept);
+		assert_eq!(Market::on_chain_storage_version(), 1);
+		check_state();
 	});
 }

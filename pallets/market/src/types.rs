@@ -345,6 +345,28 @@ pub enum InputLeaf<AccountId, Quantities> {
 	},
 }
 
+/// What settlement needs of a closed step's award beyond its record, kept per award (same
+/// index as `StepAwards`) when the step's validation closes: its offer's PoD and the validated
+/// power of the step's earlier awards for that PoD.
+#[derive(
+	Clone,
+	Copy,
+	Default,
+	PartialEq,
+	Eq,
+	Debug,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+pub struct PodShare {
+	pub pod: PodId,
+	/// Validated power of the step's earlier awards for `pod`, W.
+	pub before: Power,
+}
+
 /// A leaf of a step's validation tree: the award, its answer (or the default) and what is left.
 #[derive(Clone, PartialEq, Eq, Debug, Encode, Decode, TypeInfo)]
 pub struct ResultLeaf {

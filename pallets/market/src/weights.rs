@@ -139,11 +139,12 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
 	}
 	fn close_step(a: u32) -> Weight {
-		// Per award: its answer read (below) and one leaf hashed.
+		// Per award: its answer and its offer's PoD read (below), one leaf hashed and its PoD
+		// share kept (one `StepPods` write).
 		Weight::from_parts(30_000_000, 0)
 			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(a.into()))
-			.saturating_add(RocksDbWeight::get().reads(a.into()))
-			.saturating_add(RocksDbWeight::get().reads_writes(3, 2))
+			.saturating_add(RocksDbWeight::get().reads(2u64.saturating_mul(a.into())))
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 3))
 	}
 	fn finalize(s: u32) -> Weight {
 		Weight::from_parts(50_000_000, 0)

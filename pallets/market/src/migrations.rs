@@ -1,0 +1,70 @@
+//! Storage migrations, one module per storage version.
+
+/// v0 → v1: `StepPods` for the steps whose validation closed before the upgrade, so that
+/// settlement reads an award's PoD share instead of every earlier award of its step.
+///
+/// Reads every award of every closed step once (its answer and its offer), and writes one value
+/// per such step: linear in the retained sessions' awards. Sessions still open or clearing
+/// get theirs when their steps close.
+pub mod v1 {
+	use crate::{Config, Pallet, Phase, Sessions, StepAwards};
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	#[cfg(feature = "try-runtime")]
+	use {alloc::vec::Vec, codec::Encode, frame_support::ensure};
+
+	pub struct InnerMigrateV0ToV1<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV0ToV1<T> {
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			ensure!(
+				crate::StepPods::<T>::iter_keys().next().is_none(),
+				"no PoD shares before v1"
+			);
+			Ok(Vec::<u8>::new().encode())
+		}
+
+		fn on_runtime_upgrade() -> Weight {
+			let (mut reads, mut writes) = (0u64, 0u64);
+			for (session, info) in Sessions::<T>::iter() {
+				reads = reads.saturating_add(1);
+				let closed = |step| match info.phase {
+					Phase::Closing { next } => step < next,
+					Phase::Validated | Phase::Final => true,
+					_ => false,
+				};
+				let steps: alloc::vec::Vec<_> = StepAwards::<T>::iter_key_prefix(session)
+					.filter(|s| closed(*s))
+					.collect();
+				for step in steps {
+					let (records, leaves): (alloc::vec::Vec<_>, alloc::vec::Vec<_>) =
+						Pallet::<T>::step_results(session, step).into_iter().unzip();
+					let awards = records.len() as u64;
+					reads = reads
+						.saturating_add(1)
+						.saturating_add(awards.saturating_mul(2));
+					writes = writes.saturating_add(1);
+					Pallet::<T>::keep_pod_shares(session, step, &records, &leaves);
+				}
+			}
+			T::DbWeight::get().reads_writes(reads, writes)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	pub type MigrateV0ToV1<T> = VersionedMigration<
+		0,
+		1,
+		InnerMigrateV0ToV1<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}
