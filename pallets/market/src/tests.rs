@@ -1455,3 +1455,49 @@ fn the_v1_migration_keeps_the_pod_shares_of_steps_closed_before_it() {
 		check_state();
 	});
 }
+
+#[test]
+fn a_tso_request_in_its_control_area_is_served_from_a_dso_zone_in_it() {
+	ExtBuilder::default().build().execute_with(|| {
+		// DSO B's zone 3 registered inside the TSO's control area 4, as the registry allows.
+		AreaTable::mutate(|t| {
+			for a in t.iter_mut().filter(|a| a.0 == 3) {
+				a.1 = Some(4);
+			}
+		});
+		open();
+		assert_ok!(Market::submit_request(
+			signed(TSO),
+			SESSION,
+			request(4, 100, 0, &[(0, 2_000)])
+		));
+		assert_ok!(Market::submit_offer(
+			signed(AGG_B),
+			SESSION,
+			offer(12, 10, 0, &[(0, 9_000)])
+		));
+		run_block_at(GATE);
+		let step0 = StepAwards::<Test>::get(SESSION, 0).expect("slot 0 cleared");
+		assert_eq!(step0.len(), 1);
+		assert_eq!(
+			(
+				step0[0].award.request,
+				step0[0].award.offer,
+				step0[0].award.quantity
+			),
+			(1, 2, 2_000)
+		);
+		// The zone's DSO validates the award on its grid, not the TSO that asked.
+		assert_eq!(step0[0].validator, DSO_B);
+		assert_noop!(
+			Market::validate(signed(TSO), SESSION, answers(&[(0, 0, Light::Green)])),
+			Error::<Test>::NotValidator
+		);
+		assert_ok!(Market::validate(
+			signed(DSO_B),
+			SESSION,
+			answers(&[(0, 0, Light::Green)])
+		));
+		check_state();
+	});
+}

@@ -231,15 +231,19 @@ mod benchmarks {
 
 	#[benchmark]
 	fn register_area() -> Result<(), BenchmarkError> {
-		let (dso, feeder, _) = grid::<T>()?;
+		// The costlier path: a DSO's zone under a TSO's control area also checks the TSO.
+		let dso = participant::<T>("dso", roles::DSO).map_err(stop)?;
+		let tso = participant::<T>("tso", roles::TSO).map_err(stop)?;
+		let control =
+			Pallet::<T>::do_register_area(tso, code::<T>(b"CA", 0), AreaKind::ControlArea, None)?;
 		let c = code::<T>(b"SUB", 0);
 
 		#[extrinsic_call]
 		_(
 			RawOrigin::Signed(dso),
 			c.clone(),
-			AreaKind::Feeder,
-			Some(feeder),
+			AreaKind::Zone,
+			Some(control),
 		);
 
 		assert!(AreaCodes::<T>::contains_key(&c));

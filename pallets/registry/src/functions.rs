@@ -51,6 +51,24 @@ impl<T: Config> Pallet<T> {
 		Ok(a)
 	}
 
+	/// The parent a new area of `kind` may have: one `who` operates or, for a DSO's zone, a
+	/// TSO's control area. The TSO's grid contains the DSO's, so its requests there reach the
+	/// zone's offers, while the DSO keeps operating the zone and validating its awards.
+	fn parent_for(
+		who: &T::AccountId,
+		parent: AreaId,
+		kind: AreaKind,
+	) -> Result<AreaOf<T>, DispatchError> {
+		Self::ensure_role(who, roles::GRID_OPERATOR)?;
+		let p = Areas::<T>::get(parent).ok_or(Error::<T>::UnknownArea)?;
+		let nests = kind == AreaKind::Zone
+			&& p.kind == AreaKind::ControlArea
+			&& Self::has_role(who, roles::DSO)
+			&& Self::has_role(&p.owner, roles::TSO);
+		ensure!(p.owner == *who || nests, Error::<T>::NotAreaOwner);
+		Ok(p)
+	}
+
 	/// The PoD, if `who` operates its area as an active grid operator.
 	fn owned_pod(who: &T::AccountId, pod: PodId) -> Result<PodOf<T>, DispatchError> {
 		Self::ensure_role(who, roles::GRID_OPERATOR)?;
@@ -170,7 +188,7 @@ impl<T: Config> Pallet<T> {
 		let depth = match parent {
 			None => 0,
 			Some(parent) => {
-				let p = Self::owned_area(&who, parent)?;
+				let p = Self::parent_for(&who, parent, kind)?;
 				let depth = p.depth.checked_add(1).ok_or(Error::<T>::AreaTooDeep)?;
 				ensure!(depth <= T::MaxAreaDepth::get(), Error::<T>::AreaTooDeep);
 				depth

@@ -295,6 +295,56 @@ fn area_refusals() {
 }
 
 #[test]
+fn a_dso_nests_its_zone_under_a_tsos_control_area() {
+	ExtBuilder::default().build_and_execute(|| {
+		// Area 4 is the TSO's control area: DSO North declares its new zone inside it.
+		assert_ok!(Registry::register_area(
+			signed(DSO_NORTH),
+			code("N-ZONE-2"),
+			AreaKind::Zone,
+			Some(4)
+		));
+		assert_eq!(
+			last_event(),
+			Event::AreaRegistered {
+				area: 5,
+				owner: DSO_NORTH,
+				parent: Some(4)
+			}
+		);
+		let zone = Areas::<Test>::get(5).unwrap();
+		assert_eq!((zone.owner, zone.depth), (DSO_NORTH, 1));
+		assert_eq!(Registry::area_path(5), vec![5, 4]);
+		// The DSO builds on under its zone; the TSO keeps its area while the zone is in it.
+		assert_ok!(Registry::register_area(
+			signed(DSO_NORTH),
+			code("N2-F1"),
+			AreaKind::Feeder,
+			Some(5)
+		));
+		assert_noop!(Registry::remove_area(signed(TSO), 4), E::AreaNotEmpty);
+		assert_noop!(Registry::remove_area(signed(TSO), 5), E::NotAreaOwner);
+		// Only a DSO's zone, only under a TSO's control area.
+		let reg = |who, c: &str, kind, parent| {
+			Registry::register_area(signed(who), code(c), kind, Some(parent))
+		};
+		assert_noop!(reg(DSO_NORTH, "X", AreaKind::Feeder, 4), E::NotAreaOwner);
+		assert_noop!(
+			reg(DSO_NORTH, "X", AreaKind::ControlArea, 4),
+			E::NotAreaOwner
+		);
+		assert_noop!(reg(DSO_SOUTH, "X", AreaKind::Zone, 1), E::NotAreaOwner);
+		assert_ok!(Registry::register_area(
+			signed(TSO),
+			code("TSO-Z"),
+			AreaKind::Zone,
+			None
+		));
+		assert_noop!(reg(DSO_SOUTH, "X", AreaKind::Zone, 7), E::NotAreaOwner);
+	});
+}
+
+#[test]
 fn only_empty_areas_are_removed() {
 	ExtBuilder::default().build_and_execute(|| {
 		assert_noop!(Registry::remove_area(signed(DSO_NORTH), 1), E::AreaNotEmpty);
