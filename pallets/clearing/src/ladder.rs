@@ -310,6 +310,7 @@ pub(crate) fn solve(supply: &[Supply], demand: &[Demand], areas: &Areas, work: &
 				for (k, &(sf, _)) in kinds.iter().enumerate() {
 					while at[k] < supply.len() && source[at[k]][sf] == 0 {
 						at[k] += 1;
+						search.work = search.work.saturating_sub(1);
 					}
 					if at[k] < supply.len() && pick.is_none_or(|(_, i)| at[k] < i) {
 						pick = Some((k, at[k]));
@@ -322,6 +323,7 @@ pub(crate) fn solve(supply: &[Supply], demand: &[Demand], areas: &Areas, work: &
 					Found::Request(j) => j,
 					Found::Nothing => {
 						at[k] += 1;
+						search.work = search.work.saturating_sub(1);
 						continue;
 					}
 					Found::OutOfWork => {

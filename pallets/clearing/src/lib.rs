@@ -71,8 +71,10 @@ pub type Slot = u16;
 pub const EXACT_LIMIT: usize = 10;
 
 /// Work units one flow solve may spend per item (offer or request) that takes part: the
-/// aggregated graph's arcs, then every arc a search scans. The heaviest synthetic sessions
-/// measured spend under 200 (docs/benchmarks.md); the rest is headroom.
+/// aggregated graph's arcs, then every arc a search scans and every offer a phase passes. The
+/// heaviest synthetic sessions measured spend under 200 (docs/benchmarks.md); the rest is
+/// headroom. Outside the count: reading the awards off the ladders, and the repair after a
+/// solve that ran out, both about linear in the awards.
 pub const WORK_PER_ITEM: u64 = 512;
 
 /// The work one slot and direction may spend, counted alike on every machine: a solve's worth
@@ -608,11 +610,17 @@ fn solve(
 		}
 		(best.map(|(_, f)| f).unwrap_or_default(), Method::Exact)
 	} else {
+		// The last complete solve: its flows, repaired, are a candidate if the work runs out.
+		let mut previous: Option<Flows> = None;
 		loop {
 			let (flows, out_of_work) = solve_once(&rparts, &oparts);
 			let flows = flows.unwrap_or_default();
 			if out_of_work {
-				return (flows, Method::Budget);
+				let best = match previous.map(|p| repair(sub, p)) {
+					Some(p) if key_of(sub, &p) > key_of(sub, &flows) => p,
+					_ => flows,
+				};
+				return (best, Method::Budget);
 			}
 			let mut rgot = alloc::vec![0u64; sub.requests.len()];
 			let mut ogot = alloc::vec![0u64; sub.offers.len()];
@@ -637,6 +645,7 @@ fn solve(
 				(None, Some(i)) => oparts[i] = Part::Out,
 				(None, None) => return (flows, Method::Rule),
 			}
+			previous = Some(flows);
 		}
 	}
 }

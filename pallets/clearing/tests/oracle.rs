@@ -388,6 +388,17 @@ proptest! {
 		}
 	}
 
+	/// The rule (exact limit 0) running out of work keeps the better of its last complete
+	/// solve and the partial one, both repaired: feasible either way.
+	#[test]
+	fn the_rule_out_of_work_stays_feasible(m in market(4..=6, 12..=16, 100, 100), per_item in 0..=40u64) {
+		let out = clear_within(&m, 0, Solver::Ladder, per_item).unwrap();
+		check_feasible(&m, &out.awards).unwrap();
+		for o in &out.objectives {
+			prop_assert!(o.method != Method::Exact);
+		}
+	}
+
 	/// Beyond the exact limit the rule gives feasible awards and says so.
 	#[test]
 	fn many_minima_fall_back_to_the_rule_and_stay_feasible(m in market(4..=6, 12..=16, 100, 100)) {
