@@ -30,6 +30,32 @@ def contains(parents, outer, inner):
     return False
 
 
+def lexicographic(h, n, dso_cols, tso_cols, costs, dso_row, tso_row):
+    """Most DSO volume, then most TSO volume with it fixed, then least cost with both fixed,
+    on the model passed to `h`: (dso, tso, cost, solve seconds)."""
+    inf = highspy.kHighsInf
+    solve = 0.0
+
+    def run(cols, values, sense):
+        nonlocal solve
+        c = np.zeros(n)
+        c[cols] = values
+        h.changeColsCost(n, np.arange(n, dtype=np.int32), c)
+        h.changeObjectiveSense(sense)
+        t = time.perf_counter()
+        h.run()
+        solve += time.perf_counter() - t
+        return h.getInfo().objective_function_value
+
+    maximize, minimize = highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize
+    dso = run(dso_cols, 1.0, maximize) if dso_cols else 0.0
+    h.changeRowBounds(dso_row, dso - 1e-6, inf)
+    tso = run(tso_cols, 1.0, maximize) if tso_cols else 0.0
+    h.changeRowBounds(tso_row, tso - 1e-6, inf)
+    cost = run(list(range(n)), np.array(costs), minimize)
+    return round(dso), round(tso), round(cost), solve
+
+
 def solve_step(h, reqs, offs, parents):
     """One slot and direction: (dso, tso, cost, solve seconds)."""
     pairs = [
@@ -80,24 +106,8 @@ def solve_step(h, reqs, offs, parents):
     lp.a_matrix_.num_row_ = m
     lp.col_cost_ = np.zeros(n)
     h.passModel(lp)
-    solve = 0.0
-
-    def run(costs, sense):
-        nonlocal solve
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), np.array(costs, dtype=float))
-        h.changeObjectiveSense(sense)
-        t = time.perf_counter()
-        h.run()
-        solve += time.perf_counter() - t
-        return h.getInfo().objective_function_value
-
-    maximize, minimize = highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize
-    dso = run([1.0 if reqs[i][0]["requester"] == "dso" else 0.0 for i, _ in pairs], maximize)
-    h.changeRowBounds(m - 2, dso - 1e-6, inf)
-    tso = run([1.0 if reqs[i][0]["requester"] == "tso" else 0.0 for i, _ in pairs], maximize)
-    h.changeRowBounds(m - 1, tso - 1e-6, inf)
-    cost = run([float(offs[j][0]["price"]) for _, j in pairs], minimize)
-    return round(dso), round(tso), round(cost), solve
+    costs = [float(offs[j][0]["price"]) for _, j in pairs]
+    return lexicographic(h, n, dso_cols, tso_cols, costs, m - 2, m - 1)
 
 
 def solve_step_ladder(h, reqs, offs, parents):
@@ -169,26 +179,7 @@ def solve_step_ladder(h, reqs, offs, parents):
     h.clearModel()
     h.setOptionValue("output_flag", False)
     h.passModel(lp)
-    solve = 0.0
-
-    def run(cols, costs, sense):
-        nonlocal solve
-        c = np.zeros(n)
-        c[cols] = costs
-        h.changeColsCost(n, np.arange(n, dtype=np.int32), c)
-        h.changeObjectiveSense(sense)
-        t = time.perf_counter()
-        h.run()
-        solve += time.perf_counter() - t
-        return h.getInfo().objective_function_value
-
-    maximize, minimize = highspy.ObjSense.kMaximize, highspy.ObjSense.kMinimize
-    dso = run(dso_cols, 1.0, maximize) if dso_cols else 0.0
-    h.changeRowBounds(dso_row, dso - 1e-6, inf)
-    tso = run(tso_cols, 1.0, maximize) if tso_cols else 0.0
-    h.changeRowBounds(tso_row, tso - 1e-6, inf)
-    cost = run(list(range(n)), np.array(cols_cost), minimize)
-    return round(dso), round(tso), round(cost), solve
+    return lexicographic(h, n, dso_cols, tso_cols, cols_cost, dso_row, tso_row)
 
 
 def main():
