@@ -23,8 +23,8 @@
 //! integers: successive shortest paths on an aggregated graph where offers feed their areas'
 //! price ladders instead of every compatible request (module `ladder`; since only the
 //! source's and sink's edges cost anything, each shortest path is found by graph search).
-//! [`Solver::Bipartite`] keeps the first formulation ([`flow`]) for the tests. Minima (`min_quantity > 0`) make it a MIP: with at most
-//! [`EXACT_LIMIT`] such items in a slot, every on/off choice is solved (a "forced" part of
+//! [`Solver::Bipartite`] keeps the first formulation ([`flow`]) for the tests. Minima
+//! (`min_quantity > 0`) make it a MIP: with at most [`EXACT_LIMIT`] such items in a slot, every on/off choice is solved (a "forced" part of
 //! each chosen item, at `forced = −1`, must fill) and the best kept: [`Method::Exact`].
 //! Beyond that, [`Method::Rule`]: solve without minima, then drop, one at a time, the item
 //! least in merit that got less than its minimum (offers: highest price, then highest id;
@@ -45,8 +45,6 @@
 //! above the request's own maximum price.
 
 #![cfg_attr(not(feature = "std"), no_std)]
-#[cfg(feature = "std")]
-extern crate std;
 
 extern crate alloc;
 
@@ -438,8 +436,8 @@ pub fn clear_with(market: &Market, exact_limit: usize) -> Result<Outcome, Error>
 /// where several awards reach it, they may pick different ones.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Solver {
-	/// The aggregated graph of price ladders, searched ([`ladder`](crate) module docs): what
-	/// the market, the audit and `platone market clear` use.
+	/// The aggregated graph of price ladders, searched (module `ladder`): what the market, the
+	/// audit and `platone market clear` use.
 	Ladder,
 	/// The first formulation: one edge per compatible offer and request, Dijkstra per path.
 	/// Cubic; kept as an independent exact solver that the property tests compare against.
@@ -622,13 +620,7 @@ fn solve(
 				};
 				return (best, Method::Budget);
 			}
-			let mut rgot = alloc::vec![0u64; sub.requests.len()];
-			let mut ogot = alloc::vec![0u64; sub.offers.len()];
-			for &((ri, oi), q) in &flows {
-				rgot[ri] += u64::from(q);
-				ogot[oi] += u64::from(q);
-			}
-			let short = |min: Power, got: u64| got > 0 && got < u64::from(min);
+			let (rgot, ogot) = received(sub, &flows);
 			// Least merit first: TSO requests before DSO ones, then the highest id (the
 			// canonical order is DSO first, by id: so the last short request); then offers,
 			// highest price and id first (again the last in canonical order).
@@ -683,17 +675,27 @@ fn powers(flows: ladder::PairFlows) -> Flows {
 		.collect()
 }
 
+/// What each request and each offer of `sub` receives in `flows`.
+fn received(sub: &Sub, flows: &Flows) -> (Vec<u64>, Vec<u64>) {
+	let mut rgot = alloc::vec![0u64; sub.requests.len()];
+	let mut ogot = alloc::vec![0u64; sub.offers.len()];
+	for &((ri, oi), q) in flows {
+		rgot[ri] += u64::from(q);
+		ogot[oi] += u64::from(q);
+	}
+	(rgot, ogot)
+}
+
+/// An item that got some power, but less than its minimum.
+fn short(min: Power, got: u64) -> bool {
+	got > 0 && got < u64::from(min)
+}
+
 /// Drops every pair of an item that got some power but less than its minimum, until none
 /// does: what is left of a partial flow is feasible.
 fn repair(sub: &Sub, mut flows: Flows) -> Flows {
 	loop {
-		let mut rgot = alloc::vec![0u64; sub.requests.len()];
-		let mut ogot = alloc::vec![0u64; sub.offers.len()];
-		for &((ri, oi), q) in &flows {
-			rgot[ri] += u64::from(q);
-			ogot[oi] += u64::from(q);
-		}
-		let short = |min: Power, got: u64| got > 0 && got < u64::from(min);
+		let (rgot, ogot) = received(sub, &flows);
 		let before = flows.len();
 		flows.retain(|&((ri, oi), _)| {
 			!short(sub.requests[ri].0.min_quantity, rgot[ri])
