@@ -7,7 +7,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pallet_market::{derive::settled_award, Phase};
+use pallet_market::{derive::settled_awards, Phase};
 use pallet_settlement::{
 	audit::Records, baseline, BaselineMethod, Declared, Mechanism, Metering, Outcome, Params,
 	Tally, Terms,
@@ -148,17 +148,17 @@ impl Chain {
 				.collect();
 			for (step, (_, records)) in market.steps.iter().enumerate() {
 				let step = step as u16;
-				for index in 0..records.len() as u32 {
-					let award = settled_award(
-						step,
-						records,
-						index,
-						|id| offers.get(&id).cloned(),
-						|id| requests.get(&id).cloned(),
-						|a| market.answers.get(&a).copied(),
-						default,
-					);
+				let settled = settled_awards(
+					step,
+					records,
+					|id| offers.get(&id).cloned(),
+					|id| requests.get(&id).cloned(),
+					|a| market.answers.get(&a).copied(),
+					default,
+				);
+				for (index, award) in settled.into_iter().enumerate() {
 					if let Some(award) = award {
+						let index = index as u32;
 						awards.push((pallet_market::AwardRef { step, index }, award));
 					}
 				}

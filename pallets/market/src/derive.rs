@@ -157,52 +157,50 @@ pub fn step_leaf(step: StepIndex, digest: &StepDigest, validation: bool) -> Step
 	}
 }
 
-/// Award `index` of a step's `records` as settlement sees it: the validated quantity (its
-/// answer, or `default`), and the validated power of the step's earlier awards for the same
-/// PoD (`pod_before`). `offer` looks up an offer's owner and PoD, `request_owner` a request's
-/// owner, `answer` an award's answer. The market's `final_award` reads these from storage,
-/// `platone audit settlement` from a storage proof.
-pub fn settled_award<A: Clone>(
+/// Every award of a step's `records` as settlement sees it, in award order (`None` where its
+/// offer or request is gone): the validated quantity (its answer, or `default`), and the
+/// validated power of the step's earlier awards for the same PoD ([`pod_shares`]). `offer`
+/// looks up an offer's owner and PoD, `request_owner` a request's owner, `answer` an award's
+/// answer. `platone audit settlement` reads these from a storage proof; the market keeps the
+/// shares when the step closes and reads one award at a time (`final_award`).
+pub fn settled_awards<A: Clone>(
 	step: StepIndex,
 	records: &[AwardRecord<A>],
-	index: u32,
 	mut offer: impl FnMut(ItemId) -> Option<(A, PodId)>,
-	request_owner: impl FnOnce(ItemId) -> Option<A>,
+	mut request_owner: impl FnMut(ItemId) -> Option<A>,
 	answer: impl Fn(AwardRef) -> Option<Light>,
 	default: Light,
-) -> Option<SettledAward<A>> {
-	let record = records.get(index as usize)?;
-	let (aggregator, pod) = offer(record.award.offer)?;
-	let requester = request_owner(record.award.request)?;
-	let validated = |i: usize, quantity: Power| {
-		answer(AwardRef {
-			step,
-			index: i as u32,
+) -> Vec<Option<SettledAward<A>>> {
+	let validated: Vec<Power> = records
+		.iter()
+		.enumerate()
+		.map(|(index, r)| {
+			answer(AwardRef {
+				step,
+				index: index as u32,
+			})
+			.unwrap_or(default)
+			.apply(r.award.quantity)
 		})
-		.unwrap_or(default)
-		.apply(quantity)
-	};
-	let mut pods = BTreeMap::from([(record.award.offer, pod)]);
-	let mut pod_before: Power = 0;
-	for (i, earlier) in records.iter().enumerate().take(index as usize) {
-		let of = *pods
-			.entry(earlier.award.offer)
-			.or_insert_with(|| offer(earlier.award.offer).map_or(PodId::MAX, |(_, p)| p));
-		if of == pod {
-			pod_before = pod_before.saturating_add(validated(i, earlier.award.quantity));
-		}
-	}
-	let quantity = validated(index as usize, record.award.quantity);
-	Some(settled(
-		record,
-		aggregator,
-		requester,
-		quantity,
-		PodShare {
-			pod,
-			before: pod_before,
-		},
-	))
+		.collect();
+	let mut offers: BTreeMap<ItemId, Option<(A, PodId)>> = BTreeMap::new();
+	let shares = pod_shares(records, &validated, |id| {
+		offers
+			.entry(id)
+			.or_insert_with(|| offer(id))
+			.as_ref()
+			.map(|(_, pod)| *pod)
+	});
+	records
+		.iter()
+		.zip(validated)
+		.zip(shares)
+		.map(|((r, quantity), share)| {
+			let (aggregator, _) = offers.get(&r.award.offer)?.clone()?;
+			let requester = request_owner(r.award.request)?;
+			Some(settled(r, aggregator, requester, quantity, share))
+		})
+		.collect()
 }
 
 /// A settled award from its record, its parties, its validated quantity and its PoD share.

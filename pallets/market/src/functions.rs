@@ -863,11 +863,20 @@ impl<T: Config> Pallet<T> {
 		if records.is_empty() {
 			return;
 		}
-		let validated: Vec<Power> = leaves.iter().map(|l| l.quantity).collect();
-		let shares = derive::pod_shares(records, &validated, |offer| {
-			Offers::<T>::get(session, offer).map(|o| o.input.pod)
-		});
+		let shares = Self::pod_shares_of(session, records, leaves);
 		StepPods::<T>::insert(session, step, BoundedVec::truncate_from(shares));
+	}
+
+	/// A step's PoD shares from its records and their validation leaves.
+	fn pod_shares_of(
+		session: SessionId,
+		records: &[AwardRecordOf<T>],
+		leaves: &[ResultLeaf],
+	) -> Vec<PodShare> {
+		let validated: Vec<Power> = leaves.iter().map(|l| l.quantity).collect();
+		derive::pod_shares(records, &validated, |offer| {
+			Offers::<T>::get(session, offer).map(|o| o.input.pod)
+		})
 	}
 
 	pub(crate) fn finish_validation(session: SessionId, info: &mut SessionInfo) {
@@ -1050,19 +1059,11 @@ impl<T: Config> Pallet<T> {
 			if !matches!(info.phase, Phase::Open | Phase::GateClosed { .. }) {
 				ensure!(awards == info.awards, "session counts its awards");
 			}
-			let closed = |step: StepIndex| match info.phase {
-				Phase::Closing { next } => step < next,
-				Phase::Validated | Phase::Final => true,
-				_ => false,
-			};
 			for (step, shares) in StepPods::<T>::iter_prefix(session) {
-				ensure!(closed(step), "PoD shares only for closed steps");
+				ensure!(info.phase.closed(step), "PoD shares only for closed steps");
 				let (records, leaves): (Vec<_>, Vec<ResultLeaf>) =
 					Self::step_results(session, step).into_iter().unzip();
-				let validated: Vec<Power> = leaves.iter().map(|l| l.quantity).collect();
-				let again = derive::pod_shares(&records, &validated, |offer| {
-					Offers::<T>::get(session, offer).map(|o| o.input.pod)
-				});
+				let again = Self::pod_shares_of(session, &records, &leaves);
 				ensure!(
 					shares.to_vec() == again,
 					"PoD shares follow the step's results"
@@ -1070,7 +1071,7 @@ impl<T: Config> Pallet<T> {
 			}
 			for step in StepAwards::<T>::iter_key_prefix(session) {
 				ensure!(
-					!closed(step) || StepPods::<T>::contains_key(session, step),
+					!info.phase.closed(step) || StepPods::<T>::contains_key(session, step),
 					"a closed step with awards has its PoD shares"
 				);
 			}

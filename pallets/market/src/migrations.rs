@@ -7,7 +7,7 @@
 /// per such step: linear in the retained sessions' awards. Sessions still open or clearing
 /// get theirs when their steps close.
 pub mod v1 {
-	use crate::{Config, Pallet, Phase, Sessions, StepAwards};
+	use crate::{Config, Pallet, Sessions, StepAwards};
 	use frame_support::{
 		migrations::VersionedMigration,
 		traits::{Get, UncheckedOnRuntimeUpgrade},
@@ -32,13 +32,8 @@ pub mod v1 {
 			let (mut reads, mut writes) = (0u64, 0u64);
 			for (session, info) in Sessions::<T>::iter() {
 				reads = reads.saturating_add(1);
-				let closed = |step| match info.phase {
-					Phase::Closing { next } => step < next,
-					Phase::Validated | Phase::Final => true,
-					_ => false,
-				};
 				let steps: alloc::vec::Vec<_> = StepAwards::<T>::iter_key_prefix(session)
-					.filter(|s| closed(*s))
+					.filter(|s| info.phase.closed(*s))
 					.collect();
 				for step in steps {
 					let (records, leaves): (alloc::vec::Vec<_>, alloc::vec::Vec<_>) =

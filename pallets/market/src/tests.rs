@@ -1397,18 +1397,20 @@ fn settlement_reads_each_awards_pod_share_kept_when_its_step_closed() {
 			let records = StepAwards::<Test>::get(SESSION, step).unwrap_or_default();
 			let shares = StepPods::<Test>::get(SESSION, step).unwrap_or_default();
 			assert_eq!(shares.len(), records.len());
-			for index in 0..records.len() as u32 {
-				// What `platone audit settlement` derives, reading every earlier award.
-				let audited = derive::settled_award(
+			// What `platone audit settlement` derives from every award and answer of the step.
+			let audited = derive::settled_awards(
+				step,
+				&records,
+				|id| Offers::<Test>::get(SESSION, id).map(|o| (o.owner, o.input.pod)),
+				|id| Requests::<Test>::get(SESSION, id).map(|r| r.owner),
+				|at| Answers::<Test>::get(SESSION, at),
+				DefaultAnswer::get(),
+			);
+			for (index, audited) in audited.into_iter().enumerate() {
+				let award = AwardRef {
 					step,
-					&records,
-					index,
-					|id| Offers::<Test>::get(SESSION, id).map(|o| (o.owner, o.input.pod)),
-					|id| Requests::<Test>::get(SESSION, id).map(|r| r.owner),
-					|at| Answers::<Test>::get(SESSION, at),
-					DefaultAnswer::get(),
-				);
-				let award = AwardRef { step, index };
+					index: index as u32,
+				};
 				assert_eq!(
 					<Market as MarketView<u64>>::final_award(SESSION, award),
 					audited

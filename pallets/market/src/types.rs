@@ -140,6 +140,17 @@ pub enum Phase {
 	Pruning,
 }
 
+impl Phase {
+	/// Whether `step`'s validation has closed (its defaults applied, its root set).
+	pub fn closed(&self, step: StepIndex) -> bool {
+		match *self {
+			Phase::Closing { next } => step < next,
+			Phase::Validated | Phase::Final => true,
+			_ => false,
+		}
+	}
+}
+
 /// A session of the market.
 #[derive(
 	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
