@@ -416,15 +416,17 @@ impl pallet_market::Config for Runtime {
 	type PalletId = MarketPalletId;
 	/// A day of 15-minute market time units.
 	type MaxSlots = ConstU32<96>;
-	/// Per session: as many as gate closure re-checks against the registry in one step within
-	/// the hook's quarter block (about 0.47 ms per item by the pallet's estimates); a clearing
-	/// step at this size is charged about half of that budget (docs/market.md, "Scale"). The
-	/// runtime's integrity test holds both.
-	type MaxRequests = ConstU32<64>;
-	type MaxOffers = ConstU32<960>;
+	/// Per session: what closing a step's validation can take in the hook's quarter block
+	/// (`StepAwardBound` = 4 × 2,048 + 256 awards, about 55 µs each by the pallet's
+	/// estimates); gate closure seals `SealChunk` ids per step, and a clearing step reads only
+	/// its own items (docs/market.md, "Scale"). The runtime's integrity test holds each step.
+	type MaxRequests = ConstU32<256>;
+	type MaxOffers = ConstU32<2_048>;
 	type MaxAreas = ConstU32<1_024>;
 	/// The registry's deepest area and its ancestors.
 	type MaxAreaPath = ConstU32<{ MaxAreaDepth::get() as u32 + 1 }>;
+	/// About a quarter block of registry checks per gate-closure step.
+	type SealChunk = ConstU32<512>;
 	/// A day-ahead session lives about 26 hours, an hourly real-time one about 3.
 	type MaxLive = ConstU32<16>;
 	type MaxAnswers = ConstU32<256>;

@@ -56,7 +56,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
 	spec_name: alloc::borrow::Cow::Borrowed("platone"),
 	impl_name: alloc::borrow::Cow::Borrowed("platone"),
 	authoring_version: 1,
-	spec_version: 108,
+	spec_version: 109,
 	impl_version: 1,
 	apis: apis::RUNTIME_API_VERSIONS,
 	transaction_version: 3,
@@ -113,13 +113,15 @@ pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
 /// it migrates from (`VersionedMigration`), so keeping one here after it ran is harmless.
 /// spec 103: certification v0 → v1 (dataset watermarks), registry v0 → v1 (handovers,
 /// operator index, request links). spec 105: pallet-contracts starts at its storage version.
-/// spec 108: market v0 → v1 (the PoD shares of closed steps).
+/// spec 108: market v0 → v1 (the PoD shares of closed steps). spec 109: market v1 → v2 (sealed
+/// chunks for sessions sealed but not yet cleared).
 pub type Migrations = (
 	pallet_certification::migrations::v1::MigrateV0ToV1<Runtime>,
 	pallet_registry::migrations::v1::MigrateV0ToV1<Runtime>,
 	frame_support::migrations::RemovePallet<SudoPalletName, configs::ParityDbWeightOf>,
 	contracts::InitContracts,
 	pallet_market::migrations::v1::MigrateV0ToV1<Runtime>,
+	pallet_market::migrations::v2::MigrateV1ToV2<Runtime>,
 );
 
 frame_support::parameter_types! {

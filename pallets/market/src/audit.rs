@@ -123,7 +123,7 @@ where
 	let steps = info.steps();
 	// How far the session is: steps cleared, and steps whose validation closed.
 	let (cleared, validated) = match info.phase {
-		Phase::Open => (None, 0),
+		Phase::Open | Phase::Sealing { .. } => (None, 0),
 		Phase::GateClosed { next } => (Some(next), 0),
 		Phase::Cleared { .. } => (Some(steps), 0),
 		Phase::Closing { next } => (Some(steps), next),

@@ -84,8 +84,20 @@ fn grid<T: Config>() -> Grid<T::AccountId> {
 /// `r` requests in the zone and `o` offers on the feeder, every pair compatible, the first
 /// `m` of them with a minimum, all in slot 0 upwards: the densest clearing step.
 fn book<T: Config>(session: SessionId, g: &Grid<T::AccountId>, r: u32, o: u32, m: u32) {
+	book_slots::<T>(session, g, r, o, m, 1)
+}
+
+/// As `book`, each item with power in the first `slots` slots.
+fn book_slots<T: Config>(
+	session: SessionId,
+	g: &Grid<T::AccountId>,
+	r: u32,
+	o: u32,
+	m: u32,
+	slots: u16,
+) {
 	let mut info = Sessions::<T>::get(session).expect("an open session");
-	let one = |p: Power| BoundedVec::truncate_from(alloc::vec![(0u16, p)]);
+	let one = |p: Power| BoundedVec::truncate_from((0..slots.max(1)).map(|s| (s, p)).collect());
 	for i in 0..r {
 		info.last_item += 1;
 		Requests::<T>::insert(
@@ -126,6 +138,23 @@ fn book<T: Config>(session: SessionId, g: &Grid<T::AccountId>, r: u32, o: u32, m
 	info.requests = r;
 	info.offers = o;
 	Sessions::<T>::insert(session, info);
+}
+
+/// Gate closure's checking steps, all of them (its last step, the root, not yet).
+fn seal_all<T: Config>(session: SessionId, info: &mut SessionInfo) {
+	let (mut checked, mut kept) = (0, 0);
+	while checked < info.last_item {
+		let n = T::SealChunk::get().max(1);
+		Pallet::<T>::seal_step(session, info, checked, kept, n);
+		if let Phase::Sealing {
+			checked: c,
+			kept: k,
+		} = info.phase
+		{
+			(checked, kept) = (c, k);
+		}
+	}
+	info.phase = Phase::Sealing { checked, kept };
 }
 
 /// `a` awards in step 0, all for `validator`, and the session cleared.
@@ -366,16 +395,45 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn seal(r: Linear<0, { T::MaxRequests::get() }>, o: Linear<0, { T::MaxOffers::get() }>) {
+	fn seal_chunk(
+		n: Linear<1, { T::SealChunk::get().min(T::MaxRequests::get()) }>,
+		s: Linear<2, { T::MaxSlots::get() * 2 }>,
+	) {
 		let session = new_session::<T>();
 		let g = grid::<T>();
-		book::<T>(session, &g, r, o, 0);
+		// Requests: they share the offers' registry reads and add their own.
+		let slots = u16::try_from(s / 2).unwrap_or(1);
+		book_slots::<T>(session, &g, n, 0, 0, slots);
 		let mut info = Sessions::<T>::get(session).expect("open");
 		#[block]
 		{
-			Pallet::<T>::seal(session, &mut info);
+			Pallet::<T>::seal_step(session, &mut info, 0, 0, n);
 		}
-		assert_eq!((info.requests, info.offers), (r, o));
+		assert_eq!(
+			info.phase,
+			Phase::Sealing {
+				checked: n,
+				kept: n
+			}
+		);
+	}
+
+	#[benchmark]
+	fn seal_finish(n: Linear<0, { T::MaxRequests::get() + T::MaxOffers::get() }>) {
+		let session = new_session::<T>();
+		let g = grid::<T>();
+		let r = n.min(T::MaxRequests::get());
+		book::<T>(session, &g, r, n - r, 0);
+		let mut info = Sessions::<T>::get(session).expect("open");
+		seal_all::<T>(session, &mut info);
+		let Phase::Sealing { kept, .. } = info.phase else {
+			panic!("sealing");
+		};
+		#[block]
+		{
+			Pallet::<T>::seal_finish(session, &mut info, kept);
+		}
+		assert!(info.input_root.is_some());
 	}
 
 	#[benchmark]
@@ -390,7 +448,10 @@ mod benchmarks {
 		let m = 31 - s.leading_zeros();
 		book::<T>(session, &g, r, o, m);
 		let mut info = Sessions::<T>::get(session).expect("open");
-		Pallet::<T>::seal(session, &mut info);
+		seal_all::<T>(session, &mut info);
+		if let Phase::Sealing { kept, .. } = info.phase {
+			Pallet::<T>::seal_finish(session, &mut info, kept);
+		}
 		#[block]
 		{
 			Pallet::<T>::clear_step(session, &mut info, 0);
@@ -399,10 +460,18 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn finish_clearing(s: Linear<2, { T::MaxSlots::get() * 2 }>) {
+	fn finish_clearing(
+		s: Linear<2, { T::MaxSlots::get() * 2 }>,
+		c: Linear<0, { Pallet::<T>::chunks(T::MaxRequests::get() + T::MaxOffers::get()) }>,
+	) {
 		let session = new_session::<T>();
 		let mut info = Sessions::<T>::get(session).expect("open");
 		info.slots = u16::try_from(s / 2).unwrap_or(1);
+		// `c` full chunks: their removal is what this component measures.
+		info.requests = c.saturating_mul(T::SealChunk::get());
+		for chunk in 0..c {
+			SealedItems::<T>::insert(session, chunk, BoundedVec::default());
+		}
 		for step in 0..info.steps() {
 			Steps::<T>::insert(session, step, StepDigest::default());
 		}

@@ -93,11 +93,14 @@ pub fn award_records<A: Clone>(
 
 /// The Merkle root over SCALE-encoded leaves, as the certification pallet's anchors use it.
 pub fn root_of<E: Encode>(leaves: &[E]) -> Hash {
-	let hashes: Vec<Hash> = leaves
-		.iter()
-		.map(|l| RuntimeHasher::leaf(&l.encode()))
-		.collect();
+	let hashes: Vec<Hash> = leaves.iter().map(leaf_hash).collect();
 	merkle::root::<RuntimeHasher>(&hashes)
+}
+
+/// One SCALE-encoded leaf's hash in such a tree: gate closure keeps these per sealed chunk and
+/// takes the root over them at its last step.
+pub fn leaf_hash<E: Encode>(leaf: &E) -> Hash {
+	RuntimeHasher::leaf(&leaf.encode())
 }
 
 /// The input tree's leaves: areas by id, then requests, then offers, each by id. `areas` come

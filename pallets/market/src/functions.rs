@@ -21,11 +21,27 @@ use sp_runtime::traits::AccountIdConversion;
 
 /// What the hook can do next for a session, with its weight.
 pub(crate) enum Next {
-	Seal { r: u32, o: u32 },
-	Clear { step: StepIndex, r: u32, o: u32 },
+	/// Check and seal `n` more item ids, after `checked` ids of which `kept` items passed.
+	Seal {
+		checked: u32,
+		kept: u32,
+		n: u32,
+	},
+	/// The input root over the `kept` sealed items and the snapshot's areas.
+	SealFinish {
+		kept: u32,
+	},
+	Clear {
+		step: StepIndex,
+		r: u32,
+		o: u32,
+	},
 	FinishClearing,
 	OpenClosing,
-	Close { step: StepIndex, a: u32 },
+	Close {
+		step: StepIndex,
+		a: u32,
+	},
 	Validate,
 	Finalize,
 }
@@ -486,10 +502,8 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn next_step(session: SessionId, info: &SessionInfo, now: u64) -> Option<Next> {
 		match info.phase {
-			Phase::Open => (now >= info.gate_closure_ms).then_some(Next::Seal {
-				r: info.requests,
-				o: info.offers,
-			}),
+			Phase::Open => (now >= info.gate_closure_ms).then(|| Self::next_seal(info, 0, 0)),
+			Phase::Sealing { checked, kept } => Some(Self::next_seal(info, checked, kept)),
 			Phase::GateClosed { next } if next < info.steps() => Some(Next::Clear {
 				step: next,
 				r: info.requests,
@@ -510,14 +524,41 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
+	/// Gate closure's next step: the next `SealChunk` ids, or the root once all are checked.
+	fn next_seal(info: &SessionInfo, checked: u32, kept: u32) -> Next {
+		match info.last_item.checked_sub(checked) {
+			Some(left) if left > 0 => Next::Seal {
+				checked,
+				kept,
+				n: left.min(T::SealChunk::get().max(1)),
+			},
+			_ => Next::SealFinish { kept },
+		}
+	}
+
+	/// Sealed chunks of `items` items.
+	pub fn chunks(items: u32) -> u32 {
+		items.div_ceil(T::SealChunk::get().max(1))
+	}
+
 	fn weight_of(next: &Next, info: &SessionInfo) -> Weight {
 		let steps = u32::from(info.steps());
 		match *next {
-			Next::Seal { r, o } => T::WeightInfo::seal(r, o),
-			Next::Clear { r, o, .. } => {
-				T::WeightInfo::clear_step(r, o, Self::solves(r, o, info.exact_limit))
-			}
-			Next::FinishClearing => T::WeightInfo::finish_clearing(steps),
+			Next::Seal { n, .. } => T::WeightInfo::seal_chunk(n, steps),
+			Next::SealFinish { kept } => T::WeightInfo::seal_finish(
+				kept.saturating_add(T::MaxAreas::get()),
+				Self::chunks(kept),
+			),
+			Next::Clear { r, o, .. } => T::WeightInfo::clear_step(
+				r,
+				o,
+				Self::solves(r, o, info.exact_limit),
+				Self::chunks(r.saturating_add(o)),
+			),
+			Next::FinishClearing => T::WeightInfo::finish_clearing(
+				steps,
+				Self::chunks(info.requests.saturating_add(info.offers)),
+			),
 			Next::OpenClosing => T::WeightInfo::close_step(0),
 			Next::Close { a, .. } => T::WeightInfo::close_step(a),
 			Next::Validate => T::WeightInfo::finalize(steps),
@@ -533,16 +574,35 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// The costliest step of each kind at the bounds, for `integrity_test`.
-	pub(crate) fn worst_steps() -> [(&'static str, Weight); 5] {
+	pub(crate) fn worst_steps() -> [(&'static str, Weight); 6] {
 		let (r, o) = (T::MaxRequests::get(), T::MaxOffers::get());
+		let items = r.saturating_add(o);
 		let steps = T::MaxSlots::get().saturating_mul(2);
 		[
-			("seal", T::WeightInfo::seal(r, o)),
+			(
+				"seal",
+				T::WeightInfo::seal_chunk(T::SealChunk::get().max(1), steps),
+			),
+			(
+				"seal-finish",
+				T::WeightInfo::seal_finish(
+					items.saturating_add(T::MaxAreas::get()),
+					Self::chunks(items),
+				),
+			),
 			(
 				"clear",
-				T::WeightInfo::clear_step(r, o, Self::solves(r, o, T::ExactLimit::get())),
+				T::WeightInfo::clear_step(
+					r,
+					o,
+					Self::solves(r, o, T::ExactLimit::get()),
+					Self::chunks(items),
+				),
 			),
-			("finish", T::WeightInfo::finish_clearing(steps)),
+			(
+				"finish",
+				T::WeightInfo::finish_clearing(steps, Self::chunks(items)),
+			),
 			(
 				"close",
 				T::WeightInfo::close_step(StepAwardBound::<T>::get()),
@@ -553,7 +613,10 @@ impl<T: Config> Pallet<T> {
 
 	fn run_step(session: SessionId, mut info: SessionInfo, next: Next, now: u64) {
 		match next {
-			Next::Seal { .. } => Self::seal(session, &mut info),
+			Next::Seal { checked, kept, n } => {
+				Self::seal_step(session, &mut info, checked, kept, n)
+			}
+			Next::SealFinish { kept } => Self::seal_finish(session, &mut info, kept),
 			Next::Clear { step, .. } => {
 				Self::clear_step(session, &mut info, step);
 				info.phase = Phase::GateClosed {
@@ -628,72 +691,130 @@ impl<T: Config> Pallet<T> {
 		(requests, offers)
 	}
 
-	/// The gate closes: items the registry no longer supports are dropped, the areas of the
-	/// rest are snapshot, and the inputs are sealed under one root and anchored.
-	pub(crate) fn seal(session: SessionId, info: &mut SessionInfo) {
-		let mut dropped = Vec::new();
-		let mut areas: BTreeMap<AreaId, Option<AreaId>> = BTreeMap::new();
-		let max_areas = T::MaxAreas::get() as usize;
-		let max_path = T::MaxAreaPath::get() as usize;
-		// Adds `area`'s path to the snapshot, unless it is too long or would take the snapshot
-		// past `MaxAreas`.
-		let add_path = |areas: &mut BTreeMap<AreaId, Option<AreaId>>, area: AreaId| {
-			let path = T::Registry::area_path(area);
-			if path.len() > max_path {
-				return Some(DropReason::AreaTooDeep);
-			}
-			let new = path.iter().filter(|a| !areas.contains_key(a)).count();
-			if areas.len().saturating_add(new) > max_areas {
-				return Some(DropReason::TooManyAreas);
-			}
-			for (i, a) in path.iter().enumerate() {
-				areas.insert(*a, path.get(i + 1).copied());
-			}
-			None
-		};
-		let (mut requests, mut offers) = Self::items_by_id(session);
-		requests.retain(|(id, r)| {
-			let reason = Self::request_dropped(r).or_else(|| add_path(&mut areas, r.input.area));
-			match reason {
-				Some(reason) => {
-					dropped.push((*id, reason));
-					false
-				}
-				None => true,
-			}
-		});
-		offers.retain(|(id, o)| {
-			let reason = Self::offer_dropped(o).or_else(|| add_path(&mut areas, o.area));
-			match reason {
-				Some(reason) => {
-					dropped.push((*id, reason));
-					false
-				}
-				None => true,
-			}
-		});
-		for &(id, reason) in &dropped {
-			Requests::<T>::remove(session, id);
-			Offers::<T>::remove(session, id);
-			Self::deposit_event(Event::ItemDropped {
-				session,
-				id,
-				reason,
-			});
+	/// Adds `area`'s path to the session's snapshot, unless it is too long or would take the
+	/// snapshot past `MaxAreas`: then why the item that needs it is dropped.
+	fn snapshot_path(
+		areas: &mut BTreeMap<AreaId, Option<AreaId>>,
+		area: AreaId,
+	) -> Option<DropReason> {
+		let path = T::Registry::area_path(area);
+		if path.len() > T::MaxAreaPath::get() as usize {
+			return Some(DropReason::AreaTooDeep);
 		}
-		info.requests = requests.len() as u32;
-		info.offers = offers.len() as u32;
+		let new = path.iter().filter(|a| !areas.contains_key(a)).count();
+		if areas.len().saturating_add(new) > T::MaxAreas::get() as usize {
+			return Some(DropReason::TooManyAreas);
+		}
+		for (i, a) in path.iter().enumerate() {
+			areas.insert(*a, path.get(i + 1).copied());
+		}
+		None
+	}
+
+	fn drop_item(session: SessionId, info: &mut SessionInfo, id: ItemId, reason: DropReason) {
+		if Requests::<T>::take(session, id).is_some() {
+			info.requests = info.requests.saturating_sub(1);
+		}
+		if Offers::<T>::take(session, id).is_some() {
+			info.offers = info.offers.saturating_sub(1);
+		}
+		Self::deposit_event(Event::ItemDropped {
+			session,
+			id,
+			reason,
+		});
+	}
+
+	/// One gate-closure step: item ids `checked + 1 ..= checked + n` are checked against the
+	/// registry as it is now; those it no longer supports are dropped, the areas of the rest
+	/// join the snapshot, and the rest are sealed: their terms and power per step for
+	/// clearing, their leaf hashes for the input root.
+	pub(crate) fn seal_step(
+		session: SessionId,
+		info: &mut SessionInfo,
+		checked: u32,
+		kept: u32,
+		n: u32,
+	) {
+		let mut areas: BTreeMap<AreaId, Option<AreaId>> = SessionAreas::<T>::get(session)
+			.unwrap_or_default()
+			.into_iter()
+			.collect();
+		let mut packer = Packer::<T>::new(session, kept, 0);
+		let until = checked.saturating_add(n).min(info.last_item);
+		for id in checked.saturating_add(1)..=until {
+			if let Some(request) = Requests::<T>::get(session, id) {
+				let reason = Self::request_dropped(&request)
+					.or_else(|| Self::snapshot_path(&mut areas, request.input.area));
+				if let Some(reason) = reason {
+					Self::drop_item(session, info, id, reason);
+					continue;
+				}
+				let item = SealedItem::Request {
+					id,
+					requester: request.requester,
+					area: request.input.area,
+					max_price: request.input.max_price,
+					min_quantity: request.input.min_quantity,
+				};
+				let (direction, quantities) =
+					(request.input.direction, request.input.quantities.clone());
+				let leaf = derive::leaf_hash(&InputLeafOf::<T>::Request { id, request });
+				packer.push(item, direction, &quantities, Some(Leaf::Request(leaf)));
+			} else if let Some(offer) = Offers::<T>::get(session, id) {
+				let reason = Self::offer_dropped(&offer)
+					.or_else(|| Self::snapshot_path(&mut areas, offer.area));
+				if let Some(reason) = reason {
+					Self::drop_item(session, info, id, reason);
+					continue;
+				}
+				let item = SealedItem::Offer {
+					id,
+					area: offer.area,
+					price: offer.input.price,
+					min_quantity: offer.input.min_quantity,
+					validator: offer.validator.clone(),
+				};
+				let (direction, quantities) =
+					(offer.input.direction, offer.input.quantities.clone());
+				let leaf = derive::leaf_hash(&InputLeafOf::<T>::Offer { id, offer });
+				packer.push(item, direction, &quantities, Some(Leaf::Offer(leaf)));
+			}
+		}
+		let kept = packer.write();
 		let areas: Vec<(AreaId, Option<AreaId>)> = areas.into_iter().collect();
-		let leaves = derive::input_leaves(&areas, requests, offers);
-		let root = derive::root_of(&leaves);
 		SessionAreas::<T>::insert(session, BoundedVec::truncate_from(areas));
+		info.phase = Phase::Sealing {
+			checked: until,
+			kept,
+		};
+	}
+
+	/// Gate closure's last step: the input root over the snapshot's areas and the sealed
+	/// requests and offers (each by id), anchored.
+	pub(crate) fn seal_finish(session: SessionId, info: &mut SessionInfo, kept: u32) {
+		let areas = SessionAreas::<T>::get(session).unwrap_or_default();
+		let mut hashes: Vec<Hash> = areas
+			.iter()
+			.map(|&(id, parent)| derive::leaf_hash(&InputLeafOf::<T>::Area { id, parent }))
+			.collect();
+		let mut offers = Vec::new();
+		for chunk in 0..Self::chunks(kept) {
+			if let Some((r, o)) = SealLeaves::<T>::take(session, chunk) {
+				hashes.extend(r);
+				offers.extend(o);
+			}
+		}
+		hashes.extend(offers);
+		let root = platone_primitives::merkle::root::<RuntimeHasher>(&hashes);
+		SessionAreas::<T>::insert(session, areas);
 		info.input_root = Some(root);
 		info.phase = Phase::GateClosed { next: 0 };
 		Self::anchor(
 			session,
 			AnchorKind::ClearingInputs,
 			root,
-			leaves.len() as u64,
+			hashes.len() as u64,
 		);
 		Self::deposit_event(Event::GateClosed {
 			session,
@@ -703,9 +824,79 @@ impl<T: Config> Pallet<T> {
 		});
 	}
 
-	/// The clearing input of one step, as `platone-clearing` takes it, and the validator of
-	/// each offer in it.
+	/// The clearing input of one step, as `platone-clearing` takes it, from the sealed chunks,
+	/// and the validator of each offer in it.
 	pub fn step_market(
+		session: SessionId,
+		info: &SessionInfo,
+		step: StepIndex,
+	) -> (platone_clearing::Market, BTreeMap<ItemId, T::AccountId>) {
+		let (slot, direction) = slot_of(step);
+		let mut requests = Vec::new();
+		let mut offers = Vec::new();
+		let mut validators = BTreeMap::new();
+		for chunk in 0..Self::chunks(info.requests.saturating_add(info.offers)) {
+			let Some(power) = StepPower::<T>::get(session, (step, chunk)) else {
+				continue;
+			};
+			let items = SealedItems::<T>::get(session, chunk).unwrap_or_default();
+			for (at, watts) in power {
+				match items.get(at as usize) {
+					Some(SealedItem::Request {
+						id,
+						requester,
+						area,
+						max_price,
+						min_quantity,
+					}) => requests.push(platone_clearing::Request {
+						id: *id,
+						requester: *requester,
+						area: *area,
+						direction,
+						max_price: *max_price,
+						min_quantity: *min_quantity,
+						quantities: alloc::vec![(slot, watts)],
+					}),
+					Some(SealedItem::Offer {
+						id,
+						area,
+						price,
+						min_quantity,
+						validator,
+					}) => {
+						validators.insert(*id, validator.clone());
+						offers.push(platone_clearing::Offer {
+							id: *id,
+							area: *area,
+							direction,
+							price: *price,
+							min_quantity: *min_quantity,
+							quantities: alloc::vec![(slot, watts)],
+						});
+					}
+					None => {}
+				}
+			}
+		}
+		// Chunks and positions follow ids already; sorting keeps the crate's order explicit.
+		requests.sort_by_key(|r| r.id);
+		offers.sort_by_key(|o| o.id);
+		let areas = SessionAreas::<T>::get(session)
+			.unwrap_or_default()
+			.iter()
+			.map(|&(id, parent)| platone_clearing::Area { id, parent })
+			.collect();
+		let market = platone_clearing::Market {
+			pricing: info.pricing,
+			areas,
+			requests,
+			offers,
+		};
+		(market, validators)
+	}
+
+	/// The step's input as the audit derives it, from the session's requests and offers.
+	pub fn step_market_from_items(
 		session: SessionId,
 		info: &SessionInfo,
 		step: StepIndex,
@@ -723,6 +914,9 @@ impl<T: Config> Pallet<T> {
 
 	pub(crate) fn clear_step(session: SessionId, info: &mut SessionInfo, step: StepIndex) {
 		let (market, validators) = Self::step_market(session, info, step);
+		for chunk in 0..Self::chunks(info.requests.saturating_add(info.offers)) {
+			StepPower::<T>::remove(session, (step, chunk));
+		}
 		let (awards, objective) =
 			match platone_clearing::clear_with(&market, usize::from(info.exact_limit)) {
 				Ok(outcome) => (outcome.awards, outcome.objectives.into_iter().next()),
@@ -791,6 +985,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	pub(crate) fn finish_clearing(session: SessionId, info: &mut SessionInfo, now: u64) {
+		for chunk in 0..Self::chunks(info.requests.saturating_add(info.offers)) {
+			SealedItems::<T>::remove(session, chunk);
+		}
 		let root = Self::steps_root(session, info, false);
 		info.outcome_root = Some(root);
 		let deadline_ms = info
@@ -999,7 +1196,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Per session: item counts match storage, live sessions are exactly those not final,
 	/// every award pairs a stored request and offer within their terms, the step digests
-	/// count their awards, and answers only exist for awards.
+	/// count their awards, answers only exist for awards, and sealed chunks hold each
+	/// uncleared step's input.
 	pub fn do_try_state() -> Result<(), sp_runtime::TryRuntimeError> {
 		let live = Live::<T>::get();
 		for (session, info) in Sessions::<T>::iter() {
@@ -1075,6 +1273,7 @@ impl<T: Config> Pallet<T> {
 					"a closed step with awards has its PoD shares"
 				);
 			}
+			Self::sealed_state(session, &info)?;
 			let mut answered = 0u32;
 			for (award, _) in Answers::<T>::iter_prefix(session) {
 				ensure!(
@@ -1090,6 +1289,59 @@ impl<T: Config> Pallet<T> {
 					"pending counts the unanswered awards"
 				);
 			}
+		}
+		Ok(())
+	}
+}
+
+impl<T: Config> Pallet<T> {
+	/// The sealed chunks exist exactly while the session needs them, and each step still to
+	/// clear reads from them the input the audit derives from the items.
+	fn sealed_state(
+		session: SessionId,
+		info: &SessionInfo,
+	) -> Result<(), sp_runtime::TryRuntimeError> {
+		let sealed: usize = SealedItems::<T>::iter_prefix_values(session)
+			.map(|c| c.len())
+			.sum();
+		let leaves = SealLeaves::<T>::iter_prefix_values(session).count();
+		let power = StepPower::<T>::iter_key_prefix(session).count();
+		match info.phase {
+			Phase::Open => ensure!(
+				sealed == 0 && leaves == 0 && power == 0,
+				"nothing sealed before the gate"
+			),
+			Phase::Sealing { kept, .. } => {
+				ensure!(sealed == kept as usize, "sealing counts what it kept");
+				ensure!(
+					kept <= info.requests.saturating_add(info.offers),
+					"no more kept than items"
+				);
+			}
+			Phase::GateClosed { next } => {
+				ensure!(leaves == 0, "leaf hashes taken by the input root");
+				ensure!(
+					sealed == info.requests.saturating_add(info.offers) as usize,
+					"every sealed item is in a chunk"
+				);
+				for step in 0..info.steps() {
+					let cleared = step < next;
+					let has = (0..Self::chunks(info.requests.saturating_add(info.offers)))
+						.any(|c| StepPower::<T>::contains_key(session, (step, c)));
+					ensure!(!(cleared && has), "a cleared step's power is removed");
+					if !cleared {
+						ensure!(
+							Self::step_market(session, info, step)
+								== Self::step_market_from_items(session, info, step),
+							"a step's sealed input is the one derived from the items"
+						);
+					}
+				}
+			}
+			_ => ensure!(
+				sealed == 0 && leaves == 0 && power == 0,
+				"sealed chunks removed once cleared"
+			),
 		}
 		Ok(())
 	}
@@ -1241,5 +1493,101 @@ impl<T: Config> MarketView<T::AccountId> for Pallet<T> {
 			StepAwards::<T>::insert(session, step, bounded);
 		}
 		Sessions::<T>::insert(session, info);
+	}
+}
+
+/// A sealed item's input-tree leaf hash.
+pub(crate) enum Leaf {
+	Request(Hash),
+	Offer(Hash),
+}
+
+/// Appends sealed items to a session's chunks. With `kept` items sealed before, the next goes
+/// to chunk `kept / SealChunk` at position `kept % SealChunk`. The chunks it touches are read
+/// once and written once, by `write`.
+pub(crate) struct Packer<T: Config> {
+	session: SessionId,
+	kept: u32,
+	/// Steps before it are cleared already and get no power (the v2 migration).
+	from_step: StepIndex,
+	items: BTreeMap<u32, Vec<SealedItemOf<T>>>,
+	power: BTreeMap<(StepIndex, u32), Vec<(u32, Power)>>,
+	leaves: BTreeMap<u32, (Vec<Hash>, Vec<Hash>)>,
+}
+
+impl<T: Config> Packer<T> {
+	pub(crate) fn new(session: SessionId, kept: u32, from_step: StepIndex) -> Self {
+		Packer {
+			session,
+			kept,
+			from_step,
+			items: BTreeMap::new(),
+			power: BTreeMap::new(),
+			leaves: BTreeMap::new(),
+		}
+	}
+
+	pub(crate) fn push(
+		&mut self,
+		item: SealedItemOf<T>,
+		direction: Direction,
+		quantities: &[(Slot, Power)],
+		leaf: Option<Leaf>,
+	) {
+		let size = T::SealChunk::get().max(1);
+		let (chunk, at) = (self.kept / size, self.kept % size);
+		let session = self.session;
+		self.items
+			.entry(chunk)
+			.or_insert_with(|| {
+				SealedItems::<T>::get(session, chunk)
+					.unwrap_or_default()
+					.into_inner()
+			})
+			.push(item);
+		for &(slot, watts) in quantities {
+			let Some(step) = step_of(slot, direction).filter(|s| *s >= self.from_step) else {
+				continue;
+			};
+			self.power
+				.entry((step, chunk))
+				.or_insert_with(|| {
+					StepPower::<T>::get(session, (step, chunk))
+						.unwrap_or_default()
+						.into_inner()
+				})
+				.push((at, watts));
+		}
+		if let Some(leaf) = leaf {
+			let (requests, offers) = self.leaves.entry(chunk).or_insert_with(|| {
+				SealLeaves::<T>::get(session, chunk)
+					.map(|(r, o)| (r.into_inner(), o.into_inner()))
+					.unwrap_or_default()
+			});
+			match leaf {
+				Leaf::Request(h) => requests.push(h),
+				Leaf::Offer(h) => offers.push(h),
+			}
+		}
+		self.kept = self.kept.saturating_add(1);
+	}
+
+	/// Writes the touched chunks; the count of items sealed so far.
+	pub(crate) fn write(self) -> u32 {
+		let session = self.session;
+		for (chunk, items) in self.items {
+			SealedItems::<T>::insert(session, chunk, BoundedVec::truncate_from(items));
+		}
+		for (key, power) in self.power {
+			StepPower::<T>::insert(session, key, BoundedVec::truncate_from(power));
+		}
+		for (chunk, (r, o)) in self.leaves {
+			SealLeaves::<T>::insert(
+				session,
+				chunk,
+				(BoundedVec::truncate_from(r), BoundedVec::truncate_from(o)),
+			);
+		}
+		self.kept
 	}
 }

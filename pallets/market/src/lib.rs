@@ -71,7 +71,7 @@ pub mod pallet {
 	use platone_primitives::Hash;
 
 	/// v1: `StepPods` (migrations::v1).
-	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(1);
+	pub const STORAGE_VERSION: StorageVersion = StorageVersion::new(2);
 
 	#[pallet::pallet]
 	#[pallet::storage_version(STORAGE_VERSION)]
@@ -116,6 +116,11 @@ pub mod pallet {
 		/// item whose path is longer is dropped at gate closure.
 		#[pallet::constant]
 		type MaxAreaPath: Get<u32>;
+		/// Item ids one gate-closure step checks and seals: the gate closes over as many blocks
+		/// as a session needs, each step within the hook's budget. Also the size of a sealed
+		/// chunk (`SealedItems`), which each clearing step reads.
+		#[pallet::constant]
+		type SealChunk: Get<u32>;
 		/// Most sessions not yet final.
 		#[pallet::constant]
 		type MaxLive: Get<u32>;
@@ -154,6 +159,7 @@ pub mod pallet {
 	pub type AwardRecordOf<T> = AwardRecord<<T as frame_system::Config>::AccountId>;
 	pub type StepAwardsOf<T> = BoundedVec<AwardRecordOf<T>, StepAwardBound<T>>;
 	pub type AnswersOf<T> = BoundedVec<(AwardRef, Light), <T as Config>::MaxAnswers>;
+	pub type SealedItemOf<T> = SealedItem<<T as frame_system::Config>::AccountId>;
 	pub type InputLeafOf<T> = InputLeaf<<T as frame_system::Config>::AccountId, QuantitiesOf<T>>;
 
 	/// Most awards one clearing step can make. The clearing pairs offers and requests per
@@ -210,6 +216,46 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type SessionAreas<T: Config> =
 		StorageMap<_, Twox64Concat, SessionId, BoundedVec<(AreaId, Option<AreaId>), T::MaxAreas>>;
+
+	/// A sealed session's items, `SealChunk` to a chunk in id order, with the terms each
+	/// clearing step takes. Written at gate closure, removed when clearing finishes.
+	#[pallet::storage]
+	pub type SealedItems<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SessionId,
+		Twox64Concat,
+		u32,
+		BoundedVec<SealedItemOf<T>, T::SealChunk>,
+	>;
+
+	/// Per clearing step and sealed chunk: the chunk's items with power in that step, as
+	/// (position in the chunk, watts). Written at gate closure, removed as each step clears, so
+	/// that a step reads what it clears and not every item.
+	#[pallet::storage]
+	pub type StepPower<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SessionId,
+		Twox64Concat,
+		(StepIndex, u32),
+		BoundedVec<(u32, Power), T::SealChunk>,
+	>;
+
+	/// Per sealed chunk: the input-tree leaf hashes of its requests and of its offers, in id
+	/// order, until the last gate-closure step takes them for the input root.
+	#[pallet::storage]
+	pub type SealLeaves<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SessionId,
+		Twox64Concat,
+		u32,
+		(
+			BoundedVec<Hash, T::SealChunk>,
+			BoundedVec<Hash, T::SealChunk>,
+		),
+	>;
 
 	/// The awards of each clearing step, in the clearing's order.
 	#[pallet::storage]
@@ -474,6 +520,7 @@ pub mod pallet {
 				"ExactLimit: 2^limit solves per step"
 			);
 			assert!(T::MaxLive::get() >= 1, "MaxLive must be positive");
+			assert!(T::SealChunk::get() >= 1, "SealChunk must be positive");
 			let budget = T::HookWeight::get();
 			// What the hook spends before it reaches the last live session's step.
 			let overhead = T::WeightInfo::hook_base().saturating_add(

@@ -63,3 +63,97 @@ pub mod v1 {
 		<T as frame_system::Config>::DbWeight,
 	>;
 }
+
+/// v1 → v2: gate closure seals in chunks over several blocks, and each clearing step reads
+/// its items from the sealed chunks (`SealedItems`, `StepPower`) instead of every item. A
+/// session sealed before the upgrade and not yet cleared gets its chunks here, for the steps
+/// it has still to clear. Its input root stays as anchored: it did not change, only where the
+/// steps read their inputs.
+///
+/// Reads each such session's items once and writes its chunks: linear in the items of at
+/// most `MaxLive` sessions.
+pub mod v2 {
+	use crate::{
+		functions::Packer, types::SealedItem, Config, Offers, Pallet, Phase, Requests, Sessions,
+	};
+	use alloc::vec::Vec;
+	use frame_support::{
+		migrations::VersionedMigration,
+		traits::{Get, UncheckedOnRuntimeUpgrade},
+		weights::Weight,
+	};
+	#[cfg(feature = "try-runtime")]
+	use {codec::Encode, frame_support::ensure};
+
+	pub struct InnerMigrateV1ToV2<T>(core::marker::PhantomData<T>);
+
+	impl<T: Config> UncheckedOnRuntimeUpgrade for InnerMigrateV1ToV2<T> {
+		#[cfg(feature = "try-runtime")]
+		fn pre_upgrade() -> Result<Vec<u8>, sp_runtime::TryRuntimeError> {
+			ensure!(
+				crate::SealedItems::<T>::iter_keys().next().is_none(),
+				"no sealed chunks before v2"
+			);
+			Ok(Vec::<u8>::new().encode())
+		}
+
+		fn on_runtime_upgrade() -> Weight {
+			let (mut reads, mut writes) = (0u64, 0u64);
+			for (session, info) in Sessions::<T>::iter() {
+				reads = reads.saturating_add(1);
+				let Phase::GateClosed { next } = info.phase else {
+					continue;
+				};
+				let mut items: Vec<_> = Requests::<T>::iter_prefix(session)
+					.map(|(id, r)| {
+						let item = SealedItem::Request {
+							id,
+							requester: r.requester,
+							area: r.input.area,
+							max_price: r.input.max_price,
+							min_quantity: r.input.min_quantity,
+						};
+						(id, item, r.input.direction, r.input.quantities)
+					})
+					.chain(Offers::<T>::iter_prefix(session).map(|(id, o)| {
+						let item = SealedItem::Offer {
+							id,
+							area: o.area,
+							price: o.input.price,
+							min_quantity: o.input.min_quantity,
+							validator: o.validator,
+						};
+						(id, item, o.input.direction, o.input.quantities)
+					}))
+					.collect();
+				items.sort_by_key(|(id, ..)| *id);
+				let n = items.len() as u64;
+				let mut packer = Packer::<T>::new(session, 0, next);
+				for (_, item, direction, quantities) in items {
+					packer.push(item, direction, &quantities, None);
+				}
+				packer.write();
+				let steps = u64::from(info.steps());
+				reads = reads.saturating_add(n);
+				writes = writes.saturating_add(
+					u64::from(Pallet::<T>::chunks(n as u32))
+						.saturating_mul(steps.saturating_add(1)),
+				);
+			}
+			T::DbWeight::get().reads_writes(reads, writes)
+		}
+
+		#[cfg(feature = "try-runtime")]
+		fn post_upgrade(_: Vec<u8>) -> Result<(), sp_runtime::TryRuntimeError> {
+			Pallet::<T>::do_try_state()
+		}
+	}
+
+	pub type MigrateV1ToV2<T> = VersionedMigration<
+		1,
+		2,
+		InnerMigrateV1ToV2<T>,
+		Pallet<T>,
+		<T as frame_system::Config>::DbWeight,
+	>;
+}

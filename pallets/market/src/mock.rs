@@ -186,6 +186,8 @@ impl pallet_market::Config for Test {
 	type MaxOffers = ConstU32<16>;
 	type MaxAreas = ConstU32<8>;
 	type MaxAreaPath = ConstU32<2>;
+	/// Small, so that tests seal over several steps.
+	type SealChunk = ConstU32<3>;
 	type MaxLive = ConstU32<3>;
 	type MaxAnswers = ConstU32<16>;
 	type ExactLimit = ConstU8<4>;

@@ -123,20 +123,31 @@ impl Schedule {
 )]
 pub enum Phase {
 	/// Requests and offers may be submitted, amended and withdrawn.
+	#[codec(index = 0)]
 	Open,
+	/// The gate has closed and the items are being sealed, `SealChunk` ids per step: ids up to
+	/// `checked` have been checked against the registry, and `kept` of them passed.
+	#[codec(index = 7)]
+	Sealing { checked: ItemId, kept: u32 },
 	/// Gate closed, inputs sealed and anchored; clearing steps from `next` on are to run.
+	#[codec(index = 1)]
 	GateClosed { next: StepIndex },
 	/// Cleared and anchored; validators answer until `deadline_ms`. `pending` awards have no
 	/// answer yet.
+	#[codec(index = 2)]
 	Cleared { deadline_ms: u64, pending: u32 },
 	/// Validation closed; steps from `next` on still get their unanswered awards' default and
 	/// their technical-validation root.
+	#[codec(index = 3)]
 	Closing { next: StepIndex },
 	/// Validation anchored; final results are published in the next step.
+	#[codec(index = 4)]
 	Validated,
 	/// Market and technical results combined; nothing changes any more.
+	#[codec(index = 5)]
 	Final,
 	/// Past retention, being removed (`prune_session`); its records are incomplete.
+	#[codec(index = 6)]
 	Pruning,
 }
 
@@ -353,6 +364,28 @@ pub enum InputLeaf<AccountId, Quantities> {
 	Offer {
 		id: ItemId,
 		offer: Offer<AccountId, Quantities>,
+	},
+}
+
+/// A sealed item's terms, as each clearing step takes them. Its power per step is kept apart
+/// (`StepPower`), so that a step reads the items it clears and not every item's quantities.
+#[derive(
+	Clone, PartialEq, Eq, Debug, Encode, Decode, DecodeWithMemTracking, TypeInfo, MaxEncodedLen,
+)]
+pub enum SealedItem<AccountId> {
+	Request {
+		id: ItemId,
+		requester: Requester,
+		area: AreaId,
+		max_price: Price,
+		min_quantity: Power,
+	},
+	Offer {
+		id: ItemId,
+		area: AreaId,
+		price: Price,
+		min_quantity: Power,
+		validator: AccountId,
 	},
 }
 

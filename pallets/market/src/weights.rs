@@ -24,14 +24,17 @@ pub trait WeightInfo {
 	/// One live session looked at, whether or not it has a step due.
 	fn hook_per_session() -> Weight;
 	fn open_session() -> Weight;
-	/// Gate closure over `r` requests and `o` offers: registry checks, snapshot, input root.
-	fn seal(r: u32, o: u32) -> Weight;
-	/// One slot and direction over `r` requests and `o` offers, with `s` flow solves' worth of
-	/// work (2^m for up to m minima searched exhaustively; the rule and every solve stop at
-	/// that budget).
-	fn clear_step(r: u32, o: u32, s: u32) -> Weight;
-	/// The outcome root over `s` steps, and its anchor.
-	fn finish_clearing(s: u32) -> Weight;
+	/// One gate-closure step over `n` item ids in a session of `s` steps: registry checks,
+	/// snapshot, and the items' terms, power per step and leaf hashes sealed.
+	fn seal_chunk(n: u32, s: u32) -> Weight;
+	/// Gate closure's input root over `n` leaves (areas and items) kept in `c` chunks.
+	fn seal_finish(n: u32, c: u32) -> Weight;
+	/// One slot and direction over `r` requests and `o` offers sealed in `c` chunks, with `s`
+	/// flow solves' worth of work (2^m for up to m minima searched exhaustively; the rule and
+	/// every solve stop at that budget).
+	fn clear_step(r: u32, o: u32, s: u32, c: u32) -> Weight;
+	/// The outcome root over `s` steps, and its anchor; `c` sealed chunks removed.
+	fn finish_clearing(s: u32, c: u32) -> Weight;
 	/// One step's `a` awards closed: answers read, defaults applied, validation root.
 	fn close_step(a: u32) -> Weight;
 	/// The validation root over `s` steps and its anchor, or the final step.
@@ -40,6 +43,10 @@ pub trait WeightInfo {
 
 /// Per item and step: one storage read plus decoding and hashing.
 const PER_ITEM: u64 = 40_000_000;
+/// Per sealed item in a clearing step: its terms and power decoded, its clearing input built.
+const PER_SEALED: u64 = 2_000_000;
+/// Per award a clearing step records: its event and its record encoded.
+const PER_AWARD: u64 = 5_000_000;
 /// Per award record decoded.
 const PER_RECORD: u64 = 100_000;
 
@@ -105,20 +112,36 @@ impl WeightInfo for () {
 	fn open_session() -> Weight {
 		Weight::from_parts(30_000_000, 0).saturating_add(RocksDbWeight::get().reads_writes(4, 5))
 	}
-	fn seal(r: u32, o: u32) -> Weight {
-		let items = u64::from(r).saturating_add(o.into());
+	fn seal_chunk(n: u32, s: u32) -> Weight {
 		Weight::from_parts(50_000_000, 0)
-			.saturating_add(Weight::from_parts(PER_ITEM, 0).saturating_mul(items))
-			// Registry: the requester or aggregator, the area path (up to 6 levels), the PoD;
-			// a dropped item's two removals.
+			.saturating_add(Weight::from_parts(PER_ITEM, 0).saturating_mul(n.into()))
+			// Per id: the request and offer maps; registry: the requester or aggregator, the
+			// area path (up to 6 levels), the PoD; a dropped item's two removals.
 			.saturating_add(
 				RocksDbWeight::get()
-					.reads_writes(9, 2)
-					.saturating_mul(items),
+					.reads_writes(11, 2)
+					.saturating_mul(n.into()),
+			)
+			// The items fill at most two chunks: their terms, leaves and power in each step.
+			.saturating_add(
+				RocksDbWeight::get()
+					.reads_writes(2, 2)
+					.saturating_mul(u64::from(s).saturating_add(2)),
+			)
+			.saturating_add(RocksDbWeight::get().reads_writes(3, 2))
+	}
+	fn seal_finish(n: u32, c: u32) -> Weight {
+		// A leaf hash and its share of the tree's inner hashes.
+		Weight::from_parts(50_000_000, 0)
+			.saturating_add(Weight::from_parts(4_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(
+				RocksDbWeight::get()
+					.reads_writes(1, 1)
+					.saturating_mul(c.into()),
 			)
 			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
 	}
-	fn clear_step(r: u32, o: u32, s: u32) -> Weight {
+	fn clear_step(r: u32, o: u32, s: u32, c: u32) -> Weight {
 		let items = u64::from(r).saturating_add(o.into());
 		// The crate stops every step at its work budget, `WORK_PER_ITEM` units per item and
 		// solve; 20 ns per unit: about 10 ns natively (docs/benchmarks.md), doubled for wasm.
@@ -126,16 +149,26 @@ impl WeightInfo for () {
 			.saturating_mul(items.max(1))
 			.saturating_mul(s.max(1).into());
 		let solve = Weight::from_parts(20_000, 0).saturating_mul(work);
+		// An offer feeds at most one ladder per area on its path (4 in the runtime), and each
+		// ladder's split adds at most one award per request.
+		let awards = u64::from(o).saturating_mul(4).saturating_add(r.into());
 		Weight::from_parts(50_000_000, 0)
-			.saturating_add(Weight::from_parts(PER_ITEM, 0).saturating_mul(items))
-			.saturating_add(RocksDbWeight::get().reads(items))
+			.saturating_add(Weight::from_parts(PER_SEALED, 0).saturating_mul(items))
+			.saturating_add(Weight::from_parts(PER_AWARD, 0).saturating_mul(awards))
+			// Each chunk's power in the step and its items read, the power removed.
+			.saturating_add(
+				RocksDbWeight::get()
+					.reads_writes(2, 1)
+					.saturating_mul(c.into()),
+			)
 			.saturating_add(solve)
 			.saturating_add(RocksDbWeight::get().reads_writes(3, 3))
 	}
-	fn finish_clearing(s: u32) -> Weight {
+	fn finish_clearing(s: u32, c: u32) -> Weight {
 		Weight::from_parts(50_000_000, 0)
 			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(s.into()))
 			.saturating_add(RocksDbWeight::get().reads(s.into()))
+			.saturating_add(RocksDbWeight::get().writes(c.into()))
 			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
 	}
 	fn close_step(a: u32) -> Weight {
