@@ -416,21 +416,25 @@ impl pallet_market::Config for Runtime {
 	type PalletId = MarketPalletId;
 	/// A day of 15-minute market time units.
 	type MaxSlots = ConstU32<96>;
-	/// Per session: what closing a step's validation can take in the hook's quarter block
-	/// (`StepAwardBound` = 4 × 2,048 + 256 awards, about 55 µs each by the pallet's
-	/// estimates); gate closure seals `SealChunk` ids per step, and a clearing step reads only
-	/// its own items (docs/market.md, "Scale"). The runtime's integrity test holds each step.
-	type MaxRequests = ConstU32<256>;
-	type MaxOffers = ConstU32<2_048>;
+	/// Per session, the scale (10,000 offers and 1,000 requests over 96 slots): gate
+	/// closure seals `SealChunk` ids per step, a clearing step reads only its own items, and a
+	/// step's validation closes `CloseChunk` awards per step, each within the hook's quarter
+	/// block by the pallet's estimates (docs/market.md, "Scale"). The runtime's integrity test
+	/// holds each step.
+	type MaxRequests = ConstU32<1_000>;
+	type MaxOffers = ConstU32<10_000>;
 	type MaxAreas = ConstU32<1_024>;
 	/// The registry's deepest area and its ancestors.
 	type MaxAreaPath = ConstU32<{ MaxAreaDepth::get() as u32 + 1 }>;
 	/// About a quarter block of registry checks per gate-closure step.
 	type SealChunk = ConstU32<512>;
+	/// About half the hook's quarter block of answers read per validation-closing step.
+	type CloseChunk = ConstU32<4_096>;
 	/// A day-ahead session lives about 26 hours, an hourly real-time one about 3.
 	type MaxLive = ConstU32<16>;
 	type MaxAnswers = ConstU32<256>;
-	/// 16 solves' worth of clearing work per step at most.
+	/// 16 solves' worth of clearing work per step at most; gate closure lowers it for a
+	/// session whose steps would not fit the hook's budget (to 0 at the bounds).
 	type ExactLimit = frame_support::traits::ConstU8<4>;
 	type DefaultLight = MarketDefaultLight;
 	type MinValidationMs = ConstU64<{ 5 * 60_000 }>;

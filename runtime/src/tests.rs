@@ -745,3 +745,58 @@ mod contract_mechanisms {
 		});
 	}
 }
+
+/// The market scale (#13): 10,000 offers and 1,000 requests over 96 slots. Each hook
+/// step of such a session fits the market's quarter-block budget, so the session advances at
+/// least one step per block: gate closure, clearing and validation closing each take a bounded
+/// number of blocks (figures in docs/market.md, "Scale").
+mod market_scale {
+	use crate::{configs::MarketHookWeight, Market, Runtime};
+	use frame_support::traits::Get;
+	use pallet_market::WeightInfo;
+
+	type W = <Runtime as pallet_market::Config>::WeightInfo;
+
+	#[test]
+	fn a_session_of_ten_thousand_offers_and_a_thousand_requests_fits_the_hook_step_by_step() {
+		let (r, o, slots) = (1_000u32, 10_000u32, 96u32);
+		let steps = slots * 2;
+		let seal = <Runtime as pallet_market::Config>::SealChunk::get();
+		let close = <Runtime as pallet_market::Config>::CloseChunk::get();
+		let awards = pallet_market::StepAwardBound::<Runtime>::get();
+		assert_eq!(awards, 41_000);
+		let limit = Market::exact_limit_for(r, o, 4);
+		let chunks = Market::chunks(r + o);
+		let budget = MarketHookWeight::get();
+		let share =
+			|w: frame_support::weights::Weight| w.ref_time() as f64 / budget.ref_time() as f64;
+		let figures = [
+			("seal", W::seal_chunk(seal, steps), (r + o).div_ceil(seal)),
+			("seal-finish", W::seal_finish(r + o + 1_024, chunks), 1),
+			(
+				"clear",
+				W::clear_step(r, o, Market::solves(r, o, limit), chunks),
+				steps,
+			),
+			("finish", W::finish_clearing(steps, chunks), 1),
+			(
+				"close",
+				W::close_step(close, awards),
+				awards.div_ceil(close) * steps,
+			),
+		];
+		for (what, w, n) in figures {
+			assert!(w.all_lte(budget), "{what} fits the hook's budget");
+			println!(
+				"{what}: {:.0}% of the hook's budget, {n} steps",
+				100.0 * share(w)
+			);
+		}
+		println!("exact limit at this size: {limit}");
+		assert_eq!(
+			limit, 1,
+			"one minimum per step searched exhaustively at this size"
+		);
+		assert_eq!(Market::exact_limit_for(64, 960, 4), 4, "small ones exactly");
+	}
+}

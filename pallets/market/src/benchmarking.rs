@@ -299,10 +299,14 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn validate(n: Linear<1, { T::MaxAnswers::get() }>) {
+	fn validate(
+		n: Linear<1, { T::MaxAnswers::get() }>,
+		a: Linear<1, { StepAwardBound::<T>::get() }>,
+	) {
 		let session = new_session::<T>();
 		let g = grid::<T>();
-		cleared::<T>(session, &g.dso, n);
+		// `n` answers in one step of `a.max(n)` awards, decoded once.
+		cleared::<T>(session, &g.dso, a.max(n));
 		let answers: AnswersOf<T> = BoundedVec::truncate_from(
 			(0..n)
 				.map(|index| (AwardRef { step: 0, index }, Light::Yellow(500)))
@@ -483,14 +487,24 @@ mod benchmarks {
 	}
 
 	#[benchmark]
-	fn close_step(a: Linear<0, { StepAwardBound::<T>::get() }>) {
+	fn close_step(
+		n: Linear<0, { T::CloseChunk::get().min(StepAwardBound::<T>::get()) }>,
+		a: Linear<0, { StepAwardBound::<T>::get() }>,
+	) {
 		let session = new_session::<T>();
 		let g = grid::<T>();
+		// The step's last `n` of `a.max(n)` awards, after the others closed in earlier blocks
+		// (a step closes nothing only when it has no awards).
+		let a = if n == 0 { 0 } else { a.max(n) };
 		cleared::<T>(session, &g.dso, a);
 		let mut info = Sessions::<T>::get(session).expect("cleared");
+		let from = a - n;
+		if from > 0 {
+			assert!(!Pallet::<T>::close_part(session, &mut info, 0, 0, from));
+		}
 		#[block]
 		{
-			Pallet::<T>::close_step(session, &mut info, 0);
+			assert!(Pallet::<T>::close_part(session, &mut info, 0, from, n));
 		}
 		assert!(Steps::<T>::get(session, 0).is_some_and(|d| d.validation_root.is_some()));
 	}

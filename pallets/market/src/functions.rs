@@ -38,8 +38,11 @@ pub(crate) enum Next {
 	},
 	FinishClearing,
 	OpenClosing,
+	/// Close `n` of the step's `a` awards, from award `from` on.
 	Close {
 		step: StepIndex,
+		from: u32,
+		n: u32,
 		a: u32,
 	},
 	Validate,
@@ -256,6 +259,16 @@ impl<T: Config> Pallet<T> {
 	}
 
 	// ---- validation ----
+
+	/// How many times `validate` reads a step's awards for `answers`: once per run of answers
+	/// in the same step.
+	pub fn step_loads(answers: &[(AwardRef, Light)]) -> u32 {
+		let changes = answers
+			.windows(2)
+			.filter(|w| w[0].0.step != w[1].0.step)
+			.count();
+		u32::from(!answers.is_empty()).saturating_add(changes as u32)
+	}
 
 	pub(crate) fn do_validate(
 		who: T::AccountId,
@@ -514,10 +527,16 @@ impl<T: Config> Pallet<T> {
 				deadline_ms,
 				pending,
 			} => (now >= deadline_ms || pending == 0).then_some(Next::OpenClosing),
-			Phase::Closing { next } if next < info.steps() => Some(Next::Close {
-				step: next,
-				a: Steps::<T>::get(session, next).map_or(0, |d| d.awards),
-			}),
+			Phase::Closing { next } if next < info.steps() => {
+				let a = Steps::<T>::get(session, next).map_or(0, |d| d.awards);
+				let from = CloseProgress::<T>::get(session).map_or(0, |p| p.from);
+				Some(Next::Close {
+					step: next,
+					from,
+					n: a.saturating_sub(from).min(T::CloseChunk::get().max(1)),
+					a,
+				})
+			}
 			Phase::Closing { .. } => Some(Next::Validate),
 			Phase::Validated => Some(Next::Finalize),
 			Phase::Final | Phase::Pruning => None,
@@ -559,8 +578,8 @@ impl<T: Config> Pallet<T> {
 				steps,
 				Self::chunks(info.requests.saturating_add(info.offers)),
 			),
-			Next::OpenClosing => T::WeightInfo::close_step(0),
-			Next::Close { a, .. } => T::WeightInfo::close_step(a),
+			Next::OpenClosing => T::WeightInfo::close_step(0, 0),
+			Next::Close { n, a, .. } => T::WeightInfo::close_step(n, a),
 			Next::Validate => T::WeightInfo::finalize(steps),
 			Next::Finalize => T::WeightInfo::finalize(0),
 		}
@@ -571,6 +590,27 @@ impl<T: Config> Pallet<T> {
 	/// (`platone_clearing::work_limit`).
 	pub fn solves(_r: u32, _o: u32, limit: u8) -> u32 {
 		1u32 << limit.min(16)
+	}
+
+	/// The hook's budget for one step of the last live session, after its own reads.
+	pub(crate) fn step_room() -> Weight {
+		T::HookWeight::get().saturating_sub(T::WeightInfo::hook_base().saturating_add(
+			T::WeightInfo::hook_per_session().saturating_mul(T::MaxLive::get().into()),
+		))
+	}
+
+	/// The most minima a clearing step of `r` requests and `o` offers may search exhaustively:
+	/// up to `limit`, as many as keep the step within the hook's budget. Small sessions clear
+	/// exactly with up to `ExactLimit` minima; the largest get the documented rule sooner,
+	/// rather than a step that would never fit a block. Set once, at gate closure, so that
+	/// every step and every audit uses the same.
+	pub fn exact_limit_for(r: u32, o: u32, limit: u8) -> u8 {
+		let room = Self::step_room();
+		let c = Self::chunks(r.saturating_add(o));
+		(0..=limit)
+			.rev()
+			.find(|&l| T::WeightInfo::clear_step(r, o, Self::solves(r, o, l), c).all_lte(room))
+			.unwrap_or(0)
 	}
 
 	/// The costliest step of each kind at the bounds, for `integrity_test`.
@@ -592,12 +632,8 @@ impl<T: Config> Pallet<T> {
 			),
 			(
 				"clear",
-				T::WeightInfo::clear_step(
-					r,
-					o,
-					Self::solves(r, o, T::ExactLimit::get()),
-					Self::chunks(items),
-				),
+				// Gate closure lowers a large session's exact limit to what fits, down to 0.
+				T::WeightInfo::clear_step(r, o, Self::solves(r, o, 0), Self::chunks(items)),
 			),
 			(
 				"finish",
@@ -605,7 +641,10 @@ impl<T: Config> Pallet<T> {
 			),
 			(
 				"close",
-				T::WeightInfo::close_step(StepAwardBound::<T>::get()),
+				T::WeightInfo::close_step(
+					T::CloseChunk::get().min(StepAwardBound::<T>::get()),
+					StepAwardBound::<T>::get(),
+				),
 			),
 			("validate", T::WeightInfo::finalize(steps)),
 		]
@@ -625,11 +664,12 @@ impl<T: Config> Pallet<T> {
 			}
 			Next::FinishClearing => Self::finish_clearing(session, &mut info, now),
 			Next::OpenClosing => info.phase = Phase::Closing { next: 0 },
-			Next::Close { step, .. } => {
-				Self::close_step(session, &mut info, step);
-				info.phase = Phase::Closing {
-					next: step.saturating_add(1),
-				};
+			Next::Close { step, from, n, .. } => {
+				if Self::close_part(session, &mut info, step, from, n) {
+					info.phase = Phase::Closing {
+						next: step.saturating_add(1),
+					};
+				}
 			}
 			Next::Validate => Self::finish_validation(session, &mut info),
 			Next::Finalize => {
@@ -808,6 +848,7 @@ impl<T: Config> Pallet<T> {
 		hashes.extend(offers);
 		let root = platone_primitives::merkle::root::<RuntimeHasher>(&hashes);
 		SessionAreas::<T>::insert(session, areas);
+		info.exact_limit = Self::exact_limit_for(info.requests, info.offers, info.exact_limit);
 		info.input_root = Some(root);
 		info.phase = Phase::GateClosed { next: 0 };
 		Self::anchor(
@@ -1037,17 +1078,74 @@ impl<T: Config> Pallet<T> {
 			.collect()
 	}
 
-	pub(crate) fn close_step(session: SessionId, info: &mut SessionInfo, step: StepIndex) {
-		let results = Self::step_results(session, step);
-		let defaulted = results.iter().filter(|(_, leaf)| leaf.defaulted).count() as u32;
-		info.defaulted = info.defaulted.saturating_add(defaulted);
-		let (records, leaves): (Vec<AwardRecordOf<T>>, Vec<ResultLeaf>) =
-			results.into_iter().unzip();
-		Self::keep_pod_shares(session, step, &records, &leaves);
+	/// Closes the validation of `step`'s awards `from .. from + n`: each unanswered award gets
+	/// the default, its result leaf joins the validation tree and its PoD share is kept. True
+	/// once the step's last award is closed and its validation root set; until then, how far
+	/// it got is kept in `CloseProgress` for the next block.
+	pub(crate) fn close_part(
+		session: SessionId,
+		info: &mut SessionInfo,
+		step: StepIndex,
+		from: u32,
+		n: u32,
+	) -> bool {
+		let records = StepAwards::<T>::get(session, step).unwrap_or_default();
+		let mut progress = match from {
+			0 => CloseState::default(),
+			_ => CloseProgress::<T>::take(session).unwrap_or_default(),
+		};
+		let mut shares = match from {
+			0 => Vec::new(),
+			_ => StepPods::<T>::get(session, step)
+				.unwrap_or_default()
+				.into_inner(),
+		};
+		let mut delivered: BTreeMap<PodId, Power> = progress.delivered.iter().copied().collect();
+		let mut pods: BTreeMap<ItemId, PodId> = BTreeMap::new();
+		let until = from.saturating_add(n).min(records.len() as u32);
+		for index in from..until {
+			let Some(record) = records.get(index as usize) else {
+				break;
+			};
+			let award = AwardRef { step, index };
+			let leaf = derive::result_leaf(
+				award,
+				record.award.quantity,
+				Answers::<T>::get(session, award),
+				T::DefaultLight::get(),
+			);
+			if leaf.defaulted {
+				info.defaulted = info.defaulted.saturating_add(1);
+			}
+			progress
+				.frontier
+				.push::<RuntimeHasher>(derive::leaf_hash(&leaf));
+			let offer = record.award.offer;
+			let pod = *pods.entry(offer).or_insert_with(|| {
+				Offers::<T>::get(session, offer).map_or(PodId::MAX, |o| o.input.pod)
+			});
+			let so_far = delivered.entry(pod).or_default();
+			shares.push(PodShare {
+				pod,
+				before: *so_far,
+			});
+			*so_far = so_far.saturating_add(leaf.quantity);
+		}
+		if !shares.is_empty() {
+			StepPods::<T>::insert(session, step, BoundedVec::truncate_from(shares));
+		}
+		if until < records.len() as u32 {
+			progress.from = until;
+			progress.delivered = BoundedVec::truncate_from(delivered.into_iter().collect());
+			CloseProgress::<T>::insert(session, progress);
+			return false;
+		}
+		let root = progress.frontier.root::<RuntimeHasher>();
 		Steps::<T>::mutate(session, step, |d| {
 			let d = d.get_or_insert_with(StepDigest::default);
-			d.validation_root = Some(derive::root_of(&leaves));
+			d.validation_root = Some(root);
 		});
+		true
 	}
 
 	/// Writes a closed step's `StepPods`.
@@ -1257,15 +1355,47 @@ impl<T: Config> Pallet<T> {
 			if !matches!(info.phase, Phase::Open | Phase::GateClosed { .. }) {
 				ensure!(awards == info.awards, "session counts its awards");
 			}
+			// A step closing over several blocks: its progress, and the shares so far.
+			let progress = CloseProgress::<T>::get(session);
+			let closing = match (info.phase, &progress) {
+				(Phase::Closing { next }, Some(p)) => Some((next, p)),
+				(_, None) => None,
+				_ => return Err("close progress only while closing".into()),
+			};
 			for (step, shares) in StepPods::<T>::iter_prefix(session) {
-				ensure!(info.phase.closed(step), "PoD shares only for closed steps");
+				let partial = closing.filter(|(next, _)| *next == step).map(|(_, p)| p);
+				ensure!(
+					info.phase.closed(step) || partial.is_some(),
+					"PoD shares only for closed steps"
+				);
 				let (records, leaves): (Vec<_>, Vec<ResultLeaf>) =
 					Self::step_results(session, step).into_iter().unzip();
 				let again = Self::pod_shares_of(session, &records, &leaves);
-				ensure!(
-					shares.to_vec() == again,
-					"PoD shares follow the step's results"
-				);
+				match partial {
+					None => ensure!(
+						shares.to_vec() == again,
+						"PoD shares follow the step's results"
+					),
+					Some(p) => {
+						let done = p.from as usize;
+						ensure!(
+							done < again.len() && shares.len() == done,
+							"a closing step's shares reach its progress"
+						);
+						ensure!(
+							again.get(..done) == Some(&shares[..]),
+							"PoD shares so far follow the step's results"
+						);
+						let mut frontier = platone_primitives::merkle::Frontier::default();
+						for leaf in leaves.iter().take(done) {
+							frontier.push::<RuntimeHasher>(derive::leaf_hash(leaf));
+						}
+						ensure!(
+							frontier == p.frontier,
+							"the validation tree so far holds the closed awards' leaves"
+						);
+					}
+				}
 			}
 			for step in StepAwards::<T>::iter_key_prefix(session) {
 				ensure!(

@@ -121,6 +121,10 @@ pub mod pallet {
 		/// chunk (`SealedItems`), which each clearing step reads.
 		#[pallet::constant]
 		type SealChunk: Get<u32>;
+		/// Awards one validation-closing step handles: a step with more closes over several
+		/// blocks, its validation root and PoD shares carried between them (`CloseProgress`).
+		#[pallet::constant]
+		type CloseChunk: Get<u32>;
 		/// Most sessions not yet final.
 		#[pallet::constant]
 		type MaxLive: Get<u32>;
@@ -274,6 +278,12 @@ pub mod pallet {
 		StepIndex,
 		BoundedVec<PodShare, StepAwardBound<T>>,
 	>;
+
+	/// A session's step whose validation is closing over several blocks: how far it got.
+	/// Exists only between the blocks of one such step.
+	#[pallet::storage]
+	pub type CloseProgress<T: Config> =
+		StorageMap<_, Twox64Concat, SessionId, CloseState<StepAwardBound<T>>>;
 
 	/// Each cleared step's digests.
 	#[pallet::storage]
@@ -521,14 +531,12 @@ pub mod pallet {
 			);
 			assert!(T::MaxLive::get() >= 1, "MaxLive must be positive");
 			assert!(T::SealChunk::get() >= 1, "SealChunk must be positive");
-			let budget = T::HookWeight::get();
-			// What the hook spends before it reaches the last live session's step.
-			let overhead = T::WeightInfo::hook_base().saturating_add(
-				T::WeightInfo::hook_per_session().saturating_mul(T::MaxLive::get().into()),
-			);
+			assert!(T::CloseChunk::get() >= 1, "CloseChunk must be positive");
+			// What the hook has left for the last live session's step.
+			let room = Self::step_room();
 			for (what, w) in Self::worst_steps() {
 				assert!(
-					overhead.saturating_add(w).all_lte(budget),
+					w.all_lte(room),
 					"the hook budget must hold the worst-case {what} step, or it never runs"
 				);
 			}
@@ -656,7 +664,10 @@ pub mod pallet {
 		///   `UnknownAward`, `NotValidator`, `AlreadyAnswered`, `BadCut`.
 		/// - Events: `Answered` per award.
 		#[pallet::call_index(6)]
-		#[pallet::weight(T::WeightInfo::validate(answers.len() as u32, StepAwardBound::<T>::get()))]
+		#[pallet::weight(T::WeightInfo::validate(
+			answers.len() as u32,
+			Pallet::<T>::step_loads(answers).saturating_mul(StepAwardBound::<T>::get()),
+		))]
 		pub fn validate(
 			origin: OriginFor<T>,
 			session: SessionId,

@@ -188,6 +188,8 @@ impl pallet_market::Config for Test {
 	type MaxAreaPath = ConstU32<2>;
 	/// Small, so that tests seal over several steps.
 	type SealChunk = ConstU32<3>;
+	/// Small, so that tests close a step's validation over several steps.
+	type CloseChunk = ConstU32<2>;
 	type MaxLive = ConstU32<3>;
 	type MaxAnswers = ConstU32<16>;
 	type ExactLimit = ConstU8<4>;

@@ -950,6 +950,39 @@ fn the_gate_seals_in_bounded_steps_over_blocks_and_checks_each_item_in_its_own()
 }
 
 #[test]
+fn gate_closure_lowers_a_sessions_exact_limit_to_what_a_clearing_step_can_spend() {
+	use crate::WeightInfo;
+	ExtBuilder::default().build().execute_with(|| {
+		// The mock's ExactLimit, 4, fits its default budget at the bounds.
+		assert_eq!(Market::exact_limit_for(8, 16, 4), 4);
+		let overhead = <() as WeightInfo>::hook_base()
+			.saturating_add(<() as WeightInfo>::hook_per_session().saturating_mul(3));
+		let step = |l: u8| <() as WeightInfo>::clear_step(2, 3, 1 << l, 2);
+		HookBudget::set(overhead.saturating_add(step(1)));
+		assert_eq!(Market::exact_limit_for(2, 3, 4), 1);
+		HookBudget::set(overhead.saturating_add(step(0)));
+		assert_eq!(Market::exact_limit_for(2, 3, 4), 0);
+		// Set at gate closure, for every step of the session and its audit.
+		open_with_book();
+		HookBudget::set(overhead.saturating_add(step(1)));
+		NowMs::set(GATE);
+		let mut info = Sessions::<Test>::get(SESSION).expect("session");
+		assert_eq!(info.exact_limit, 4);
+		Market::seal_step(SESSION, &mut info, 0, 0, 5);
+		Market::seal_finish(SESSION, &mut info, 5);
+		assert_eq!(info.exact_limit, 1);
+	});
+}
+
+#[test]
+fn validate_reads_a_steps_awards_once_per_run_of_answers_in_it() {
+	let at = |step, index| (AwardRef { step, index }, Light::Green);
+	assert_eq!(Market::step_loads(&[]), 0);
+	assert_eq!(Market::step_loads(&[at(0, 0), at(0, 1), at(2, 0)]), 2);
+	assert_eq!(Market::step_loads(&[at(2, 0), at(0, 1), at(2, 1)]), 3);
+}
+
+#[test]
 fn a_step_reads_its_sealed_input_which_is_the_one_the_items_give() {
 	ExtBuilder::default().build().execute_with(|| {
 		open_with_book();
@@ -1180,6 +1213,81 @@ fn all_answers_in_close_validation_before_the_deadline() {
 			.iter()
 			.any(|e| matches!(e, Event::Validated { defaulted: 0, .. })));
 	});
+}
+
+#[test]
+fn a_step_with_more_awards_than_a_close_chunk_closes_over_blocks_to_the_same_result() {
+	// Step 0 has three awards; the mock's `CloseChunk` is two.
+	let run = |budget: Option<Weight>| {
+		ExtBuilder::default().build().execute_with(|| {
+			open_with_book();
+			run_block_at(GATE);
+			assert_eq!(
+				StepAwards::<Test>::get(SESSION, 0).map(|a| a.len()),
+				Some(3)
+			);
+			assert_ok!(Market::validate(
+				signed(DSO_A),
+				SESSION,
+				answers(&[(0, 0, Light::Green), (0, 1, Light::Red)])
+			));
+			let Phase::Cleared { deadline_ms, .. } = phase() else {
+				panic!("cleared, not {:?}", phase());
+			};
+			let mut partial = 0;
+			match budget {
+				None => run_block_at(deadline_ms),
+				Some(budget) => {
+					HookBudget::set(budget);
+					for b in 0..40 {
+						block_with(budget, deadline_ms + b * 6_000);
+						if CloseProgress::<Test>::contains_key(SESSION) {
+							partial += 1;
+							assert_eq!(phase(), Phase::Closing { next: 0 });
+							assert_eq!(StepPods::<Test>::get(SESSION, 0).map(|p| p.len()), Some(2));
+						}
+						check_state();
+					}
+				}
+			}
+			assert_eq!(phase(), Phase::Final);
+			assert!(!CloseProgress::<Test>::contains_key(SESSION));
+			let info = Sessions::<Test>::get(SESSION).expect("session");
+			// Each step's validation root is the tree over its result leaves, built at once.
+			let steps: Vec<_> = (0..info.steps())
+				.map(|step| {
+					let leaves: Vec<ResultLeaf> = Market::step_results(SESSION, step)
+						.into_iter()
+						.map(|(_, l)| l)
+						.collect();
+					let digest = Steps::<Test>::get(SESSION, step).expect("digest");
+					assert_eq!(
+						digest.validation_root,
+						Some(crate::derive::root_of(&leaves))
+					);
+					(digest, StepPods::<Test>::get(SESSION, step))
+				})
+				.collect();
+			check_state();
+			(partial, info.defaulted, info.validation_root, steps)
+		})
+	};
+	let (partial, defaulted, root, steps) = run(None);
+	assert_eq!(partial, 0);
+	assert_eq!(
+		defaulted,
+		1 + 1,
+		"award (0, 2) and step 2's award took the default"
+	);
+	let budget = <() as crate::WeightInfo>::hook_base()
+		.saturating_add(<() as crate::WeightInfo>::hook_per_session().saturating_mul(3))
+		.saturating_add(<() as crate::WeightInfo>::close_step(
+			2,
+			<StepAwardBound<Test> as frame_support::traits::Get<u32>>::get(),
+		));
+	let spread = run(Some(budget));
+	assert!(spread.0 >= 1, "step 0 closed over two blocks");
+	assert_eq!((spread.1, spread.2, spread.3), (defaulted, root, steps));
 }
 
 #[test]

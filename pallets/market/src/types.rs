@@ -2,7 +2,11 @@
 //! prices in the settlement token's smallest unit per MWh (`u64`), times in Unix milliseconds.
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
-use platone_primitives::Hash;
+use frame_support::{
+	traits::Get, BoundedVec, CloneNoBound, DebugNoBound, DefaultNoBound, EqNoBound,
+	PartialEqNoBound,
+};
+use platone_primitives::{merkle::Frontier, Hash};
 use scale_info::TypeInfo;
 
 pub use pallet_registry::{AreaId, PodId};
@@ -387,6 +391,29 @@ pub enum SealedItem<AccountId> {
 		min_quantity: Power,
 		validator: AccountId,
 	},
+}
+
+/// How far closing one step's validation got, between blocks: the awards closed, the
+/// validation tree's frontier over their result leaves, and each PoD's validated power so far
+/// in the step (for the next awards' `PodShare::before`).
+#[derive(
+	CloneNoBound,
+	PartialEqNoBound,
+	EqNoBound,
+	DebugNoBound,
+	DefaultNoBound,
+	Encode,
+	Decode,
+	DecodeWithMemTracking,
+	TypeInfo,
+	MaxEncodedLen,
+)]
+#[scale_info(skip_type_params(Bound))]
+#[codec(mel_bound(Bound: Get<u32>))]
+pub struct CloseState<Bound: Get<u32>> {
+	pub from: u32,
+	pub frontier: Frontier,
+	pub delivered: BoundedVec<(PodId, Power), Bound>,
 }
 
 /// What settlement needs of a closed step's award beyond its record, kept per award (same

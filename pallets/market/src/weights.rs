@@ -13,7 +13,8 @@ pub trait WeightInfo {
 	fn submit_offer() -> Weight;
 	fn amend_offer() -> Weight;
 	fn withdraw_offer() -> Weight;
-	/// `n` answers, each in a step of up to `a` awards (decoded once per step).
+	/// `n` answers, with `a` award records decoded (each step's, once per run of answers in
+	/// it).
 	fn validate(n: u32, a: u32) -> Weight;
 	fn set_schedule() -> Weight;
 	fn set_pricing() -> Weight;
@@ -35,8 +36,9 @@ pub trait WeightInfo {
 	fn clear_step(r: u32, o: u32, s: u32, c: u32) -> Weight;
 	/// The outcome root over `s` steps, and its anchor; `c` sealed chunks removed.
 	fn finish_clearing(s: u32, c: u32) -> Weight;
-	/// One step's `a` awards closed: answers read, defaults applied, validation root.
-	fn close_step(a: u32) -> Weight;
+	/// `n` of a step's `a` awards closed: answers read, defaults applied, their leaves added to
+	/// the step's validation tree and their PoD shares kept (the step's records decoded).
+	fn close_step(n: u32, a: u32) -> Weight;
 	/// The validation root over `s` steps and its anchor, or the final step.
 	fn finalize(s: u32) -> Weight;
 }
@@ -76,9 +78,9 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().reads_writes(2, 2))
 	}
 	fn validate(n: u32, a: u32) -> Weight {
-		let per_answer = PER_ITEM.saturating_add(PER_RECORD.saturating_mul(a.into()));
 		Weight::from_parts(30_000_000, 4_000)
-			.saturating_add(Weight::from_parts(per_answer, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(PER_ITEM, 0).saturating_mul(n.into()))
+			.saturating_add(Weight::from_parts(PER_RECORD, 0).saturating_mul(a.into()))
 			.saturating_add(RocksDbWeight::get().reads_writes(2, 1))
 			.saturating_add(
 				RocksDbWeight::get()
@@ -171,13 +173,14 @@ impl WeightInfo for () {
 			.saturating_add(RocksDbWeight::get().writes(c.into()))
 			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
 	}
-	fn close_step(a: u32) -> Weight {
-		// Per award: its answer and its offer's PoD read (below), one leaf hashed and its PoD
-		// share kept (one `StepPods` write).
+	fn close_step(n: u32, a: u32) -> Weight {
+		// Per award closed: its answer and its offer's PoD read (below), one leaf hashed and
+		// its PoD share kept. Per award of the step: its record and share decoded and encoded.
 		Weight::from_parts(30_000_000, 0)
-			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(a.into()))
-			.saturating_add(RocksDbWeight::get().reads(2u64.saturating_mul(a.into())))
-			.saturating_add(RocksDbWeight::get().reads_writes(3, 3))
+			.saturating_add(Weight::from_parts(5_000_000, 0).saturating_mul(n.into()))
+			.saturating_add(RocksDbWeight::get().reads(2u64.saturating_mul(n.into())))
+			.saturating_add(Weight::from_parts(PER_RECORD, 0).saturating_mul(a.into()))
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 4))
 	}
 	fn finalize(s: u32) -> Weight {
 		Weight::from_parts(50_000_000, 0)

@@ -190,6 +190,54 @@ fn next_level<H: Hasher>(level: &[Hash]) -> Vec<Hash> {
 	out
 }
 
+/// A tree's root built one leaf at a time in O(log n) space: the roots of its complete
+/// subtrees so far, largest first. It can be stored between blocks, so that a root over more
+/// leaves than one block handles comes out equal to `root` over all of them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Encode, Decode, DecodeWithMemTracking, TypeInfo)]
+pub struct Frontier {
+	/// Leaves added so far.
+	pub count: u64,
+	/// One subtree root per set bit of `count`, the largest subtree first.
+	pub peaks: Vec<Hash>,
+}
+
+impl MaxEncodedLen for Frontier {
+	fn max_encoded_len() -> usize {
+		// `count`, the peaks' compact length (one byte up to 63) and at most 64 peaks.
+		8 + 1 + MAX_DEPTH * 32
+	}
+}
+
+impl Frontier {
+	/// Adds the next leaf's hash.
+	pub fn push<H: Hasher>(&mut self, leaf_hash: Hash) {
+		let mut node = leaf_hash;
+		// Each trailing one bit of `count` is a complete subtree of the new node's size.
+		let mut n = self.count;
+		while n & 1 == 1 {
+			if let Some(left) = self.peaks.pop() {
+				node = H::node(&left, &node);
+			}
+			n >>= 1;
+		}
+		self.peaks.push(node);
+		self.count = self.count.saturating_add(1);
+	}
+
+	/// The root over the leaves added so far, as `root` computes it.
+	pub fn root<H: Hasher>(&self) -> Hash {
+		// A lone smaller subtree is carried up and joins the next larger one on its right.
+		let mut peaks = self.peaks.iter().rev();
+		let Some(mut acc) = peaks.next().copied() else {
+			return H::hash(&[]);
+		};
+		for left in peaks {
+			acc = H::node(left, &acc);
+		}
+		acc
+	}
+}
+
 /// A whole tree, every level kept, to hand out proofs for all its leaves.
 #[derive(Clone, Debug)]
 pub struct MerkleTree {

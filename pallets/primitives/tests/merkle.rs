@@ -158,6 +158,28 @@ fn flip(bytes: &mut [u8], bit: usize) {
 	bytes[bit / 8] ^= 1 << (bit % 8);
 }
 
+/// The frontier, built one leaf at a time (and encoded and decoded between leaves, as it is
+/// stored between blocks), gives the root that `root` computes over all leaves, at every size.
+#[test]
+fn a_frontier_gives_the_root_over_its_leaves_at_every_size() {
+	use codec::{Decode, Encode};
+	let data = leaves(1_100, 7);
+	let hashes: Vec<Hash> = data.iter().map(|l| H::leaf(l)).collect();
+	let mut frontier = merkle::Frontier::default();
+	assert_eq!(frontier.root::<H>(), merkle::root::<H>(&[]));
+	for (n, h) in hashes.iter().enumerate() {
+		frontier.push::<H>(*h);
+		frontier = merkle::Frontier::decode(&mut &frontier.encode()[..]).expect("decodes");
+		assert_eq!(
+			frontier.root::<H>(),
+			merkle::root::<H>(&hashes[..=n]),
+			"{} leaves",
+			n + 1
+		);
+		assert_eq!(frontier.peaks.len() as u32, frontier.count.count_ones());
+	}
+}
+
 proptest! {
 	#![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
 
