@@ -772,12 +772,15 @@ mod market_scale {
 			|w: frame_support::weights::Weight| w.ref_time() as f64 / budget.ref_time() as f64;
 		let figures = [
 			("seal", W::seal_chunk(seal, steps), (r + o).div_ceil(seal)),
-			("seal-finish", W::seal_finish(r + o + 1_024, chunks), 1),
 			(
-				"clear",
-				W::clear_step(r, o, Market::solves(r, o, limit), chunks),
-				steps,
+				"seal-finish",
+				W::seal_finish(r + o + 1_024).saturating_add(
+					<Runtime as frame_system::Config>::DbWeight::get()
+						.reads_writes(chunks.into(), chunks.into()),
+				),
+				1,
 			),
+			("clear", Market::clear_weight(r, o, limit), steps),
 			("finish", W::finish_clearing(steps, chunks), 1),
 			(
 				"close",

@@ -87,7 +87,8 @@ fn book<T: Config>(session: SessionId, g: &Grid<T::AccountId>, r: u32, o: u32, m
 	book_slots::<T>(session, g, r, o, m, 1)
 }
 
-/// As `book`, each item with power in the first `slots` slots.
+/// As `book`, each item with power in the first `slots` slots; with more than one slot, the
+/// requests alternate up and down, so that they reach every step.
 fn book_slots<T: Config>(
 	session: SessionId,
 	g: &Grid<T::AccountId>,
@@ -108,7 +109,11 @@ fn book_slots<T: Config>(
 				requester: Requester::Dso,
 				input: RequestInput {
 					area: g.feeder,
-					direction: Direction::Up,
+					direction: if slots > 1 && i % 2 == 1 {
+						Direction::Down
+					} else {
+						Direction::Up
+					},
 					max_price: 1_000_000,
 					min_quantity: if i < m { 700 } else { 0 },
 					quantities: one(1_000 + i),
@@ -405,19 +410,24 @@ mod benchmarks {
 	) {
 		let session = new_session::<T>();
 		let g = grid::<T>();
-		// Requests: they share the offers' registry reads and add their own.
+		// Requests: they share the offers' registry reads and add their own. Half a chunk is
+		// sealed before, so that the step reads a partly filled chunk and may fill the next.
 		let slots = u16::try_from(s / 2).unwrap_or(1);
-		book_slots::<T>(session, &g, n, 0, 0, slots);
+		let before = T::SealChunk::get() / 2;
+		book_slots::<T>(session, &g, before + n, 0, 0, slots);
 		let mut info = Sessions::<T>::get(session).expect("open");
+		if before > 0 {
+			Pallet::<T>::seal_step(session, &mut info, 0, 0, before);
+		}
 		#[block]
 		{
-			Pallet::<T>::seal_step(session, &mut info, 0, 0, n);
+			Pallet::<T>::seal_step(session, &mut info, before, before, n);
 		}
 		assert_eq!(
 			info.phase,
 			Phase::Sealing {
-				checked: n,
-				kept: n
+				checked: before + n,
+				kept: before + n
 			}
 		);
 	}
@@ -456,6 +466,8 @@ mod benchmarks {
 		if let Phase::Sealing { kept, .. } = info.phase {
 			Pallet::<T>::seal_finish(session, &mut info, kept);
 		}
+		// As many minima searched as `s` says, whatever gate closure would allow at this size.
+		info.exact_limit = T::ExactLimit::get();
 		#[block]
 		{
 			Pallet::<T>::clear_step(session, &mut info, 0);

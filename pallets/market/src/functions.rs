@@ -429,6 +429,7 @@ impl<T: Config> Pallet<T> {
 				used = used.saturating_add(w);
 			}
 		}
+		let mut ran = false;
 		'sessions: for session in Live::<T>::get() {
 			used = used.saturating_add(T::WeightInfo::hook_per_session());
 			loop {
@@ -440,9 +441,17 @@ impl<T: Config> Pallet<T> {
 				};
 				let w = Self::weight_of(&next, &info);
 				if !used.saturating_add(w).all_lte(budget) {
-					break 'sessions;
+					// A step that could never fit (its session fixed its exact limit under
+					// lighter weights) runs as the block's only step rather than never.
+					let never = !w.all_lte(Self::step_room());
+					if ran || !never {
+						// Younger sessions' smaller steps may still fit: one large session
+						// does not hold back the rest.
+						continue 'sessions;
+					}
 				}
 				used = used.saturating_add(w);
+				ran = true;
 				Self::run_step(session, info, next, now);
 			}
 		}
@@ -560,20 +569,29 @@ impl<T: Config> Pallet<T> {
 		items.div_ceil(T::SealChunk::get().max(1))
 	}
 
+	/// Gate closure's last step over `kept` items: their leaves and the snapshot's areas, and
+	/// one chunk of leaf hashes read and removed per `SealChunk` items.
+	fn seal_finish_weight(kept: u32) -> Weight {
+		let c = u64::from(Self::chunks(kept));
+		T::WeightInfo::seal_finish(kept.saturating_add(T::MaxAreas::get()))
+			.saturating_add(T::DbWeight::get().reads_writes(c, c))
+	}
+
+	/// A clearing step over `r` requests and `o` offers with `limit` minima searched
+	/// exhaustively; per sealed chunk, its power in the step and its items read and the power
+	/// removed.
+	pub fn clear_weight(r: u32, o: u32, limit: u8) -> Weight {
+		let c = u64::from(Self::chunks(r.saturating_add(o)));
+		T::WeightInfo::clear_step(r, o, Self::solves(r, o, limit))
+			.saturating_add(T::DbWeight::get().reads_writes(c.saturating_mul(2), c))
+	}
+
 	fn weight_of(next: &Next, info: &SessionInfo) -> Weight {
 		let steps = u32::from(info.steps());
 		match *next {
 			Next::Seal { n, .. } => T::WeightInfo::seal_chunk(n, steps),
-			Next::SealFinish { kept } => T::WeightInfo::seal_finish(
-				kept.saturating_add(T::MaxAreas::get()),
-				Self::chunks(kept),
-			),
-			Next::Clear { r, o, .. } => T::WeightInfo::clear_step(
-				r,
-				o,
-				Self::solves(r, o, info.exact_limit),
-				Self::chunks(r.saturating_add(o)),
-			),
+			Next::SealFinish { kept } => Self::seal_finish_weight(kept),
+			Next::Clear { r, o, .. } => Self::clear_weight(r, o, info.exact_limit),
 			Next::FinishClearing => T::WeightInfo::finish_clearing(
 				steps,
 				Self::chunks(info.requests.saturating_add(info.offers)),
@@ -606,10 +624,9 @@ impl<T: Config> Pallet<T> {
 	/// every step and every audit uses the same.
 	pub fn exact_limit_for(r: u32, o: u32, limit: u8) -> u8 {
 		let room = Self::step_room();
-		let c = Self::chunks(r.saturating_add(o));
 		(0..=limit)
 			.rev()
-			.find(|&l| T::WeightInfo::clear_step(r, o, Self::solves(r, o, l), c).all_lte(room))
+			.find(|&l| Self::clear_weight(r, o, l).all_lte(room))
 			.unwrap_or(0)
 	}
 
@@ -623,18 +640,9 @@ impl<T: Config> Pallet<T> {
 				"seal",
 				T::WeightInfo::seal_chunk(T::SealChunk::get().max(1), steps),
 			),
-			(
-				"seal-finish",
-				T::WeightInfo::seal_finish(
-					items.saturating_add(T::MaxAreas::get()),
-					Self::chunks(items),
-				),
-			),
-			(
-				"clear",
-				// Gate closure lowers a large session's exact limit to what fits, down to 0.
-				T::WeightInfo::clear_step(r, o, Self::solves(r, o, 0), Self::chunks(items)),
-			),
+			("seal-finish", Self::seal_finish_weight(items)),
+			// Gate closure lowers a large session's exact limit to what fits, down to 0.
+			("clear", Self::clear_weight(r, o, 0)),
 			(
 				"finish",
 				T::WeightInfo::finish_clearing(steps, Self::chunks(items)),
@@ -1102,7 +1110,8 @@ impl<T: Config> Pallet<T> {
 		};
 		let mut delivered: BTreeMap<PodId, Power> = progress.delivered.iter().copied().collect();
 		let mut pods: BTreeMap<ItemId, PodId> = BTreeMap::new();
-		let until = from.saturating_add(n).min(records.len() as u32);
+		// At least one award per part, so that a step always gets closer to closed.
+		let until = from.saturating_add(n.max(1)).min(records.len() as u32);
 		for index in from..until {
 			let Some(record) = records.get(index as usize) else {
 				break;
@@ -1362,6 +1371,14 @@ impl<T: Config> Pallet<T> {
 				(_, None) => None,
 				_ => return Err("close progress only while closing".into()),
 			};
+			if let Some((next, p)) = closing {
+				ensure!(
+					p.from > 0
+						&& StepPods::<T>::get(session, next).map(|s| s.len())
+							== Some(p.from as usize),
+					"a closing step's progress has its shares so far"
+				);
+			}
 			for (step, shares) in StepPods::<T>::iter_prefix(session) {
 				let partial = closing.filter(|(next, _)| *next == step).map(|(_, p)| p);
 				ensure!(
@@ -1441,8 +1458,9 @@ impl<T: Config> Pallet<T> {
 				sealed == 0 && leaves == 0 && power == 0,
 				"nothing sealed before the gate"
 			),
-			Phase::Sealing { kept, .. } => {
+			Phase::Sealing { checked, kept } => {
 				ensure!(sealed == kept as usize, "sealing counts what it kept");
+				ensure!(checked <= info.last_item, "sealing checks ids handed out");
 				ensure!(
 					kept <= info.requests.saturating_add(info.offers),
 					"no more kept than items"

@@ -957,7 +957,7 @@ fn gate_closure_lowers_a_sessions_exact_limit_to_what_a_clearing_step_can_spend(
 		assert_eq!(Market::exact_limit_for(8, 16, 4), 4);
 		let overhead = <() as WeightInfo>::hook_base()
 			.saturating_add(<() as WeightInfo>::hook_per_session().saturating_mul(3));
-		let step = |l: u8| <() as WeightInfo>::clear_step(2, 3, 1 << l, 2);
+		let step = |l: u8| Market::clear_weight(2, 3, l);
 		HookBudget::set(overhead.saturating_add(step(1)));
 		assert_eq!(Market::exact_limit_for(2, 3, 4), 1);
 		HookBudget::set(overhead.saturating_add(step(0)));
@@ -971,6 +971,75 @@ fn gate_closure_lowers_a_sessions_exact_limit_to_what_a_clearing_step_can_spend(
 		Market::seal_step(SESSION, &mut info, 0, 0, 5);
 		Market::seal_finish(SESSION, &mut info, 5);
 		assert_eq!(info.exact_limit, 1);
+	});
+}
+
+#[test]
+fn a_step_that_does_not_fit_now_does_not_hold_back_younger_sessions() {
+	use crate::WeightInfo;
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		// Session 2 opens half an hour before session 1's gate; no block runs after that
+		// until session 2's gate, an hour after session 1's.
+		run_block_at(GATE - 20 * MINUTE);
+		assert_eq!(LastSession::<Test>::get(), 2);
+		let overhead = <() as WeightInfo>::hook_base()
+			.saturating_add(<() as WeightInfo>::hook_per_session().saturating_mul(3));
+		// Room for session 1's first sealing step alone; this block also opens session 3.
+		let budget = overhead.saturating_add(<() as WeightInfo>::seal_chunk(3, 8));
+		HookBudget::set(budget);
+		block_with(budget, GATE + HOUR);
+		assert_eq!(LastSession::<Test>::get(), 3);
+		assert_eq!(
+			phase(),
+			Phase::Open,
+			"session 1's step waits for the next block"
+		);
+		let two = Sessions::<Test>::get(2).expect("session 2").phase;
+		assert!(
+			!matches!(two, Phase::Open | Phase::Sealing { .. }),
+			"session 2, younger, sealed its empty book: {two:?}"
+		);
+		block_with(budget, GATE + HOUR + 6_000);
+		assert!(matches!(phase(), Phase::Sealing { .. }));
+		check_state();
+	});
+}
+
+#[test]
+fn a_step_that_could_never_fit_runs_alone_in_a_block() {
+	use crate::WeightInfo;
+	ExtBuilder::default().build().execute_with(|| {
+		open_with_book();
+		NowMs::set(GATE);
+		let mut info = Sessions::<Test>::get(SESSION).expect("session");
+		Market::seal_step(SESSION, &mut info, 0, 0, 5);
+		Market::seal_finish(SESSION, &mut info, 5);
+		assert_eq!(info.exact_limit, 4);
+		Sessions::<Test>::insert(SESSION, info);
+		// Weights raised after gate closure fixed the exact limit: a clearing step at 4 no
+		// longer fits any block's budget.
+		let overhead = <() as WeightInfo>::hook_base()
+			.saturating_add(<() as WeightInfo>::hook_per_session().saturating_mul(3));
+		let budget = overhead.saturating_add(Market::clear_weight(2, 3, 0));
+		HookBudget::set(budget);
+		for b in 0..2u64 {
+			System::reset_events();
+			NowMs::set(GATE + b * 6_000);
+			let n = System::block_number() + 1;
+			System::set_block_number(n);
+			assert!(
+				!Market::on_initialize(n).all_lte(budget),
+				"over its budget, once"
+			);
+			let cleared = market_events()
+				.iter()
+				.filter(|e| matches!(e, Event::StepCleared { .. }))
+				.count();
+			assert_eq!(cleared, 1, "one step per block, the block's only one");
+		}
+		assert_eq!(phase(), Phase::GateClosed { next: 2 });
+		check_state();
 	});
 }
 
@@ -1279,12 +1348,16 @@ fn a_step_with_more_awards_than_a_close_chunk_closes_over_blocks_to_the_same_res
 		1 + 1,
 		"award (0, 2) and step 2's award took the default"
 	);
+	// Room for the largest step after the clearing (one close part of two awards, or the
+	// validation root), not for two close parts.
+	let close = <() as crate::WeightInfo>::close_step(
+		2,
+		<StepAwardBound<Test> as frame_support::traits::Get<u32>>::get(),
+	);
 	let budget = <() as crate::WeightInfo>::hook_base()
 		.saturating_add(<() as crate::WeightInfo>::hook_per_session().saturating_mul(3))
-		.saturating_add(<() as crate::WeightInfo>::close_step(
-			2,
-			<StepAwardBound<Test> as frame_support::traits::Get<u32>>::get(),
-		));
+		.saturating_add(close.max(<() as crate::WeightInfo>::finalize(8)));
+	assert!(!budget.all_gte(close.saturating_mul(2)));
 	let spread = run(Some(budget));
 	assert!(spread.0 >= 1, "step 0 closed over two blocks");
 	assert_eq!((spread.1, spread.2, spread.3), (defaulted, root, steps));

@@ -28,12 +28,13 @@ pub trait WeightInfo {
 	/// One gate-closure step over `n` item ids in a session of `s` steps: registry checks,
 	/// snapshot, and the items' terms, power per step and leaf hashes sealed.
 	fn seal_chunk(n: u32, s: u32) -> Weight;
-	/// Gate closure's input root over `n` leaves (areas and items) kept in `c` chunks.
-	fn seal_finish(n: u32, c: u32) -> Weight;
-	/// One slot and direction over `r` requests and `o` offers sealed in `c` chunks, with `s`
-	/// flow solves' worth of work (2^m for up to m minima searched exhaustively; the rule and
-	/// every solve stop at that budget).
-	fn clear_step(r: u32, o: u32, s: u32, c: u32) -> Weight;
+	/// Gate closure's input root over `n` leaves (areas and items). The pallet adds the reads
+	/// and removals of the chunks of leaf hashes, one per `SealChunk` items.
+	fn seal_finish(n: u32) -> Weight;
+	/// One slot and direction over `r` requests and `o` offers, with `s` flow solves' worth
+	/// of work (2^m for up to m minima searched exhaustively; the rule and every solve stop at
+	/// that budget). The pallet adds each sealed chunk's reads and its power's removal.
+	fn clear_step(r: u32, o: u32, s: u32) -> Weight;
 	/// The outcome root over `s` steps, and its anchor; `c` sealed chunks removed.
 	fn finish_clearing(s: u32, c: u32) -> Weight;
 	/// `n` of a step's `a` awards closed: answers read, defaults applied, their leaves added to
@@ -109,7 +110,8 @@ impl WeightInfo for () {
 		Weight::from_parts(20_000_000, 0).saturating_add(RocksDbWeight::get().reads(5))
 	}
 	fn hook_per_session() -> Weight {
-		Weight::from_parts(5_000_000, 0).saturating_add(RocksDbWeight::get().reads(2))
+		// The session, and a step's digest and close progress when it is closing.
+		Weight::from_parts(5_000_000, 0).saturating_add(RocksDbWeight::get().reads(3))
 	}
 	fn open_session() -> Weight {
 		Weight::from_parts(30_000_000, 0).saturating_add(RocksDbWeight::get().reads_writes(4, 5))
@@ -132,18 +134,13 @@ impl WeightInfo for () {
 			)
 			.saturating_add(RocksDbWeight::get().reads_writes(3, 2))
 	}
-	fn seal_finish(n: u32, c: u32) -> Weight {
+	fn seal_finish(n: u32) -> Weight {
 		// A leaf hash and its share of the tree's inner hashes.
 		Weight::from_parts(50_000_000, 0)
 			.saturating_add(Weight::from_parts(4_000_000, 0).saturating_mul(n.into()))
-			.saturating_add(
-				RocksDbWeight::get()
-					.reads_writes(1, 1)
-					.saturating_mul(c.into()),
-			)
 			.saturating_add(RocksDbWeight::get().reads_writes(3, 4))
 	}
-	fn clear_step(r: u32, o: u32, s: u32, c: u32) -> Weight {
+	fn clear_step(r: u32, o: u32, s: u32) -> Weight {
 		let items = u64::from(r).saturating_add(o.into());
 		// The crate stops every step at its work budget, `WORK_PER_ITEM` units per item and
 		// solve; 20 ns per unit: about 10 ns natively (docs/benchmarks.md), doubled for wasm.
@@ -151,18 +148,12 @@ impl WeightInfo for () {
 			.saturating_mul(items.max(1))
 			.saturating_mul(s.max(1).into());
 		let solve = Weight::from_parts(20_000, 0).saturating_mul(work);
-		// An offer feeds at most one ladder per area on its path (4 in the runtime), and each
-		// ladder's split adds at most one award per request.
+		// An offer feeds at most one ladder per area on its path (up to 4: the runtime's
+		// `MaxAreaPath`), and each ladder's split adds at most one award per request.
 		let awards = u64::from(o).saturating_mul(4).saturating_add(r.into());
 		Weight::from_parts(50_000_000, 0)
 			.saturating_add(Weight::from_parts(PER_SEALED, 0).saturating_mul(items))
 			.saturating_add(Weight::from_parts(PER_AWARD, 0).saturating_mul(awards))
-			// Each chunk's power in the step and its items read, the power removed.
-			.saturating_add(
-				RocksDbWeight::get()
-					.reads_writes(2, 1)
-					.saturating_mul(c.into()),
-			)
 			.saturating_add(solve)
 			.saturating_add(RocksDbWeight::get().reads_writes(3, 3))
 	}

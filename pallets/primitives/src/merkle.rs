@@ -203,8 +203,8 @@ pub struct Frontier {
 
 impl MaxEncodedLen for Frontier {
 	fn max_encoded_len() -> usize {
-		// `count`, the peaks' compact length (one byte up to 63) and at most 64 peaks.
-		8 + 1 + MAX_DEPTH * 32
+		// `count`, the peaks' compact length (two bytes for 64) and at most 64 peaks.
+		8 + 2 + MAX_DEPTH * 32
 	}
 }
 
