@@ -615,7 +615,7 @@ mod tests {
 			.max_extrinsic
 			.expect("normal extrinsics are limited");
 		for worst in [
-			pallet_settlement::Pallet::<Runtime>::settle_weight(n),
+			pallet_settlement::Pallet::<Runtime>::settle_weight(n, n),
 			<() as pallet_settlement::WeightInfo>::finalize(n),
 		] {
 			let worst = worst.saturating_add(check);

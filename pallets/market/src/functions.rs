@@ -263,11 +263,7 @@ impl<T: Config> Pallet<T> {
 	/// How many times `validate` reads a step's awards for `answers`: once per run of answers
 	/// in the same step.
 	pub fn step_loads(answers: &[(AwardRef, Light)]) -> u32 {
-		let changes = answers
-			.windows(2)
-			.filter(|w| w[0].0.step != w[1].0.step)
-			.count();
-		u32::from(!answers.is_empty()).saturating_add(changes as u32)
+		step_runs(answers.iter().map(|(award, _)| award.step))
 	}
 
 	pub(crate) fn do_validate(
@@ -1508,29 +1504,58 @@ impl<T: Config> MarketView<T::AccountId> for Pallet<T> {
 	}
 
 	fn final_award(session: SessionId, award: AwardRef) -> Option<SettledAward<T::AccountId>> {
-		Sessions::<T>::get(session).filter(|i| i.phase == Phase::Final)?;
-		let index = award.index as usize;
-		let record = StepAwards::<T>::get(session, award.step)?
-			.get(index)?
-			.clone();
-		let share = *StepPods::<T>::get(session, award.step)?.get(index)?;
-		let aggregator = Offers::<T>::get(session, record.award.offer)?.owner;
-		let requester = Requests::<T>::get(session, record.award.request)?.owner;
-		let quantity = Answers::<T>::get(session, award)
-			.unwrap_or(T::DefaultLight::get())
-			.apply(record.award.quantity);
-		Some(derive::settled(
-			&record, aggregator, requester, quantity, share,
-		))
+		Self::final_awards(session, &[award]).pop().flatten()
 	}
 
 	fn final_award_weight() -> Weight {
-		// The session, the step's records and PoD shares (decoded whole), the offer, the
-		// request and the answer.
+		Self::final_awards_weight(1, 1)
+	}
+
+	fn final_awards(
+		session: SessionId,
+		awards: &[AwardRef],
+	) -> Vec<Option<SettledAward<T::AccountId>>> {
+		if Sessions::<T>::get(session).is_none_or(|i| i.phase != Phase::Final) {
+			return awards.iter().map(|_| None).collect();
+		}
+		// The last step read: its records and PoD shares, decoded once per run.
+		let mut step: Option<(StepIndex, Option<StepAwardsOf<T>>, Option<Vec<PodShare>>)> = None;
+		awards
+			.iter()
+			.map(|award| {
+				if step.as_ref().is_none_or(|(s, ..)| *s != award.step) {
+					step = Some((
+						award.step,
+						StepAwards::<T>::get(session, award.step),
+						StepPods::<T>::get(session, award.step).map(|p| p.into_inner()),
+					));
+				}
+				let (_, records, shares) = step.as_ref()?;
+				let index = award.index as usize;
+				let record = records.as_ref()?.get(index)?;
+				let share = *shares.as_ref()?.get(index)?;
+				let aggregator = Offers::<T>::get(session, record.award.offer)?.owner;
+				let requester = Requests::<T>::get(session, record.award.request)?.owner;
+				let quantity = Answers::<T>::get(session, *award)
+					.unwrap_or(T::DefaultLight::get())
+					.apply(record.award.quantity);
+				Some(derive::settled(
+					record, aggregator, requester, quantity, share,
+				))
+			})
+			.collect()
+	}
+
+	fn final_awards_weight(n: u32, runs: u32) -> Weight {
+		// The session once; per award its offer, request and answer; per run of one step, the
+		// step's records and PoD shares (decoded whole).
 		let records = StepAwardBound::<T>::get();
+		let per_run = T::DbWeight::get()
+			.reads(2)
+			.saturating_add(Weight::from_parts(100_000, 64).saturating_mul(records.into()));
 		T::DbWeight::get()
-			.reads(6)
-			.saturating_add(Weight::from_parts(100_000, 64).saturating_mul(records.into()))
+			.reads(u64::from(n).saturating_mul(3).saturating_add(1))
+			.saturating_add(per_run.saturating_mul(runs.into()))
 	}
 
 	#[cfg(feature = "runtime-benchmarks")]

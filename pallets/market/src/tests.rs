@@ -1801,6 +1801,27 @@ fn settlement_reads_each_awards_pod_share_kept_when_its_step_closed() {
 		)
 		.expect("a final award");
 		assert_eq!((second.pod, second.pod_before), (10, 500));
+		// A batch, steps interleaved and an unknown award among them, reads as one by one.
+		let mut batch: Vec<AwardRef> = (0..info.steps())
+			.flat_map(|step| {
+				let n = StepAwards::<Test>::get(SESSION, step).map_or(0, |a| a.len() as u32);
+				(0..=n).map(move |index| AwardRef { step, index })
+			})
+			.collect();
+		batch.swap(0, 3);
+		let one_by_one: Vec<_> = batch
+			.iter()
+			.map(|a| <Market as MarketView<u64>>::final_award(SESSION, *a))
+			.collect();
+		assert!(one_by_one.iter().any(Option::is_none));
+		assert_eq!(
+			<Market as MarketView<u64>>::final_awards(SESSION, &batch),
+			one_by_one
+		);
+		assert_eq!(
+			<Market as MarketView<u64>>::final_awards(SESSION + 1, &batch),
+			vec![None; batch.len()]
+		);
 		check_state();
 	});
 }

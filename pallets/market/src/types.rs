@@ -558,6 +558,20 @@ pub struct SettledAward<AccountId> {
 	pub pod_before: Power,
 }
 
+/// Runs of equal steps in `steps`: how many times a reader that keeps the last step it loaded
+/// loads one (`validate`, `final_awards`).
+pub fn step_runs(steps: impl IntoIterator<Item = StepIndex>) -> u32 {
+	let mut last = None;
+	let mut runs = 0u32;
+	for step in steps {
+		if last != Some(step) {
+			runs = runs.saturating_add(1);
+			last = Some(step);
+		}
+	}
+	runs
+}
+
 /// What the settlement pallet reads from the market.
 pub trait MarketView<AccountId> {
 	/// A session's record, if in state.
@@ -570,9 +584,25 @@ pub trait MarketView<AccountId> {
 	/// An award of a final session, with its validated quantity; `None` before the session is
 	/// final.
 	fn final_award(session: SessionId, award: AwardRef) -> Option<SettledAward<AccountId>>;
-	/// The most `final_award` may cost: the step's awards decoded, and an offer and an answer
-	/// read for each earlier award.
+	/// The most `final_award` may cost: the step's records and PoD shares decoded, and the
+	/// award's offer, request and answer read.
 	fn final_award_weight() -> frame_support::weights::Weight;
+	/// Awards of a final session, in the order asked: as `final_award`, with each step's
+	/// records decoded once per run of awards in that step.
+	fn final_awards(
+		session: SessionId,
+		awards: &[AwardRef],
+	) -> alloc::vec::Vec<Option<SettledAward<AccountId>>> {
+		awards
+			.iter()
+			.map(|award| Self::final_award(session, *award))
+			.collect()
+	}
+	/// The most `final_awards` may cost for `n` awards in `runs` runs of one step.
+	fn final_awards_weight(n: u32, runs: u32) -> frame_support::weights::Weight {
+		let _ = runs;
+		Self::final_award_weight().saturating_mul(n.into())
+	}
 	/// A session of four 15-minute slots from `delivery_start_ms` for the settlement
 	/// benchmarks: open with the awards' offers, or final with `awards` as step 0's, all green.
 	#[cfg(feature = "runtime-benchmarks")]

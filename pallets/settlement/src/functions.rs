@@ -44,8 +44,8 @@ impl<T: Config> Pallet<T> {
 
 	/// Weight of `settle` for `n` awards, each allowed a contract call and the market's
 	/// worst-case award lookup.
-	pub fn settle_weight(n: u32) -> Weight {
-		Self::settle_actual(n, n)
+	pub fn settle_weight(n: u32, runs: u32) -> Weight {
+		Self::settle_actual(n, runs, n)
 	}
 
 	/// What `n` contract calls may cost at most.
@@ -55,9 +55,9 @@ impl<T: Config> Pallet<T> {
 	}
 
 	/// `settle`'s weight once it is known how many contracts it called.
-	pub(crate) fn settle_actual(n: u32, calls: u32) -> Weight {
+	pub(crate) fn settle_actual(n: u32, runs: u32, calls: u32) -> Weight {
 		T::WeightInfo::settle(n)
-			.saturating_add(T::Market::final_award_weight().saturating_mul(n.into()))
+			.saturating_add(T::Market::final_awards_weight(n, runs))
 			.saturating_add(Self::contract_weight(calls))
 	}
 
@@ -371,13 +371,14 @@ impl<T: Config> Pallet<T> {
 		let mut tally = Tallies::<T>::get(session).unwrap_or_default();
 		tally.awards = info.awards;
 		let mut calls = 0u32;
-		for award in awards {
+		let finals = T::Market::final_awards(session, awards);
+		for (award, a) in awards.iter().zip(finals) {
 			let again = match Outcomes::<T>::get(session, award) {
 				None => false,
 				Some(o) if Self::metered_since(session, &o) => true,
 				Some(_) => return Err(Error::<T>::AlreadySettled.into()),
 			};
-			let a = T::Market::final_award(session, *award).ok_or(Error::<T>::UnknownAward)?;
+			let a = a.ok_or(Error::<T>::UnknownAward)?;
 			let (_, end) = Self::slot_span(&info, a.slot)?;
 			let due = end
 				.checked_add(params.metering_delay_ms)

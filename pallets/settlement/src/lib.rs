@@ -639,7 +639,10 @@ pub mod pallet {
 		///   `TooEarly`, `Overflow`.
 		/// - Events: `Settled` per award.
 		#[pallet::call_index(6)]
-		#[pallet::weight(Pallet::<T>::settle_weight(awards.len() as u32))]
+		#[pallet::weight(Pallet::<T>::settle_weight(
+			awards.len() as u32,
+			pallet_market::step_runs(awards.iter().map(|a| a.step)),
+		))]
 		pub fn settle(
 			origin: OriginFor<T>,
 			session: SessionId,
@@ -647,7 +650,8 @@ pub mod pallet {
 		) -> DispatchResultWithPostInfo {
 			T::ParticipantOrigin::ensure_origin(origin)?;
 			let calls = Self::do_settle(session, &awards)?;
-			Ok(Some(Self::settle_actual(awards.len() as u32, calls)).into())
+			let runs = pallet_market::step_runs(awards.iter().map(|a| a.step));
+			Ok(Some(Self::settle_actual(awards.len() as u32, runs, calls)).into())
 		}
 
 		/// Dispute an outcome while it is open: it is frozen until governance resolves it. The

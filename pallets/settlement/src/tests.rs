@@ -898,7 +898,7 @@ fn a_contract_mechanism_decides_within_the_awards_bounds() {
 			assert_eq!(ContractCalls::get(), 1);
 			assert_eq!(
 				info.actual_weight,
-				Some(Settlement::settle_weight(1)),
+				Some(Settlement::settle_weight(1, 1)),
 				"one contract call is charged"
 			);
 			assert_eq!(outcome(at).record.split, good);
