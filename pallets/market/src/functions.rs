@@ -794,13 +794,7 @@ impl<T: Config> Pallet<T> {
 					Self::drop_item(session, info, id, reason);
 					continue;
 				}
-				let item = SealedItem::Request {
-					id,
-					requester: request.requester,
-					area: request.input.area,
-					max_price: request.input.max_price,
-					min_quantity: request.input.min_quantity,
-				};
+				let item = SealedItem::of_request(id, &request);
 				let (direction, quantities) =
 					(request.input.direction, request.input.quantities.clone());
 				let leaf = derive::leaf_hash(&InputLeafOf::<T>::Request { id, request });
@@ -812,13 +806,7 @@ impl<T: Config> Pallet<T> {
 					Self::drop_item(session, info, id, reason);
 					continue;
 				}
-				let item = SealedItem::Offer {
-					id,
-					area: offer.area,
-					price: offer.input.price,
-					min_quantity: offer.input.min_quantity,
-					validator: offer.validator.clone(),
-				};
+				let item = SealedItem::of_offer(id, &offer);
 				let (direction, quantities) =
 					(offer.input.direction, offer.input.quantities.clone());
 				let leaf = derive::leaf_hash(&InputLeafOf::<T>::Offer { id, offer });
@@ -1552,7 +1540,7 @@ impl<T: Config> MarketView<T::AccountId> for Pallet<T> {
 		let records = StepAwardBound::<T>::get();
 		let per_run = T::DbWeight::get()
 			.reads(2)
-			.saturating_add(Weight::from_parts(100_000, 64).saturating_mul(records.into()));
+			.saturating_add(Weight::from_parts(120_000, 64).saturating_mul(records.into()));
 		T::DbWeight::get()
 			.reads(u64::from(n).saturating_mul(3).saturating_add(1))
 			.saturating_add(per_run.saturating_mul(runs.into()))

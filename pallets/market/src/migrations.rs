@@ -106,23 +106,11 @@ pub mod v2 {
 				};
 				let mut items: Vec<_> = Requests::<T>::iter_prefix(session)
 					.map(|(id, r)| {
-						let item = SealedItem::Request {
-							id,
-							requester: r.requester,
-							area: r.input.area,
-							max_price: r.input.max_price,
-							min_quantity: r.input.min_quantity,
-						};
+						let item = SealedItem::of_request(id, &r);
 						(id, item, r.input.direction, r.input.quantities)
 					})
 					.chain(Offers::<T>::iter_prefix(session).map(|(id, o)| {
-						let item = SealedItem::Offer {
-							id,
-							area: o.area,
-							price: o.input.price,
-							min_quantity: o.input.min_quantity,
-							validator: o.validator,
-						};
+						let item = SealedItem::of_offer(id, &o);
 						(id, item, o.input.direction, o.input.quantities)
 					}))
 					.collect();

@@ -393,6 +393,30 @@ pub enum SealedItem<AccountId> {
 	},
 }
 
+impl<AccountId: Clone> SealedItem<AccountId> {
+	/// A stored request's terms, as each clearing step takes them.
+	pub fn of_request<Q>(id: ItemId, r: &Request<AccountId, Q>) -> Self {
+		SealedItem::Request {
+			id,
+			requester: r.requester,
+			area: r.input.area,
+			max_price: r.input.max_price,
+			min_quantity: r.input.min_quantity,
+		}
+	}
+
+	/// A stored offer's terms, as each clearing step takes them.
+	pub fn of_offer<Q>(id: ItemId, o: &Offer<AccountId, Q>) -> Self {
+		SealedItem::Offer {
+			id,
+			area: o.area,
+			price: o.input.price,
+			min_quantity: o.input.min_quantity,
+			validator: o.validator.clone(),
+		}
+	}
+}
+
 /// How far closing one step's validation got, between blocks: the awards closed, the
 /// validation tree's frontier over their result leaves, and each PoD's validated power so far
 /// in the step (for the next awards' `PodShare::before`).
