@@ -6,6 +6,7 @@ use std::{
 	net::{TcpListener, TcpStream},
 	path::{Path, PathBuf},
 	process::{Child, Command, Stdio},
+	sync::{Mutex, OnceLock},
 	time::{Duration, Instant},
 };
 
@@ -116,18 +117,78 @@ impl Scratch {
 
 impl Drop for Scratch {
 	fn drop(&mut self) {
-		if !std::thread::panicking() {
+		if std::thread::panicking() {
+			// CI keeps only the test's output: the logs' tails are what tells a failure's cause.
+			for log in logs_under(&self.0, 2) {
+				eprintln!("---- {} (last lines)\n{}", log.display(), tail(&log, 40));
+			}
+		} else {
 			let _ = std::fs::remove_dir_all(&self.0);
 		}
 	}
 }
 
-/// A TCP port that was free a moment ago.
+/// `*.log` files in `dir` and its subdirectories, `depth` levels down.
+fn logs_under(dir: &Path, depth: u32) -> Vec<PathBuf> {
+	let mut logs = Vec::new();
+	for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+		let path = entry.path();
+		if path.is_dir() && depth > 0 {
+			logs.extend(logs_under(&path, depth - 1));
+		} else if path.extension().is_some_and(|e| e == "log") {
+			logs.push(path);
+		}
+	}
+	logs.sort();
+	logs
+}
+
+/// The last `n` lines of a file.
+fn tail(path: &Path, n: usize) -> String {
+	let text = std::fs::read_to_string(path).unwrap_or_default();
+	let lines: Vec<&str> = text.lines().collect();
+	lines[lines.len().saturating_sub(n)..].join("\n")
+}
+
+/// A TCP port that was free a moment ago, for a server a test starts.
+///
+/// Chosen below the kernel's ephemeral range, not by binding port 0: the kernel also hands
+/// ephemeral ports to outgoing connections, and the tests open many (every RPC poll is one), so
+/// a port from there can be taken between its choice and the server's bind, and the server
+/// then fails to start. Each test process starts at its own offset and hands out each port once.
 pub fn free_port() -> u16 {
-	TcpListener::bind("127.0.0.1:0")
-		.and_then(|l| l.local_addr())
-		.expect("bind port 0")
-		.port()
+	use std::sync::atomic::{AtomicU32, Ordering};
+	static NEXT: AtomicU32 = AtomicU32::new(u32::MAX);
+	const LOW: u16 = 10_000;
+	let high = ephemeral_low().max(LOW);
+	let span = u32::from(high - LOW);
+	if span < 1_000 {
+		return TcpListener::bind("127.0.0.1:0")
+			.and_then(|l| l.local_addr())
+			.expect("bind port 0")
+			.port();
+	}
+	let seed = std::process::id().wrapping_mul(2_654_435_761)
+		^ std::time::SystemTime::now()
+			.duration_since(std::time::UNIX_EPOCH)
+			.map_or(0, |d| d.subsec_nanos());
+	let _ = NEXT.compare_exchange(u32::MAX, seed % span, Ordering::Relaxed, Ordering::Relaxed);
+	for _ in 0..span {
+		let port = LOW + (NEXT.fetch_add(1, Ordering::Relaxed) % span) as u16;
+		// The wildcard address: taken if any address of the host has the port.
+		if TcpListener::bind(("0.0.0.0", port)).is_ok() {
+			return port;
+		}
+	}
+	panic!("no free TCP port in {LOW}..{high}");
+}
+
+/// The first port of the kernel's ephemeral range (Linux's default where it cannot be read).
+fn ephemeral_low() -> u16 {
+	std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+		.ok()
+		.and_then(|s| s.split_whitespace().next()?.parse().ok())
+		.unwrap_or(32_768)
 }
 
 /// Peer ID of a node key, computed by the node binary itself.
@@ -153,9 +214,14 @@ pub fn peer_id(node_key_hex: &str, dir: &Path) -> String {
 /// A running `platone-node` with its ports and log file.
 pub struct Node {
 	pub name: String,
-	pub rpc_port: u16,
+	/// The JSON-RPC port asked for; see [`Node::rpc_port`] for the one served.
+	rpc_asked: u16,
+	/// The port the running node serves JSON-RPC on, once read from its log.
+	rpc_served: OnceLock<u16>,
 	pub p2p_port: u16,
 	pub log: PathBuf,
+	/// Where the running node's part of the log starts (a restart appends).
+	log_from: u64,
 	args: Vec<String>,
 	child: Option<Child>,
 }
@@ -190,17 +256,59 @@ impl Node {
 		Self::start_with(name, dir, free_port(), extra.to_vec())
 	}
 
+	/// [`Node::start`] with the RPC port given: for tests of what happens when it is taken.
+	pub fn start_with_rpc_port(name: &str, dir: &Path, rpc_port: u16, extra: &[String]) -> Node {
+		Self::start_ports(name, dir, rpc_port, free_port(), with_raw_spec(extra))
+	}
+
 	fn start_with(name: &str, dir: &Path, p2p_port: u16, args: Vec<String>) -> Node {
+		Self::start_ports(name, dir, free_port(), p2p_port, args)
+	}
+
+	fn start_ports(name: &str, dir: &Path, rpc: u16, p2p_port: u16, args: Vec<String>) -> Node {
 		let mut node = Node {
 			name: name.into(),
-			rpc_port: free_port(),
+			rpc_asked: rpc,
+			rpc_served: OnceLock::new(),
 			p2p_port,
 			log: dir.join(format!("{name}.log")),
+			log_from: 0,
 			args,
 			child: None,
 		};
 		node.spawn();
 		node
+	}
+
+	/// The port the node serves JSON-RPC on. The node takes another port than the one asked
+	/// for when that one is taken as it starts (by any process of the host), and says so in its
+	/// log; the first call waits for that line. Asking the port given would reach nothing, or
+	/// another test's node.
+	pub fn rpc_port(&self) -> u16 {
+		if self.child.is_none() {
+			return self.rpc_asked;
+		}
+		*self.rpc_served.get_or_init(|| {
+			wait_for(
+				&format!("{} to serve JSON-RPC", self.name),
+				Duration::from_secs(120),
+				|| self.logged_rpc_port(),
+			)
+		})
+	}
+
+	/// The IPv4 port of the running node's "Running JSON-RPC server: addr=…" line.
+	fn logged_rpc_port(&self) -> Option<u16> {
+		const LINE: &str = "Running JSON-RPC server: addr=";
+		let mut file = std::fs::File::open(&self.log).ok()?;
+		std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(self.log_from)).ok()?;
+		let mut text = String::new();
+		file.read_to_string(&mut text).ok()?;
+		let addrs = &text[text.find(LINE)? + LINE.len()..];
+		addrs
+			.split([',', ' ', '\n'])
+			.find_map(|a| a.strip_prefix("127.0.0.1:").or(a.strip_prefix("0.0.0.0:")))
+			.and_then(|port| port.trim().parse().ok())
 	}
 
 	fn spawn(&mut self) {
@@ -209,9 +317,11 @@ impl Node {
 			.append(true)
 			.open(&self.log)
 			.expect("open node log");
+		self.log_from = log.metadata().map_or(0, |m| m.len());
+		self.rpc_served = OnceLock::new();
 		let child = Command::new(node_binary())
 			.args(&self.args)
-			.args(["--rpc-port", &self.rpc_port.to_string()])
+			.args(["--rpc-port", &self.rpc_asked.to_string()])
 			.args(["--port", &self.p2p_port.to_string()])
 			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
 			// One cache of compiled runtimes for every node of every test: the runtime is
@@ -222,6 +332,7 @@ impl Node {
 			.stderr(log)
 			.spawn()
 			.expect("spawn platone-node");
+		watch(child.id(), &self.name, &self.log);
 		self.child = Some(child);
 	}
 
@@ -249,6 +360,7 @@ impl Node {
 	/// `kill -9`: no chance to flush or say goodbye.
 	pub fn kill9(&mut self) {
 		if let Some(mut child) = self.child.take() {
+			unwatch(child.id());
 			let _ = child.kill();
 			let _ = child.wait();
 		}
@@ -273,7 +385,7 @@ impl Node {
 	}
 
 	pub fn rpc(&self, method: &str, params: Value) -> Result<Value, String> {
-		rpc_call(self.rpc_port, method, params)
+		rpc_call(self.rpc_port(), method, params)
 	}
 
 	pub fn finalized_number(&self) -> Option<u64> {
@@ -302,9 +414,7 @@ impl Node {
 
 	/// Last lines of the node's log, for failure messages.
 	pub fn log_tail(&self) -> String {
-		let text = std::fs::read_to_string(&self.log).unwrap_or_default();
-		let lines: Vec<&str> = text.lines().collect();
-		lines[lines.len().saturating_sub(30)..].join("\n")
+		tail(&self.log, 30)
 	}
 }
 
@@ -333,6 +443,7 @@ pub fn patience() -> u32 {
 
 /// Polls `probe` every 500 ms until it returns `Some`, or panics with `what` after `timeout`
 /// (times [`patience`]).
+/// Fails at once, with the node's log, if a node this thread started has exited by itself.
 pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
 	let timeout = timeout * patience();
 	let start = Instant::now();
@@ -340,11 +451,63 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Opt
 		if let Some(v) = probe() {
 			return v;
 		}
+		assert_nodes_running(what);
 		assert!(
 			start.elapsed() < timeout,
 			"timed out after {timeout:?} waiting for {what}"
 		);
 		std::thread::sleep(Duration::from_millis(500));
+	}
+}
+
+/// A node this process started and has not killed: (pid, starting thread, name, log).
+type Watched = (u32, std::thread::ThreadId, String, PathBuf);
+
+/// The nodes [`wait_for`] watches: a node that exits by itself (a port taken, a panic) would
+/// otherwise show only as a time-out, minutes later and without its reason.
+static WATCHED: Mutex<Vec<Watched>> = Mutex::new(Vec::new());
+
+fn watched() -> std::sync::MutexGuard<'static, Vec<Watched>> {
+	WATCHED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn watch(pid: u32, name: &str, log: &Path) {
+	let thread = std::thread::current().id();
+	watched().push((pid, thread, name.into(), log.into()));
+}
+
+fn unwatch(pid: u32) {
+	watched().retain(|w| w.0 != pid);
+}
+
+fn assert_nodes_running(what: &str) {
+	let thread = std::thread::current().id();
+	let gone = watched()
+		.iter()
+		.find(|(pid, t, ..)| *t == thread && has_exited(*pid))
+		.cloned();
+	if let Some((pid, _, name, log)) = gone {
+		unwatch(pid);
+		panic!(
+			"node {name} exited while waiting for {what}:\n{}",
+			tail(&log, 30)
+		);
+	}
+}
+
+/// Whether a child process has exited (a zombie not yet waited for, or gone). Linux's `/proc`;
+/// elsewhere, never.
+fn has_exited(pid: u32) -> bool {
+	if !Path::new("/proc/self/stat").exists() {
+		return false;
+	}
+	match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+		// The state follows the parenthesised command name, which may itself hold spaces.
+		Ok(stat) => stat
+			.rsplit_once(')')
+			.and_then(|(_, rest)| rest.split_whitespace().next())
+			.is_some_and(|state| state == "Z" || state == "X"),
+		Err(_) => true,
 	}
 }
 

@@ -56,7 +56,7 @@ impl Stack {
 				 {certify}[api]\nlisten = \"127.0.0.1:{api_port}\"\n{rest}",
 				scd.display(),
 				broker.port,
-				node.rpc_port
+				node.rpc_port()
 			),
 		)
 		.expect("write config");
@@ -246,7 +246,7 @@ fn measurements_are_certified_and_verify_against_finalized_state() {
 	// the SCD's; resubmissions after the kill were no-ops or found it in state.
 	let chain = runtime
 		.block_on(platone_chain::Chain::connect(
-			&format!("ws://127.0.0.1:{}", node.rpc_port),
+			&format!("ws://127.0.0.1:{}", node.rpc_port()),
 			false,
 		))
 		.expect("connect");
@@ -602,7 +602,7 @@ fn a_backfilled_day_and_late_datasets_are_certified_exactly_once() {
 
 	// The audit: the SCD's invariant, and its certificates against the chain's finalized state.
 	let from = (day[0] / 1_000 - 86_400_000).to_string();
-	let rpc = format!("ws://127.0.0.1:{}", node.rpc_port);
+	let rpc = format!("ws://127.0.0.1:{}", node.rpc_port());
 	let out = platone(
 		&config,
 		&["audit", "scd", "--from-ms", &from, "--rpc", &rpc],

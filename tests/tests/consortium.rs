@@ -253,7 +253,7 @@ fn authority_set(
 	scratch: &Scratch,
 	from: Option<&std::path::Path>,
 ) -> serde_json::Value {
-	let rpc = format!("ws://127.0.0.1:{}", node.rpc_port);
+	let rpc = format!("ws://127.0.0.1:{}", node.rpc_port());
 	let mut args = vec![
 		"--config".to_string(),
 		scratch.0.join("none.toml").display().to_string(),

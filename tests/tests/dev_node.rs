@@ -37,3 +37,58 @@ fn dev_node_produces_and_finalises_blocks() {
 	let db = scratch.0.join("dev/chains/platone_dev/paritydb");
 	assert!(db.is_dir(), "expected ParityDB at {}", db.display());
 }
+
+/// The harness's own promises, which CI's failures rely on. A node whose RPC port was taken as
+/// it started serves RPC on another port (the node's own fallback): the test reaches that node,
+/// not whatever holds the port it asked for (here, another node), nor nothing until a time-out.
+#[test]
+fn a_node_whose_rpc_port_was_taken_is_reached_on_the_port_it_serves() {
+	let scratch = Scratch::new("harness-port");
+	let first = Node::dev(&scratch.0);
+	let first_id = wait_for("the first node's RPC", Duration::from_secs(120), || {
+		first.local_peer_id()
+	});
+	let args = [
+		"--dev".to_string(),
+		"--base-path".into(),
+		scratch.0.join("second").display().to_string(),
+	];
+	let second = Node::start_with_rpc_port("second", &scratch.0, first.rpc_port(), &args);
+	let second_id = wait_for("the second node's RPC", Duration::from_secs(120), || {
+		second.local_peer_id()
+	});
+	assert_ne!(second.rpc_port(), first.rpc_port());
+	assert_ne!(
+		second_id, first_id,
+		"the second node answers, not the first"
+	);
+}
+
+/// A node that exits by itself fails the test's wait at once, with the node's log, rather than
+/// as a time-out minutes later without a reason.
+#[test]
+fn a_wait_fails_at_once_with_the_log_of_a_node_that_exited() {
+	let scratch = Scratch::new("harness-exit");
+	let missing = scratch.0.join("no-such-spec.json").display().to_string();
+	let _node = Node::start_plain("broken", &scratch.0, &["--chain".into(), missing]);
+	let failure = std::panic::catch_unwind(|| {
+		wait_for(
+			"something that never comes",
+			Duration::from_secs(600),
+			|| None::<()>,
+		)
+	})
+	.expect_err("the wait fails");
+	let message = failure
+		.downcast_ref::<String>()
+		.cloned()
+		.unwrap_or_default();
+	assert!(
+		message.contains("node broken exited while waiting for something that never comes"),
+		"the failure names the node, not a time-out: {message}"
+	);
+	assert!(
+		message.contains("no-such-spec.json"),
+		"and carries its log, which says why: {message}"
+	);
+}

@@ -96,7 +96,7 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	wait_for("block #1", Duration::from_secs(180), || {
 		node.best_number().filter(|n| *n >= 1)
 	});
-	let url = format!("ws://127.0.0.1:{}", node.rpc_port);
+	let url = format!("ws://127.0.0.1:{}", node.rpc_port());
 	// The development gateway's certifier on an SQLite SCD, waiting for data.
 	let scd = scratch.0.join("scd.sqlite");
 	let config = scratch.0.join("platone.toml");
