@@ -12,12 +12,13 @@ set -euo pipefail
 genesis_hash() {
   local dir port pid hash=""
   dir="$(mktemp -d)"
-  port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
-  "$PLATONE_NODE" --chain "$1" --base-path "$dir" --rpc-port "$port" --port 0 \
+  # Port 0: the node binds a free port and logs it, so no other process can hold it.
+  "$PLATONE_NODE" --chain "$1" --base-path "$dir" --rpc-port 0 --port 0 \
     --no-prometheus --no-telemetry --no-mdns >"$dir/log" 2>&1 &
   pid=$!
   for _ in $(seq 60); do
-    hash="$(curl -s -H 'Content-Type: application/json' \
+    port="$(grep -o 'Running JSON-RPC server: addr=127.0.0.1:[0-9]*' "$dir/log" | head -n 1 | sed 's/.*://')"
+    [ -n "$port" ] && hash="$(curl -s -H 'Content-Type: application/json' \
       -d '{"id":1,"jsonrpc":"2.0","method":"chain_getBlockHash","params":[0]}' \
       "http://127.0.0.1:$port" | python3 -c 'import json,sys; print(json.load(sys.stdin)["result"])' 2>/dev/null)" && break
     sleep 1

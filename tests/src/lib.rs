@@ -145,7 +145,8 @@ fn logs_under(dir: &Path, depth: u32) -> Vec<PathBuf> {
 
 /// The last `n` lines of a file.
 fn tail(path: &Path, n: usize) -> String {
-	let text = std::fs::read_to_string(path).unwrap_or_default();
+	let bytes = std::fs::read(path).unwrap_or_default();
+	let text = String::from_utf8_lossy(&bytes);
 	let lines: Vec<&str> = text.lines().collect();
 	lines[lines.len().saturating_sub(n)..].join("\n")
 }
@@ -286,7 +287,8 @@ impl Node {
 	/// another test's node.
 	pub fn rpc_port(&self) -> u16 {
 		if self.child.is_none() {
-			return self.rpc_asked;
+			// Killed: calls fail whichever port they try.
+			return self.rpc_served.get().copied().unwrap_or(self.rpc_asked);
 		}
 		*self.rpc_served.get_or_init(|| {
 			wait_for(
@@ -302,8 +304,9 @@ impl Node {
 		const LINE: &str = "Running JSON-RPC server: addr=";
 		let mut file = std::fs::File::open(&self.log).ok()?;
 		std::io::Seek::seek(&mut file, std::io::SeekFrom::Start(self.log_from)).ok()?;
-		let mut text = String::new();
-		file.read_to_string(&mut text).ok()?;
+		let mut bytes = Vec::new();
+		file.read_to_end(&mut bytes).ok()?;
+		let text = String::from_utf8_lossy(&bytes);
 		let addrs = &text[text.find(LINE)? + LINE.len()..];
 		addrs
 			.split([',', ' ', '\n'])
@@ -322,6 +325,8 @@ impl Node {
 		let child = Command::new(node_binary())
 			.args(&self.args)
 			.args(["--rpc-port", &self.rpc_asked.to_string()])
+			// `rpc_port` reads the RPC server's INFO line: no inherited filter may hide it.
+			.env_remove("RUST_LOG")
 			.args(["--port", &self.p2p_port.to_string()])
 			.args(["--no-prometheus", "--no-telemetry", "--no-mdns"])
 			// One cache of compiled runtimes for every node of every test: the runtime is
@@ -380,6 +385,11 @@ impl Node {
 
 	/// Starts the node again with the same arguments, ports and base path.
 	pub fn restart(&mut self) {
+		// The port it served, which URLs given out before name; if it is taken now, the node
+		// falls back again and `rpc_port` follows.
+		if let Some(&served) = self.rpc_served.get() {
+			self.rpc_asked = served;
+		}
 		self.kill9();
 		self.spawn();
 	}
@@ -443,7 +453,8 @@ pub fn patience() -> u32 {
 
 /// Polls `probe` every 500 ms until it returns `Some`, or panics with `what` after `timeout`
 /// (times [`patience`]).
-/// Fails at once, with the node's log, if a node this thread started has exited by itself.
+/// Fails at once, with the node's log, if a node this thread started has exited by itself
+/// (nodes started on other threads are not watched here).
 pub fn wait_for<T>(what: &str, timeout: Duration, mut probe: impl FnMut() -> Option<T>) -> T {
 	let timeout = timeout * patience();
 	let start = Instant::now();

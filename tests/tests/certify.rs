@@ -29,12 +29,14 @@ fn platone(config: &std::path::Path, args: &[&str]) -> std::process::Output {
 /// a config naming them, an SQLite SCD and a loopback SCD API, with `certify` added to
 /// `[certify]` and `rest` (more sections) at the end.
 struct Stack {
-	scratch: Scratch,
 	node: Node,
 	broker: Mosquitto,
 	scd: std::path::PathBuf,
 	config: std::path::PathBuf,
 	api_port: u16,
+	/// Last: fields drop in order, so the processes have stopped when a failure prints the
+	/// logs.
+	scratch: Scratch,
 }
 
 impl Stack {
