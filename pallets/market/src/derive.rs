@@ -30,41 +30,45 @@ where
 	Q: AsRef<[(Slot, Power)]> + 'a,
 {
 	let (slot, direction) = slot_of(step);
-	let at_slot = |q: &Q| quantity_at(q.as_ref(), slot).map(|p| alloc::vec![(slot, p)]);
-	let mut requests: Vec<platone_clearing::Request> = requests
-		.into_iter()
-		.filter(|(_, r)| r.input.direction == direction)
-		.filter_map(|(id, r)| {
-			Some(platone_clearing::Request {
-				id,
-				requester: r.requester,
-				area: r.input.area,
-				direction,
-				max_price: r.input.max_price,
-				min_quantity: r.input.min_quantity,
-				quantities: at_slot(&r.input.quantities)?,
-			})
-		})
-		.collect();
-	requests.sort_by_key(|r| r.id);
+	let mut input = Vec::new();
+	for (id, r) in requests {
+		if r.input.direction == direction {
+			if let Some(watts) = quantity_at(r.input.quantities.as_ref(), slot) {
+				input.push(SealedItem::of_request(id, r).clearing_input(slot, direction, watts));
+			}
+		}
+	}
+	for (id, o) in offers {
+		if o.input.direction == direction {
+			if let Some(watts) = quantity_at(o.input.quantities.as_ref(), slot) {
+				input.push(SealedItem::of_offer(id, o).clearing_input(slot, direction, watts));
+			}
+		}
+	}
+	market_of(pricing, areas, input)
+}
+
+/// One step's clearing input from its items (in any order), and the validator of each offer.
+pub fn market_of<A>(
+	pricing: Pricing,
+	areas: &[(AreaId, Option<AreaId>)],
+	items: impl IntoIterator<Item = ClearingInput<A>>,
+) -> (platone_clearing::Market, BTreeMap<ItemId, A>) {
+	let mut requests = Vec::new();
+	let mut offers = Vec::new();
 	let mut validators = BTreeMap::new();
-	let mut offers: Vec<platone_clearing::Offer> = offers
-		.into_iter()
-		.filter(|(_, o)| o.input.direction == direction)
-		.filter_map(|(id, o)| {
-			let quantities = at_slot(&o.input.quantities)?;
-			validators.insert(id, o.validator.clone());
-			Some(platone_clearing::Offer {
-				id,
-				area: o.area,
-				direction,
-				price: o.input.price,
-				min_quantity: o.input.min_quantity,
-				quantities,
-			})
-		})
-		.collect();
-	offers.sort_by_key(|o| o.id);
+	for item in items {
+		match item {
+			ClearingInput::Request(request) => requests.push(request),
+			ClearingInput::Offer(offer, validator) => {
+				validators.insert(offer.id, validator);
+				offers.push(offer);
+			}
+		}
+	}
+	// The crate's order: by id.
+	requests.sort_by_key(|r: &platone_clearing::Request| r.id);
+	offers.sort_by_key(|o: &platone_clearing::Offer| o.id);
 	let market = platone_clearing::Market {
 		pricing,
 		areas: areas
@@ -235,22 +239,55 @@ pub fn pod_shares<A>(
 	validated: &[Power],
 	mut pod_of: impl FnMut(ItemId) -> Option<PodId>,
 ) -> Vec<PodShare> {
-	let mut pods: BTreeMap<ItemId, PodId> = BTreeMap::new();
-	let mut delivered: BTreeMap<PodId, Power> = BTreeMap::new();
+	let mut shares = PodShares::default();
 	records
 		.iter()
 		.zip(validated)
-		.map(|(r, &quantity)| {
-			let pod = *pods
-				.entry(r.award.offer)
-				.or_insert_with(|| pod_of(r.award.offer).unwrap_or(PodId::MAX));
-			let so_far = delivered.entry(pod).or_default();
-			let share = PodShare {
-				pod,
-				before: *so_far,
-			};
-			*so_far = so_far.saturating_add(quantity);
-			share
-		})
+		.map(|(r, &quantity)| shares.next(r.award.offer, quantity, &mut pod_of))
 		.collect()
+}
+
+/// A step's PoD shares, award by award in award order: each award's share is the validated
+/// power of the step's earlier awards for its PoD. Resumable from the power so far, so that
+/// validation closing over several blocks gives what [`pod_shares`] gives at once.
+#[derive(Default)]
+pub struct PodShares {
+	pods: BTreeMap<ItemId, PodId>,
+	delivered: BTreeMap<PodId, Power>,
+}
+
+impl PodShares {
+	/// Resumes after earlier awards, from each PoD's validated power so far.
+	pub fn resume(delivered: impl IntoIterator<Item = (PodId, Power)>) -> Self {
+		PodShares {
+			pods: BTreeMap::new(),
+			delivered: delivered.into_iter().collect(),
+		}
+	}
+
+	/// The share of the next award, of `offer` with `quantity` validated; `pod_of` is asked
+	/// once per offer (an unknown offer counts as `PodId::MAX`).
+	pub fn next(
+		&mut self,
+		offer: ItemId,
+		quantity: Power,
+		pod_of: impl FnOnce(ItemId) -> Option<PodId>,
+	) -> PodShare {
+		let pod = *self
+			.pods
+			.entry(offer)
+			.or_insert_with(|| pod_of(offer).unwrap_or(PodId::MAX));
+		let so_far = self.delivered.entry(pod).or_default();
+		let share = PodShare {
+			pod,
+			before: *so_far,
+		};
+		*so_far = so_far.saturating_add(quantity);
+		share
+	}
+
+	/// Each PoD's validated power so far, by PoD.
+	pub fn delivered(self) -> impl Iterator<Item = (PodId, Power)> {
+		self.delivered.into_iter()
+	}
 }

@@ -865,67 +865,19 @@ impl<T: Config> Pallet<T> {
 		step: StepIndex,
 	) -> (platone_clearing::Market, BTreeMap<ItemId, T::AccountId>) {
 		let (slot, direction) = slot_of(step);
-		let mut requests = Vec::new();
-		let mut offers = Vec::new();
-		let mut validators = BTreeMap::new();
+		let mut input = Vec::new();
 		for chunk in 0..Self::chunks(info.requests.saturating_add(info.offers)) {
 			let Some(power) = StepPower::<T>::get(session, (step, chunk)) else {
 				continue;
 			};
 			let items = SealedItems::<T>::get(session, chunk).unwrap_or_default();
-			for (at, watts) in power {
-				match items.get(at as usize) {
-					Some(SealedItem::Request {
-						id,
-						requester,
-						area,
-						max_price,
-						min_quantity,
-					}) => requests.push(platone_clearing::Request {
-						id: *id,
-						requester: *requester,
-						area: *area,
-						direction,
-						max_price: *max_price,
-						min_quantity: *min_quantity,
-						quantities: alloc::vec![(slot, watts)],
-					}),
-					Some(SealedItem::Offer {
-						id,
-						area,
-						price,
-						min_quantity,
-						validator,
-					}) => {
-						validators.insert(*id, validator.clone());
-						offers.push(platone_clearing::Offer {
-							id: *id,
-							area: *area,
-							direction,
-							price: *price,
-							min_quantity: *min_quantity,
-							quantities: alloc::vec![(slot, watts)],
-						});
-					}
-					None => {}
-				}
-			}
+			input.extend(power.into_iter().filter_map(|(at, watts)| {
+				let item = items.get(at as usize)?;
+				Some(item.clearing_input(slot, direction, watts))
+			}));
 		}
-		// Chunks and positions follow ids already; sorting keeps the crate's order explicit.
-		requests.sort_by_key(|r| r.id);
-		offers.sort_by_key(|o| o.id);
-		let areas = SessionAreas::<T>::get(session)
-			.unwrap_or_default()
-			.iter()
-			.map(|&(id, parent)| platone_clearing::Area { id, parent })
-			.collect();
-		let market = platone_clearing::Market {
-			pricing: info.pricing,
-			areas,
-			requests,
-			offers,
-		};
-		(market, validators)
+		let areas = SessionAreas::<T>::get(session).unwrap_or_default();
+		derive::market_of(info.pricing, &areas, input)
 	}
 
 	/// The step's input as the audit derives it, from the session's requests and offers.
@@ -1092,8 +1044,7 @@ impl<T: Config> Pallet<T> {
 				.unwrap_or_default()
 				.into_inner(),
 		};
-		let mut delivered: BTreeMap<PodId, Power> = progress.delivered.iter().copied().collect();
-		let mut pods: BTreeMap<ItemId, PodId> = BTreeMap::new();
+		let mut pods = derive::PodShares::resume(progress.delivered.iter().copied());
 		// At least one award per part, so that a step always gets closer to closed.
 		let until = from.saturating_add(n.max(1)).min(records.len() as u32);
 		for index in from..until {
@@ -1113,23 +1064,16 @@ impl<T: Config> Pallet<T> {
 			progress
 				.frontier
 				.push::<RuntimeHasher>(derive::leaf_hash(&leaf));
-			let offer = record.award.offer;
-			let pod = *pods.entry(offer).or_insert_with(|| {
-				Offers::<T>::get(session, offer).map_or(PodId::MAX, |o| o.input.pod)
-			});
-			let so_far = delivered.entry(pod).or_default();
-			shares.push(PodShare {
-				pod,
-				before: *so_far,
-			});
-			*so_far = so_far.saturating_add(leaf.quantity);
+			shares.push(pods.next(record.award.offer, leaf.quantity, |offer| {
+				Offers::<T>::get(session, offer).map(|o| o.input.pod)
+			}));
 		}
 		if !shares.is_empty() {
 			StepPods::<T>::insert(session, step, BoundedVec::truncate_from(shares));
 		}
 		if until < records.len() as u32 {
 			progress.from = until;
-			progress.delivered = BoundedVec::truncate_from(delivered.into_iter().collect());
+			progress.delivered = BoundedVec::truncate_from(pods.delivered().collect());
 			CloseProgress::<T>::insert(session, progress);
 			return false;
 		}

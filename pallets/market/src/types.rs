@@ -415,6 +415,56 @@ impl<AccountId: Clone> SealedItem<AccountId> {
 			validator: o.validator.clone(),
 		}
 	}
+
+	/// The item as the clearing crate takes it in one slot and direction, with `watts` there:
+	/// the one conversion of both the clearing step and the audit's derivation.
+	pub fn clearing_input(
+		&self,
+		slot: Slot,
+		direction: Direction,
+		watts: Power,
+	) -> ClearingInput<AccountId> {
+		match self {
+			SealedItem::Request {
+				id,
+				requester,
+				area,
+				max_price,
+				min_quantity,
+			} => ClearingInput::Request(platone_clearing::Request {
+				id: *id,
+				requester: *requester,
+				area: *area,
+				direction,
+				max_price: *max_price,
+				min_quantity: *min_quantity,
+				quantities: alloc::vec![(slot, watts)],
+			}),
+			SealedItem::Offer {
+				id,
+				area,
+				price,
+				min_quantity,
+				validator,
+			} => ClearingInput::Offer(
+				platone_clearing::Offer {
+					id: *id,
+					area: *area,
+					direction,
+					price: *price,
+					min_quantity: *min_quantity,
+					quantities: alloc::vec![(slot, watts)],
+				},
+				validator.clone(),
+			),
+		}
+	}
+}
+
+/// A sealed item as one clearing step's input; an offer with its validator.
+pub enum ClearingInput<AccountId> {
+	Request(platone_clearing::Request),
+	Offer(platone_clearing::Offer, AccountId),
 }
 
 /// How far closing one step's validation got, between blocks: the awards closed, the
