@@ -117,7 +117,17 @@ impl pallet_settlement::ContractMechanism<AccountId> for ContractMechanisms {
 	}
 
 	fn evaluate(contract: &AccountId, input: &MechanismInput, gas: u64) -> Option<Split> {
-		let outcome = with_transaction(|| {
+		Self::evaluate_metered(contract, input, gas).0
+	}
+
+	/// The call's answer and the gas it consumed, as pallet-contracts meters it (the call's
+	/// own base weight included).
+	fn evaluate_metered(
+		contract: &AccountId,
+		input: &MechanismInput,
+		gas: u64,
+	) -> (Option<Split>, Weight) {
+		let (outcome, used) = with_transaction(|| {
 			let result = Contracts::bare_call(
 				Settlement::account(),
 				contract.clone(),
@@ -129,17 +139,23 @@ impl pallet_settlement::ContractMechanism<AccountId> for ContractMechanisms {
 				CollectEvents::Skip,
 				Determinism::Enforced,
 			);
-			TransactionOutcome::Rollback(Ok::<_, DispatchError>(result.result))
-		});
+			TransactionOutcome::Rollback(Ok::<_, DispatchError>((
+				result.result,
+				result.gas_consumed,
+			)))
+		})
+		.unwrap_or_else(|e| (Err(e), Weight::from_parts(gas, MECHANISM_PROOF_SIZE)));
 		// A trap, a revert, a nested layer too deep or an answer that is not exactly one `Split`:
 		// no answer, and the pallet settles with its default terms.
-		let value = outcome.ok()?.ok()?;
-		if value.did_revert() {
-			return None;
-		}
-		Split::decode(&mut &value.data[..])
+		let answer = outcome
 			.ok()
-			.filter(|_| value.data.len() == Split::default().encoded_size())
+			.filter(|value| !value.did_revert())
+			.and_then(|value| {
+				Split::decode(&mut &value.data[..])
+					.ok()
+					.filter(|_| value.data.len() == Split::default().encoded_size())
+			});
+		(answer, used)
 	}
 
 	fn max_proof_size() -> u64 {

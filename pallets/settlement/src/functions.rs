@@ -45,7 +45,7 @@ impl<T: Config> Pallet<T> {
 	/// Weight of `settle` for `n` awards, each allowed a contract call and the market's
 	/// worst-case award lookup.
 	pub fn settle_weight(n: u32, runs: u32) -> Weight {
-		Self::settle_actual(n, runs, n)
+		Self::settle_actual(n, runs, Self::contract_weight(n))
 	}
 
 	/// What `n` contract calls may cost at most.
@@ -54,11 +54,11 @@ impl<T: Config> Pallet<T> {
 			.saturating_mul(n.into())
 	}
 
-	/// `settle`'s weight once it is known how many contracts it called.
-	pub(crate) fn settle_actual(n: u32, runs: u32, calls: u32) -> Weight {
+	/// `settle`'s weight once its contract calls are done and `used` what they used.
+	pub fn settle_actual(n: u32, runs: u32, used: Weight) -> Weight {
 		T::WeightInfo::settle(n)
 			.saturating_add(T::Market::final_awards_weight(n, runs))
-			.saturating_add(Self::contract_weight(calls))
+			.saturating_add(used)
 	}
 
 	/// A session still before its gate closure: by the clock, not only by the phase, which the
@@ -359,8 +359,11 @@ impl<T: Config> Pallet<T> {
 
 	// ---- settlement ----
 
-	/// Settles each award; returns how many contracts were called.
-	pub(crate) fn do_settle(session: SessionId, awards: &[AwardRef]) -> Result<u32, DispatchError> {
+	/// Settles each award; returns the weight its contract calls used.
+	pub(crate) fn do_settle(
+		session: SessionId,
+		awards: &[AwardRef],
+	) -> Result<Weight, DispatchError> {
 		let info = T::Market::session(session).ok_or(Error::<T>::UnknownSession)?;
 		ensure!(info.phase == Phase::Final, Error::<T>::SessionNotFinal);
 		let now = Self::now_ms();
@@ -370,7 +373,7 @@ impl<T: Config> Pallet<T> {
 			.ok_or(Error::<T>::Overflow)?;
 		let mut tally = Tallies::<T>::get(session).unwrap_or_default();
 		tally.awards = info.awards;
-		let mut calls = 0u32;
+		let mut used = Weight::zero();
 		let finals = T::Market::final_awards(session, awards);
 		for (award, a) in awards.iter().zip(finals) {
 			let again = match Outcomes::<T>::get(session, award) {
@@ -387,8 +390,8 @@ impl<T: Config> Pallet<T> {
 			// The slot's history is what it is now for every outcome of the slot, settled
 			// again or disputed: the audit reads back the days it was computed from.
 			HistoryClosed::<T>::insert(session, (a.pod, a.slot), ());
-			let (record, called) = Self::compute(session, &info, a);
-			calls = calls.saturating_add(called.into());
+			let (record, call) = Self::compute(session, &info, a);
+			used = used.saturating_add(call);
 			Self::deposit_event(Event::Settled {
 				session,
 				award: *award,
@@ -407,7 +410,7 @@ impl<T: Config> Pallet<T> {
 			}
 		}
 		Tallies::<T>::insert(session, tally);
-		Ok(calls)
+		Ok(used)
 	}
 
 	/// An open outcome settled without valid metering whose slot has valid metering now: it
@@ -439,12 +442,13 @@ impl<T: Config> Pallet<T> {
 		)
 	}
 
-	/// An award's record from what is on chain now; `true` if a contract was called.
+	/// An award's record from what is on chain now, and the weight its contract call used
+	/// (none without a call; never more than the call's limit).
 	pub(crate) fn compute(
 		session: SessionId,
 		info: &SessionInfo,
 		a: SettledAward<T::AccountId>,
-	) -> (RecordOf<T>, bool) {
+	) -> (RecordOf<T>, Weight) {
 		let mechanism = OfferMechanisms::<T>::get(session, a.offer)
 			.map(|id| (id, Mechanisms::<T>::get(id).map(|m| m.rule)));
 		let inputs = derive::Inputs {
@@ -456,7 +460,14 @@ impl<T: Config> Pallet<T> {
 			default_terms: T::DefaultTerms::get(),
 			max_tolerance: T::MaxTolerance::get(),
 		};
-		derive::record(a, inputs, T::Contracts::evaluate)
+		let mut used = Weight::zero();
+		let (record, _) = derive::record(a, inputs, |contract, input, gas| {
+			let (split, call) = T::Contracts::evaluate_metered(contract, input, gas);
+			let limit = Weight::from_parts(gas, T::Contracts::max_proof_size());
+			used = call.min(limit).min(Self::contract_weight(1));
+			split
+		});
+		(record, used)
 	}
 
 	pub(crate) fn do_dispute(
@@ -478,7 +489,7 @@ impl<T: Config> Pallet<T> {
 			o.status = Status::Disputed;
 			Ok::<_, DispatchError>(())
 		})?;
-		let deposit = T::DisputeDeposit::get();
+		let deposit = DisputeDepositAmount::<T>::get();
 		if deposit > 0 {
 			T::Token::transfer(&who, &Self::account(), deposit, Preservation::Expendable)
 				.map_err(|_| Error::<T>::CannotPayDeposit)?;

@@ -127,8 +127,9 @@ pub mod pallet {
 		/// How long a settled outcome may be disputed, ms, until governance sets [`Params`].
 		#[pallet::constant]
 		type DisputeMs: Get<u64>;
-		/// Tokens a party puts down to dispute an outcome: returned if the resolution changes
-		/// the outcome, otherwise paid to the other party, whose payment the dispute held up.
+		/// Tokens a party puts down to dispute an outcome, until governance sets another
+		/// amount (`set_dispute_deposit`): returned if the resolution changes the outcome,
+		/// otherwise paid to the other party, whose payment the dispute held up.
 		#[pallet::constant]
 		type DisputeDeposit: Get<Amount>;
 		type WeightInfo: WeightInfo;
@@ -164,6 +165,17 @@ pub mod pallet {
 	/// The settlement's timing, set by governance (and at genesis).
 	#[pallet::storage]
 	pub type SettlementParams<T: Config> = StorageValue<_, Params, ValueQuery, DefaultParams<T>>;
+
+	#[pallet::type_value]
+	pub fn DefaultDisputeDeposit<T: Config>() -> Amount {
+		T::DisputeDeposit::get()
+	}
+
+	/// The deposit a dispute puts down from now on, set by governance; `DisputeDeposit` until
+	/// then. A dispute keeps what it put down (`DisputeDeposits`).
+	#[pallet::storage]
+	pub type DisputeDepositAmount<T: Config> =
+		StorageValue<_, Amount, ValueQuery, DefaultDisputeDeposit<T>>;
 
 	/// Listed mechanisms (FR-MP-SET-02).
 	#[pallet::storage]
@@ -374,6 +386,10 @@ pub mod pallet {
 		},
 		ParamsSet {
 			params: Params,
+		},
+		/// Disputes from now on put down `amount`.
+		DisputeDepositSet {
+			amount: Amount,
 		},
 	}
 
@@ -632,7 +648,8 @@ pub mod pallet {
 
 		/// Settle awards of a final session whose slots passed the metering delay: each gets
 		/// its outcome, disputable for the dispute window. An open outcome settled unmetered or
-		/// flagged is settled again once valid metering is on chain. All apply, or none.
+		/// flagged is settled again once valid metering is on chain. All apply, or none. Each
+		/// contract call is charged what it used; the rest of its gas limit is refunded.
 		///
 		/// - Origin: `ParticipantOrigin`.
 		/// - Errors: `UnknownSession`, `SessionNotFinal`, `UnknownAward`, `AlreadySettled`,
@@ -649,9 +666,9 @@ pub mod pallet {
 			awards: AwardsOf<T>,
 		) -> DispatchResultWithPostInfo {
 			T::ParticipantOrigin::ensure_origin(origin)?;
-			let calls = Self::do_settle(session, &awards)?;
+			let used = Self::do_settle(session, &awards)?;
 			let runs = pallet_market::step_runs(awards.iter().map(|a| a.step));
-			Ok(Some(Self::settle_actual(awards.len() as u32, runs, calls)).into())
+			Ok(Some(Self::settle_actual(awards.len() as u32, runs, used)).into())
 		}
 
 		/// Dispute an outcome while it is open: it is frozen until governance resolves it. The
@@ -820,6 +837,20 @@ pub mod pallet {
 		) -> DispatchResult {
 			T::ParticipantOrigin::ensure_origin(origin)?;
 			Self::do_submit_history(session, pod, slot, day, readings)
+		}
+
+		/// Set the deposit a dispute puts down: disputes opened from now on pay it; open
+		/// disputes keep what they paid. Zero lets disputes be free.
+		///
+		/// - Origin: `AdminOrigin`.
+		/// - Events: `DisputeDepositSet`.
+		#[pallet::call_index(17)]
+		#[pallet::weight(T::WeightInfo::set_dispute_deposit())]
+		pub fn set_dispute_deposit(origin: OriginFor<T>, amount: Amount) -> DispatchResult {
+			T::AdminOrigin::ensure_origin(origin)?;
+			DisputeDepositAmount::<T>::put(amount);
+			Self::deposit_event(Event::DisputeDepositSet { amount });
+			Ok(())
 		}
 	}
 }

@@ -11,6 +11,7 @@ use crate::{self as pallet_settlement, types::*};
 use frame_support::{
 	derive_impl, parameter_types,
 	traits::{ConstU128, ConstU32, ConstU64, EnsureOrigin},
+	weights::Weight,
 	PalletId,
 };
 use frame_system::{EnsureRoot, EnsureSigned};
@@ -238,6 +239,17 @@ impl ContractMechanism<u64> for MockContracts {
 		} else {
 			None
 		}
+	}
+	/// A call uses half its gas.
+	fn evaluate_metered(
+		contract: &u64,
+		input: &MechanismInput,
+		gas: u64,
+	) -> (Option<Split>, Weight) {
+		(
+			Self::evaluate(contract, input, gas),
+			Weight::from_parts(gas / 2, 0),
+		)
 	}
 }
 

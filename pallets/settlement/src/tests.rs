@@ -3,7 +3,9 @@
 //! sessions (property test).
 
 use crate::{baseline::Day, mock::*, pallet::*, types::*, Error};
-use frame_support::{assert_noop, assert_ok, traits::fungible::Inspect, BoundedVec};
+use frame_support::{
+	assert_noop, assert_ok, traits::fungible::Inspect, weights::Weight, BoundedVec,
+};
 use pallet_market::{Phase, SettledAward};
 use platone_primitives::{
 	Accumulation, AnchorKind, EnergyQuantity, MeasurementProof, ReadingQuality, Window,
@@ -896,10 +898,15 @@ fn a_contract_mechanism_decides_within_the_awards_bounds() {
 			let at = measured(750);
 			let info = settle(&[at]).expect("settles");
 			assert_eq!(ContractCalls::get(), 1);
+			// The call used 500 of its 1,000 gas (the mock): charged that, not the limit.
 			assert_eq!(
 				info.actual_weight,
-				Some(Settlement::settle_weight(1, 1)),
-				"one contract call is charged"
+				Some(Settlement::settle_actual(1, 1, Weight::from_parts(500, 0))),
+				"the contract call is charged what it used"
+			);
+			assert!(
+				Settlement::settle_actual(1, 1, Weight::from_parts(500, 0)).ref_time()
+					< Settlement::settle_weight(1, 1).ref_time()
 			);
 			assert_eq!(outcome(at).record.split, good);
 			assert_eq!(outcome(at).record.basis, Basis::Measured);
@@ -1326,6 +1333,100 @@ fn governance_mints_and_burns_what_holders_hand_in() {
 		assert_eq!((Minted::<Test>::get(), Burned::<Test>::get()), (100, 60));
 		assert_ok!(Settlement::do_try_state());
 	});
+}
+
+/// Governance sets the dispute deposit (FR-MP-SET-04's disputes): disputes opened afterwards
+/// pay the new amount, an open one keeps what it paid and gets exactly that back or passes it
+/// on, and a zero deposit makes disputes free.
+#[test]
+fn governance_sets_the_dispute_deposit() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.funded(AGG_A, DISPUTE_DEPOSIT)
+		.build()
+		.execute_with(|| {
+			assert_eq!(DisputeDepositAmount::<Test>::get(), DISPUTE_DEPOSIT);
+			assert_noop!(
+				Settlement::set_dispute_deposit(signed(DSO), 1),
+				DispatchError::BadOrigin
+			);
+			let at = measured(750);
+			let second = award(1, 10, AGG_A, Q, PRICE);
+			edit_award(second, |a| a.pod_before = Q);
+			set_phase(Phase::Final);
+			assert_ok!(settle(&[at, second]));
+			assert_ok!(Settlement::dispute(signed(AGG_A), 1, second));
+			let raised = 3 * DISPUTE_DEPOSIT;
+			assert_ok!(Settlement::set_dispute_deposit(root(), raised));
+			assert_eq!(
+				last_event(),
+				RuntimeEvent::Settlement(Event::DisputeDepositSet { amount: raised })
+			);
+			assert_ok!(Settlement::dispute(signed(DSO), 1, at));
+			assert_eq!(
+				DisputeDeposits::<Test>::get(1, second),
+				Some((AGG_A, DISPUTE_DEPOSIT)),
+				"the open dispute keeps what it paid"
+			);
+			assert_eq!(DisputeDeposits::<Test>::get(1, at), Some((DSO, raised)));
+			assert_eq!(
+				Balances::balance(&Settlement::account()),
+				DISPUTE_DEPOSIT + raised
+			);
+			assert_ok!(Settlement::do_try_state());
+			// Unfounded: the aggregator's deposit goes to the requester, the requester's to the
+			// aggregator, each as paid.
+			assert_ok!(Settlement::resolve(
+				root(),
+				1,
+				second,
+				Some(outcome(second).record.split)
+			));
+			assert_ok!(Settlement::resolve(root(), 1, at, None));
+			assert!(has_event(Event::DepositSettled {
+				session: 1,
+				award: second,
+				to: DSO,
+				amount: DISPUTE_DEPOSIT,
+				upheld: false
+			}));
+			assert!(has_event(Event::DepositSettled {
+				session: 1,
+				award: at,
+				to: AGG_A,
+				amount: raised,
+				upheld: false
+			}));
+			assert_eq!(Balances::balance(&Settlement::account()), 0);
+			assert_ok!(Settlement::do_try_state());
+		});
+}
+
+#[test]
+fn a_free_dispute_holds_no_tokens() {
+	ExtBuilder::default()
+		.funded(DSO, 1_000)
+		.build()
+		.execute_with(|| {
+			assert_ok!(Settlement::set_dispute_deposit(root(), 0));
+			let at = measured(750);
+			set_phase(Phase::Final);
+			assert_ok!(settle(&[at]));
+			let before = Balances::balance(&DSO);
+			assert_ok!(Settlement::dispute(signed(DSO), 1, at));
+			assert_eq!(Balances::balance(&DSO), before);
+			assert_eq!(DisputeDeposits::<Test>::get(1, at), Some((DSO, 0)));
+			assert_ok!(Settlement::resolve(root(), 1, at, None));
+			assert!(has_event(Event::DepositSettled {
+				session: 1,
+				award: at,
+				to: AGG_A,
+				amount: 0,
+				upheld: false
+			}));
+			assert_eq!(Balances::balance(&Settlement::account()), 0);
+			assert_ok!(Settlement::do_try_state());
+		});
 }
 
 #[test]

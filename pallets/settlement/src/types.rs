@@ -7,6 +7,7 @@
 //!   down (prices are in the settlement token's smallest unit per MWh).
 
 use codec::{Decode, DecodeWithMemTracking, Encode, MaxEncodedLen};
+use frame_support::weights::Weight;
 use scale_info::TypeInfo;
 use sp_runtime::Permill;
 
@@ -433,6 +434,18 @@ pub trait ContractMechanism<AccountId> {
 	/// Calls `contract` with `input` and at most `gas` ref time; `None` when the call fails,
 	/// runs out of gas or answers something that does not decode as one [`Split`].
 	fn evaluate(contract: &AccountId, input: &MechanismInput, gas: u64) -> Option<Split>;
+	/// [`Self::evaluate`], and the weight the call used, which `settle` is charged instead of
+	/// the call's limit. By default the limit: `gas` and [`Self::max_proof_size`].
+	fn evaluate_metered(
+		contract: &AccountId,
+		input: &MechanismInput,
+		gas: u64,
+	) -> (Option<Split>, Weight) {
+		(
+			Self::evaluate(contract, input, gas),
+			Weight::from_parts(gas, Self::max_proof_size()),
+		)
+	}
 	/// The most proof size one call may read (the contract's code and records): charged with
 	/// each call's gas.
 	fn max_proof_size() -> u64 {

@@ -26,6 +26,7 @@ pub trait WeightInfo {
 	fn burn_redeemed() -> Weight;
 	fn cancel_redemption() -> Weight;
 	fn set_params() -> Weight;
+	fn set_dispute_deposit() -> Weight;
 	fn set_baseline_method() -> Weight;
 	/// `r` readings of a slot on an earlier day, as `submit_metering`.
 	fn submit_history(r: u32) -> Weight;
@@ -116,6 +117,9 @@ impl WeightInfo for () {
 	}
 	fn set_params() -> Weight {
 		Weight::from_parts(10_000_000, 0).saturating_add(RocksDbWeight::get().writes(1))
+	}
+	fn set_dispute_deposit() -> Weight {
+		Self::set_params()
 	}
 	fn set_baseline_method() -> Weight {
 		Self::declare_baseline()
