@@ -670,7 +670,7 @@ mod contract_mechanisms {
 			let case = input(2_700_000_000, 2_000_000_000, 80_000);
 			let result = Contracts::bare_call(
 				Settlement::account(),
-				at,
+				at.clone(),
 				0,
 				Weight::from_parts(gas(), crate::contracts::MECHANISM_PROOF_SIZE),
 				Some(0),
@@ -692,6 +692,10 @@ mod contract_mechanisms {
 				used.proof_size() < crate::contracts::MECHANISM_PROOF_SIZE / 10,
 				"{used:?}"
 			);
+			// What settlement is charged for the call: what it used, not its limit.
+			let (answer, charged) = ContractMechanisms::evaluate_metered(&at, &case, gas());
+			assert!(answer.is_some());
+			assert_eq!(charged, used);
 		});
 	}
 
