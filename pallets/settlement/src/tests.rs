@@ -34,6 +34,17 @@ fn has_event(e: Event<Test>) -> bool {
 		.any(|r| r.event == RuntimeEvent::Settlement(e.clone()))
 }
 
+/// Whether a dispute's deposit was paid out so (unfounded: `upheld` false).
+fn deposit_settled(award: AwardRef, to: u64, amount: u128, upheld: bool) -> bool {
+	has_event(Event::DepositSettled {
+		session: 1,
+		award,
+		to,
+		amount,
+		upheld,
+	})
+}
+
 fn slot_start(slot: Slot) -> u64 {
 	DAY_D + u64::from(slot) * SLOT_MS
 }
@@ -145,6 +156,16 @@ const PRICE: u64 = 200_000;
 
 /// Session 1 with one award of PoD 10 (AGG_A), baseline 10 kW, final, slot 0 metered with
 /// `import` Wh over both meters (split evenly), past the metering delay.
+/// Two awards settled in a final session: `measured(750)`'s, and one more of the same PoD.
+fn two_settled() -> (AwardRef, AwardRef) {
+	let at = measured(750);
+	let second = award(1, 10, AGG_A, Q, PRICE);
+	edit_award(second, |a| a.pod_before = Q);
+	set_phase(Phase::Final);
+	assert_ok!(settle(&[at, second]));
+	(at, second)
+}
+
 fn measured(import_per_meter: u64) -> AwardRef {
 	let at = award(0, 10, AGG_A, Q, PRICE);
 	baseline(10, 10_000);
@@ -1106,13 +1127,7 @@ fn parties_dispute_within_the_window_and_governance_resolves() {
 			assert_eq!(outcome(at).record.basis, Basis::Measured);
 			assert_eq!(outcome(at).status, Status::Paid);
 			// Upheld (unmetered became measured): the deposit goes back.
-			assert!(has_event(Event::DepositSettled {
-				session: 1,
-				award: at,
-				to: AGG_A,
-				amount: DISPUTE_DEPOSIT,
-				upheld: true
-			}));
+			assert!(deposit_settled(at, AGG_A, DISPUTE_DEPOSIT, true));
 			assert_eq!(Balances::balance(&AGG_A), 200 + DISPUTE_DEPOSIT);
 			assert_eq!(Balances::balance(&Settlement::account()), 0);
 			assert_eq!(DisputeDeposits::<Test>::get(1, at), None);
@@ -1157,13 +1172,7 @@ fn governance_may_impose_a_split_on_a_disputed_outcome() {
 				basis: Basis::Resolved,
 				split
 			}));
-			assert!(has_event(Event::DepositSettled {
-				session: 1,
-				award: at,
-				to: DSO,
-				amount: DISPUTE_DEPOSIT,
-				upheld: true
-			}));
+			assert!(deposit_settled(at, DSO, DISPUTE_DEPOSIT, true));
 			assert_eq!(Balances::balance(&AGG_A), 120);
 			assert_eq!(Balances::balance(&DSO), 1_000 - 120);
 		});
@@ -1178,11 +1187,7 @@ fn an_unfounded_dispute_pays_its_deposit_to_the_other_party() {
 		.funded(AGG_A, DISPUTE_DEPOSIT)
 		.build()
 		.execute_with(|| {
-			let at = measured(750);
-			let second = award(1, 10, AGG_A, Q, PRICE);
-			edit_award(second, |a| a.pod_before = Q);
-			set_phase(Phase::Final);
-			assert_ok!(settle(&[at, second]));
+			let (at, second) = two_settled();
 			assert_ok!(Settlement::dispute(signed(DSO), 1, at));
 			assert_ok!(Settlement::dispute(signed(AGG_A), 1, second));
 			assert_eq!(
@@ -1191,26 +1196,14 @@ fn an_unfounded_dispute_pays_its_deposit_to_the_other_party() {
 			);
 			assert_ok!(Settlement::do_try_state());
 			assert_ok!(Settlement::resolve(root(), 1, at, None));
-			assert!(has_event(Event::DepositSettled {
-				session: 1,
-				award: at,
-				to: AGG_A,
-				amount: DISPUTE_DEPOSIT,
-				upheld: false
-			}));
+			assert!(deposit_settled(at, AGG_A, DISPUTE_DEPOSIT, false));
 			assert_ok!(Settlement::resolve(
 				root(),
 				1,
 				second,
 				Some(outcome(second).record.split)
 			));
-			assert!(has_event(Event::DepositSettled {
-				session: 1,
-				award: second,
-				to: DSO,
-				amount: DISPUTE_DEPOSIT,
-				upheld: false
-			}));
+			assert!(deposit_settled(second, DSO, DISPUTE_DEPOSIT, false));
 			assert_eq!(Balances::balance(&Settlement::account()), 0);
 			assert_eq!(
 				Balances::balance(&DSO) + Balances::balance(&AGG_A),
@@ -1350,11 +1343,7 @@ fn governance_sets_the_dispute_deposit() {
 				Settlement::set_dispute_deposit(signed(DSO), 1),
 				DispatchError::BadOrigin
 			);
-			let at = measured(750);
-			let second = award(1, 10, AGG_A, Q, PRICE);
-			edit_award(second, |a| a.pod_before = Q);
-			set_phase(Phase::Final);
-			assert_ok!(settle(&[at, second]));
+			let (at, second) = two_settled();
 			assert_ok!(Settlement::dispute(signed(AGG_A), 1, second));
 			let raised = 3 * DISPUTE_DEPOSIT;
 			assert_ok!(Settlement::set_dispute_deposit(root(), raised));
@@ -1383,20 +1372,8 @@ fn governance_sets_the_dispute_deposit() {
 				Some(outcome(second).record.split)
 			));
 			assert_ok!(Settlement::resolve(root(), 1, at, None));
-			assert!(has_event(Event::DepositSettled {
-				session: 1,
-				award: second,
-				to: DSO,
-				amount: DISPUTE_DEPOSIT,
-				upheld: false
-			}));
-			assert!(has_event(Event::DepositSettled {
-				session: 1,
-				award: at,
-				to: AGG_A,
-				amount: raised,
-				upheld: false
-			}));
+			assert!(deposit_settled(second, DSO, DISPUTE_DEPOSIT, false));
+			assert!(deposit_settled(at, AGG_A, raised, false));
 			assert_eq!(Balances::balance(&Settlement::account()), 0);
 			assert_ok!(Settlement::do_try_state());
 		});
@@ -1417,13 +1394,7 @@ fn a_free_dispute_holds_no_tokens() {
 			assert_eq!(Balances::balance(&DSO), before);
 			assert_eq!(DisputeDeposits::<Test>::get(1, at), Some((DSO, 0)));
 			assert_ok!(Settlement::resolve(root(), 1, at, None));
-			assert!(has_event(Event::DepositSettled {
-				session: 1,
-				award: at,
-				to: AGG_A,
-				amount: 0,
-				upheld: false
-			}));
+			assert!(deposit_settled(at, AGG_A, 0, false));
 			assert_eq!(Balances::balance(&Settlement::account()), 0);
 			assert_ok!(Settlement::do_try_state());
 		});
