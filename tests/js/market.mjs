@@ -21,7 +21,10 @@ if (!url || !wasmPath) {
   process.exit(2);
 }
 
-const log = (...args) => console.error('[market.mjs]', ...args);
+// Seconds since the start on every line: where the end-to-end test spends its time (issue #15).
+const t0 = Date.now();
+const log = (...args) =>
+  console.error(`[market.mjs +${((Date.now() - t0) / 1000).toFixed(1)} s]`, ...args);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const api = await ApiPromise.create({ provider: new WsProvider(url), noInitWarn: true });

@@ -53,6 +53,9 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 		"@polkadot/api is not installed: PLATONE_SETUP_TEST_TOOLS=1 bash scripts/setup.sh"
 	);
 	let scratch = Scratch::new("market-e2e");
+	// Where the time goes, shown with `--no-capture` (issue #15: this test bounds the test step).
+	let t0 = std::time::Instant::now();
+	let mark = |what: &str| eprintln!("[market e2e +{:.1} s] {what}", t0.elapsed().as_secs_f64());
 	// The dev chain spec with the real-time schedule shortened to one-minute sessions of four
 	// 15 s slots, opening two minutes and closing 30 s ahead. (Changing it by governance on a
 	// running chain would only take effect after the hourly session already open.)
@@ -96,6 +99,7 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	wait_for("block #1", Duration::from_secs(180), || {
 		node.best_number().filter(|n| *n >= 1)
 	});
+	mark("node at block #1");
 	let url = format!("ws://127.0.0.1:{}", node.rpc_port());
 	// The development gateway's certifier on an SQLite SCD, waiting for data.
 	let scd = scratch.0.join("scd.sqlite");
@@ -136,6 +140,10 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 		"market.mjs failed:\n{stderr}\nnode log:\n{}",
 		node.log_tail()
 	);
+	// Its phases with their times, shown with `--no-capture` (issue #15: this test bounds the
+	// test step).
+	eprintln!("{stderr}");
+	mark("market.mjs done");
 	let result: serde_json::Value =
 		serde_json::from_slice(&js.stdout).expect("market.mjs prints its result as JSON");
 	// The DSO asked 5 kW, Bob offered 3 kW and 2 kW below its price cap: all of it is awarded,
@@ -222,6 +230,7 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 			(leaves == 4).then_some(())
 		},
 	);
+	mark("meter reads certified");
 	// The settlement worker follows every session, with its own key (the development market
 	// operator's) beside the certifier, which keeps signing as the gateway.
 	let mut settle = Service::start(
@@ -240,6 +249,7 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 			records.tally?.root.map(|_| ())
 		},
 	);
+	mark("both awards final");
 	settle.terminate();
 	assert!(
 		settle.wait(Duration::from_secs(30)).success(),
@@ -295,6 +305,7 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	wait_for("finality to catch up", Duration::from_secs(60), || {
 		node.finalized_number().filter(|n| *n >= best)
 	});
+	mark("finalized; audits");
 	let (code, set, err) = platone(&["authority-set", "--rpc", &url]);
 	assert_eq!(code, 0, "{err}");
 	let set_file = scratch.0.join("authority-set.json");
@@ -382,4 +393,5 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 		],
 		"{outcome}"
 	);
+	mark("done");
 }
