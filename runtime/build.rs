@@ -20,6 +20,12 @@ mod reproducible {
 	const FIXED_SOURCE: &str = "/tmp/platone-runtime-source";
 
 	pub fn build() {
+		// Clones sharing one target dir share this script's run too (cargo keys it by the
+		// workspace-relative path), and the wasm builder's rerun-if-changed paths go through
+		// the fixed symlink, which still points at the clone that ran it last: without this,
+		// another clone's build finds that clone's sources unchanged and embeds its wasm.
+		// `scripts/env.sh` sets `PLATONE_ROOT` to the clone it is sourced from.
+		println!("cargo:rerun-if-env-changed=PLATONE_ROOT");
 		// Read when the script runs, not baked in when it compiles: clones sharing one target
 		// dir may reuse a build script another clone compiled (cargo finds it fresh), and it
 		// must still build the wasm of the clone that runs it.

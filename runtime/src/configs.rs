@@ -423,6 +423,10 @@ impl pallet_market::Config for Runtime {
 	/// holds each step.
 	type MaxRequests = ConstU32<1_000>;
 	type MaxOffers = ConstU32<10_000>;
+	/// A session's items and 1,000 more: an aggregator may hold every offer and still
+	/// withdraw and resubmit some; churn beyond that is refused, so sealing walks at most this
+	/// many ids per participant, 24 chunks (docs/market.md).
+	type MaxItemsPerAccount = ConstU32<12_000>;
 	type MaxAreas = ConstU32<1_024>;
 	/// The registry's deepest area and its ancestors.
 	type MaxAreaPath = ConstU32<{ MaxAreaDepth::get() as u32 + 1 }>;

@@ -32,12 +32,12 @@ const keyring = new Keyring({ type: 'sr25519' });
 const alice = keyring.addFromUri('//Alice'); // the dev chain's DSO
 const bob = keyring.addFromUri('//Bob'); // an aggregator
 
-// Signs and sends; resolves with the events once in a block and dispatched, rejects with the
-// module error's name otherwise.
-function send(tx, signer) {
+// Signs and sends (with `nonce`, or the signer's next); resolves with the events once in a
+// block and dispatched, rejects with the module error's name otherwise.
+function send(tx, signer, nonce = -1) {
   return new Promise((resolve, reject) => {
     let unsubscribe = () => {};
-    tx.signAndSend(signer, ({ status, dispatchError, events }) => {
+    tx.signAndSend(signer, { nonce }, ({ status, dispatchError, events }) => {
       const fail = (e) => {
         unsubscribe();
         reject(e);
@@ -59,6 +59,22 @@ function send(tx, signer) {
       })
       .catch(reject);
   });
+}
+
+// Sends each signer's transactions with consecutive nonces, all before the first is in a block,
+// so that they share one block rather than take one each: resolves with each one's events.
+async function sendAll(txs) {
+  const next = new Map();
+  const sent = [];
+  for (const [tx, signer] of txs) {
+    if (!next.has(signer.address)) {
+      next.set(signer.address, (await api.rpc.system.accountNextIndex(signer.address)).toNumber());
+    }
+    const nonce = next.get(signer.address);
+    next.set(signer.address, nonce + 1);
+    sent.push(send(tx, signer, nonce));
+  }
+  return Promise.all(sent);
 }
 
 const now = async () => (await api.query.timestamp.now()).toNumber();
@@ -86,31 +102,32 @@ if (bobs.length < 2) throw new Error(`Bob represents ${bobs.length} PoDs, the te
 const [pod, contractPod] = bobs;
 
 // Bob's settlement mechanism: 5 % tolerance, half the value of a shortfall as penalty, a tenth
-// of his net revenue to the PoD's owner (Permill).
-const created = await send(
-  api.tx.settlement.createMechanism({
-    Standard: { tolerance: 50_000, penalty: 500_000, customerShare: 100_000 },
-  }),
-  bob,
-);
+// of his net revenue to the PoD's owner (Permill). His second mechanism is a contract: deployed
+// from its Wasm (an aggregator may; the call filter keeps everyone else from calling it), then
+// listed with its gas limit.
+const [created, instantiated] = await sendAll([
+  [
+    api.tx.settlement.createMechanism({
+      Standard: { tolerance: 50_000, penalty: 500_000, customerShare: 100_000 },
+    }),
+    bob,
+  ],
+  [
+    api.tx.contracts.instantiateWithCode(
+      0,
+      { refTime: 10_000_000_000, proofSize: 1 << 20 },
+      null,
+      // Hex: polkadot-js 16 encodes a Node Buffer as empty bytes.
+      `0x${readFileSync(wasmPath).toString('hex')}`,
+      '0x',
+      '0x',
+    ),
+    bob,
+  ],
+]);
 const mechanism = created
   .find(({ event }) => api.events.settlement.MechanismCreated.is(event))
   .event.data[0].toNumber();
-
-// His second mechanism is a contract: deployed from its Wasm (an aggregator may; the call
-// filter keeps everyone else from calling it), then listed with its gas limit.
-const instantiated = await send(
-  api.tx.contracts.instantiateWithCode(
-    0,
-    { refTime: 10_000_000_000, proofSize: 1 << 20 },
-    null,
-    // Hex: polkadot-js 16 encodes a Node Buffer as empty bytes.
-    `0x${readFileSync(wasmPath).toString('hex')}`,
-    '0x',
-    '0x',
-  ),
-  bob,
-);
 const contract = instantiated
   .find(({ event }) => api.events.contracts.Instantiated.is(event))
   .event.data[1].toString();
@@ -123,12 +140,12 @@ const contractMechanism = listed
   .event.data[0].toNumber();
 log(`contract ${contract} listed as mechanism ${contractMechanism}`);
 
-// A real-time session whose gate is far enough ahead for four transactions.
+// A real-time session whose gate is far enough ahead for two blocks of transactions.
 const session = await waitFor('an open real-time session', 180_000, async () => {
   const t = await now();
   for (const id of await api.query.market.live()) {
     const info = (await api.query.market.sessions(id)).unwrap();
-    if (info.kind.isRealTime && info.phase.isOpen && info.gateClosureMs.toNumber() > t + 40_000) {
+    if (info.kind.isRealTime && info.phase.isOpen && info.gateClosureMs.toNumber() > t + 24_000) {
       return id.toNumber();
     }
   }
@@ -136,49 +153,50 @@ const session = await waitFor('an open real-time session', 180_000, async () => 
 });
 log(`session ${session}, area ${area}, PoDs ${pod} and ${contractPod}`);
 
-await send(
-  api.tx.market.submitRequest(session, {
-    area,
-    direction: 'Up',
-    maxPrice: 100_000_000_000_000,
-    minQuantity: 0,
-    quantities: [[0, 5_000]],
-  }),
-  alice,
-);
-const offered = await send(
-  api.tx.market.submitOffer(session, {
-    pod,
-    direction: 'Up',
-    price: 80_000_000_000_000,
-    minQuantity: 0,
-    quantities: [[0, 3_000]],
-  }),
-  bob,
-);
-const offer = offered
-  .find(({ event }) => api.events.market.OfferSubmitted.is(event))
-  .event.data[1].toNumber();
-await send(api.tx.settlement.chooseMechanism(session, offer, mechanism), bob);
-// (80 tokens per MWh; a token is 10^12 units.) 2 kW more from the other PoD at 90 tokens per
-// MWh (pay-as-bid), under the contract, and
-// without a baseline: delivery cannot be shown, and the contract sets the penalty.
-const offered2 = await send(
-  api.tx.market.submitOffer(session, {
-    pod: contractPod,
-    direction: 'Up',
-    price: 90_000_000_000_000,
-    minQuantity: 0,
-    quantities: [[0, 2_000]],
-  }),
-  bob,
-);
-const offer2 = offered2
-  .find(({ event }) => api.events.market.OfferSubmitted.is(event))
-  .event.data[1].toNumber();
-await send(api.tx.settlement.chooseMechanism(session, offer2, contractMechanism), bob);
-// The PoD's baseline for slot 0: 10 kW of net import (FR-MP-SET-04).
-await send(api.tx.settlement.declareBaseline(session, pod, [[0, 10_000]]), bob);
+// In one block: the DSO's request; Bob's offers (80 tokens per MWh, a token being 10^12
+// units; and 2 kW more from the other PoD at 90 tokens per MWh, pay-as-bid, to settle under
+// the contract without a baseline: delivery cannot be shown, and the contract sets the
+// penalty); and the first PoD's baseline for slot 0, 10 kW of net import (FR-MP-SET-04).
+const offerOf = (events) =>
+  events.find(({ event }) => api.events.market.OfferSubmitted.is(event)).event.data[1].toNumber();
+const [, offered, offered2] = await sendAll([
+  [
+    api.tx.market.submitRequest(session, {
+      area,
+      direction: 'Up',
+      maxPrice: 100_000_000_000_000,
+      minQuantity: 0,
+      quantities: [[0, 5_000]],
+    }),
+    alice,
+  ],
+  [
+    api.tx.market.submitOffer(session, {
+      pod,
+      direction: 'Up',
+      price: 80_000_000_000_000,
+      minQuantity: 0,
+      quantities: [[0, 3_000]],
+    }),
+    bob,
+  ],
+  [
+    api.tx.market.submitOffer(session, {
+      pod: contractPod,
+      direction: 'Up',
+      price: 90_000_000_000_000,
+      minQuantity: 0,
+      quantities: [[0, 2_000]],
+    }),
+    bob,
+  ],
+  [api.tx.settlement.declareBaseline(session, pod, [[0, 10_000]]), bob],
+]);
+// Then each offer's mechanism, in the next.
+await sendAll([
+  [api.tx.settlement.chooseMechanism(session, offerOf(offered), mechanism), bob],
+  [api.tx.settlement.chooseMechanism(session, offerOf(offered2), contractMechanism), bob],
+]);
 log('request, offer, mechanism and baseline in');
 
 // Gate closure, then clearing.

@@ -56,9 +56,10 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	// Where the time goes, shown with `--no-capture` (issue #15: this test bounds the test step).
 	let t0 = std::time::Instant::now();
 	let mark = |what: &str| eprintln!("[market e2e +{:.1} s] {what}", t0.elapsed().as_secs_f64());
-	// The dev chain spec with the real-time schedule shortened to one-minute sessions of four
-	// 15 s slots, opening two minutes and closing 30 s ahead. (Changing it by governance on a
-	// running chain would only take effect after the hourly session already open.)
+	// The dev chain spec with the real-time schedule shortened to 30 s sessions of two 15 s
+	// slots, opening two minutes and closing 30 s ahead: a gate every 30 s, so that the test
+	// waits for one 15 s on average. (Changing it by governance on a running chain would only
+	// take effect after the hourly session already open.)
 	let spec = Command::new(node_binary())
 		.args(["build-spec", "--chain", "dev"])
 		.output()
@@ -68,7 +69,7 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	spec["genesis"]["runtimeGenesis"]["patch"]["market"]["schedules"][1] = serde_json::json!([
 		"RealTime",
 		{
-			"period_ms": 60_000,
+			"period_ms": 30_000,
 			"slot_ms": 15_000,
 			"open_lead_ms": 120_000,
 			"gate_lead_ms": 30_000,
@@ -351,7 +352,7 @@ fn a_session_through_polkadot_js_clears_validates_and_audits_clean() {
 	let (code, report, err) = audit_settlement(&scd_url);
 	assert_eq!(code, 0, "settlement audit: {report}{err}");
 	assert!(
-		report.contains("2 awards, 2 settled, 2 final")
+		report.contains("2 awards, 2 settled, 2 final, 1 contract answers run again, 0 taken")
 			&& report.contains(" 0 differences")
 			&& report.contains("checked 1 meterings against the SCD's certified readings: 0"),
 		"{report}"

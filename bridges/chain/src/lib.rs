@@ -10,7 +10,7 @@ use std::fmt::Display;
 use codec::{Decode, Encode};
 use platone_primitives::{DatasetRoot, Hash, Window};
 use subxt::{
-	config::RpcConfigFor,
+	config::{RpcConfigFor, SubstrateExtrinsicParamsBuilder},
 	rpcs::{LegacyRpcMethods, RpcClient},
 	utils::{AccountId32, H256},
 	OnlineClient, SubstrateConfig,
@@ -86,6 +86,15 @@ fn hex(bytes: &[u8]) -> String {
 fn rpc(e: impl Display) -> Error {
 	Error::Rpc(e.to_string())
 }
+
+fn tx(e: &dyn Display) -> Error {
+	Error::Transaction(e.to_string())
+}
+
+/// A transaction in the node's pool: resolves with the hash of the finalized block that holds
+/// it, or fails with its dispatch error or with why the pool dropped it. Several sent one after
+/// the other are awaited together, in one finality wait.
+pub type Pending = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Hash>> + Send>>;
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -377,25 +386,38 @@ impl Chain {
 		})
 	}
 
-	/// Signs and submits `call`, waits until its block is finalized, and fails with the
-	/// dispatch error if it failed: the finalized block's hash.
-	pub(crate) async fn submit_finalized(
+	/// `signer`'s next nonce, counting its transactions already in the node's pool.
+	pub async fn next_nonce(&self, signer: &Keypair) -> Result<u64> {
+		self.rpc
+			.system_account_next_index(&AccountId32::from(signer.public_key()))
+			.await
+			.map_err(rpc)
+	}
+
+	/// Signs `call` with `nonce` (or the signer's next one at the best block) and hands it to the
+	/// node's pool. The transaction is mortal (32 blocks), so one stuck behind a nonce gap ends
+	/// as dropped rather than pending for ever.
+	pub(crate) async fn send(
 		&self,
 		call: &impl subxt::transactions::Payload,
 		signer: &Keypair,
-	) -> Result<Hash> {
-		let tx = |e: &dyn Display| Error::Transaction(e.to_string());
+		nonce: Option<u64>,
+	) -> Result<Pending> {
+		let mut params = SubstrateExtrinsicParamsBuilder::<SubstrateConfig>::new();
+		if let Some(nonce) = nonce {
+			params = params.nonce(nonce);
+		}
 		let at = self.api.at_current_block().await.map_err(|e| tx(&e))?;
-		let in_block = at
+		let progress = at
 			.transactions()
-			.sign_and_submit_then_watch_default(call, signer)
-			.await
-			.map_err(|e| tx(&e))?
-			.wait_for_finalized()
+			.sign_and_submit_then_watch(call, signer, params.build())
 			.await
 			.map_err(|e| tx(&e))?;
-		in_block.wait_for_success().await.map_err(|e| tx(&e))?;
-		Ok(in_block.block_hash().0)
+		Ok(Box::pin(async move {
+			let in_block = progress.wait_for_finalized().await.map_err(|e| tx(&e))?;
+			in_block.wait_for_success().await.map_err(|e| tx(&e))?;
+			Ok(in_block.block_hash().0)
+		}))
 	}
 
 	/// Submits `certify` for `batch`, signed by `gateway`, and waits until it is finalized.
@@ -425,7 +447,6 @@ impl Chain {
 				})
 				.collect(),
 		));
-		let tx = |e: &dyn Display| Error::Transaction(e.to_string());
 		let at = self.api.at_current_block().await.map_err(|e| tx(&e))?;
 		let in_block = at
 			.transactions()

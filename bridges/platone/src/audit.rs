@@ -1,8 +1,9 @@
 //! `platone audit`: re-checks what others rely on.
 
-use std::path::Path;
+use std::{collections::BTreeMap, path::Path};
 
 use anyhow::Context;
+use pallet_settlement::{audit::Rerun, Rule};
 use platone_chain::Chain;
 use platone_scd::AnyStore;
 
@@ -159,14 +160,55 @@ async fn run_settlement_audit(
 	let terms = platone_chain::settlement::default_terms().map_err(malformed)?;
 	let tolerance = platone_chain::settlement::max_tolerance().map_err(malformed)?;
 	let pallet = platone_chain::settlement::settlement_account().map_err(malformed)?;
-	let (records, at, number, finality) =
+	// With the records, the code of every contract mechanism they name, from the same block.
+	let ((records, codes, per_fuel), at, number, finality) =
 		finalized_session(rpc, insecure, session, authority_set, async |chain, at| {
-			chain.settlement_session(session, at).await
+			let Some(records) = chain.settlement_session(session, at).await? else {
+				return Ok(None);
+			};
+			let per_fuel = chain.ref_time_per_fuel().await?;
+			let mut codes = BTreeMap::new();
+			for (_, rule) in records.mechanisms.values() {
+				if let Some(Rule::Contract { contract, .. }) = rule {
+					if !codes.contains_key(contract) {
+						let code = chain.contract_code(contract, at).await?;
+						codes.insert(contract.clone(), code);
+					}
+				}
+			}
+			Ok(Some((records, codes, per_fuel)))
 		})
 		.await?;
-	let report = pallet_settlement::audit::audit(&records, terms, tolerance, &pallet);
+	// Each contract answer is run again here, with what its gas buys in fuel; a contract
+	// that is gone or needs more of the host than a mechanism does is said so.
+	let mut not_run = BTreeMap::new();
+	let report = pallet_settlement::audit::audit(
+		&records,
+		terms,
+		tolerance,
+		&pallet,
+		|contract, input, gas| {
+			let code = match codes.get(contract) {
+				Some(Some(code)) => code,
+				_ => {
+					not_run.insert(contract.clone(), "no code on chain".to_string());
+					return Rerun::NotRun;
+				}
+			};
+			match platone::mechanism::answer(code, input, gas / per_fuel) {
+				Ok(answer) => Rerun::Ran(answer),
+				Err(why) => {
+					not_run.insert(contract.clone(), why.to_string());
+					Rerun::NotRun
+				}
+			}
+		},
+	);
 	for (finding, detail) in &report.findings {
 		println!("{finding:?}: {detail}");
+	}
+	for (contract, why) in &not_run {
+		println!("contract {contract} not run again: {why}");
 	}
 	let mut scd_differences = 0;
 	if let Some(store) = &store {
@@ -184,12 +226,13 @@ async fn run_settlement_audit(
 	}
 	println!(
 		"audited settlement of session {session}: {} awards, {} settled, {} final, {} contract \
-		 answers checked against their bounds, {} settled before their metering; root {}; {} \
-		 differences; read by storage proof at finalized block #{number} 0x{}, finality \
-		 {finality}",
+		 answers run again, {} taken from the record within their bounds, {} settled before \
+		 their metering; root {}; {} differences; read by storage proof at finalized block \
+		 #{number} 0x{}, finality {finality}",
 		report.awards,
 		report.settled,
 		report.final_outcomes,
+		report.contracts_rerun,
 		report.contract_answers,
 		report.metered_since,
 		report.root.map_or_else(|| "none".into(), hex::encode),

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod config;
 pub mod market;
+pub mod mechanism;
 pub mod settle;
 
 /// Fuzz entry point: any bytes as a config file. Parsing and turning each section into its

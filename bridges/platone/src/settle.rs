@@ -11,20 +11,27 @@
 //!    session is final and until the slot is first settled: the same slot on each candidate
 //!    day that could still change the baseline (`submit_history`);
 //! 2. it settles each award whose metering delay has passed, or whose unmetered outcome can now
-//!    be settled on metering (`settle`);
+//!    be settled on metering, the metering sent just before it (`settle`);
 //! 3. it makes final each outcome whose dispute window has passed, or that is unpaid
 //!    (`finalize`).
 //!
-//! Every step reads the chain first, so the worker can be killed and run again at any time: it
-//! does what is left. What it cannot do yet (data not certified, an incomplete slot) it reports
-//! and leaves for the next run.
+//! All of it goes to the node as one lot of transactions, signed with consecutive nonces in
+//! that order, and is awaited together: one finality wait per run, not one per transaction.
+//! Each run plans from the finalized head, so the worker can be killed and run again at any
+//! time: it does what is left (what a killed run sent and the chain took, it finds done). What
+//! it cannot do yet (data not certified, an incomplete slot) it reports and leaves for the
+//! next run.
 //!
 //! Without `--session` (and in `platone run` with `[settle] enabled`) it follows every session
 //! ([`follow`]): each round it reads the stage of the sessions from the oldest one that may
 //! still need it, runs the above for each final session not yet settled, and moves past those
-//! that are settled or pruned.
+//! that are settled or pruned. Each round it also prunes settled sessions past the market's
+//! retention (`prune_session`), so that storage stays bounded without an operator.
 
-use std::{collections::BTreeSet, time::Duration};
+use std::{
+	collections::{BTreeMap, BTreeSet},
+	time::Duration,
+};
 
 use anyhow::Context;
 use pallet_market::AwardRef;
@@ -35,7 +42,7 @@ use pallet_settlement::{
 };
 use platone_chain::{
 	market::AccountId,
-	settlement::{Stage, Work},
+	settlement::{SettlementTx, Stage, Work},
 	Chain, Keypair,
 };
 use platone_primitives::{Accumulation, MeasurementRecord, Reading};
@@ -64,11 +71,24 @@ pub struct SlotJob {
 pub struct Plan {
 	pub meter: Vec<SlotJob>,
 	pub settle: Vec<AwardRef>,
+	/// Open outcomes settled without valid metering, whose slot this run meters: settled
+	/// again right after it, in the same lot of transactions.
+	pub resettle: Vec<Resettle>,
 	pub finalize: Vec<AwardRef>,
 	/// Awards that are not final yet, and why nothing can be done for them now.
 	pub waiting: Vec<String>,
 	/// Awards already final.
 	pub done: usize,
+}
+
+/// An outcome to settle again once its slot's metering is sent.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Resettle {
+	pub award: AwardRef,
+	pub pod: u32,
+	pub slot: u16,
+	/// Its dispute window is over: made final instead if no metering can be sent.
+	pub or_finalize: bool,
 }
 
 /// The plan for `work` at chain time `now_ms`: a pure function of chain state.
@@ -81,6 +101,8 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 		return plan;
 	}
 	let mut metered_jobs = BTreeSet::new();
+	// Slots whose own metering (not history) this plan sends.
+	let mut metering_sent = BTreeSet::new();
 	let settled_slots: BTreeSet<(u32, u16)> = r
 		.awards
 		.iter()
@@ -127,6 +149,7 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 			};
 			if wants_metering && !metered && now_ms >= end_ms {
 				plan.meter.push(job(None, (start_ms, end_ms)));
+				metering_sent.insert((a.pod, a.slot));
 			}
 			// History closes when the slot is first settled; its days precede the slot, so
 			// it goes on chain as soon as the session is final. Every candidate day that could
@@ -164,6 +187,16 @@ pub fn plan(work: &Work, now_ms: u64) -> Plan {
 			)),
 			Some((Status::Open { .. }, Basis::Unmetered | Basis::Flagged(_))) if metered => {
 				plan.settle.push(*award)
+			}
+			Some((Status::Open { until_ms }, Basis::Unmetered | Basis::Flagged(_)))
+				if metering_sent.contains(&(a.pod, a.slot)) =>
+			{
+				plan.resettle.push(Resettle {
+					award: *award,
+					pod: a.pod,
+					slot: a.slot,
+					or_finalize: now_ms >= until_ms,
+				})
 			}
 			Some((Status::Open { until_ms }, _)) if now_ms >= until_ms => {
 				plan.finalize.push(*award)
@@ -309,7 +342,16 @@ impl Report {
 	}
 }
 
-/// One run for `session`: meters, then settles and finalizes on fresh state.
+/// What one transaction of a run does, for its report.
+enum Sent {
+	Metered(String),
+	Settled(Vec<AwardRef>),
+	Finalized(Vec<AwardRef>),
+}
+
+/// One run for `session`: its metering, settlements and finalizations, sent as one lot of
+/// transactions (metering first, so that a settlement after it in the lot is measured) and
+/// awaited together: one finality wait rather than one per transaction.
 pub async fn run<S: Store>(
 	chain: &Chain,
 	store: &S,
@@ -321,12 +363,16 @@ pub async fn run<S: Store>(
 ) -> anyhow::Result<Report> {
 	let mut report = Report::default();
 	let (work, now_ms) = read(chain, session).await?;
-	for job in plan(&work, now_ms).meter {
+	let plan = plan(&work, now_ms);
+	let mut txs = Vec::new();
+	let mut sent = Vec::new();
+	let mut metering_sent = BTreeSet::new();
+	for job in &plan.meter {
 		let what = match job.day {
 			None => format!("PoD {} slot {}", job.pod, job.slot),
 			Some(day) => format!("PoD {} slot {} on day {day}", job.pod, job.slot),
 		};
-		let readings = slot_readings(store, &job).await?;
+		let readings = slot_readings(store, job).await?;
 		let records: Vec<_> = readings.iter().map(|(_, r)| r.clone()).collect();
 		let metering = match slot_metering(&job.meters, job.start_ms, job.end_ms, &records) {
 			Ok(m) => m,
@@ -372,47 +418,88 @@ pub async fn run<S: Store>(
 				.push(format!("{what}: a reading is not certified on chain yet"));
 			continue;
 		}
-		let submitted = match job.day {
+		let (pod, slot) = (job.pod, job.slot);
+		txs.push(match job.day {
 			None => {
-				chain
-					.submit_metering(signer, session, job.pod, job.slot, &proofs)
-					.await
-			}
-			Some(day) => {
-				chain
-					.submit_history(signer, session, job.pod, job.slot, day, &proofs)
-					.await
-			}
-		};
-		match submitted {
-			Ok(_) => {
-				tracing::info!(
+				metering_sent.insert((pod, slot));
+				SettlementTx::Metering {
 					session,
-					pod = job.pod,
-					slot = job.slot,
-					day = job.day,
-					readings = proofs.len(),
-					"metering submitted"
-				);
+					pod,
+					slot,
+					readings: proofs,
+				}
+			}
+			Some(day) => SettlementTx::History {
+				session,
+				pod,
+				slot,
+				day,
+				readings: proofs,
+			},
+		});
+		sent.push(Sent::Metered(what));
+	}
+	let chunk = max_awards.max(1);
+	let mut settle: Vec<Vec<AwardRef>> = plan.settle.chunks(chunk).map(<[_]>::to_vec).collect();
+	let mut finalize = plan.finalize.clone();
+	// Settled again in a transaction per slot, after that slot's metering: if the metering
+	// fails, only that settlement fails with it.
+	let mut again: BTreeMap<(u32, u16), Vec<AwardRef>> = BTreeMap::new();
+	for r in &plan.resettle {
+		if metering_sent.contains(&(r.pod, r.slot)) {
+			again.entry((r.pod, r.slot)).or_default().push(r.award);
+		} else if r.or_finalize {
+			finalize.push(r.award);
+		} else {
+			report.waiting.push(format!(
+				"award {}/{}: open unmetered, its metering not sent yet",
+				r.award.step, r.award.index
+			));
+		}
+	}
+	for awards in again.into_values() {
+		settle.extend(awards.chunks(chunk).map(<[_]>::to_vec));
+	}
+	for awards in settle {
+		txs.push(SettlementTx::Settle {
+			session,
+			awards: awards.clone(),
+		});
+		sent.push(Sent::Settled(awards));
+	}
+	for awards in finalize.chunks(chunk) {
+		txs.push(SettlementTx::Finalize {
+			session,
+			awards: awards.to_vec(),
+		});
+		sent.push(Sent::Finalized(awards.to_vec()));
+	}
+	let pending = if txs.is_empty() {
+		Vec::new()
+	} else {
+		chain.send_settlement(signer, &txs).await?
+	};
+	for (what, pending) in sent.into_iter().zip(pending) {
+		let done = match pending {
+			Ok(pending) => pending.await,
+			Err(e) => Err(e),
+		};
+		match (what, done) {
+			(Sent::Metered(what), Ok(_)) => {
+				tracing::info!(session, "{what}: metering submitted");
 				report.metered += 1;
 			}
-			Err(e) => report
+			(Sent::Metered(what), Err(e)) => report
 				.waiting
 				.push(format!("{what}: metering refused: {e}")),
-		}
-	}
-	let (work, now_ms) = read(chain, session).await?;
-	let plan = plan(&work, now_ms);
-	for awards in plan.settle.chunks(max_awards.max(1)) {
-		match chain.settle(signer, session, awards).await {
-			Ok(_) => report.settled += awards.len(),
-			Err(e) => report.waiting.push(format!("settling {awards:?}: {e}")),
-		}
-	}
-	for awards in plan.finalize.chunks(max_awards.max(1)) {
-		match chain.finalize(signer, session, awards).await {
-			Ok(_) => report.finalized += awards.len(),
-			Err(e) => report.waiting.push(format!("finalizing {awards:?}: {e}")),
+			(Sent::Settled(awards), Ok(_)) => report.settled += awards.len(),
+			(Sent::Settled(awards), Err(e)) => {
+				report.waiting.push(format!("settling {awards:?}: {e}"))
+			}
+			(Sent::Finalized(awards), Ok(_)) => report.finalized += awards.len(),
+			(Sent::Finalized(awards), Err(e)) => {
+				report.waiting.push(format!("finalizing {awards:?}: {e}"))
+			}
 		}
 	}
 	report.done = plan.done + report.finalized;
@@ -467,6 +554,7 @@ pub struct Metrics {
 	pub metered: Counter,
 	pub settled: Counter,
 	pub finalized: Counter,
+	pub pruned: Counter,
 	pub sessions_settling: Gauge,
 	pub awards_waiting: Gauge,
 	pub last_round_unix_ms: Gauge,
@@ -481,6 +569,7 @@ impl Default for Metrics {
 			metered: Counter::default(),
 			settled: Counter::default(),
 			finalized: Counter::default(),
+			pruned: Counter::default(),
 			sessions_settling: Gauge::default(),
 			awards_waiting: Gauge::default(),
 			last_round_unix_ms: Gauge::default(),
@@ -496,6 +585,11 @@ impl Default for Metrics {
 			("metered", "Metering and history submissions", &m.metered),
 			("settled", "Awards settled", &m.settled),
 			("finalized", "Outcomes made final", &m.finalized),
+			(
+				"pruned",
+				"prune_session calls for sessions past retention",
+				&m.pruned,
+			),
 		] {
 			r.register(name, help, counter.clone());
 		}
@@ -560,6 +654,7 @@ pub async fn follow<S: Store>(
 ) {
 	let mut chain = None;
 	let mut from = 1;
+	let mut prune_from = 1;
 	while !*stop.borrow() {
 		if chain.is_none() {
 			match Chain::connect(rpc, insecure).await {
@@ -571,8 +666,8 @@ pub async fn follow<S: Store>(
 			}
 		}
 		if let Some(c) = &chain {
-			match round(c, &worker, from, &stop).await {
-				Ok(next) => from = next,
+			match round(c, &worker, (from, prune_from), &stop).await {
+				Ok(next) => (from, prune_from) = next,
 				Err(e) => {
 					tracing::warn!("settlement round failed, retrying: {e:#}");
 					worker.metrics.failures.inc();
@@ -588,13 +683,18 @@ pub async fn follow<S: Store>(
 	tracing::info!("settlement worker stopped");
 }
 
-/// One round of [`follow`] from session `from`; yields where the next one starts.
+/// Sessions looked at for pruning per round, from the oldest left: retention passes in the
+/// order sessions were opened, give or take a day-ahead session's lead.
+const PRUNE_LOOK: u32 = 16;
+
+/// One round of [`follow`] from session `from` (and, for pruning, `prune_from`); yields where
+/// the next one starts.
 async fn round<S: Store>(
 	chain: &Chain,
 	w: &Worker<'_, S>,
-	from: u32,
+	(from, prune_from): (u32, u32),
 	stop: &tokio::sync::watch::Receiver<bool>,
-) -> anyhow::Result<u32> {
+) -> anyhow::Result<(u32, u32)> {
 	let (at, _) = chain.finalized().await?;
 	let stages = chain.settlement_stages(from, at).await?;
 	let (sessions, next) = due(&stages, from);
@@ -645,12 +745,32 @@ async fn round<S: Store>(
 		);
 	}
 	w.metrics.awards_waiting.set(gauge(waiting));
+	// Storage stays bounded without an operator: each settled session past the market's
+	// retention is pruned, a call's share per round (anyone may; docs/market.md).
+	let (prune, prune_next) = chain.prunable_sessions(prune_from, PRUNE_LOOK, at).await?;
+	if !prune.is_empty() {
+		let txs: Vec<_> = prune
+			.iter()
+			.map(|&session| SettlementTx::Prune { session })
+			.collect();
+		for (session, sent) in prune
+			.iter()
+			.zip(chain.send_settlement(w.signer, &txs).await?)
+		{
+			match async { sent?.await }.await {
+				Ok(_) => {
+					w.metrics.pruned.inc();
+				}
+				Err(e) => tracing::warn!(session, "pruning refused: {e}"),
+			}
+		}
+	}
 	w.metrics.rounds.inc();
 	let now_ms = std::time::SystemTime::now()
 		.duration_since(std::time::UNIX_EPOCH)
 		.map_or(0, |d| d.as_millis() as u64);
 	w.metrics.last_round_unix_ms.set(gauge(now_ms));
-	Ok(next)
+	Ok((next, prune_next.unwrap_or(prune_from)))
 }
 
 /// The session's records at the finalized head, and the chain's time there.
@@ -916,10 +1036,30 @@ mod tests {
 		w.records
 			.outcomes
 			.insert(at(1), outcome(3, Basis::NoBaseline, open));
-		// Past its dispute window and unmetered: its meters are read first.
+		// Past its dispute window and unmetered: its meters are read, and it is settled again
+		// after them in the same lot (made final only if they cannot be sent).
 		let p = plan(&w, END + 1);
 		assert_eq!(p.meter.len(), 1);
-		assert_eq!(p.finalize, vec![at(0), at(1)]);
+		assert_eq!(
+			p.resettle,
+			vec![Resettle {
+				award: at(0),
+				pod: 1,
+				slot: 0,
+				or_finalize: true
+			}]
+		);
+		assert_eq!(p.finalize, vec![at(1)]);
+		// Still in its window: settled again after the metering, never made final.
+		let open_on = Status::Open { until_ms: END + 5 };
+		let mut w2 = work(Phase::Final);
+		w2.records
+			.outcomes
+			.insert(at(0), outcome(1, Basis::Unmetered, open_on));
+		let p = plan(&w2, END + 1);
+		assert_eq!(p.meter.len(), 1);
+		assert_eq!(p.resettle.len(), 1);
+		assert!(!p.resettle[0].or_finalize && p.finalize.is_empty(), "{p:?}");
 		// Metered now: settled again, not made final unmetered.
 		w.records.meterings.insert((1, 0), valid());
 		let p = plan(&w, END + 1);

@@ -102,12 +102,26 @@ impl<T: Config> Pallet<T> {
 		}
 	}
 
-	fn next_item(info: &mut SessionInfo) -> Result<ItemId, DispatchError> {
+	/// The next item id of `session`, for `who`. Ids are never handed out twice, and gate
+	/// closure walks every id handed out, withdrawn ones too: so each account gets at most
+	/// `MaxItemsPerAccount` per session, which bounds what churn (submit, withdraw, submit)
+	/// can add to sealing by the registered participants, not by the calls anyone can send.
+	fn next_item(
+		info: &mut SessionInfo,
+		session: SessionId,
+		who: &T::AccountId,
+	) -> Result<ItemId, DispatchError> {
+		let handed = ItemsHandedOut::<T>::get(session, who);
+		ensure!(
+			handed < T::MaxItemsPerAccount::get(),
+			Error::<T>::AccountItemsExhausted
+		);
 		let id = info
 			.last_item
 			.checked_add(1)
 			.ok_or(Error::<T>::ItemIdsExhausted)?;
 		info.last_item = id;
+		ItemsHandedOut::<T>::insert(session, who, handed.saturating_add(1));
 		Ok(id)
 	}
 
@@ -123,7 +137,7 @@ impl<T: Config> Pallet<T> {
 			info.requests < T::MaxRequests::get(),
 			Error::<T>::TooManyRequests
 		);
-		let id = Self::next_item(&mut info)?;
+		let id = Self::next_item(&mut info, session, &who)?;
 		info.requests = info.requests.saturating_add(1);
 		Requests::<T>::insert(
 			session,
@@ -200,7 +214,7 @@ impl<T: Config> Pallet<T> {
 		Self::check_quantities(&info, input.min_quantity, &input.quantities)?;
 		let (area, validator) = Self::offer_terms(&who, input.pod)?;
 		ensure!(info.offers < T::MaxOffers::get(), Error::<T>::TooManyOffers);
-		let id = Self::next_item(&mut info)?;
+		let id = Self::next_item(&mut info, session, &who)?;
 		info.offers = info.offers.saturating_add(1);
 		let pod = input.pod;
 		Offers::<T>::insert(
@@ -386,6 +400,7 @@ impl<T: Config> Pallet<T> {
 				budget.saturating_sub(n as u32)
 			}};
 		}
+		let budget = clear!(ItemsHandedOut<T>, budget);
 		let budget = clear!(Answers<T>, budget);
 		let budget = clear!(StepAwards<T>, budget);
 		let budget = clear!(StepPods<T>, budget);
@@ -1258,6 +1273,20 @@ impl<T: Config> Pallet<T> {
 				"requests within bound"
 			);
 			ensure!(info.offers <= T::MaxOffers::get(), "offers within bound");
+			// Ids handed out, counted per account since the count began (spec 111): never
+			// more than the session's, nor more than the bound for any one account.
+			let mut handed = 0u32;
+			for (_, n) in ItemsHandedOut::<T>::iter_prefix(session) {
+				ensure!(
+					n <= T::MaxItemsPerAccount::get(),
+					"ids per account within bound"
+				);
+				handed = handed.saturating_add(n);
+			}
+			ensure!(
+				handed <= info.last_item,
+				"ids per account add up to at most the session's"
+			);
 			let mut awards = 0u32;
 			for (step, records) in StepAwards::<T>::iter_prefix(session) {
 				let digest = Steps::<T>::get(session, step).ok_or("awards without a digest")?;

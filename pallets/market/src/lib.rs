@@ -108,6 +108,11 @@ pub mod pallet {
 		/// Most offers in one session.
 		#[pallet::constant]
 		type MaxOffers: Get<u32>;
+		/// Most item ids one account is handed in one session, withdrawn items included:
+		/// gate closure walks every id, so this bounds what one participant's churn adds to
+		/// it (docs/market.md, "Requests and offers").
+		#[pallet::constant]
+		type MaxItemsPerAccount: Get<u32>;
 		/// Most areas in a session's registry snapshot.
 		#[pallet::constant]
 		type MaxAreas: Get<u32>;
@@ -215,6 +220,19 @@ pub mod pallet {
 	#[pallet::storage]
 	pub type Offers<T: Config> =
 		StorageDoubleMap<_, Twox64Concat, SessionId, Twox64Concat, ItemId, OfferOf<T>>;
+
+	/// Item ids each account was handed in a session, withdrawn items included
+	/// (`MaxItemsPerAccount`).
+	#[pallet::storage]
+	pub type ItemsHandedOut<T: Config> = StorageDoubleMap<
+		_,
+		Twox64Concat,
+		SessionId,
+		Blake2_128Concat,
+		T::AccountId,
+		u32,
+		ValueQuery,
+	>;
 
 	/// The areas of a session's registry snapshot, by id, with their parents.
 	#[pallet::storage]
@@ -484,6 +502,9 @@ pub mod pallet {
 		NotPrunable,
 		/// The session's settlement is not done: it may not be pruned yet.
 		NotSettled,
+		/// The caller was handed `MaxItemsPerAccount` item ids in this session, withdrawn
+		/// items included: amend an item rather than withdraw and submit it again.
+		AccountItemsExhausted,
 	}
 
 	/// Schedules and pricing from genesis, so that a new chain's market runs from its first
@@ -557,7 +578,7 @@ pub mod pallet {
 		///   TSO role.
 		/// - Errors: `UnknownSession`, `GateClosed`, `BadQuantities`, `SlotOutOfRange`,
 		///   `ZeroQuantity`, `MinAboveQuantity`, `UnknownArea`, `NotAreaOperator`,
-		///   `NotRequester`, `TooManyRequests`, `ItemIdsExhausted`.
+		///   `NotRequester`, `TooManyRequests`, `ItemIdsExhausted`, `AccountItemsExhausted`.
 		/// - Events: `RequestSubmitted`.
 		#[pallet::call_index(0)]
 		#[pallet::weight(T::WeightInfo::submit_request())]
@@ -609,7 +630,7 @@ pub mod pallet {
 		/// - Origin: `OfferOrigin` (aggregators).
 		/// - Errors: `UnknownSession`, `GateClosed`, `BadQuantities`, `SlotOutOfRange`,
 		///   `ZeroQuantity`, `MinAboveQuantity`, `UnknownPod`, `NotPodAggregator`,
-		///   `NoValidator`, `TooManyOffers`, `ItemIdsExhausted`.
+		///   `NoValidator`, `TooManyOffers`, `ItemIdsExhausted`, `AccountItemsExhausted`.
 		/// - Events: `OfferSubmitted`.
 		#[pallet::call_index(3)]
 		#[pallet::weight(T::WeightInfo::submit_offer())]

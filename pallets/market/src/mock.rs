@@ -184,6 +184,7 @@ impl pallet_market::Config for Test {
 	type MaxSlots = ConstU32<96>;
 	type MaxRequests = ConstU32<8>;
 	type MaxOffers = ConstU32<16>;
+	type MaxItemsPerAccount = ConstU32<40>;
 	type MaxAreas = ConstU32<8>;
 	type MaxAreaPath = ConstU32<2>;
 	/// Small, so that tests seal over several steps.

@@ -434,6 +434,58 @@ fn offers_come_from_the_pods_aggregator() {
 	});
 }
 
+/// Gate closure walks every id handed out, withdrawn ones too: one participant's churn
+/// (submit, withdraw, submit …) stops at `MaxItemsPerAccount` ids (40 in the mock), so it
+/// cannot hold up sealing for everyone; others still submit, and the churner may still amend.
+#[test]
+fn churn_is_bounded_per_account() {
+	ExtBuilder::default().build().execute_with(|| {
+		open();
+		for _ in 0..20 {
+			assert_ok!(Market::submit_offer(
+				signed(AGG_A),
+				SESSION,
+				offer(10, 1, 0, &[(0, 1)])
+			));
+			let id = Sessions::<Test>::get(SESSION).expect("session").last_item;
+			assert_ok!(Market::withdraw_offer(signed(AGG_A), SESSION, id));
+		}
+		for _ in 0..19 {
+			assert_ok!(Market::submit_offer(
+				signed(AGG_A),
+				SESSION,
+				offer(10, 1, 0, &[(0, 1)])
+			));
+			let id = Sessions::<Test>::get(SESSION).expect("session").last_item;
+			assert_ok!(Market::withdraw_offer(signed(AGG_A), SESSION, id));
+		}
+		assert_ok!(Market::submit_offer(
+			signed(AGG_A),
+			SESSION,
+			offer(10, 1, 0, &[(0, 1)])
+		));
+		assert_eq!(ItemsHandedOut::<Test>::get(SESSION, AGG_A), 40);
+		assert_noop!(
+			Market::submit_offer(signed(AGG_A), SESSION, offer(10, 1, 0, &[(0, 1)])),
+			Error::<Test>::AccountItemsExhausted
+		);
+		let last = Sessions::<Test>::get(SESSION).expect("session").last_item;
+		assert_ok!(Market::amend_offer(
+			signed(AGG_A),
+			SESSION,
+			last,
+			offer(10, 2, 0, &[(0, 1)])
+		));
+		assert_ok!(Market::submit_offer(
+			signed(AGG_B),
+			SESSION,
+			offer(12, 1, 0, &[(0, 1)])
+		));
+		assert_eq!(ItemsHandedOut::<Test>::get(SESSION, AGG_B), 1);
+		check_state();
+	});
+}
+
 #[test]
 fn only_owners_amend_or_withdraw_and_only_before_the_gate() {
 	ExtBuilder::default().build().execute_with(|| {

@@ -57,7 +57,7 @@ const PER_RECORD: u64 = 120_000;
 impl WeightInfo for () {
 	fn submit_request() -> Weight {
 		Weight::from_parts(60_000_000, 4_000)
-			.saturating_add(RocksDbWeight::get().reads_writes(4, 2))
+			.saturating_add(RocksDbWeight::get().reads_writes(5, 3))
 	}
 	fn amend_request() -> Weight {
 		Weight::from_parts(60_000_000, 4_000)
@@ -69,7 +69,7 @@ impl WeightInfo for () {
 	}
 	fn submit_offer() -> Weight {
 		Weight::from_parts(60_000_000, 4_000)
-			.saturating_add(RocksDbWeight::get().reads_writes(6, 2))
+			.saturating_add(RocksDbWeight::get().reads_writes(7, 3))
 	}
 	fn amend_offer() -> Weight {
 		Weight::from_parts(60_000_000, 4_000)

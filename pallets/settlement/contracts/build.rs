@@ -22,6 +22,10 @@ fn main() {
 	let out = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
 	let cargo = env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo"));
 	let target_dir = out.join("target");
+	// Clones sharing one target dir share this script's run, and the paths below are the
+	// clone's that ran it last: a switch of clone (`scripts/env.sh` sets `PLATONE_ROOT`) builds
+	// the contracts of the one now building.
+	println!("cargo:rerun-if-env-changed=PLATONE_ROOT");
 	for (dir, bin) in CONTRACTS {
 		let crate_dir = here.join(dir);
 		for watched in ["src", "Cargo.toml", "Cargo.lock"] {

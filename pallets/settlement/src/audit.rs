@@ -53,9 +53,12 @@ pub struct Report {
 	pub awards: u32,
 	pub settled: u32,
 	pub final_outcomes: u32,
-	/// Outcomes whose split a contract answered: checked against the award's bounds and
-	/// recorded inputs, not re-executed.
+	/// Outcomes whose split a contract answered that the auditor could not run: checked
+	/// against the award's bounds and recorded inputs only.
 	pub contract_answers: u32,
+	/// Outcomes whose contract the auditor ran again on the recorded input, its answer
+	/// compared with the stored one.
+	pub contracts_rerun: u32,
 	/// Outcomes settled before (valid) metering for their slot arrived; still open to a
 	/// dispute, not a difference.
 	pub metered_since: u32,
@@ -76,14 +79,28 @@ pub fn leaf_hash<A: Encode>(award: AwardRef, record: &Record<A>) -> Hash {
 	RuntimeHasher::leaf(&(award, record).encode())
 }
 
+/// What an auditor's own run of a contract mechanism gave ([`audit`]'s `rerun`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rerun {
+	/// Its answer: `None` if it trapped, reverted, ran out of fuel or answered no `Split`.
+	Ran(Option<Split>),
+	/// Not run (say, a contract that uses more of the host than its input and its return):
+	/// the stored answer is taken, checked against the award's bounds.
+	NotRun,
+}
+
 /// Audits a session's settlement; `default_terms`, `max_tolerance` and `pallet` are the
-/// runtime's. The customer share's recipient is taken from each record: it is the PoD's owner
+/// runtime's. `rerun` runs a contract mechanism again, with the mechanism's gas, on the input
+/// the audit derived: an answer that differs from the stored one is an `Outcome` finding. A
+/// stored failure stands whatever the run gives, since running out of gas on chain is not
+/// reproduced exactly off it. The customer share's recipient is taken from each record: it is the PoD's owner
 /// on record when the award was settled, which no later state shows.
 pub fn audit<A: Clone + Eq + Encode + core::fmt::Debug>(
 	r: &Records<A>,
 	default_terms: Terms,
 	max_tolerance: sp_runtime::Permill,
 	pallet: &A,
+	mut rerun: impl FnMut(&A, &MechanismInput, u64) -> Rerun,
 ) -> Report {
 	let mut report = Report {
 		awards: r.awards.len() as u32,
@@ -94,6 +111,7 @@ pub fn audit<A: Clone + Eq + Encode + core::fmt::Debug>(
 		r.awards.iter().map(|(at, a)| (*at, a)).collect();
 	let mut leaves: BTreeMap<u32, Hash> = BTreeMap::new();
 	let mut contract_answers = 0;
+	let mut contracts_rerun = 0;
 	let mut metered_since = 0;
 	for (at, outcome) in &r.outcomes {
 		let stored = &outcome.record;
@@ -140,12 +158,30 @@ pub fn audit<A: Clone + Eq + Encode + core::fmt::Debug>(
 			default_terms,
 			max_tolerance,
 		};
-		// A contract's answer is not re-executed: the stored one stands if it passes the
-		// check, and a stored failure must have settled on the default terms.
-		let answer = (stored.basis != Basis::MechanismFailed).then_some(stored.split);
-		let (mut expected, called) = derive::record((*award).clone(), inputs, |_, _, _| answer);
-		if called {
-			contract_answers += 1;
+		// A contract is run again where the auditor can; otherwise its stored answer stands
+		// if it passes the check. A stored failure must have settled on the default terms.
+		let failed = stored.basis == Basis::MechanismFailed;
+		let stored_answer = (!failed).then_some(stored.split);
+		let mut ran = false;
+		let (mut expected, called) = derive::record(
+			(*award).clone(),
+			inputs,
+			|contract, input, gas| match rerun(contract, input, gas) {
+				Rerun::Ran(answer) => {
+					ran = true;
+					if failed {
+						None
+					} else {
+						answer
+					}
+				}
+				Rerun::NotRun => stored_answer,
+			},
+		);
+		match (called, ran) {
+			(true, true) => contracts_rerun += 1,
+			(true, false) => contract_answers += 1,
+			_ => {}
 		}
 		if stored.basis == Basis::Resolved {
 			// Governance's split stands if it passes the check, on the recomputed inputs.
@@ -160,6 +196,7 @@ pub fn audit<A: Clone + Eq + Encode + core::fmt::Debug>(
 		}
 	}
 	report.contract_answers = contract_answers;
+	report.contracts_rerun = contracts_rerun;
 	report.metered_since = metered_since;
 	report.settled = r.outcomes.len() as u32;
 	report.final_outcomes = leaves.len() as u32;

@@ -1468,12 +1468,20 @@ fn records() -> crate::audit::Records<u64> {
 	}
 }
 
+/// The audit, running the mock's contract again as an auditor would run the real one.
 fn audit() -> crate::audit::Report {
+	audit_with(|_, _, _| crate::audit::Rerun::Ran(ContractAnswer::get()))
+}
+
+fn audit_with(
+	rerun: impl FnMut(&u64, &MechanismInput, u64) -> crate::audit::Rerun,
+) -> crate::audit::Report {
 	crate::audit::audit(
 		&records(),
 		DefaultSettlementTerms::get(),
 		MaxTolerance::get(),
 		&Settlement::account(),
+		rerun,
 	)
 }
 
@@ -1506,10 +1514,27 @@ fn the_audit_recomputes_every_outcome_and_the_anchor() {
 				(
 					report.settled,
 					report.final_outcomes,
+					report.contracts_rerun,
 					report.contract_answers
 				),
-				(3, 0, 2)
+				(3, 0, 2, 0)
 			);
+			// A contract the auditor cannot run: its stored answers stand, within bounds.
+			let report = audit_with(|_, _, _| crate::audit::Rerun::NotRun);
+			assert!(report.is_clean(), "{:?}", report.findings);
+			assert_eq!((report.contracts_rerun, report.contract_answers), (0, 2));
+			// A contract that answers otherwise when run again (a node that stored an answer
+			// the contract does not give), or fails: a difference (the second award's answer
+			// fails its bounds either way, so only the first differs).
+			for other in [Some(split(100, 0, 0)), None] {
+				let report = audit_with(|_, _, _| crate::audit::Rerun::Ran(other));
+				let outcomes = report
+					.findings
+					.iter()
+					.filter(|(f, _)| *f == crate::audit::Finding::Outcome)
+					.count();
+				assert_eq!(outcomes, 1, "{other:?}: {:?}", report.findings);
+			}
 			// Disputed, metered late, settled again by governance; the rest made final.
 			assert_ok!(Settlement::dispute(signed(AGG_B), 1, unmetered));
 			assert_ok!(submit(11, 0, metered(&[110], 0, 1_200, 0)));
